@@ -1,0 +1,147 @@
+//! The command line: `serve` (default), `check-config`, `healthcheck`, `demo`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::{ConfigError, Settings};
+use crate::startup::Application;
+
+/// Exit code for an invalid configuration.
+pub const EXIT_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cartgate",
+    version,
+    about = "TradeGecko orders to EasyPost Fulfillment; tracking and inventory back."
+)]
+pub struct Cli {
+    /// Configuration file layered over the defaults (then CARTGATE__SECTION__KEY variables).
+    #[arg(long, global = true, env = "CARTGATE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server and the workers (the default).
+    Serve,
+    /// Validate the configuration and print it, secrets redacted.
+    CheckConfig,
+    /// Exit 0 if the URL answers 2xx within 3 s (for container health checks).
+    Healthcheck {
+        /// e.g. http://127.0.0.1:8080/healthz
+        url: String,
+    },
+    /// Run the whole flow against built-in simulators.
+    Demo,
+}
+
+impl Cli {
+    /// Runs the chosen command and returns the process exit code.
+    pub async fn run(self) -> ExitCode {
+        match self.command.unwrap_or(Command::Serve) {
+            Command::Serve => match load(self.config.as_deref()) {
+                Ok(settings) => exit(serve(settings).await),
+                Err(code) => code,
+            },
+            Command::CheckConfig => match load(self.config.as_deref()) {
+                Ok(settings) => check_config(&settings),
+                Err(code) => code,
+            },
+            Command::Healthcheck { url } => healthcheck(&url).await,
+            Command::Demo => {
+                eprintln!(
+                    "cartgate demo is not built yet: it needs the simulators and the order \
+                     workflows (issues 5, 8, 9, 12). Run `cartgate serve` instead."
+                );
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Loads the settings, printing every problem and mapping failure to exit code 2.
+fn load(path: Option<&std::path::Path>) -> Result<Settings, ExitCode> {
+    Settings::load(path).map_err(|errors| {
+        report_config_errors(&errors);
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+pub fn report_config_errors(errors: &[ConfigError]) {
+    eprintln!("invalid configuration:");
+    for e in errors {
+        eprintln!("  {e}");
+    }
+}
+
+fn check_config(settings: &Settings) -> ExitCode {
+    match toml::to_string_pretty(settings) {
+        Ok(text) => {
+            println!("# configuration is valid; effective values (secrets redacted):\n{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot print the configuration: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    let readiness = app.readiness();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        readiness.begin_shutdown();
+    });
+    app.run_until_stopped().await
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutdown signal received");
+}
+
+async fn healthcheck(url: &str) -> ExitCode {
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build();
+    let ok = match client {
+        Ok(c) => matches!(c.get(url).send().await, Ok(r) if r.status().is_success()),
+        Err(_) => false,
+    };
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn exit(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = ?e, "cartgate stopped with an error");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Prometheus metrics: one process-wide recorder, rendered by `GET /metrics`.
+//!
+//! Metric names used across cartgate are listed here so they are described once.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Latency buckets in seconds, from sub-millisecond intake to slow upstream calls.
+const LATENCY_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+static HANDLE: OnceLock<Metrics> = OnceLock::new();
+
+/// The installed recorder and the process collector.
+pub struct Metrics {
+    handle: PrometheusHandle,
+    process: metrics_process::Collector,
+}
+
+impl Metrics {
+    /// Installs the recorder once per process and returns it.
+    pub fn install() -> &'static Metrics {
+        HANDLE.get_or_init(|| {
+            let handle = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .and_then(|b| b.install_recorder())
+                .unwrap_or_else(|e| {
+                    // Another recorder is already installed (only possible in tests embedding
+                    // us); keep a detached one so rendering still works.
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    PrometheusBuilder::new().build_recorder().handle()
+                });
+            let process = metrics_process::Collector::default();
+            process.describe();
+            describe();
+            Metrics { handle, process }
+        })
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        self.process.collect();
+        self.handle.render()
+    }
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_histogram};
+    describe_counter!("cartgate_http_requests_total", "HTTP requests by route, method and status");
+    describe_histogram!(
+        "cartgate_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "HTTP request latency by route, method and status"
+    );
+}

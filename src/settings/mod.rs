@@ -1,0 +1,89 @@
+//! Configuration: the public contract of every key cartgate reads.
+//!
+//! Layers, later wins: compiled-in defaults (`config/default.toml`) < the file given by
+//! `--config` / `CARTGATE_CONFIG` < environment variables `CARTGATE__SECTION__KEY`.
+//! Everything is validated once at start-up ([`Settings::load`]); a bad value exits with code 2
+//! and a message naming the key. Past that point every value is usable as it is.
+
+mod interval;
+mod model;
+mod secret;
+mod validate;
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+
+pub use interval::Interval;
+pub use model::*;
+pub use secret::Secret;
+
+/// The compiled-in defaults, also shipped as `config/default.toml`.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// A configuration problem, naming the key it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+    #[error("{0}")]
+    Load(String),
+}
+
+impl ConfigError {
+    pub fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { key: key.into(), message: message.into() }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the environment; resolves secrets; validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, Vec<ConfigError>> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(vec![ConfigError::Load(format!("configuration file {} does not exist", path.display()))]);
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("CARTGATE__").split("__"));
+        Self::from_figment(figment)
+    }
+
+    /// Loads from a TOML string layered over the defaults (tests and the demo).
+    pub fn from_toml(toml: &str) -> Result<Self, Vec<ConfigError>> {
+        Self::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(toml)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, Vec<ConfigError>> {
+        let mut settings: Settings = figment.extract().map_err(figment_errors)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+/// Turns figment's errors into ours, with paths written as `merchants[0].wms.kind`.
+fn figment_errors(err: figment::Error) -> Vec<ConfigError> {
+    err.into_iter()
+        .map(|e| {
+            let mut key = String::new();
+            for part in &e.path {
+                if part.chars().all(|c| c.is_ascii_digit()) {
+                    key.push_str(&format!("[{part}]"));
+                } else {
+                    if !key.is_empty() {
+                        key.push('.');
+                    }
+                    key.push_str(part);
+                }
+            }
+            let source = e.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
+            if key.is_empty() {
+                ConfigError::Load(format!("{}{source}", e.kind))
+            } else {
+                ConfigError::invalid(key, format!("{}{source}", e.kind))
+            }
+        })
+        .collect()
+}

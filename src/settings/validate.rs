@@ -1,0 +1,135 @@
+//! Start-up validation: everything `serde` cannot check by itself, all problems reported at once.
+
+use std::collections::HashSet;
+
+use super::{ConfigError, MerchantSettings, Secret, Settings};
+
+impl Settings {
+    /// Resolves secrets and checks cross-field rules. Reports every problem, not just the first.
+    pub(super) fn validate(&mut self) -> Result<(), Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        self.check_scalars(&mut errors);
+        self.check_ids(&mut errors);
+        self.resolve_secrets(&mut errors);
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    fn check_scalars(&self, errors: &mut Vec<ConfigError>) {
+        let mut bad = |key: &str, msg: &str| errors.push(ConfigError::invalid(key, msg));
+        let url = self.store.url.as_str();
+        if !(url == "memory://" || url.starts_with("redis://") || url.starts_with("rediss://")) {
+            bad("store.url", "must be memory://, redis://… or rediss://…");
+        } else if url != "memory://" && url::Url::parse(url).is_err() {
+            bad("store.url", "is not a valid URL");
+        }
+        if self.store.prefix.is_empty() || self.store.prefix.contains(['{', '}', ' ']) {
+            bad("store.prefix", "must be non-empty, without braces or spaces");
+        }
+        if !(1..=1024).contains(&self.store.partitions) {
+            bad("store.partitions", "must be between 1 and 1024");
+        }
+        if self.server.max_body_bytes < 1024 {
+            bad("server.max_body_bytes", "must be at least 1024");
+        }
+        if self.workers.concurrency == 0 {
+            bad("workers.concurrency", "must be at least 1");
+        }
+        if self.workers.lease_secs < 5 {
+            bad("workers.lease_secs", "must be at least 5");
+        }
+        if self.retry.schedule_secs.is_empty() {
+            bad("retry.schedule_secs", "must list at least one delay");
+        }
+        if !(0.0..=1.0).contains(&self.retry.jitter) {
+            bad("retry.jitter", "must be between 0.0 and 1.0");
+        }
+        for (i, m) in self.merchants.iter().enumerate() {
+            check_merchant(i, m, errors);
+        }
+    }
+
+    /// Merchant ids and cart ids are route segments and key parts: each must be unique.
+    fn check_ids(&self, errors: &mut Vec<ConfigError>) {
+        let mut merchants = HashSet::new();
+        let mut carts = HashSet::new();
+        for (i, m) in self.merchants.iter().enumerate() {
+            if !merchants.insert(m.id.as_str()) {
+                errors.push(ConfigError::invalid(
+                    format!("merchants[{i}].id"),
+                    format!("duplicate merchant id `{}`", m.id),
+                ));
+            }
+            for (j, c) in m.carts.iter().enumerate() {
+                if !carts.insert(c.id.as_str()) {
+                    errors.push(ConfigError::invalid(
+                        format!("merchants[{i}].carts[{j}].id"),
+                        format!("duplicate cart id `{}`", c.id),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn resolve_secrets(&mut self, errors: &mut Vec<ConfigError>) {
+        let mut resolve = |key: String, secret: Option<&mut Secret>| {
+            if let Some(s) = secret
+                && let Err(e) = s.resolve(&key)
+            {
+                errors.push(e);
+            }
+        };
+        resolve("server.admin_token".into(), self.server.admin_token.as_mut());
+        for (i, m) in self.merchants.iter_mut().enumerate() {
+            let w = &mut m.wms;
+            resolve(format!("merchants[{i}].wms.production_api_key"), w.production_api_key.as_mut());
+            resolve(format!("merchants[{i}].wms.test_api_key"), w.test_api_key.as_mut());
+            resolve(format!("merchants[{i}].wms.webhook_secret"), w.webhook_secret.as_mut());
+            resolve(format!("merchants[{i}].wms.webhook_secret_previous"), w.webhook_secret_previous.as_mut());
+            for (j, c) in m.carts.iter_mut().enumerate() {
+                let key = |f: &str| format!("merchants[{i}].carts[{j}].{f}");
+                resolve(key("access_token"), Some(&mut c.access_token));
+                resolve(key("client_secret"), Some(&mut c.client_secret));
+                resolve(key("client_secret_previous"), c.client_secret_previous.as_mut());
+            }
+        }
+    }
+}
+
+fn check_merchant(i: usize, m: &MerchantSettings, errors: &mut Vec<ConfigError>) {
+    let mut bad = |key: String, msg: &str| errors.push(ConfigError::invalid(key, msg));
+    let w = &m.wms;
+    if w.active_key().is_none() {
+        let field = if w.test_mode { "test_api_key" } else { "production_api_key" };
+        bad(format!("merchants[{i}].wms.{field}"), "is required for the active mode (wms.test_mode)");
+    }
+    if w.rate_limit.requests == 0 || w.rate_limit.per_secs == 0 {
+        bad(format!("merchants[{i}].wms.rate_limit"), "requests and per_secs must be positive");
+    }
+    if !matches!(w.base_url.scheme(), "http" | "https") {
+        bad(format!("merchants[{i}].wms.base_url"), "must be an http(s) URL");
+    }
+    for (j, c) in m.carts.iter().enumerate() {
+        if c.rate_limit.requests == 0 || c.rate_limit.per_secs == 0 {
+            bad(format!("merchants[{i}].carts[{j}].rate_limit"), "requests and per_secs must be positive");
+        }
+        if !matches!(c.base_url.scheme(), "http" | "https") {
+            bad(format!("merchants[{i}].carts[{j}].base_url"), "must be an http(s) URL");
+        }
+    }
+}
+
+impl Settings {
+    pub fn merchant(&self, id: &str) -> Option<&MerchantSettings> {
+        self.merchants.iter().find(|m| m.id.as_str() == id)
+    }
+
+    /// A cart and the merchant it belongs to.
+    pub fn cart(&self, id: &str) -> Option<(&MerchantSettings, &super::CartSettings)> {
+        self.merchants.iter().find_map(|m| m.carts.iter().find(|c| c.id.as_str() == id).map(|c| (m, c)))
+    }
+
+    /// Whether the configuration lives only in this process (`memory://`).
+    pub fn is_memory_store(&self) -> bool {
+        self.store.url == "memory://"
+    }
+}

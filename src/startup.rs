@@ -1,0 +1,111 @@
+//! Building and running the application: the HTTP server plus, later, the workers.
+//!
+//! [`Application::build`] binds the listener first, so tests can bind port 0 and ask for the
+//! port before anything runs.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::http::{self, error};
+use crate::lifecycle::Readiness;
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub readiness: Readiness,
+    pub metrics: &'static Metrics,
+}
+
+/// A built, bound, not yet running cartgate.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    readiness: Readiness,
+}
+
+impl Application {
+    /// Binds the listener and assembles the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        warn_about_setup(&settings);
+        let store = Store::connect(&settings.store)?;
+        let readiness = Readiness::default();
+        let state = web::Data::new(AppState {
+            settings: settings.clone(),
+            store,
+            readiness: readiness.clone(),
+            metrics: Metrics::install(),
+        });
+
+        let listener = TcpListener::bind(settings.server.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
+        let addr = listener.local_addr()?;
+        let max_body = settings.server.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(http::middleware::observe))
+                .wrap(Compress::default())
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .configure(http::routes)
+                .default_service(web::to(error::no_route))
+        })
+        .disable_signals()
+        .shutdown_timeout(settings.workers.drain_secs)
+        .listen(listener)?
+        .run();
+        tracing::info!(%addr, "listening");
+        Ok(Self { addr, server, readiness })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle that starts the graceful shutdown (what SIGTERM does).
+    pub fn readiness(&self) -> Readiness {
+        self.readiness.clone()
+    }
+
+    /// Runs until [`Readiness::begin_shutdown`], then drains and stops.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let readiness = self.readiness.clone();
+        let stopper = tokio::spawn(async move {
+            readiness.stopped().await;
+            tracing::info!("shutting down: readiness off, draining");
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        stopper.abort();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn warn_about_setup(settings: &Settings) {
+    if settings.is_memory_store() {
+        tracing::warn!(
+            "store.url is memory://: the embedded store is single-instance only; run exactly one \
+             replica and expect pending work to be lost on restart. Use redis:// in production."
+        );
+    }
+    if settings.server.admin_token.is_none() {
+        tracing::info!("server.admin_token is not set: the /admin routes are disabled (404)");
+    }
+}

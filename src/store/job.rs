@@ -1,0 +1,307 @@
+//! Jobs and the [`JobStore`] contract shared by the Redis and the memory store.
+//!
+//! Semantics (both stores, checked by one conformance suite):
+//! * A job id is a natural key (`send_order:{cart}:{order}`): enqueueing an id that is already
+//!   pending does not create a second job.
+//! * Every job is in exactly one state: `due` (scored by its next attempt, ms), `inflight`
+//!   (scored by lease expiry), `hold` (scored by release time) or `dead`.
+//! * [`JobStore::claim`] is one atomic step on the store's clock: expired leases and holds whose
+//!   time has come go back to `due`, then up to `max` due jobs move to `inflight` with a fresh
+//!   token. Every later call about that claim names its [`Lease`]; a lease that expired and was
+//!   claimed again by someone else answers [`StoreError::LeaseLost`] and changes nothing.
+//! * Enqueueing a job that is in flight marks it to run again after the current run ends
+//!   (the running handler may have read data older than what triggered the new enqueue).
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+
+/// Milliseconds since the Unix epoch, on the store's clock.
+pub type Millis = i64;
+
+/// What a job does; one handler per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    ImportOrder,
+    SendOrder,
+    CancelOrder,
+    PollOrders,
+    PollShipments,
+    CheckShipment,
+    TrackerEvent,
+    PushTracking,
+    SyncInventory,
+    PushInventory,
+    EnsureWebhooks,
+    /// Used by tests and benchmarks of the queue itself.
+    Noop,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 12] = [
+        Self::ImportOrder,
+        Self::SendOrder,
+        Self::CancelOrder,
+        Self::PollOrders,
+        Self::PollShipments,
+        Self::CheckShipment,
+        Self::TrackerEvent,
+        Self::PushTracking,
+        Self::SyncInventory,
+        Self::PushInventory,
+        Self::EnsureWebhooks,
+        Self::Noop,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ImportOrder => "import_order",
+            Self::SendOrder => "send_order",
+            Self::CancelOrder => "cancel_order",
+            Self::PollOrders => "poll_orders",
+            Self::PollShipments => "poll_shipments",
+            Self::CheckShipment => "check_shipment",
+            Self::TrackerEvent => "tracker_event",
+            Self::PushTracking => "push_tracking",
+            Self::SyncInventory => "sync_inventory",
+            Self::PushInventory => "push_inventory",
+            Self::EnsureWebhooks => "ensure_webhooks",
+            Self::Noop => "noop",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job's natural key: `kind:part:part…`. Printable ASCII without spaces, at most 256 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct JobId(String);
+
+impl JobId {
+    /// Builds `kind:part1:part2…`.
+    pub fn new(kind: JobKind, parts: &[&str]) -> Result<Self, String> {
+        let mut s = kind.as_str().to_owned();
+        for p in parts {
+            s.push(':');
+            s.push_str(p);
+        }
+        Self::parse(&s)
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty() && s.len() <= 256 && s.bytes().all(|b| b.is_ascii_graphic());
+        if ok { Ok(Self(s.to_owned())) } else { Err(format!("invalid job id `{s}`")) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for JobId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<JobId> for String {
+    fn from(id: JobId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub payload: serde_json::Value,
+}
+
+/// When a job should run. Relative times are resolved on the store's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Now,
+    After(Duration),
+    At(Millis),
+}
+
+/// What `enqueue` does when the id is already pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExisting {
+    /// Keep its place.
+    Keep,
+    /// Move it to the new time if that is earlier (a held job moves back to `due`).
+    MoveEarlier,
+}
+
+/// What `enqueue` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new job (or a dead one revived).
+    Created,
+    /// Already pending; left where it was.
+    AlreadyPending,
+    /// Already pending; moved earlier.
+    Moved,
+    /// In flight: it will run again once the current run ends.
+    Rerun,
+}
+
+/// What `enqueue_once` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deduped {
+    Enqueued(Enqueued),
+    /// The dedupe key was seen before: nothing changed.
+    Duplicate,
+}
+
+/// Proof of a claim; every follow-up call is fenced by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub id: JobId,
+    pub token: String,
+}
+
+/// A claimed job.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub payload: serde_json::Value,
+    /// Failed attempts so far (rate-limit waits are not counted).
+    pub attempts: u32,
+    /// When the job was first enqueued (for the give-up horizon).
+    pub created_at: Millis,
+    pub lease: Lease,
+}
+
+/// The result of one claim.
+#[derive(Debug, Clone)]
+pub struct ClaimBatch {
+    /// The store's clock at the claim.
+    pub now: Millis,
+    pub jobs: Vec<ClaimedJob>,
+}
+
+/// How a retry counts against the job's attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    /// A real failure: attempts + 1.
+    Attempt,
+    /// A wait (rate limit): attempts unchanged.
+    Free,
+    /// A new occurrence of a recurring job: attempts back to 0, created_at = now.
+    Reset,
+}
+
+/// Jobs per state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Depths {
+    pub due: u64,
+    pub inflight: u64,
+    pub hold: u64,
+    pub dead: u64,
+}
+
+/// A job in the dead letters.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadLetter {
+    pub id: JobId,
+    pub kind: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub died_at: Millis,
+}
+
+/// Which held jobs to release.
+#[derive(Debug, Clone)]
+pub enum HoldFilter {
+    All,
+    /// Jobs whose id starts with any of these (e.g. `send_order:{cart}:` for a merchant's carts).
+    IdPrefixes(Vec<String>),
+    Ids(Vec<JobId>),
+}
+
+/// Where a job is now (inspection, tests, admin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Due,
+    Inflight,
+    Hold,
+    Dead,
+}
+
+/// A job as stored (inspection).
+#[derive(Debug, Clone)]
+pub struct JobInfo {
+    pub id: JobId,
+    pub kind: String,
+    pub state: JobState,
+    /// The score in its state's set: next attempt, lease expiry, release or death time.
+    pub at: Millis,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+/// The queue. Both implementations keep the semantics in the module docs.
+#[async_trait::async_trait]
+pub trait JobStore: Send + Sync + 'static {
+    /// Whether the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// The store's clock.
+    async fn now(&self) -> Result<Millis, StoreError>;
+    /// Adds a job (idempotent by id, see [`OnExisting`]).
+    async fn enqueue(&self, job: &NewJob, when: When, on_existing: OnExisting) -> Result<Enqueued, StoreError>;
+    /// Atomically: if `dedupe_key` was not seen within `ttl`, remember it and enqueue (`Keep`).
+    async fn enqueue_once(
+        &self,
+        dedupe_key: &str,
+        ttl: Duration,
+        job: &NewJob,
+        when: When,
+    ) -> Result<Deduped, StoreError>;
+    /// Takes up to `max` due jobs, leased for `lease`.
+    async fn claim(&self, max: usize, lease: Duration) -> Result<ClaimBatch, StoreError>;
+    /// The job is done: it leaves nothing behind (unless marked to rerun: then it is due now).
+    async fn ack(&self, lease: &Lease) -> Result<(), StoreError>;
+    /// Back to `due` at `when`, recording `error`.
+    async fn retry(&self, lease: &Lease, when: When, error: Option<&str>, charge: Charge) -> Result<(), StoreError>;
+    /// To `hold` until `until`, recording `reason`.
+    async fn hold(&self, lease: &Lease, until: Millis, reason: &str) -> Result<(), StoreError>;
+    /// Renews the lease for another `lease`.
+    async fn extend(&self, lease: &Lease, lease_for: Duration) -> Result<(), StoreError>;
+    /// To `dead`, recording `reason`.
+    async fn bury(&self, lease: &Lease, reason: &str) -> Result<(), StoreError>;
+    /// Moves matching held jobs to `due` now; returns how many.
+    async fn release_holds(&self, filter: &HoldFilter) -> Result<u64, StoreError>;
+    async fn depths(&self) -> Result<Depths, StoreError>;
+    /// The most recently dead jobs first.
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
+    /// Moves up to `n` dead jobs (oldest first) back to `due` with attempts reset.
+    async fn redrive(&self, n: usize) -> Result<u64, StoreError>;
+    /// One job, wherever it is.
+    async fn job(&self, id: &JobId) -> Result<Option<JobInfo>, StoreError>;
+}

@@ -1,0 +1,112 @@
+//! A private `redis-server` for tests, benchmarks and `demo --redis`.
+//!
+//! Tests never use the machine's Redis on 6379 (a fresh machine has none): each test binary
+//! starts its own server on a free loopback port, or uses `CARTGATE_TEST_REDIS_URL` when set.
+//! The server is started under a small shell wrapper that kills it when our stdin pipe closes,
+//! so it goes away with the test process even when the process is killed.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A running Redis for tests.
+pub struct TestRedis {
+    url: String,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl TestRedis {
+    /// Starts `redis-server` on a free port (`appendonly` as given), waiting until it answers.
+    pub fn start(appendonly: bool, dir: Option<&std::path::Path>) -> std::io::Result<Self> {
+        let port = free_port()?;
+        let dir = dir.map(|d| d.display().to_string()).unwrap_or_else(|| std::env::temp_dir().display().to_string());
+        let aof = if appendonly { "yes" } else { "no" };
+        // The wrapper waits for stdin to close, then stops the server.
+        let script = format!(
+            "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly {aof} \
+             --appendfsync everysec --dir '{dir}' --appendfilename 'cartgate-{port}.aof' \
+             --maxmemory-policy noeviction --loglevel warning & pid=$!; \
+             cat >/dev/null; kill $pid 2>/dev/null; wait $pid"
+        );
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let me = Self { url: format!("redis://127.0.0.1:{port}/0"), port, child: Some(child) };
+        me.wait_ready(Duration::from_secs(10))?;
+        Ok(me)
+    }
+
+    /// The process-wide shared test server (or `CARTGATE_TEST_REDIS_URL`).
+    pub fn shared_url() -> String {
+        if let Ok(url) = std::env::var("CARTGATE_TEST_REDIS_URL") {
+            return url;
+        }
+        static SHARED: OnceLock<Mutex<TestRedis>> = OnceLock::new();
+        let server = SHARED.get_or_init(|| {
+            Mutex::new(Self::start(false, None).unwrap_or_else(|e| {
+                panic!("cannot start redis-server for tests (is it installed? scripts/test installs it): {e}")
+            }))
+        });
+        server.lock().map(|s| s.url.clone()).unwrap_or_else(|p| p.into_inner().url.clone())
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn wait_ready(&self, within: Duration) -> std::io::Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+                if s.write_all(b"PING\r\n").is_ok() {
+                    let mut buf = [0u8; 16];
+                    if let Ok(n) = std::io::Read::read(&mut s, &mut buf)
+                        && buf[..n].starts_with(b"+PONG")
+                    {
+                        return Ok(());
+                    }
+                }
+            }
+            if started.elapsed() > within {
+                return Err(std::io::Error::other("redis-server did not answer PING in time"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the server (its data stays in `dir` when `appendonly` was on).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A free loopback port (bound and released; a small race is accepted in tests).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A key prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
