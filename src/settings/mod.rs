@@ -78,7 +78,13 @@ fn figment_errors(err: figment::Error) -> Vec<ConfigError> {
                     key.push_str(part);
                 }
             }
-            let source = e.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
+            let source = match e.metadata.as_ref() {
+                Some(m) => match &m.source {
+                    Some(src) => format!(" (from {} {src})", m.name),
+                    None => format!(" (from {})", m.name),
+                },
+                None => String::new(),
+            };
             if key.is_empty() {
                 ConfigError::Load(format!("{}{source}", e.kind))
             } else {

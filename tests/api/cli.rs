@@ -1,0 +1,176 @@
+//! The `cartgate` binary: configuration errors exit 2 naming the key; serve stops cleanly.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn cartgate() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cartgate"));
+    cmd.env_remove("CARTGATE_CONFIG").env("CARTGATE_LOG_FORMAT", "json").env("RUST_LOG", "info");
+    cmd
+}
+
+fn write_config(toml: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), toml).unwrap();
+    file
+}
+
+const MERCHANT: &str = r#"
+[[merchants]]
+id = "acme"
+[merchants.wms]
+kind = "easypost"
+base_url = "https://api.easypost.com"
+production_api_key = "EZAK-literal-production-key"
+test_api_key = "env:CARTGATE_TEST_EP_TEST_KEY"
+webhook_secret = "literal-webhook-secret"
+[[merchants.carts]]
+id = "acme-tg"
+kind = "tradegecko"
+base_url = "https://api.tradegecko.com"
+access_token = "env:CARTGATE_TEST_TG_TOKEN"
+client_secret = "literal-client-secret"
+stock_location_id = 1
+"#;
+
+#[test]
+fn check_config_with_a_bad_time_zone_exits_2_naming_hold_timezone() {
+    let file = write_config("[hold]\ntimezone = \"Mars/Olympus_Mons\"\n");
+    let out = cartgate().arg("check-config").arg("--config").arg(file.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hold.timezone"), "{stderr}");
+}
+
+#[test]
+fn a_missing_secret_variable_exits_2_naming_the_key_and_the_variable() {
+    let file = write_config(MERCHANT);
+    let out = cartgate()
+        .args(["check-config", "--config"])
+        .arg(file.path())
+        .env_remove("CARTGATE_TEST_EP_TEST_KEY")
+        .env("CARTGATE_TEST_TG_TOKEN", "tg-token-value")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("merchants[0].wms.test_api_key: environment variable CARTGATE_TEST_EP_TEST_KEY is not set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_config_never_prints_a_secret_value() {
+    let file = write_config(MERCHANT);
+    let out = cartgate()
+        .args(["check-config", "--config"])
+        .arg(file.path())
+        .env("CARTGATE_TEST_EP_TEST_KEY", "EZTK-from-environment")
+        .env("CARTGATE_TEST_TG_TOKEN", "tg-token-value")
+        .env("CARTGATE__SERVER__ADMIN_TOKEN", "admin-from-env")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    for secret in [
+        "EZAK-literal-production-key",
+        "EZTK-from-environment",
+        "literal-webhook-secret",
+        "tg-token-value",
+        "literal-client-secret",
+        "admin-from-env",
+    ] {
+        assert!(!all.contains(secret), "check-config printed a secret: {secret}");
+    }
+    assert!(all.contains("env:CARTGATE_TEST_TG_TOKEN"), "sources should be shown: {all}");
+}
+
+#[test]
+fn unknown_keys_and_duplicate_ids_exit_2_naming_them() {
+    let dup = format!("{MERCHANT}\n{}", MERCHANT.replace("acme-tg", "acme-tg2"));
+    let file = write_config(&format!("[server]\nbindd = \"x\"\n{dup}"));
+    let out = cartgate()
+        .args(["check-config", "--config"])
+        .arg(file.path())
+        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
+        .env("CARTGATE_TEST_TG_TOKEN", "y")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bindd"), "{stderr}");
+
+    let file = write_config(&dup);
+    let out = cartgate()
+        .args(["check-config", "--config"])
+        .arg(file.path())
+        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
+        .env("CARTGATE_TEST_TG_TOKEN", "y")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("merchants[1].id: duplicate merchant id `acme`"), "{stderr}");
+}
+
+#[test]
+fn bad_durations_exit_2_naming_the_key() {
+    let toml =
+        MERCHANT.replace("[[merchants.carts]]", "[merchants.schedule]\ninventory = \"often\"\n[[merchants.carts]]");
+    let file = write_config(&toml);
+    let out = cartgate()
+        .args(["check-config", "--config"])
+        .arg(file.path())
+        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
+        .env("CARTGATE_TEST_TG_TOKEN", "y")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("merchants[0].schedule.inventory"), "{stderr}");
+}
+
+#[test]
+fn serve_with_no_arguments_starts_on_the_embedded_store_and_exits_0_on_sigterm() {
+    let mut child = cartgate()
+        .arg("serve")
+        .env("CARTGATE__SERVER__BIND", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve exited before listening").unwrap();
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if v["message"] == "listening" {
+            break v["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let get = |path: &str| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async { reqwest::get(format!("http://{addr}{path}")).await.map(|r| r.status().as_u16()) })
+    };
+    assert_eq!(get("/healthz").unwrap(), 200);
+    assert_eq!(get("/readyz").unwrap(), 200);
+    assert_eq!(get("/metrics").unwrap(), 200);
+
+    let started = Instant::now();
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("serve did not exit within 5 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0));
+}

@@ -1,0 +1,7 @@
+//! Black-box tests: the real application on port 0, spoken to over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod foundation;
+mod helpers;
