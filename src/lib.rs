@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod domain;
 pub mod http;
+pub mod intake;
+pub mod jobs;
 pub mod lifecycle;
 pub mod metrics;
 pub mod settings;

@@ -16,14 +16,29 @@ pub struct TestRedis {
     url: String,
     port: u16,
     child: Option<Child>,
+    appendonly: bool,
+    dir: String,
 }
 
 impl TestRedis {
     /// Starts `redis-server` on a free port (`appendonly` as given), waiting until it answers.
     pub fn start(appendonly: bool, dir: Option<&std::path::Path>) -> std::io::Result<Self> {
-        let port = free_port()?;
         let dir = dir.map(|d| d.display().to_string()).unwrap_or_else(|| std::env::temp_dir().display().to_string());
-        let aof = if appendonly { "yes" } else { "no" };
+        let mut me = Self { url: String::new(), port: free_port()?, child: None, appendonly, dir };
+        me.spawn()?;
+        Ok(me)
+    }
+
+    /// Starts the server again on the same port and directory (after [`TestRedis::stop`]);
+    /// with `appendonly` it comes back from its AOF.
+    pub fn restart(&mut self) -> std::io::Result<()> {
+        self.stop();
+        self.spawn()
+    }
+
+    fn spawn(&mut self) -> std::io::Result<()> {
+        let (port, dir) = (self.port, self.dir.clone());
+        let aof = if self.appendonly { "yes" } else { "no" };
         // The wrapper waits for stdin to close, then stops the server.
         let script = format!(
             "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly {aof} \
@@ -38,9 +53,9 @@ impl TestRedis {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
-        let me = Self { url: format!("redis://127.0.0.1:{port}/0"), port, child: Some(child) };
-        me.wait_ready(Duration::from_secs(10))?;
-        Ok(me)
+        self.url = format!("redis://127.0.0.1:{port}/0");
+        self.child = Some(child);
+        self.wait_ready(Duration::from_secs(10))
     }
 
     /// The process-wide shared test server (or `CARTGATE_TEST_REDIS_URL`).

@@ -50,6 +50,8 @@ pub struct StoreSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerSettings {
+    /// Run the workers in this replica; `false` makes an intake-only replica (HTTP only).
+    pub enabled: bool,
     /// Jobs run at once in this replica.
     pub concurrency: usize,
     /// How long a claim is held before another replica may take the job again.

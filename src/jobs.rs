@@ -1,0 +1,94 @@
+//! Typed job payloads and their natural-key ids — the one place a job id is spelled.
+//!
+//! Producers (webhook intake, schedules, admin actions) and consumers (workflows) share these
+//! types, so a payload written by one version is read by the same struct.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CartId, MerchantId};
+use crate::store::{JobId, JobKind, NewJob};
+
+/// Fetch a cart order and bring the ledger up to date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportOrder {
+    pub cart: CartId,
+    pub order_id: u64,
+    /// What triggered it (`order.finalized`, `poll`, …), for the timeline.
+    pub trigger: String,
+}
+
+/// Look at one WMS order for new shipments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckShipment {
+    pub merchant: MerchantId,
+    pub wms_order_id: String,
+}
+
+/// A tracker update as EasyPost sent it (the fields cartgate keeps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackerUpdate {
+    pub id: Option<String>,
+    pub tracking_code: String,
+    pub carrier: Option<String>,
+    pub status: String,
+    pub status_detail: Option<String>,
+    pub public_url: Option<String>,
+    pub est_delivery_date: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// Record a tracker status on the shipment it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackerEvent {
+    pub merchant: MerchantId,
+    pub event_id: String,
+    pub tracker: TrackerUpdate,
+}
+
+fn job(kind: JobKind, parts: &[&str], payload: &impl Serialize) -> NewJob {
+    // Ids are built from validated cart/merchant ids and numbers or upstream ids checked by
+    // the caller, so they are always valid; fall back to a hashed id rather than panic.
+    let id = JobId::new(kind, parts).unwrap_or_else(|_| {
+        let joined = parts.join(":");
+        let digest = hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(joined.as_bytes())[..16]);
+        JobId::new(kind, &[&digest]).unwrap_or_else(|e| unreachable!("hex id is valid: {e}"))
+    });
+    NewJob { id, kind, payload: serde_json::to_value(payload).unwrap_or_default() }
+}
+
+impl ImportOrder {
+    pub fn job(&self) -> NewJob {
+        job(JobKind::ImportOrder, &[self.cart.as_str(), &self.order_id.to_string()], self)
+    }
+}
+
+impl CheckShipment {
+    pub fn job(&self) -> NewJob {
+        job(JobKind::CheckShipment, &[self.merchant.as_str(), &self.wms_order_id], self)
+    }
+}
+
+impl TrackerEvent {
+    pub fn job(&self) -> NewJob {
+        job(JobKind::TrackerEvent, &[self.merchant.as_str(), &self.event_id], self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_are_natural_keys() {
+        let j = ImportOrder { cart: CartId::parse("acme-tg").unwrap(), order_id: 5706, trigger: "x".into() }.job();
+        assert_eq!(j.id.as_str(), "import_order:acme-tg:5706");
+        let back: ImportOrder = serde_json::from_value(j.payload).unwrap();
+        assert_eq!(back.order_id, 5706);
+    }
+
+    #[test]
+    fn an_upstream_id_with_spaces_still_makes_a_valid_job_id() {
+        let j = CheckShipment { merchant: MerchantId::parse("m").unwrap(), wms_order_id: "order 1".into() }.job();
+        assert!(j.id.as_str().starts_with("check_shipment:"));
+    }
+}
