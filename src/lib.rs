@@ -7,6 +7,7 @@ pub mod domain;
 pub mod http;
 pub mod intake;
 pub mod jobs;
+pub mod ledger;
 pub mod lifecycle;
 pub mod metrics;
 pub mod settings;

@@ -2,7 +2,9 @@
 
 pub mod hold;
 pub mod ids;
+pub mod order;
 pub mod status;
 
 pub use ids::{CartId, MerchantId};
+pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
 pub use status::{IllegalTransition, OrderStatus};

@@ -1,0 +1,156 @@
+//! The few storage primitives the ledger needs, implemented by memory and by Redis.
+//!
+//! Every operation touches one key (Redis Cluster safe). Documents are versioned: `put` is a
+//! compare-and-set on the version, so two replicas updating the same order cannot lose each
+//! other's change — the loser re-reads and re-applies. Indexes (sorted sets, hashes) are
+//! updated after the document and may briefly lag; readers always re-check the document.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use crate::store::StoreError;
+
+/// A document and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    pub version: u64,
+    pub value: Vec<u8>,
+}
+
+/// The version did not match: someone else wrote first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conflict;
+
+/// Single-key storage primitives.
+#[async_trait::async_trait]
+pub trait Kv: Send + Sync + 'static {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError>;
+    /// Writes `value` if the stored version is `expected` (`None`: the key must not exist).
+    /// Returns the new version.
+    async fn put(&self, key: &str, expected: Option<u64>, value: &[u8]) -> Result<Result<u64, Conflict>, StoreError>;
+    async fn zadd(&self, key: &str, member: &str, score: f64) -> Result<(), StoreError>;
+    async fn zrem(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    /// Members by ascending score, from rank `offset`, at most `limit`.
+    async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError>;
+    async fn hset(&self, key: &str, pairs: &[(String, String)]) -> Result<(), StoreError>;
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
+    async fn hdel(&self, key: &str, fields: &[String]) -> Result<u64, StoreError>;
+    async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+/// The embedded implementation.
+#[derive(Default)]
+pub struct MemoryKv {
+    inner: Mutex<Maps>,
+}
+
+#[derive(Default)]
+struct Maps {
+    docs: HashMap<String, Versioned>,
+    zsets: HashMap<String, ZSet>,
+    hashes: HashMap<String, BTreeMap<String, String>>,
+}
+
+/// A sorted set: members ordered by (score, member), and each member's score.
+#[derive(Default)]
+struct ZSet {
+    ordered: BTreeSet<(OrdF64, String)>,
+    scores: HashMap<String, f64>,
+}
+
+/// f64 with a total order, for sorted-set scores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+impl Eq for OrdF64 {}
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl MemoryKv {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Maps> {
+        // A panic while holding the lock leaves plain maps behind: still consistent.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl Kv for MemoryKv {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
+        Ok(self.lock().docs.get(key).cloned())
+    }
+
+    async fn put(&self, key: &str, expected: Option<u64>, value: &[u8]) -> Result<Result<u64, Conflict>, StoreError> {
+        let mut maps = self.lock();
+        let current = maps.docs.get(key).map(|d| d.version);
+        if current != expected {
+            return Ok(Err(Conflict));
+        }
+        let version = current.unwrap_or(0) + 1;
+        maps.docs.insert(key.to_owned(), Versioned { version, value: value.to_vec() });
+        Ok(Ok(version))
+    }
+
+    async fn zadd(&self, key: &str, member: &str, score: f64) -> Result<(), StoreError> {
+        let mut maps = self.lock();
+        let z = maps.zsets.entry(key.to_owned()).or_default();
+        if let Some(old) = z.scores.insert(member.to_owned(), score) {
+            z.ordered.remove(&(OrdF64(old), member.to_owned()));
+        }
+        z.ordered.insert((OrdF64(score), member.to_owned()));
+        Ok(())
+    }
+
+    async fn zrem(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        let mut maps = self.lock();
+        if let Some(z) = maps.zsets.get_mut(key)
+            && let Some(old) = z.scores.remove(member)
+        {
+            z.ordered.remove(&(OrdF64(old), member.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {
+        let maps = self.lock();
+        Ok(maps
+            .zsets
+            .get(key)
+            .map(|z| z.ordered.iter().skip(offset).take(limit).map(|(_, m)| m.clone()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn hset(&self, key: &str, pairs: &[(String, String)]) -> Result<(), StoreError> {
+        let mut maps = self.lock();
+        let hash = maps.hashes.entry(key.to_owned()).or_default();
+        for (f, v) in pairs {
+            hash.insert(f.clone(), v.clone());
+        }
+        Ok(())
+    }
+
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().hashes.get(key).and_then(|h| h.get(field).cloned()))
+    }
+
+    async fn hdel(&self, key: &str, fields: &[String]) -> Result<u64, StoreError> {
+        let mut maps = self.lock();
+        let Some(hash) = maps.hashes.get_mut(key) else { return Ok(0) };
+        Ok(fields.iter().filter(|f| hash.remove(*f).is_some()).count() as u64)
+    }
+
+    async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .lock()
+            .hashes
+            .get(key)
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,46 @@
+//! The ledger: orders, aliases, cursors and caches — everything cartgate knows besides the
+//! queue. Written once over [`kv::Kv`], which the memory and the Redis store implement.
+
+pub mod aliases;
+pub mod kv;
+pub mod orders;
+pub mod redis_kv;
+
+use std::sync::Arc;
+
+pub use aliases::{Alias, Aliases};
+pub use kv::{Kv, MemoryKv};
+pub use orders::{LedgerError, OrderFilter, OrderLedger};
+
+/// Everything persistent besides the queue.
+#[derive(Clone)]
+pub struct Ledger {
+    pub orders: OrderLedger,
+    pub aliases: Aliases,
+    kv: Arc<dyn Kv>,
+}
+
+impl Ledger {
+    pub fn new(kv: Arc<dyn Kv>) -> Self {
+        Self { orders: OrderLedger::new(kv.clone()), aliases: Aliases::new(kv.clone()), kv }
+    }
+
+    /// The embedded ledger (`memory://`).
+    pub fn memory() -> Self {
+        Self::new(Arc::new(MemoryKv::default()))
+    }
+
+    /// A named cursor (e.g. the order poll's `updated_at_min`).
+    pub async fn cursor(&self, name: &str) -> Result<Option<String>, crate::store::StoreError> {
+        self.kv.hget("cursors", name).await
+    }
+
+    pub async fn set_cursor(&self, name: &str, value: &str) -> Result<(), crate::store::StoreError> {
+        self.kv.hset("cursors", &[(name.to_owned(), value.to_owned())]).await
+    }
+
+    /// The raw primitives, for caches owned by other modules.
+    pub fn kv(&self) -> &Arc<dyn Kv> {
+        &self.kv
+    }
+}

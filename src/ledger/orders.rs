@@ -1,0 +1,199 @@
+//! The order ledger: one versioned document per cart order, plus indexes.
+//!
+//! Keys (under the store prefix):
+//! * `order:{<cart>}:<id>` — the [`Order`] as JSON (hash-tagged by cart);
+//! * `ix:orders`, `ix:status:<status>` — sorted sets of `<cart>:<id>` by creation time, for
+//!   listing (status indexes move with the order);
+//! * `map:wms:<merchant>` — WMS order id → `<cart>:<id>`;
+//! * `map:trk:<merchant>` — tracking code → `<cart>:<id>`.
+
+use std::sync::Arc;
+
+use crate::domain::{CartId, Order, OrderStatus};
+use crate::store::StoreError;
+
+use super::kv::{Conflict, Kv};
+
+/// How often an update is re-applied when another replica wrote the same order meanwhile.
+const MAX_CAS_ATTEMPTS: u32 = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("ledger record unreadable: {0}")]
+    Corrupt(String),
+    #[error("order changed concurrently too often; try again")]
+    Contended,
+}
+
+/// `<cart>:<id>`: how indexes name an order.
+pub fn member(cart: &CartId, id: u64) -> String {
+    format!("{cart}:{id}")
+}
+
+/// Parses an index member back.
+pub fn parse_member(m: &str) -> Option<(CartId, u64)> {
+    let (cart, id) = m.rsplit_once(':')?;
+    Some((CartId::parse(cart).ok()?, id.parse().ok()?))
+}
+
+fn doc_key(cart: &CartId, id: u64) -> String {
+    format!("order:{{{cart}}}:{id}")
+}
+
+fn status_index(s: OrderStatus) -> String {
+    format!("ix:status:{s}")
+}
+
+/// Filters for listing orders.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub merchant: Option<String>,
+    pub cart: Option<String>,
+}
+
+/// The order ledger.
+#[derive(Clone)]
+pub struct OrderLedger {
+    kv: Arc<dyn Kv>,
+}
+
+impl OrderLedger {
+    pub fn new(kv: Arc<dyn Kv>) -> Self {
+        Self { kv }
+    }
+
+    pub async fn get(&self, cart: &CartId, id: u64) -> Result<Option<Order>, LedgerError> {
+        Ok(self.get_versioned(cart, id).await?.map(|(_, o)| o))
+    }
+
+    async fn get_versioned(&self, cart: &CartId, id: u64) -> Result<Option<(u64, Order)>, LedgerError> {
+        let Some(doc) = self.kv.get(&doc_key(cart, id)).await? else { return Ok(None) };
+        let order = serde_json::from_slice(&doc.value).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
+        Ok(Some((doc.version, order)))
+    }
+
+    /// Stores a new order; `false` when it already exists (nothing written).
+    pub async fn create(&self, order: &Order) -> Result<bool, LedgerError> {
+        let value = serde_json::to_vec(order).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
+        match self.kv.put(&doc_key(&order.cart, order.cart_order_id), None, &value).await? {
+            Err(Conflict) => Ok(false),
+            Ok(_) => {
+                let m = member(&order.cart, order.cart_order_id);
+                let score = order.created_at.timestamp_millis() as f64;
+                self.kv.zadd("ix:orders", &m, score).await?;
+                self.kv.zadd(&status_index(order.status()), &m, score).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Applies `change` to the current order and stores it, re-applying on concurrent writes.
+    /// Returns `None` when the order does not exist; nothing is written when `change` leaves
+    /// the order as it was.
+    pub async fn update<T>(
+        &self,
+        cart: &CartId,
+        id: u64,
+        mut change: impl FnMut(&mut Order) -> T,
+    ) -> Result<Option<(Order, T)>, LedgerError> {
+        for attempt in 0..MAX_CAS_ATTEMPTS {
+            if attempt > 0 {
+                // Jittered backoff so concurrent writers stop colliding in lockstep.
+                let cap_ms = 1u64 << attempt.min(6);
+                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(0..=cap_ms))).await;
+            }
+            let Some((version, before)) = self.get_versioned(cart, id).await? else { return Ok(None) };
+            let mut after = before.clone();
+            let out = change(&mut after);
+            if after == before {
+                return Ok(Some((after, out)));
+            }
+            let value = serde_json::to_vec(&after).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
+            if self.kv.put(&doc_key(cart, id), Some(version), &value).await?.is_ok() {
+                self.reindex(&before, &after).await?;
+                return Ok(Some((after, out)));
+            }
+        }
+        Err(LedgerError::Contended)
+    }
+
+    async fn reindex(&self, before: &Order, after: &Order) -> Result<(), StoreError> {
+        let m = member(&after.cart, after.cart_order_id);
+        if before.status() != after.status() {
+            self.kv.zadd(&status_index(after.status()), &m, after.created_at.timestamp_millis() as f64).await?;
+            self.kv.zrem(&status_index(before.status()), &m).await?;
+        }
+        if let Some(wms) = after.wms_order_id.as_ref().filter(|w| before.wms_order_id.as_ref() != Some(*w)) {
+            self.kv.hset(&format!("map:wms:{}", after.merchant), &[(wms.clone(), m.clone())]).await?;
+        }
+        let known: Vec<&str> = before.shipments.iter().map(|s| s.tracking_code.as_str()).collect();
+        let new: Vec<(String, String)> = after
+            .shipments
+            .iter()
+            .filter(|s| !known.contains(&s.tracking_code.as_str()))
+            .map(|s| (s.tracking_code.clone(), m.clone()))
+            .collect();
+        self.kv.hset(&format!("map:trk:{}", after.merchant), &new).await
+    }
+
+    /// The order a WMS order belongs to.
+    pub async fn by_wms_order(&self, merchant: &str, wms_order_id: &str) -> Result<Option<(CartId, u64)>, LedgerError> {
+        let m = self.kv.hget(&format!("map:wms:{merchant}"), wms_order_id).await?;
+        Ok(m.as_deref().and_then(parse_member))
+    }
+
+    /// The order a tracking code belongs to.
+    pub async fn by_tracking_code(&self, merchant: &str, code: &str) -> Result<Option<(CartId, u64)>, LedgerError> {
+        let m = self.kv.hget(&format!("map:trk:{merchant}"), code).await?;
+        Ok(m.as_deref().and_then(parse_member))
+    }
+
+    /// Orders by creation, oldest first, from `cursor`; returns the page and the next cursor.
+    pub async fn list(
+        &self,
+        filter: &OrderFilter,
+        limit: usize,
+        cursor: usize,
+    ) -> Result<(Vec<Order>, Option<usize>), LedgerError> {
+        let index = filter.status.map(status_index).unwrap_or_else(|| "ix:orders".to_owned());
+        let chunk = (limit * 2).clamp(10, 500);
+        let (mut out, mut offset) = (Vec::new(), cursor);
+        for _ in 0..20 {
+            let members = self.kv.zrange(&index, offset, chunk).await?;
+            for m in &members {
+                offset += 1;
+                let Some((cart, id)) = parse_member(m) else { continue };
+                let Some(order) = self.get(&cart, id).await? else { continue };
+                if matches(filter, &order) {
+                    out.push(order);
+                    if out.len() == limit {
+                        return Ok((out, Some(offset)));
+                    }
+                }
+            }
+            if members.len() < chunk {
+                return Ok((out, None));
+            }
+        }
+        Ok((out, Some(offset)))
+    }
+
+    /// Members of a status index (oldest first), e.g. every held order.
+    pub async fn with_status(
+        &self,
+        status: OrderStatus,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<String>, LedgerError> {
+        Ok(self.kv.zrange(&status_index(status), offset, limit).await?)
+    }
+}
+
+fn matches(f: &OrderFilter, o: &Order) -> bool {
+    f.status.is_none_or(|s| s == o.status())
+        && f.merchant.as_deref().is_none_or(|m| m == o.merchant.as_str())
+        && f.cart.as_deref().is_none_or(|c| c == o.cart.as_str())
+}

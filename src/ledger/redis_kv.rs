@@ -1,0 +1,99 @@
+//! The ledger primitives on Redis: one key per call; the compare-and-set is `cas.lua`.
+
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+
+use super::kv::{Conflict, Kv, Versioned};
+use crate::store::StoreError;
+
+/// Ledger storage in Redis, every key under `prefix:`.
+pub struct RedisKv {
+    conn: ConnectionManager,
+    prefix: String,
+    cas: redis::Script,
+}
+
+impl RedisKv {
+    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+        Self { conn, prefix: format!("{prefix}:"), cas: redis::Script::new(include_str!("cas.lua")) }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl Kv for RedisKv {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
+        let mut conn = self.conn.clone();
+        let (v, d): (Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
+            .arg(self.key(key))
+            .arg("v")
+            .arg("d")
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(match (v, d) {
+            (Some(version), Some(value)) => Some(Versioned { version, value }),
+            _ => None,
+        })
+    }
+
+    async fn put(&self, key: &str, expected: Option<u64>, value: &[u8]) -> Result<Result<u64, Conflict>, StoreError> {
+        let mut conn = self.conn.clone();
+        let expected = expected.map(|v| v.to_string()).unwrap_or_default();
+        let version: i64 =
+            self.cas.key(self.key(key)).arg(expected).arg(value).invoke_async(&mut conn).await.map_err(unavailable)?;
+        Ok(u64::try_from(version).map_err(|_| Conflict))
+    }
+
+    async fn zadd(&self, key: &str, member: &str, score: f64) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        conn.zadd::<_, _, _, ()>(self.key(key), member, score).await.map_err(unavailable)
+    }
+
+    async fn zrem(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        conn.zrem::<_, _, ()>(self.key(key), member).await.map_err(unavailable)
+    }
+
+    async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn.clone();
+        let stop = (offset + limit - 1) as isize;
+        conn.zrange(self.key(key), offset as isize, stop).await.map_err(unavailable)
+    }
+
+    async fn hset(&self, key: &str, pairs: &[(String, String)]) -> Result<(), StoreError> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        conn.hset_multiple::<_, _, _, ()>(self.key(key), pairs).await.map_err(unavailable)
+    }
+
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.hget(self.key(key), field).await.map_err(unavailable)
+    }
+
+    async fn hdel(&self, key: &str, fields: &[String]) -> Result<u64, StoreError> {
+        if fields.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = self.conn.clone();
+        conn.hdel(self.key(key), fields).await.map_err(unavailable)
+    }
+
+    async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.hgetall(self.key(key)).await.map_err(unavailable)
+    }
+}
