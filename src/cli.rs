@@ -39,6 +39,11 @@ pub enum Command {
     },
     /// Run the whole flow against built-in simulators.
     Demo,
+    /// Wait this many seconds, then exit 0 (a Kubernetes preStop hook in an image without
+    /// a shell or `sleep`).
+    Pause {
+        seconds: u64,
+    },
 }
 
 impl Cli {
@@ -54,6 +59,10 @@ impl Cli {
                 Err(code) => code,
             },
             Command::Healthcheck { url } => healthcheck(&url).await,
+            Command::Pause { seconds } => {
+                tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+                ExitCode::SUCCESS
+            }
             Command::Demo => {
                 eprintln!(
                     "cartgate demo is not built yet: it needs the simulators and the order \
