@@ -1,0 +1,221 @@
+//! Per-account rate limiting across replicas (protocol: the `upstream` module header).
+//!
+//! [`Limiter`] is built once per process from the store's connection (or without one for the
+//! memory store); it hands each account a [`Gate`] that every request goes through.
+
+mod local;
+mod redis;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ::redis::aio::ConnectionManager;
+
+use self::local::{LocalGate, Pace};
+use self::redis::{Decision, RedisGate};
+use super::adaptive::{self, PauseRequest};
+use super::metrics::{self, WaitOutcome};
+use super::{AccountId, Upstream, UpstreamError};
+use crate::settings::RateLimit;
+use crate::store::Millis;
+
+/// Default longest in-process wait for a slot; longer waits are handed back to the scheduler.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// The process's rate limiter; cheap to clone.
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Option<(ConnectionManager, String)>,
+    max_wait: Duration,
+    gates: Mutex<HashMap<(Upstream, AccountId, RateLimitKey), Arc<Gate>>>,
+}
+
+type RateLimitKey = (u32, u64);
+
+impl Limiter {
+    /// Limits shared by every replica through Redis (keys under `prefix`).
+    pub fn redis(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
+        Self::build(Some((conn, prefix.into())), DEFAULT_MAX_WAIT)
+    }
+
+    /// Limits kept in this process only: for the memory store (one instance).
+    pub fn local() -> Self {
+        Self::build(None, DEFAULT_MAX_WAIT)
+    }
+
+    /// Sets the longest in-process wait (apply before handing the limiter out).
+    pub fn with_max_wait(self, max_wait: Duration) -> Self {
+        let shared = self.inner.shared.clone();
+        Self::build(shared, max_wait)
+    }
+
+    fn build(shared: Option<(ConnectionManager, String)>, max_wait: Duration) -> Self {
+        Self { inner: Arc::new(Inner { shared, max_wait, gates: Mutex::new(HashMap::new()) }) }
+    }
+
+    /// The gate of one account; the same gate for the same account and rate in this process.
+    pub(super) fn gate(&self, upstream: Upstream, id: &AccountId, rate: RateLimit) -> Result<Arc<Gate>, UpstreamError> {
+        if rate.requests == 0 || rate.per_secs == 0 {
+            return Err(UpstreamError::Invalid { reason: format!("{upstream} rate limit must be positive") });
+        }
+        let key = (upstream, id.clone(), (rate.requests, rate.per_secs));
+        let mut gates = self.inner.gates.lock().unwrap_or_else(|p| p.into_inner());
+        let gate = gates.entry(key).or_insert_with(|| {
+            let interval = Duration::from_secs(rate.per_secs) / rate.requests;
+            let shared = self
+                .inner
+                .shared
+                .as_ref()
+                .map(|(conn, prefix)| RedisGate::new(conn.clone(), prefix, upstream.as_str(), id.as_str()));
+            Arc::new(Gate {
+                upstream,
+                account: id.clone(),
+                interval,
+                max_wait: self.inner.max_wait,
+                local: LocalGate::new(interval),
+                shared,
+            })
+        });
+        Ok(gate.clone())
+    }
+}
+
+/// One account's limiter.
+pub(crate) struct Gate {
+    upstream: Upstream,
+    account: AccountId,
+    /// Emission interval T = W / R.
+    interval: Duration,
+    max_wait: Duration,
+    local: LocalGate,
+    shared: Option<RedisGate>,
+}
+
+impl Gate {
+    /// Waits for a slot (at most `max_wait`), or says when to come back.
+    pub async fn acquire(&self) -> Result<(), UpstreamError> {
+        let now = self.local.store_now();
+        if let Some(until) = self.local.blocked_until(now) {
+            // A pause, or a horizon Redis reported: Redis would refuse too.
+            if until - now > adaptive::millis(self.max_wait) || self.local.pause_remaining() > Duration::ZERO {
+                return Err(self.rescheduled(until));
+            }
+        }
+        let local_wait = match self.local.pace() {
+            Pace::Go => Duration::ZERO,
+            Pace::Wait(wait) if wait > self.max_wait => {
+                return Err(self.rescheduled(now + adaptive::millis(wait)));
+            }
+            Pace::Wait(wait) => wait,
+        };
+        match &self.shared {
+            Some(shared) => self.acquire_shared(shared).await,
+            None => self.acquire_local(now, local_wait).await,
+        }
+    }
+
+    async fn acquire_shared(&self, shared: &RedisGate) -> Result<(), UpstreamError> {
+        let (store_now, decision) = shared.acquire(self.interval, self.max_wait).await.map_err(|e| {
+            tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "rate limiter unavailable");
+            self.limiter_down()
+        })?;
+        self.local.learn_clock(store_now);
+        match decision {
+            Decision::Granted { wait } => {
+                self.sleep(wait).await;
+                Ok(())
+            }
+            Decision::Busy { at } => {
+                self.local.block_until(at);
+                Err(self.rescheduled(at))
+            }
+            Decision::Paused { until } => {
+                self.local.paused_until(until);
+                metrics::pause(self.upstream, self.account.as_str(), self.local.pause_remaining());
+                Err(self.rescheduled(until))
+            }
+        }
+    }
+
+    /// The memory store: the pacer alone, waiting in-process for a near slot.
+    async fn acquire_local(&self, now: Millis, wait: Duration) -> Result<(), UpstreamError> {
+        if wait.is_zero() {
+            return Ok(());
+        }
+        if self.local.wait_for_slot(self.max_wait).await {
+            metrics::ratelimit_wait(self.upstream, WaitOutcome::Waited);
+            Ok(())
+        } else {
+            Err(self.rescheduled(now + adaptive::millis(self.max_wait)))
+        }
+    }
+
+    async fn sleep(&self, wait: Duration) {
+        if !wait.is_zero() {
+            metrics::ratelimit_wait(self.upstream, WaitOutcome::Waited);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Records what an answer said about the upstream's own limit. Returns the pause end on
+    /// the store's clock when the account is now paused.
+    pub async fn pause(self: &Arc<Self>, req: &PauseRequest) -> Result<Option<Millis>, UpstreamError> {
+        let jitter = adaptive::jitter();
+        let (now, until) = match &self.shared {
+            Some(shared) => {
+                let (now, until) = shared.pause(req, jitter).await.map_err(|e| {
+                    tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot record pause");
+                    self.limiter_down()
+                })?;
+                self.local.learn_clock(now);
+                (now, until)
+            }
+            None => (self.local.store_now(), self.local.pause(req, jitter)),
+        };
+        if until <= now {
+            return Ok(None);
+        }
+        self.local.paused_until(until);
+        tracing::info!(upstream = %self.upstream, account = %self.account, pause_ms = until - now, "upstream asked us to slow down: account paused");
+        self.publish_pause(until - now);
+        Ok(Some(until))
+    }
+
+    /// Sets the pause gauge now, and again when this pause is over (a later, longer pause
+    /// keeps it up until its own end).
+    fn publish_pause(self: &Arc<Self>, remaining_ms: Millis) {
+        metrics::pause(self.upstream, self.account.as_str(), self.local.pause_remaining());
+        let gate = Arc::downgrade(self);
+        let at = Duration::from_millis(u64::try_from(remaining_ms).unwrap_or(0));
+        tokio::spawn(async move {
+            tokio::time::sleep(at).await;
+            if let Some(gate) = gate.upgrade() {
+                metrics::pause(gate.upstream, gate.account.as_str(), gate.local.pause_remaining());
+            }
+        });
+    }
+
+    /// The store's clock as best known here (for `Retry-After` → retry time).
+    pub fn store_now(&self) -> Millis {
+        self.local.store_now()
+    }
+
+    fn rescheduled(&self, until: Millis) -> UpstreamError {
+        metrics::ratelimit_wait(self.upstream, WaitOutcome::Rescheduled);
+        UpstreamError::RateLimited { upstream: self.upstream, until }
+    }
+
+    fn limiter_down(&self) -> UpstreamError {
+        UpstreamError::Transient {
+            upstream: self.upstream,
+            status: None,
+            reason: "rate limiter unavailable".into(),
+            retry_at: None,
+        }
+    }
+}
