@@ -122,15 +122,25 @@ pub(super) fn classify_transport(upstream: Upstream, method: &Method, err: &reqw
     }
     // `is_connect` covers DNS, refused, TLS and connect timeouts: nothing was sent.
     if err.is_connect() {
-        return UpstreamError::Transient {
-            upstream,
-            status: None,
-            reason: "cannot connect".to_owned(),
-            retry_at: None,
-        };
+        let reason = format!("cannot connect: {}", root_cause(err));
+        return UpstreamError::Transient { upstream, status: None, reason, retry_at: None };
     }
-    let reason = if err.is_timeout() { "timed out waiting for the answer" } else { "connection lost" };
-    lost_after_sending(upstream, method, reason)
+    let reason = if err.is_timeout() {
+        "timed out waiting for the answer".to_owned()
+    } else {
+        format!("connection lost: {}", root_cause(err))
+    };
+    lost_after_sending(upstream, method, &reason)
+}
+
+/// The innermost cause (e.g. "Connection refused (os error 111)"): useful to an operator, and
+/// unlike reqwest's own message it carries no URL.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// The request left and the answer did not (fully) come back.

@@ -23,10 +23,14 @@
 //! `Retry-After`, TradeGecko `X-Rate-Limit-Remaining: 0` + `Reset`, else exponential backoff
 //! with jitter) in the same hash: while paused every replica's acquire answers `RateLimited`,
 //! and `tat` is moved to the pause end so calls resume paced, not in a burst.
-//! In front of Redis, each replica keeps a `governor` limiter per account at the same pace and
-//! the last horizon Redis reported; both only ever refuse what Redis would refuse too, saving
-//! the round trip. With the memory store the local limiter alone applies, paced the same way.
-//! If Redis fails, acquires fail as [`UpstreamError::Transient`]: never call unthrottled.
+//! In front of Redis, each replica remembers a lower bound of the account's next free slot:
+//! its own last slot + `T`, a busy horizon or a pause Redis reported. When that bound is more
+//! than `max_wait` away, Redis would refuse too, so the acquire answers `RateLimited` without
+//! the round trip. (A `governor` bucket in front would consume a local cell before Redis
+//! decides; a Redis refusal would then leave a phantom cell that refuses calls Redis would
+//! grant. The learned bound never does.) With the memory store a `governor` limiter per account
+//! is the limiter, paced the same way (burst 1). If Redis fails, acquires fail as
+//! [`UpstreamError::Transient`]: never call upstream unthrottled.
 
 mod account;
 mod adaptive;
@@ -123,17 +127,19 @@ impl UpstreamClient {
         })
     }
 
-    /// The EasyPost account of a merchant's active key (test or production), or `None` when no
-    /// key is configured for the active mode.
-    pub fn easypost(&self, wms: &WmsSettings) -> Option<Result<Account, UpstreamError>> {
-        let key = wms.active_key()?.clone();
-        Some(self.account(AccountSpec {
+    /// The EasyPost account of a merchant's active key (test or production); `Invalid` says
+    /// plainly when the active mode has no key configured.
+    pub fn easypost(&self, wms: &WmsSettings) -> Result<Account, UpstreamError> {
+        let key = wms.active_key().cloned().ok_or_else(|| UpstreamError::Invalid {
+            reason: format!("no EasyPost {} API key is configured", wms.mode().as_str()),
+        })?;
+        self.account(AccountSpec {
             upstream: Upstream::EasyPost,
             base_url: wms.base_url.clone(),
             credential: Credential::Basic(key),
             rate_limit: wms.rate_limit,
             timeout: Duration::from_secs(wms.timeout_secs),
-        }))
+        })
     }
 
     pub fn limiter(&self) -> &Limiter {

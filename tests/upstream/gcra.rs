@@ -127,3 +127,19 @@ async fn limiter_fails_safe_when_redis_is_down() {
     let err = account.acquire().await.unwrap_err();
     assert!(matches!(err, UpstreamError::Transient { status: None, .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn replica_refuses_locally_what_redis_would_refuse() {
+    let mut redis = TestRedis::start(false, None).unwrap();
+    let conn = connect(redis.url()).await;
+    let client = UpstreamClient::new(Limiter::redis(conn, unique_prefix())).unwrap();
+    let account = account(&client, RateLimit { requests: 1, per_secs: 10 });
+    let first = now_ms();
+    account.acquire().await.unwrap();
+    // Redis is gone, yet the answer is known: our own slot + 10 s is more than max_wait away.
+    redis.stop();
+    match account.acquire().await {
+        Err(UpstreamError::RateLimited { until, .. }) => assert!(until >= first + 9_000, "{until} vs {first}"),
+        other => panic!("expected RateLimited without asking Redis, got {other:?}"),
+    }
+}

@@ -106,3 +106,31 @@ async fn secrets_never_appear_in_errors_or_debug_output() {
         assert!(!shown.contains("do-not-log"), "{shown}");
     }
 }
+
+#[tokio::test]
+async fn merchant_settings_pick_the_active_key_and_say_when_it_is_missing() {
+    use cartgate::settings::{RateLimit, Secret, WmsKind, WmsSettings};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header("authorization", "Basic dGVzdC1rZXk6")) // "test-key:"
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"trackers": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut wms = WmsSettings {
+        kind: WmsKind::Easypost,
+        base_url: url::Url::parse(&server.uri()).unwrap(),
+        production_api_key: None,
+        test_api_key: Some(Secret::literal("test-key")),
+        test_mode: true,
+        webhook_secret: None,
+        webhook_secret_previous: None,
+        rate_limit: RateLimit::easypost(),
+        timeout_secs: 5,
+    };
+    let client = local_client();
+    client.easypost(&wms).unwrap().get("/v2/trackers").query(&[("page_size", "1")]).send().await.unwrap();
+    wms.test_mode = false;
+    let err = client.easypost(&wms).unwrap_err();
+    assert!(err.to_string().contains("no EasyPost production API key"), "{err}");
+}

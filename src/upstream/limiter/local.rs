@@ -1,6 +1,6 @@
-//! The in-process half of the limiter: a `governor` pacer per account, what this replica last
-//! learned from Redis (the store clock's offset, the account's busy/paused horizon), and — for
-//! the memory store — the pause itself.
+//! The in-process half of the limiter: what this replica learned from Redis (the store clock's
+//! offset, a lower bound of the account's next free slot) and, for the memory store, the
+//! limiter itself: a `governor` pacer (burst 1) and the pause.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -15,7 +15,7 @@ use crate::store::Millis;
 
 /// Local state of one account.
 pub(super) struct LocalGate {
-    /// Same pace as the shared limiter, burst 1: it can only refuse what Redis would refuse.
+    /// The memory store's limiter: one call per interval, burst 1. Unused with Redis.
     pacer: DefaultDirectRateLimiter,
     /// Store clock minus this machine's clock, from the last Redis answer (0 for memory).
     offset_ms: AtomicI64,
@@ -24,8 +24,9 @@ pub(super) struct LocalGate {
 
 #[derive(Default)]
 struct State {
-    /// No call can be granted before this (store clock): a pause, or the slot horizon Redis
-    /// last reported as busy. Both only ever move forward, so this is a safe lower bound.
+    /// No call can be granted before this (store clock): a pause, our own last slot plus an
+    /// interval, or the horizon Redis last reported as busy. The shared `tat` only moves
+    /// forward, so this is a safe lower bound of it.
     blocked_until: Millis,
     /// The end of the current pause (store clock), for the gauge.
     paused_until: Millis,
@@ -78,7 +79,8 @@ impl LocalGate {
         (until > now).then_some(until)
     }
 
-    /// Records a horizon learned from Redis (busy or paused); never moves it backwards.
+    /// Records a lower bound of the next free slot (our own slot + interval, a busy horizon,
+    /// a pause); never moves it backwards.
     pub fn block_until(&self, until: Millis) {
         let mut s = self.lock();
         s.blocked_until = s.blocked_until.max(until);

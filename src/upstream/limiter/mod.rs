@@ -100,22 +100,16 @@ impl Gate {
     /// Waits for a slot (at most `max_wait`), or says when to come back.
     pub async fn acquire(&self) -> Result<(), UpstreamError> {
         let now = self.local.store_now();
-        if let Some(until) = self.local.blocked_until(now) {
-            // A pause, or a horizon Redis reported: Redis would refuse too.
-            if until - now > adaptive::millis(self.max_wait) || self.local.pause_remaining() > Duration::ZERO {
-                return Err(self.rescheduled(until));
-            }
+        // What this replica already knows (a pause, its own last slot, a horizon Redis
+        // reported) is a lower bound of the shared state: refusing on it needs no round trip.
+        if let Some(until) = self.local.blocked_until(now)
+            && (until - now > adaptive::millis(self.max_wait) || !self.local.pause_remaining().is_zero())
+        {
+            return Err(self.rescheduled(until));
         }
-        let local_wait = match self.local.pace() {
-            Pace::Go => Duration::ZERO,
-            Pace::Wait(wait) if wait > self.max_wait => {
-                return Err(self.rescheduled(now + adaptive::millis(wait)));
-            }
-            Pace::Wait(wait) => wait,
-        };
         match &self.shared {
             Some(shared) => self.acquire_shared(shared).await,
-            None => self.acquire_local(now, local_wait).await,
+            None => self.acquire_local(now).await,
         }
     }
 
@@ -127,6 +121,8 @@ impl Gate {
         self.local.learn_clock(store_now);
         match decision {
             Decision::Granted { wait } => {
+                // Our slot starts after `wait`; the next one is at least an interval later.
+                self.local.block_until(store_now + adaptive::millis(wait + self.interval));
                 self.sleep(wait).await;
                 Ok(())
             }
@@ -142,16 +138,16 @@ impl Gate {
         }
     }
 
-    /// The memory store: the pacer alone, waiting in-process for a near slot.
-    async fn acquire_local(&self, now: Millis, wait: Duration) -> Result<(), UpstreamError> {
-        if wait.is_zero() {
-            return Ok(());
-        }
-        if self.local.wait_for_slot(self.max_wait).await {
-            metrics::ratelimit_wait(self.upstream, WaitOutcome::Waited);
-            Ok(())
-        } else {
-            Err(self.rescheduled(now + adaptive::millis(self.max_wait)))
+    /// The memory store: the local pacer alone, waiting in-process for a near slot.
+    async fn acquire_local(&self, now: Millis) -> Result<(), UpstreamError> {
+        match self.local.pace() {
+            Pace::Go => Ok(()),
+            Pace::Wait(wait) if wait > self.max_wait => Err(self.rescheduled(now + adaptive::millis(wait))),
+            Pace::Wait(_) if self.local.wait_for_slot(self.max_wait).await => {
+                metrics::ratelimit_wait(self.upstream, WaitOutcome::Waited);
+                Ok(())
+            }
+            Pace::Wait(_) => Err(self.rescheduled(now + adaptive::millis(self.max_wait))),
         }
     }
 
