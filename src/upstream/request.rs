@@ -170,7 +170,8 @@ impl UpstreamRequest {
     }
 
     fn url(&self) -> String {
-        let mut url = format!("{}{}", self.account.inner.base, self.path);
+        let slash = if self.path.starts_with('/') { "" } else { "/" };
+        let mut url = format!("{}{slash}{}", self.account.inner.base, self.path);
         for q in &self.query {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(q);

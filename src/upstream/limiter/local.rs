@@ -86,11 +86,14 @@ impl LocalGate {
         s.blocked_until = s.blocked_until.max(until);
     }
 
-    /// Records a pause (from Redis, or decided here for the memory store).
-    pub fn paused_until(&self, until: Millis) {
+    /// Records a pause (from Redis, or decided here for the memory store). True when this
+    /// moved the pause's end forward.
+    pub fn paused_until(&self, until: Millis) -> bool {
         let mut s = self.lock();
-        s.paused_until = s.paused_until.max(until);
         s.blocked_until = s.blocked_until.max(until);
+        let extended = until > s.paused_until;
+        s.paused_until = s.paused_until.max(until);
+        extended
     }
 
     /// The remaining pause, for the gauge.
@@ -99,25 +102,19 @@ impl LocalGate {
         Duration::from_millis(u64::try_from(left).unwrap_or(0))
     }
 
-    /// The memory store's pause: the same arithmetic as `pause.lua`. Returns the pause end.
-    pub fn pause(&self, req: &PauseRequest, jitter: f64) -> Millis {
+    /// The memory store's pause: the same arithmetic as `pause.lua`. Returns the end of the
+    /// account's pause (≤ now: not paused); the caller records it.
+    pub fn pause_end(&self, req: &PauseRequest, jitter: f64) -> Millis {
         let now = self.store_now();
-        let strikes = {
-            let mut s = self.lock();
-            if req.rejected {
-                if now - s.strike_at > adaptive::millis(adaptive::STRIKE_WINDOW) {
-                    s.strikes = 0;
-                }
-                s.strikes = s.strikes.saturating_add(1);
-                s.strike_at = now;
+        let mut s = self.lock();
+        if req.rejected {
+            if now - s.strike_at > adaptive::millis(adaptive::STRIKE_WINDOW) {
+                s.strikes = 0;
             }
-            s.strikes
-        };
-        let until = adaptive::pause_end(now, req, strikes, jitter);
-        if until > now {
-            self.paused_until(until);
+            s.strikes = s.strikes.saturating_add(1);
+            s.strike_at = now;
         }
-        self.lock().paused_until.max(until)
+        adaptive::pause_end(now, req, s.strikes, jitter).max(s.paused_until)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

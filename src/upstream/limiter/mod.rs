@@ -98,7 +98,7 @@ pub(crate) struct Gate {
 
 impl Gate {
     /// Waits for a slot (at most `max_wait`), or says when to come back.
-    pub async fn acquire(&self) -> Result<(), UpstreamError> {
+    pub async fn acquire(self: &Arc<Self>) -> Result<(), UpstreamError> {
         let now = self.local.store_now();
         // What this replica already knows (a pause, its own last slot, a horizon Redis
         // reported) is a lower bound of the shared state: refusing on it needs no round trip.
@@ -113,7 +113,7 @@ impl Gate {
         }
     }
 
-    async fn acquire_shared(&self, shared: &RedisGate) -> Result<(), UpstreamError> {
+    async fn acquire_shared(self: &Arc<Self>, shared: &RedisGate) -> Result<(), UpstreamError> {
         let (store_now, decision) = shared.acquire(self.interval, self.max_wait).await.map_err(|e| {
             tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "rate limiter unavailable");
             self.limiter_down()
@@ -131,8 +131,7 @@ impl Gate {
                 Err(self.rescheduled(at))
             }
             Decision::Paused { until } => {
-                self.local.paused_until(until);
-                metrics::pause(self.upstream, self.account.as_str(), self.local.pause_remaining());
+                self.note_pause(store_now, until);
                 Err(self.rescheduled(until))
             }
         }
@@ -171,23 +170,25 @@ impl Gate {
                 self.local.learn_clock(now);
                 (now, until)
             }
-            None => (self.local.store_now(), self.local.pause(req, jitter)),
+            None => (self.local.store_now(), self.local.pause_end(req, jitter)),
         };
         if until <= now {
             return Ok(None);
         }
-        self.local.paused_until(until);
         tracing::info!(upstream = %self.upstream, account = %self.account, pause_ms = until - now, "upstream asked us to slow down: account paused");
-        self.publish_pause(until - now);
+        self.note_pause(now, until);
         Ok(Some(until))
     }
 
-    /// Sets the pause gauge now, and again when this pause is over (a later, longer pause
-    /// keeps it up until its own end).
-    fn publish_pause(self: &Arc<Self>, remaining_ms: Millis) {
+    /// Records a pause seen at `now`. When it extends what this replica knew, the gauge is set
+    /// now and again when the pause is over (a later, longer pause keeps it up until its end).
+    fn note_pause(self: &Arc<Self>, now: Millis, until: Millis) {
+        if !self.local.paused_until(until) {
+            return;
+        }
         metrics::pause(self.upstream, self.account.as_str(), self.local.pause_remaining());
         let gate = Arc::downgrade(self);
-        let at = Duration::from_millis(u64::try_from(remaining_ms).unwrap_or(0));
+        let at = Duration::from_millis(u64::try_from(until - now).unwrap_or(0));
         tokio::spawn(async move {
             tokio::time::sleep(at).await;
             if let Some(gate) = gate.upgrade() {
