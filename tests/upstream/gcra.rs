@@ -143,3 +143,17 @@ async fn replica_refuses_locally_what_redis_would_refuse() {
         other => panic!("expected RateLimited without asking Redis, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn one_expiring_key_per_account_named_without_the_secret() {
+    let prefix = unique_prefix();
+    let client = replica(&prefix, Duration::from_millis(500)).await;
+    let account = account(&client, RateLimit { requests: 5, per_secs: 1 });
+    account.acquire().await.unwrap();
+    let mut conn = connect(&TestRedis::shared_url()).await;
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    assert_eq!(keys, vec![format!("{prefix}:rl:{{easypost:{}}}", account.id())]);
+    assert!(!keys[0].contains("do-not-log"));
+    let ttl: i64 = redis::cmd("PTTL").arg(&keys[0]).query_async(&mut conn).await.unwrap();
+    assert!(ttl > 0, "the limiter key must expire, PTTL {ttl}");
+}

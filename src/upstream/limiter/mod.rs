@@ -66,7 +66,7 @@ impl Limiter {
         let key = (upstream, id.clone(), (rate.requests, rate.per_secs));
         let mut gates = self.inner.gates.lock().unwrap_or_else(|p| p.into_inner());
         let gate = gates.entry(key).or_insert_with(|| {
-            let interval = Duration::from_secs(rate.per_secs) / rate.requests;
+            let interval = emission_interval(rate);
             let shared = self
                 .inner
                 .shared
@@ -83,6 +83,12 @@ impl Limiter {
         });
         Ok(gate.clone())
     }
+}
+
+/// T = W / R, rounded up to whole microseconds so that R intervals never fit in less than W.
+fn emission_interval(rate: RateLimit) -> Duration {
+    let nanos = (Duration::from_secs(rate.per_secs) / rate.requests).as_nanos();
+    Duration::from_micros(u64::try_from(nanos.div_ceil(1000)).unwrap_or(u64::MAX).max(1))
 }
 
 /// One account's limiter.
@@ -214,5 +220,19 @@ impl Gate {
             reason: "rate limiter unavailable".into(),
             retry_at: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emission_interval_never_lets_r_calls_fit_in_less_than_w() {
+        let t = |requests, per_secs| emission_interval(RateLimit { requests, per_secs });
+        assert_eq!(t(5, 1), Duration::from_millis(200));
+        assert_eq!(t(300, 300), Duration::from_secs(1));
+        assert_eq!(t(3, 1), Duration::from_micros(333_334));
+        assert!(t(3, 1) * 3 >= Duration::from_secs(1));
     }
 }

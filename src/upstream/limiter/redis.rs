@@ -57,7 +57,7 @@ impl RedisGate {
         max_wait: Duration,
     ) -> Result<(Millis, Decision), RedisLimiterError> {
         let mut inv = GCRA.key(&self.key);
-        inv.arg(micros(interval).max(1)).arg(micros(max_wait)).arg(linger_ms());
+        inv.arg(interval_micros(interval)).arg(micros(max_wait)).arg(linger_ms());
         let reply: Vec<i64> = self.run(inv).await?;
         let decision = match reply.as_slice() {
             [0, _, wait_us] => Decision::Granted { wait: Duration::from_micros(u64::try_from(*wait_us).unwrap_or(0)) },
@@ -97,6 +97,12 @@ impl RedisGate {
 /// How long a hash outlives its last slot or pause: long enough to remember recent 429s.
 fn linger_ms() -> i64 {
     adaptive::millis(adaptive::STRIKE_WINDOW)
+}
+
+/// The interval rounded *up* to whole µs (1 s / 3 must not become 333 333 µs: three of those
+/// fit in less than a second), and never 0.
+fn interval_micros(interval: Duration) -> i64 {
+    i64::try_from(interval.as_nanos().div_ceil(1000)).unwrap_or(i64::MAX).max(1)
 }
 
 fn micros(d: Duration) -> i64 {
