@@ -157,3 +157,18 @@ async fn one_expiring_key_per_account_named_without_the_secret() {
     let ttl: i64 = redis::cmd("PTTL").arg(&keys[0]).query_async(&mut conn).await.unwrap();
     assert!(ttl > 0, "the limiter key must expire, PTTL {ttl}");
 }
+
+#[tokio::test]
+async fn limiter_for_store_settings_connects_lazily() {
+    use cartgate::settings::StoreSettings;
+    let settings = |url: String| StoreSettings { url, prefix: unique_prefix(), partitions: 4 };
+    let rate = RateLimit { requests: 5, per_secs: 1 };
+    for url in ["memory://".to_owned(), TestRedis::shared_url()] {
+        let client = UpstreamClient::new(Limiter::for_store(&settings(url)).unwrap()).unwrap();
+        account(&client, rate).acquire().await.unwrap();
+    }
+    let nobody = format!("redis://127.0.0.1:{}/0", cartgate::testkit::free_port().unwrap());
+    let client = UpstreamClient::new(Limiter::for_store(&settings(nobody)).unwrap()).unwrap();
+    let err = account(&client, rate).acquire().await.unwrap_err();
+    assert!(matches!(err, UpstreamError::Transient { .. }), "{err:?}");
+}

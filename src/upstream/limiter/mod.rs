@@ -10,14 +10,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ::redis::aio::ConnectionManager;
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use self::local::{LocalGate, Pace};
 use self::redis::{Decision, RedisGate};
 use super::adaptive::{self, PauseRequest};
 use super::metrics::{self, WaitOutcome};
 use super::{AccountId, Upstream, UpstreamError};
-use crate::settings::RateLimit;
+use crate::settings::{RateLimit, StoreSettings};
 use crate::store::Millis;
 
 /// Default longest in-process wait for a slot; longer waits are handed back to the scheduler.
@@ -41,6 +41,23 @@ impl Limiter {
     /// Limits shared by every replica through Redis (keys under `prefix`).
     pub fn redis(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
         Self::build(Some((conn, prefix.into())), DEFAULT_MAX_WAIT)
+    }
+
+    /// For the configured store: `memory://` → [`Limiter::local`]; a Redis URL → a lazy,
+    /// auto-reconnecting connection of its own (use [`Limiter::redis`] to share the store's).
+    /// Must be called inside the Tokio runtime; an unreachable Redis fails acquires, not this.
+    pub fn for_store(settings: &StoreSettings) -> Result<Self, UpstreamError> {
+        if settings.url == "memory://" {
+            return Ok(Self::local());
+        }
+        let invalid =
+            |e: ::redis::RedisError| UpstreamError::Invalid { reason: format!("store URL for the limiter: {e}") };
+        let client = ::redis::Client::open(settings.url.as_str()).map_err(invalid)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)));
+        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(invalid)?;
+        Ok(Self::redis(conn, settings.prefix.clone()))
     }
 
     /// Limits kept in this process only: for the memory store (one instance).
