@@ -134,3 +134,21 @@ async fn merchant_settings_pick_the_active_key_and_say_when_it_is_missing() {
     let err = client.easypost(&wms).unwrap_err();
     assert!(err.to_string().contains("no EasyPost production API key"), "{err}");
 }
+
+#[tokio::test]
+async fn calls_are_counted_by_route_template_and_status() {
+    let metrics = cartgate::metrics::Metrics::install();
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(404)).mount(&server).await;
+    let account = tradegecko(&local_client(), &server.uri());
+    let _ = account.get("/addresses/987654").send().await;
+    let text = metrics.render();
+    let counted = text.lines().any(|l| {
+        l.starts_with("cartgate_upstream_requests_total")
+            && l.contains(r#"endpoint="/addresses/:id""#)
+            && l.contains(r#"status="404""#)
+            && l.contains(r#"upstream="tradegecko""#)
+    });
+    assert!(counted, "{text}");
+    assert!(text.contains("cartgate_upstream_request_duration_seconds_bucket"), "{text}");
+}
