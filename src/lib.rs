@@ -16,3 +16,4 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod testkit;
+pub mod upstream;

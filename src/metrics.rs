@@ -53,4 +53,5 @@ fn describe() {
         metrics::Unit::Seconds,
         "HTTP request latency by route, method and status"
     );
+    crate::upstream::describe_metrics();
 }

@@ -1,0 +1,192 @@
+//! One upstream account: where to call, with which credential, how fast and how patiently.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::Method;
+use reqwest::header::HeaderValue;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::limiter::{Gate, Limiter};
+use super::{Upstream, UpstreamError, UpstreamRequest};
+use crate::settings::{RateLimit, Secret};
+
+/// How an account authenticates.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// `Authorization: Bearer <token>` (TradeGecko).
+    Bearer(Secret),
+    /// HTTP Basic with the key as user name and an empty password (EasyPost).
+    Basic(Secret),
+}
+
+impl Credential {
+    fn secret(&self) -> &Secret {
+        match self {
+            Self::Bearer(s) | Self::Basic(s) => s,
+        }
+    }
+
+    fn header(&self) -> Result<HeaderValue, UpstreamError> {
+        let value = match self {
+            Self::Bearer(s) => format!("Bearer {}", s.expose()),
+            Self::Basic(s) => {
+                let pair = format!("{}:", s.expose());
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+            }
+        };
+        let mut header = HeaderValue::from_str(&value)
+            .map_err(|_| UpstreamError::Invalid { reason: "the credential contains invalid characters".into() })?;
+        header.set_sensitive(true);
+        Ok(header)
+    }
+}
+
+/// Everything needed to build an [`Account`].
+#[derive(Clone, Debug)]
+pub struct AccountSpec {
+    pub upstream: Upstream,
+    /// The API host (a path prefix is kept); request paths are appended to it.
+    pub base_url: Url,
+    pub credential: Credential,
+    pub rate_limit: RateLimit,
+    /// Whole-request timeout (connect, send, answer and body).
+    pub timeout: Duration,
+}
+
+/// The non-secret name of an account: the first 16 hex digits of a SHA-256 over the upstream
+/// and the credential. Safe in logs, metrics and Redis keys; two carts sharing a token share it
+/// (and so their rate limit, as the upstream does).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    fn derive(upstream: Upstream, secret: &Secret) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"cartgate-upstream-account:");
+        h.update(upstream.as_str().as_bytes());
+        h.update(b":");
+        h.update(secret.expose().as_bytes());
+        Self(hex::encode(&h.finalize()[..8]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A handle on one upstream account; cheap to clone. Build requests with [`Account::get`] and
+/// friends; every request waits for the account's rate limit before it is sent.
+#[derive(Clone)]
+pub struct Account {
+    pub(super) inner: Arc<AccountInner>,
+}
+
+pub(super) struct AccountInner {
+    pub upstream: Upstream,
+    pub id: AccountId,
+    pub base: String,
+    pub auth: HeaderValue,
+    pub timeout: Duration,
+    pub http: reqwest::Client,
+    pub gate: Arc<Gate>,
+}
+
+impl Account {
+    pub(super) fn new(http: reqwest::Client, limiter: &Limiter, spec: AccountSpec) -> Result<Self, UpstreamError> {
+        if spec.timeout.is_zero() {
+            return Err(UpstreamError::Invalid { reason: "the request timeout must be positive".into() });
+        }
+        if spec.credential.secret().expose().is_empty() {
+            return Err(UpstreamError::Invalid { reason: format!("no {} credential configured", spec.upstream) });
+        }
+        let id = AccountId::derive(spec.upstream, spec.credential.secret());
+        let gate = limiter.gate(spec.upstream, &id, spec.rate_limit)?;
+        let base = spec.base_url.as_str().trim_end_matches('/').to_owned();
+        let auth = spec.credential.header()?;
+        let inner = AccountInner { upstream: spec.upstream, id, base, auth, timeout: spec.timeout, http, gate };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    pub fn upstream(&self) -> Upstream {
+        self.inner.upstream
+    }
+
+    /// The non-secret account id used in metrics, logs and rate-limit keys.
+    pub fn id(&self) -> &AccountId {
+        &self.inner.id
+    }
+
+    /// A request with any method; `path` starts with `/` and is appended to the base URL.
+    pub fn request(&self, method: Method, path: &str) -> UpstreamRequest {
+        UpstreamRequest::new(self.clone(), method, path)
+    }
+
+    pub fn get(&self, path: &str) -> UpstreamRequest {
+        self.request(Method::GET, path)
+    }
+
+    pub fn delete(&self, path: &str) -> UpstreamRequest {
+        self.request(Method::DELETE, path)
+    }
+
+    pub fn post_json<T: Serialize + ?Sized>(&self, path: &str, body: &T) -> UpstreamRequest {
+        self.request(Method::POST, path).json(body)
+    }
+
+    pub fn put_json<T: Serialize + ?Sized>(&self, path: &str, body: &T) -> UpstreamRequest {
+        self.request(Method::PUT, path).json(body)
+    }
+
+    pub fn patch_json<T: Serialize + ?Sized>(&self, path: &str, body: &T) -> UpstreamRequest {
+        self.request(Method::PATCH, path).json(body)
+    }
+
+    /// Waits for this account's rate limit (see the module docs). `send` does this itself;
+    /// public for callers that want a slot without a request (and for tests).
+    pub async fn acquire(&self) -> Result<(), UpstreamError> {
+        self.inner.gate.acquire().await
+    }
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("upstream", &self.inner.upstream)
+            .field("id", &self.inner.id)
+            .field("base", &self.inner.base)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_id_is_stable_and_reveals_nothing() {
+        let key = Secret::literal("EZTKsecretkey123");
+        let a = AccountId::derive(Upstream::EasyPost, &key);
+        assert_eq!(a, AccountId::derive(Upstream::EasyPost, &key));
+        assert_ne!(a, AccountId::derive(Upstream::TradeGecko, &key));
+        assert_eq!(a.as_str().len(), 16);
+        assert!(!a.as_str().contains("secret"));
+    }
+
+    #[test]
+    fn basic_auth_uses_key_as_user_with_empty_password() {
+        let h = Credential::Basic(Secret::literal("k")).header().unwrap();
+        assert_eq!(h.to_str().unwrap(), "Basic azo="); // base64("k:")
+        assert!(h.is_sensitive());
+    }
+}
