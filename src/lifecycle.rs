@@ -3,8 +3,9 @@
 //! On SIGTERM the replica first reports not-ready (so the load balancer stops sending), then
 //! stops claiming, lets running jobs finish or hands them back, and stops the HTTP server.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
@@ -18,6 +19,17 @@ pub struct Readiness {
 struct Inner {
     draining: AtomicBool,
     shutdown: CancellationToken,
+    /// Milliseconds since [`EPOCH`] of the claim loop's last heartbeat.
+    beat_ms: AtomicU64,
+    /// How old the heartbeat may get; 0 while no worker pool runs here.
+    stale_after_ms: AtomicU64,
+}
+
+/// Monotonic origin of heartbeats (wall-clock jumps must not make the loop look stale).
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn since_epoch_ms() -> u64 {
+    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Readiness {
@@ -39,6 +51,31 @@ impl Readiness {
     /// Resolves when shutdown has begun.
     pub async fn stopped(&self) {
         self.inner.shutdown.cancelled().await
+    }
+
+    /// The worker pool runs here: from now on its heartbeat must stay younger than `stale_after`.
+    pub fn watch_workers(&self, stale_after: Duration) {
+        self.beat();
+        let ms = u64::try_from(stale_after.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.inner.stale_after_ms.store(ms, Ordering::Release);
+    }
+
+    /// The claim loop is alive.
+    pub fn beat(&self) {
+        self.inner.beat_ms.store(since_epoch_ms(), Ordering::Release);
+    }
+
+    /// `Ok("ok")` while the claim loop beats, `Ok("not running")` without workers, else why not.
+    pub fn check_workers(&self) -> Result<&'static str, String> {
+        let stale_after = self.inner.stale_after_ms.load(Ordering::Acquire);
+        if stale_after == 0 {
+            return Ok("not running");
+        }
+        let age = since_epoch_ms().saturating_sub(self.inner.beat_ms.load(Ordering::Acquire));
+        if age > stale_after {
+            return Err(format!("claim loop stale: last heartbeat {} s ago", age / 1000));
+        }
+        Ok("ok")
     }
 
     pub fn is_stopping(&self) -> bool {

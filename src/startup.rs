@@ -1,7 +1,8 @@
-//! Building and running the application: the HTTP server plus, later, the workers.
+//! Building and running the application: the HTTP server plus the worker pool.
 //!
 //! [`Application::build`] binds the listener first, so tests can bind port 0 and ask for the
-//! port before anything runs.
+//! port before anything runs. On shutdown the workers drain first (readiness is already off),
+//! then the HTTP server stops.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::lifecycle::Readiness;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::workers::{PoolConfig, Registry, WorkerPool};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -29,18 +31,35 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     readiness: Readiness,
+    store: Store,
+    workers: Option<WorkerPool>,
 }
 
 impl Application {
-    /// Binds the listener and assembles the server.
+    /// Binds the listener, assembles the server and starts the standard workers.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Registry::standard()).await
+    }
+
+    /// [`Application::build`] with the given job handlers (tests bring their own).
+    pub async fn build_with(settings: Settings, registry: Registry) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.store)?;
+        Self::build_with_store(settings, store, registry).await
+    }
+
+    /// [`Application::build_with`] over an already built store (tests inject one).
+    pub async fn build_with_store(settings: Settings, store: Store, registry: Registry) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         warn_about_setup(&settings);
-        let store = Store::connect(&settings.store)?;
+        store.warn_about_setup().await;
         let readiness = Readiness::default();
+        let workers = settings.workers.enabled.then(|| {
+            let config = PoolConfig::from_settings(&settings);
+            WorkerPool::start(store.jobs().clone(), store.wake(), registry, config, readiness.clone())
+        });
         let state = web::Data::new(AppState {
             settings: settings.clone(),
-            store,
+            store: store.clone(),
             readiness: readiness.clone(),
             metrics: Metrics::install(),
         });
@@ -66,7 +85,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(%addr, "listening");
-        Ok(Self { addr, server, readiness })
+        Ok(Self { addr, server, readiness, store, workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -82,13 +101,22 @@ impl Application {
         self.readiness.clone()
     }
 
-    /// Runs until [`Readiness::begin_shutdown`], then drains and stops.
+    /// The store this application uses.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs until [`Readiness::begin_shutdown`], then drains the workers and stops the server.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let readiness = self.readiness.clone();
+        let workers = self.workers;
         let stopper = tokio::spawn(async move {
             readiness.stopped().await;
             tracing::info!("shutting down: readiness off, draining");
+            if let Some(workers) = workers {
+                workers.stopped().await;
+            }
             handle.stop(true).await;
         });
         self.server.await?;

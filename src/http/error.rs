@@ -51,6 +51,18 @@ impl ApiError {
     }
 }
 
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError as S;
+        match e {
+            S::Unavailable(_) => Self::Unavailable(e.to_string()),
+            S::LeaseLost => Self::Conflict(e.to_string()),
+            S::NoSuchJob => Self::NotFound(e.to_string()),
+            S::Config(_) | S::Corrupt(_) => Self::Internal(anyhow::Error::new(e)),
+        }
+    }
+}
+
 /// Seconds a sender should wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: &str = "5";
 

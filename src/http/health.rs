@@ -34,7 +34,18 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if let Err(why) = &lifecycle {
         failures.push(why.clone());
     }
-    let checks = json!({"store": store, "lifecycle": lifecycle.err().unwrap_or_else(|| "ok".into())});
+    let workers = match state.readiness.check_workers() {
+        Ok(status) => status.to_owned(),
+        Err(why) => {
+            failures.push(format!("workers {why}"));
+            why
+        }
+    };
+    let checks = json!({
+        "store": store,
+        "lifecycle": lifecycle.err().unwrap_or_else(|| "ok".into()),
+        "workers": workers,
+    });
     if failures.is_empty() {
         HttpResponse::Ok().json(json!({"status": "ready", "checks": checks}))
     } else {

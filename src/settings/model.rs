@@ -50,7 +50,8 @@ pub struct StoreSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerSettings {
-    /// Run the workers in this replica; `false` makes an intake-only replica (HTTP only).
+    /// Run the workers in this replica (off: HTTP only, e.g. a dedicated intake tier).
+    #[serde(default = "enabled")]
     pub enabled: bool,
     /// Jobs run at once in this replica.
     pub concurrency: usize,
@@ -192,6 +193,10 @@ impl RateLimit {
     pub fn tradegecko() -> Self {
         Self { requests: 300, per_secs: 300 }
     }
+}
+
+fn enabled() -> bool {
+    true
 }
 
 fn default_timeout_secs() -> u64 {

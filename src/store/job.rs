@@ -10,7 +10,16 @@
 //!   token. Every later call about that claim names its [`Lease`]; a lease that expired and was
 //!   claimed again by someone else answers [`StoreError::LeaseLost`] and changes nothing.
 //! * Enqueueing a job that is in flight marks it to run again after the current run ends
-//!   (the running handler may have read data older than what triggered the new enqueue).
+//!   (the running handler may have read data older than what triggered the new enqueue): when
+//!   the run ends with ack, hold or bury, the job goes back to `due` at the requested time with
+//!   a fresh start (attempts 0, `created_at` = now); a retry goes to `due` at the earlier of the
+//!   two times. The payload of the running job is kept (same id, same work).
+//! * An expired lease counts as a failed attempt (`attempts + 1`, `last_error` says so), so a job
+//!   that kills its worker every time still reaches the give-up horizon.
+//! * Finished jobs leave nothing behind; dead letters are capped per partition
+//!   ([`MAX_DEAD_PER_PARTITION`]), the oldest dropped first.
+//! * Enqueueing a dead job revives it (`Created`, attempts 0). `redrive` does the same for the
+//!   oldest `n` dead jobs.
 
 use std::fmt;
 use std::time::Duration;
@@ -21,6 +30,9 @@ use super::StoreError;
 
 /// Milliseconds since the Unix epoch, on the store's clock.
 pub type Millis = i64;
+
+/// Dead letters kept per partition; older ones are dropped (with their data) when more die.
+pub const MAX_DEAD_PER_PARTITION: usize = 10_000;
 
 /// What a job does; one handler per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -193,6 +205,9 @@ pub struct ClaimedJob {
     pub attempts: u32,
     /// When the job was first enqueued (for the give-up horizon).
     pub created_at: Millis,
+    /// The store's clock at the claim: the base for absolute times a handler returns
+    /// (`RetryAt`, `Hold`), so they do not depend on this replica's clock.
+    pub claimed_at: Millis,
     pub lease: Lease,
 }
 
@@ -276,6 +291,9 @@ pub trait JobStore: Send + Sync + 'static {
     /// Adds a job (idempotent by id, see [`OnExisting`]).
     async fn enqueue(&self, job: &NewJob, when: When, on_existing: OnExisting) -> Result<Enqueued, StoreError>;
     /// Atomically: if `dedupe_key` was not seen within `ttl`, remember it and enqueue (`Keep`).
+    /// The key is remembered next to the job (in the job's partition, so this stays one atomic
+    /// step on Redis Cluster): it is guaranteed to dedupe enqueues of the same job id, such as
+    /// redeliveries of one webhook; do not rely on it across different job ids.
     async fn enqueue_once(
         &self,
         dedupe_key: &str,
@@ -285,8 +303,17 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> Result<Deduped, StoreError>;
     /// Takes up to `max` due jobs, leased for `lease`.
     async fn claim(&self, max: usize, lease: Duration) -> Result<ClaimBatch, StoreError>;
-    /// The job is done: it leaves nothing behind (unless marked to rerun: then it is due now).
+    /// The job is done: it leaves nothing behind (unless marked to rerun: then it is due again).
     async fn ack(&self, lease: &Lease) -> Result<(), StoreError>;
+    /// [`JobStore::ack`] for many leases at once, one answer per lease in order. Stores batch
+    /// this (one script call per partition), which is what makes high claim+ack rates possible.
+    async fn ack_many(&self, leases: &[Lease]) -> Vec<Result<(), StoreError>> {
+        let mut out = Vec::with_capacity(leases.len());
+        for lease in leases {
+            out.push(self.ack(lease).await);
+        }
+        out
+    }
     /// Back to `due` at `when`, recording `error`.
     async fn retry(&self, lease: &Lease, when: When, error: Option<&str>, charge: Charge) -> Result<(), StoreError>;
     /// To `hold` until `until`, recording `reason`.

@@ -1,20 +1,27 @@
 //! The store: where all pending work and all state lives (see DESIGN.md, "Queue in Redis").
 //!
 //! `memory://` selects the embedded in-process store (one instance only); `redis://…` the
-//! shared Redis every replica coordinates through.
+//! shared Redis every replica coordinates through. Both implement [`JobStore`] with the same
+//! semantics (module docs of [`job`]); `tests/store_conformance.rs` runs against both.
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use deadpool_redis::{Config as PoolConfig, Pool, Runtime, Timeouts};
+use tokio::sync::Notify;
 
 use crate::settings::StoreSettings;
 
+pub mod clock;
 pub mod job;
+pub mod memory;
+pub mod redis;
+mod wake;
 
 pub use job::*;
+pub use memory::MemoryStore;
+pub use redis::RedisStore;
 
 /// Something the store could not do.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The store cannot be reached or did not answer: callers answer 503 / retry later.
     #[error("store unavailable: {0}")]
@@ -32,48 +39,59 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// How long we wait for a Redis connection or an answer before calling the store unavailable.
-const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
-
 /// A handle on the configured store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    backend: Backend,
-}
-
-#[derive(Clone)]
-enum Backend {
-    Memory,
-    Redis(Pool),
+    jobs: Arc<dyn JobStore>,
+    redis: Option<::redis::aio::ConnectionManager>,
+    wake: Arc<Notify>,
 }
 
 impl Store {
     /// Prepares the store. Connecting to Redis is lazy: an unreachable Redis makes the replica
-    /// not ready, not unable to start.
+    /// not ready, not unable to start. Needs a Tokio runtime (the connection's task runs on it).
     pub fn connect(settings: &StoreSettings) -> Result<Self, StoreError> {
         if settings.url == "memory://" {
-            return Ok(Self { backend: Backend::Memory });
+            return Ok(Self::with_jobs(Arc::new(MemoryStore::new()), None));
         }
-        let mut cfg = PoolConfig::from_url(settings.url.clone());
-        let mut pool_cfg = deadpool_redis::PoolConfig::new(64);
-        pool_cfg.timeouts =
-            Timeouts { wait: Some(REDIS_TIMEOUT), create: Some(REDIS_TIMEOUT), recycle: Some(REDIS_TIMEOUT) };
-        cfg.pool = Some(pool_cfg);
-        let pool = cfg.create_pool(Some(Runtime::Tokio1)).map_err(|e| StoreError::Config(e.to_string()))?;
-        Ok(Self { backend: Backend::Redis(pool) })
+        let conn = redis::connection(&settings.url)?;
+        let jobs = RedisStore::new(conn.clone(), &settings.prefix, settings.partitions);
+        Ok(Self::with_jobs(Arc::new(jobs), Some(conn)))
     }
 
-    /// Whether the store answers.
+    /// A store over any [`JobStore`] (tests inject a memory store with their own clock).
+    pub fn with_jobs(jobs: Arc<dyn JobStore>, redis: Option<::redis::aio::ConnectionManager>) -> Self {
+        let wake = Arc::new(Notify::new());
+        let jobs: Arc<dyn JobStore> = Arc::new(wake::Waking::new(jobs, wake.clone()));
+        Self { jobs, redis, wake }
+    }
+
+    /// The queue. Enqueueing through it wakes this replica's idle claim loop.
+    pub fn jobs(&self) -> &Arc<dyn JobStore> {
+        &self.jobs
+    }
+
+    /// Notified whenever this replica adds work (the worker pool waits on it when idle).
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// The shared multiplexed Redis connection (rate limiter, order ledger); `None` for memory.
+    pub fn redis(&self) -> Option<::redis::aio::ConnectionManager> {
+        self.redis.clone()
+    }
+
+    /// Whether the store answers (fails within about a second when Redis is down).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match &self.backend {
-            Backend::Memory => Ok(()),
-            Backend::Redis(pool) => {
-                let mut conn = pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                let pong: String = redis::cmd("PING")
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                if pong == "PONG" { Ok(()) } else { Err(StoreError::Unavailable(format!("PING answered {pong}"))) }
+        self.jobs.ping().await
+    }
+
+    /// Start-up checks of the store's own configuration; only logs.
+    pub async fn warn_about_setup(&self) {
+        if let Some(conn) = &self.redis {
+            let check = redis::warn_about_setup(conn);
+            if tokio::time::timeout(redis::REDIS_TIMEOUT * 2, check).await.is_err() {
+                tracing::warn!("redis did not answer at start-up; cannot check maxmemory-policy");
             }
         }
     }

@@ -1,0 +1,81 @@
+//! The workers: every replica claims batches of due jobs from the store and runs them with
+//! bounded concurrency (see DESIGN.md, "Jobs").
+//!
+//! A [`Handler`] per [`JobKind`] turns a claimed job into an [`Outcome`]; the [`Registry`]
+//! maps kinds to handlers and lists the [`Recurring`] jobs; [`WorkerPool`] does the rest:
+//! leases, extension, retries with backoff, holds, dead letters, graceful drain.
+
+mod outcome;
+mod pool;
+mod recurring;
+mod run;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use outcome::{Action, Outcome, RetryPolicy, decide};
+pub use pool::{PoolConfig, WorkerPool};
+pub use recurring::{Recurring, schedule_recurring};
+
+use crate::store::{ClaimedJob, JobId, JobKind};
+
+/// Runs one kind of job. Handlers must be idempotent: a job may run again after a crash.
+#[async_trait::async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, job: &ClaimedJob) -> Outcome;
+}
+
+/// Which handler runs which kind, and which jobs recur.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<JobKind, Arc<dyn Handler>>,
+    recurring: Vec<Recurring>,
+}
+
+impl Registry {
+    /// No handlers: every claimed job is buried as having no handler.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What `cartgate serve` runs today: only [`Noop`].
+    pub fn standard() -> Self {
+        Self::new().with(JobKind::Noop, Noop)
+    }
+
+    /// Adds (or replaces) the handler of `kind`.
+    pub fn with(mut self, kind: JobKind, handler: impl Handler) -> Self {
+        self.handlers.insert(kind, Arc::new(handler));
+        self
+    }
+
+    /// Adds a recurring job, scheduled when the pool starts.
+    pub fn every(mut self, recurring: Recurring) -> Self {
+        self.recurring.push(recurring);
+        self
+    }
+
+    pub fn handler(&self, kind: JobKind) -> Option<&Arc<dyn Handler>> {
+        self.handlers.get(&kind)
+    }
+
+    pub fn recurring(&self) -> &[Recurring] {
+        &self.recurring
+    }
+
+    /// The period of `id` if it is a recurring job.
+    pub fn period_of(&self, id: &JobId) -> Option<Duration> {
+        self.recurring.iter().find(|r| &r.id == id).map(|r| r.period)
+    }
+}
+
+/// Does nothing, successfully (queue tests and benchmarks).
+pub struct Noop;
+
+#[async_trait::async_trait]
+impl Handler for Noop {
+    async fn handle(&self, _job: &ClaimedJob) -> Outcome {
+        Outcome::Done
+    }
+}
