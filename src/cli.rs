@@ -41,9 +41,7 @@ pub enum Command {
     Demo,
     /// Wait this many seconds, then exit 0 (a Kubernetes preStop hook in an image without
     /// a shell or `sleep`).
-    Pause {
-        seconds: u64,
-    },
+    Pause { seconds: u64 },
 }
 
 impl Cli {

@@ -17,6 +17,32 @@ pub struct ImportOrder {
     pub trigger: String,
 }
 
+/// Deliver one ledger order to the warehouse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendOrder {
+    pub cart: CartId,
+    pub order_id: u64,
+}
+
+/// Ask the warehouse to cancel an order that was voided in the cart after delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelOrder {
+    pub cart: CartId,
+    pub order_id: u64,
+}
+
+/// A recurring job about one cart (order download, webhook upkeep).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartTask {
+    pub cart: CartId,
+}
+
+/// A recurring job about one merchant (scheduled delivery, shipments, inventory).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MerchantTask {
+    pub merchant: MerchantId,
+}
+
 /// Look at one WMS order for new shipments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckShipment {
@@ -59,6 +85,30 @@ fn job(kind: JobKind, parts: &[&str], payload: &impl Serialize) -> NewJob {
 impl ImportOrder {
     pub fn job(&self) -> NewJob {
         job(JobKind::ImportOrder, &[self.cart.as_str(), &self.order_id.to_string()], self)
+    }
+}
+
+impl SendOrder {
+    pub fn job(&self) -> NewJob {
+        job(JobKind::SendOrder, &[self.cart.as_str(), &self.order_id.to_string()], self)
+    }
+}
+
+impl CancelOrder {
+    pub fn job(&self) -> NewJob {
+        job(JobKind::CancelOrder, &[self.cart.as_str(), &self.order_id.to_string()], self)
+    }
+}
+
+impl CartTask {
+    pub fn job(&self, kind: JobKind) -> NewJob {
+        job(kind, &[self.cart.as_str()], self)
+    }
+}
+
+impl MerchantTask {
+    pub fn job(&self, kind: JobKind) -> NewJob {
+        job(kind, &[self.merchant.as_str()], self)
     }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! See DESIGN.md-derived docs in README.md for the workflows; each module names its part.
 
+pub mod cart;
 pub mod cli;
 pub mod domain;
 pub mod http;
@@ -17,4 +18,6 @@ pub mod store;
 pub mod telemetry;
 pub mod testkit;
 pub mod upstream;
+pub mod wms;
 pub mod workers;
+pub mod workflows;

@@ -12,11 +12,15 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::http::{self, error};
+use crate::ledger::Ledger;
+use crate::ledger::redis_kv::RedisKv;
 use crate::lifecycle::Readiness;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::upstream::{Limiter, UpstreamClient};
 use crate::workers::{PoolConfig, Registry, WorkerPool};
+use crate::workflows::{self, Deps, Faults};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -24,6 +28,8 @@ pub struct AppState {
     pub store: Store,
     pub readiness: Readiness,
     pub metrics: &'static Metrics,
+    /// The workflows' dependencies (ledger, queue, upstream clients), shared with the admin API.
+    pub deps: Deps,
 }
 
 /// A built, bound, not yet running cartgate.
@@ -32,16 +38,18 @@ pub struct Application {
     server: Server,
     readiness: Readiness,
     store: Store,
+    deps: Deps,
     workers: Option<WorkerPool>,
 }
 
 impl Application {
-    /// Binds the listener, assembles the server and starts the standard workers.
+    /// Binds the listener, assembles the server and starts the workers with every workflow.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build_with(settings, Registry::standard()).await
+        let store = Store::connect(&settings.store)?;
+        Self::assemble(settings, store, None).await
     }
 
-    /// [`Application::build`] with the given job handlers (tests bring their own).
+    /// [`Application::build`] with the given job handlers instead (queue tests).
     pub async fn build_with(settings: Settings, registry: Registry) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.store)?;
         Self::build_with_store(settings, store, registry).await
@@ -49,9 +57,15 @@ impl Application {
 
     /// [`Application::build_with`] over an already built store (tests inject one).
     pub async fn build_with_store(settings: Settings, store: Store, registry: Registry) -> anyhow::Result<Self> {
+        Self::assemble(settings, store, Some(registry)).await
+    }
+
+    async fn assemble(settings: Settings, store: Store, registry: Option<Registry>) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         warn_about_setup(&settings);
         store.warn_about_setup().await;
+        let deps = dependencies(&settings, &store)?;
+        let registry = registry.unwrap_or_else(|| workflows::registry(&deps));
         let readiness = Readiness::default();
         let workers = settings.workers.enabled.then(|| {
             let config = PoolConfig::from_settings(&settings);
@@ -62,6 +76,7 @@ impl Application {
             store: store.clone(),
             readiness: readiness.clone(),
             metrics: Metrics::install(),
+            deps: deps.clone(),
         });
 
         let listener = TcpListener::bind(settings.server.bind)
@@ -85,7 +100,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(%addr, "listening");
-        Ok(Self { addr, server, readiness, store, workers })
+        Ok(Self { addr, server, readiness, store, deps, workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -106,6 +121,11 @@ impl Application {
         &self.store
     }
 
+    /// The workflows' dependencies (tests reach the ledger and the fault switches here).
+    pub fn deps(&self) -> &Deps {
+        &self.deps
+    }
+
     /// Runs until [`Readiness::begin_shutdown`], then drains the workers and stops the server.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
@@ -124,6 +144,24 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The ledger and the rate limiter live where the queue lives: in Redis, or in this process.
+fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<Deps> {
+    let (ledger, limiter) = match store.redis() {
+        Some(conn) => (
+            Ledger::new(Arc::new(RedisKv::new(conn.clone(), &settings.store.prefix))),
+            Limiter::redis(conn, settings.store.prefix.clone()),
+        ),
+        None => (Ledger::memory(), Limiter::local()),
+    };
+    Ok(Deps {
+        settings: settings.clone(),
+        jobs: store.jobs().clone(),
+        ledger,
+        upstream: UpstreamClient::new(limiter)?,
+        faults: Arc::new(Faults::default()),
+    })
 }
 
 fn warn_about_setup(settings: &Settings) {

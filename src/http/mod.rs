@@ -4,8 +4,11 @@ pub mod admin;
 pub mod body;
 pub mod error;
 pub mod health;
+pub mod merchants;
 pub mod middleware;
+pub mod orders;
 pub mod queues;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -16,8 +19,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
+        .service(webhooks::tradegecko)
+        .service(webhooks::easypost)
         .service(admin::config)
         .service(queues::depths)
         .service(queues::dead_letters)
-        .service(queues::redrive);
+        .service(queues::redrive)
+        .service(orders::list)
+        .service(orders::show)
+        .service(orders::cancel_sending)
+        .service(orders::resend)
+        .service(merchants::release_holds)
+        .service(merchants::list_aliases)
+        .service(merchants::put_aliases)
+        .service(merchants::delete_alias)
+        .service(merchants::test_wms)
+        .service(merchants::test_cart)
+        .service(merchants::sync_orders);
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::ApiError;
 use super::body::{read_limited, require_json};
-use crate::intake::{DEDUPE_TTL, NotificationError, easypost, tradegecko};
+use crate::intake::{self, DEDUPE_TTL, NotificationError};
 use crate::jobs::{CheckShipment, ImportOrder, TrackerEvent};
 use crate::settings::{MerchantSettings, Secret};
 use crate::signature;
@@ -79,10 +79,16 @@ async fn receive_tradegecko(
     let header = req.headers().get("x-gecko-signature").map(|v| v.as_bytes());
     signature::tradegecko_verify(secrets, header, &body).map_err(|e| bad_signature("tradegecko", cart_id, e))?;
 
-    let note = tradegecko::parse(&body, &cart.base_url)?;
+    let note = intake::tradegecko::parse(&body, &cart.base_url)?;
     if !note.event.imports_order() {
-        let label = if matches!(note.event, tradegecko::Event::Unknown(_)) { "unknown_event" } else { "no_work" };
-        tracing::info!(cart = cart_id, event = note.event.name(), object_id = note.object_id, "webhook accepted, no work");
+        let label =
+            if matches!(note.event, intake::tradegecko::Event::Unknown(_)) { "unknown_event" } else { "no_work" };
+        tracing::info!(
+            cart = cart_id,
+            event = note.event.name(),
+            object_id = note.object_id,
+            "webhook accepted, no work"
+        );
         return Ok(Verdict::Ignored(label));
     }
     let delivery = match req.headers().get("x-gecko-delivery").and_then(|v| v.to_str().ok()) {
@@ -123,7 +129,7 @@ async fn receive_easypost(
     let header = req.headers().get("x-hmac-signature").map(|v| v.as_bytes());
     signature::easypost_verify(secrets, header, &body).map_err(|e| bad_signature("easypost", merchant_id, e))?;
 
-    let event = easypost::parse(&body)?;
+    let event = intake::easypost::parse(&body)?;
     if event.mode.is_some_and(|m| m != wms.mode()) {
         tracing::info!(
             merchant = merchant_id,
@@ -141,19 +147,19 @@ async fn receive_easypost(
     enqueue_once(state, &format!("ep:{merchant_id}:{}", event.id), job).await
 }
 
-fn easypost_job(merchant: &MerchantSettings, event: &easypost::Event) -> Option<NewJob> {
+fn easypost_job(merchant: &MerchantSettings, event: &intake::easypost::Event) -> Option<NewJob> {
     match &event.action {
-        easypost::Action::Tracker(t) => {
+        intake::easypost::Action::Tracker(t) => {
             Some(TrackerEvent { merchant: merchant.id.clone(), event_id: event.id.clone(), tracker: t.clone() }.job())
         }
-        easypost::Action::CheckOrder(order) => {
+        intake::easypost::Action::CheckOrder(order) => {
             Some(CheckShipment { merchant: merchant.id.clone(), wms_order_id: order.clone() }.job())
         }
-        easypost::Action::None => None,
+        intake::easypost::Action::None => None,
     }
 }
 
-fn secrets<'a>(candidates: [Option<&'a Secret>; 2]) -> impl Iterator<Item = &'a str> {
+fn secrets(candidates: [Option<&Secret>; 2]) -> impl Iterator<Item = &str> {
     candidates.into_iter().flatten().map(Secret::expose)
 }
 
@@ -179,17 +185,18 @@ async fn enqueue_once(state: &AppState, dedupe_key: &str, job: NewJob) -> Result
     };
     match tokio::time::timeout(STORE_TIMEOUT, call).await {
         Ok(Ok(Deduped::Duplicate)) => Ok(Verdict::Duplicate),
-        Ok(Ok(Deduped::Enqueued(_))) => {
-            state.store.notify_enqueued();
-            Ok(Verdict::Accepted)
-        }
+        Ok(Ok(Deduped::Enqueued(_))) => Ok(Verdict::Accepted),
         Ok(Err(e @ StoreError::Unavailable(_))) => Err(unavailable(e.to_string())),
         Ok(Err(e)) => Err(unavailable(e.to_string())),
         Err(_) => Err(unavailable(format!("no answer within {} s", STORE_TIMEOUT.as_secs()))),
     }
 }
 
-fn answer(provider: &'static str, verdict: Result<Verdict, Refusal>, started: Instant) -> Result<HttpResponse, ApiError> {
+fn answer(
+    provider: &'static str,
+    verdict: Result<Verdict, Refusal>,
+    started: Instant,
+) -> Result<HttpResponse, ApiError> {
     let (label, result) = match verdict {
         Ok(Verdict::Accepted) => ("accepted", Ok(HttpResponse::Ok().json(json!({"status": "accepted"})))),
         Ok(Verdict::Duplicate) => ("duplicate", Ok(HttpResponse::Ok().json(json!({"status": "duplicate"})))),
@@ -201,4 +208,3 @@ fn answer(provider: &'static str, verdict: Result<Verdict, Refusal>, started: In
         .record(started.elapsed().as_secs_f64());
     result
 }
-

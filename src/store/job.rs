@@ -49,12 +49,14 @@ pub enum JobKind {
     SyncInventory,
     PushInventory,
     EnsureWebhooks,
+    /// The scheduled delivery run of a merchant whose `order_delivery` is not `auto`.
+    DeliverOrders,
     /// Used by tests and benchmarks of the queue itself.
     Noop,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 12] = [
+    pub const ALL: [JobKind; 13] = [
         Self::ImportOrder,
         Self::SendOrder,
         Self::CancelOrder,
@@ -66,6 +68,7 @@ impl JobKind {
         Self::SyncInventory,
         Self::PushInventory,
         Self::EnsureWebhooks,
+        Self::DeliverOrders,
         Self::Noop,
     ];
 
@@ -82,6 +85,7 @@ impl JobKind {
             Self::SyncInventory => "sync_inventory",
             Self::PushInventory => "push_inventory",
             Self::EnsureWebhooks => "ensure_webhooks",
+            Self::DeliverOrders => "deliver_orders",
             Self::Noop => "noop",
         }
     }

@@ -20,7 +20,8 @@ pub enum Outcome {
     Hold { until: Millis, reason: String },
     /// Will never succeed as it is: to the dead letters.
     Permanent(String),
-    /// The rate limiter said wait this many milliseconds; not charged as an attempt.
+    /// The rate limiter said the next call may go at `until` (store clock, like
+    /// `UpstreamError::RateLimited`); rescheduled then, not charged as an attempt.
     RateLimited(Millis),
 }
 
@@ -86,10 +87,7 @@ pub fn decide(
     match outcome {
         Outcome::Done => next_period(None).unwrap_or(Action::Ack),
         Outcome::Hold { until, reason } => Action::Hold { until, reason },
-        Outcome::RateLimited(wait) => {
-            let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(0));
-            Action::Retry { when: When::After(wait), error: None, charge: Charge::Free }
-        }
+        Outcome::RateLimited(until) => Action::Retry { when: When::At(until), error: None, charge: Charge::Free },
         Outcome::Permanent(why) => next_period(Some(why.clone())).unwrap_or(Action::Bury(why)),
         Outcome::Retry(why) => {
             Action::Retry { when: When::After(policy.backoff(job.attempts)), error: Some(why), charge: Charge::Attempt }
@@ -162,8 +160,8 @@ mod tests {
         let period = Duration::from_secs(60);
         let resched = Action::Retry { when: When::After(period), error: None, charge: Charge::Reset };
         assert_eq!(decide(Outcome::Done, &j, 1, &policy(), Some(period)), resched);
-        let limited = decide(Outcome::RateLimited(250), &j, 1, &policy(), None);
-        let free = Action::Retry { when: When::After(Duration::from_millis(250)), error: None, charge: Charge::Free };
+        let limited = decide(Outcome::RateLimited(1_250), &j, 1, &policy(), None);
+        let free = Action::Retry { when: When::At(1_250), error: None, charge: Charge::Free };
         assert_eq!(limited, free);
         assert_eq!(
             decide(Outcome::Permanent("bad sku".into()), &j, 1, &policy(), None),

@@ -3,12 +3,16 @@
 use cartgate::lifecycle::Readiness;
 use cartgate::settings::Settings;
 use cartgate::startup::Application;
+use cartgate::store::Store;
+use cartgate::workflows::Deps;
 
 /// A running cartgate on a free loopback port.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub readiness: Readiness,
+    pub store: Store,
+    pub deps: Deps,
 }
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
@@ -31,13 +35,16 @@ prefix = "{prefix}"
 
 /// Builds and runs the application from a TOML configuration layered over the defaults.
 pub async fn spawn_app_with(toml: &str) -> TestApp {
-    cartgate::telemetry::init();
+    if std::env::var_os("TEST_LOG").is_some() {
+        cartgate::telemetry::init();
+    }
     let settings = Settings::from_toml(toml).unwrap_or_else(|e| panic!("test configuration invalid: {e:?}"));
     let app = Application::build(settings).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let readiness = app.readiness();
+    let (store, deps) = (app.store().clone(), app.deps().clone());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), readiness }
+    TestApp { address, client: reqwest::Client::new(), readiness, store, deps }
 }
 
 /// The application on the embedded store.

@@ -5,3 +5,4 @@
 mod cli;
 mod foundation;
 mod helpers;
+mod webhooks;

@@ -1,0 +1,7 @@
+//! The cart side: TradeGecko's API as cartgate uses it.
+
+pub mod wire;
+
+mod client;
+
+pub use client::TradeGecko;

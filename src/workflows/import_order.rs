@@ -1,0 +1,159 @@
+//! `import_order`: bring one cart order into the ledger.
+//!
+//! Fetch the order with its line items, its shipping address and its variants (one batched
+//! `ids[]` lookup); apply the cart's filters; keep only non-freeform product lines; store it.
+//! A new eligible order is sent at once when the merchant's `order_delivery` is `auto`
+//! (otherwise the scheduled delivery run picks it up). An order that became `void` is stopped
+//! if not yet sent, or cancelled at the warehouse if it was.
+
+use std::collections::HashMap;
+
+use super::{Deps, payload, retry_or_give_up, store_failed};
+use crate::cart::wire::{Address, Order as CartOrder, OrderLineItem, Variant};
+use crate::domain::{Destination, NewOrder, Order, OrderLine, OrderStatus};
+use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
+use crate::settings::{CartSettings, Interval, MerchantSettings, OrderFilters};
+use crate::store::{ClaimedJob, OnExisting, When};
+use crate::upstream::UpstreamError;
+use crate::workers::Outcome;
+
+pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
+    import(deps, job).await.unwrap_or_else(|o| o)
+}
+
+async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
+    let p: ImportOrder = payload(job)?;
+    let (merchant, cart) = deps.cart(p.cart.as_str())?;
+    let tg = deps.tradegecko(cart)?;
+    let (order, lines) = match tg.order_with_lines(p.order_id).await {
+        Ok(found) => found,
+        Err(UpstreamError::NotFound { .. }) => {
+            tracing::info!(cart = %p.cart, order = p.order_id, "order no longer exists in the cart");
+            return Ok(Outcome::Done);
+        }
+        Err(e) => return Ok(retry_or_give_up(e)),
+    };
+    let known = deps.ledger.orders.get(&p.cart, p.order_id).await.map_err(store_failed)?;
+    if matches!(order.status.as_str(), "void" | "deleted") {
+        return voided(deps, &p, known).await;
+    }
+    if known.is_some() || !eligible(&order, &cart.filters) {
+        return Ok(Outcome::Done);
+    }
+    let address = match order.shipping_address_id {
+        Some(id) => tg.address(id).await.map_err(retry_or_give_up)?,
+        None => Address::default(),
+    };
+    let product_lines: Vec<&OrderLineItem> = lines.iter().filter(|l| l.is_product()).collect();
+    let ids: Vec<u64> = product_lines.iter().filter_map(|l| l.variant_id).collect();
+    let variants: HashMap<u64, Variant> =
+        tg.variants(&ids).await.map_err(retry_or_give_up)?.into_iter().map(|v| (v.id, v)).collect();
+    let new = NewOrder {
+        cart: cart.id.clone(),
+        cart_order_id: order.id,
+        order_number: order.order_number.clone().unwrap_or_else(|| order.id.to_string()),
+        merchant: merchant.id.clone(),
+        destination: destination(&address, &order),
+        lines: ledger_lines(&product_lines, &variants),
+    };
+    create(deps, merchant, cart, new, &p.trigger).await
+}
+
+async fn create(
+    deps: &Deps,
+    merchant: &MerchantSettings,
+    cart: &CartSettings,
+    new: NewOrder,
+    trigger: &str,
+) -> Result<Outcome, Outcome> {
+    let now = deps.now();
+    let mut order = Order::new(new, now, &format!("imported from the cart ({trigger})"));
+    if let Some(problem) = unshippable(&order) {
+        let _ = order.transition(OrderStatus::Error, &problem, now);
+    }
+    let created = deps.ledger.orders.create(&order).await.map_err(store_failed)?;
+    if created && order.status() == OrderStatus::New && merchant.schedule.order_delivery == Interval::Auto {
+        let job = SendOrder { cart: cart.id.clone(), order_id: order.cart_order_id }.job();
+        deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// Why the warehouse could not take this order, if it obviously could not.
+fn unshippable(order: &Order) -> Option<String> {
+    if order.lines.is_empty() {
+        return Some("the order has no product lines to ship".into());
+    }
+    let d = &order.destination;
+    if d.street1.is_empty() || d.city.is_empty() || d.country.is_empty() {
+        return Some("the order has no complete shipping address".into());
+    }
+    None
+}
+
+async fn voided(deps: &Deps, p: &ImportOrder, known: Option<Order>) -> Result<Outcome, Outcome> {
+    let Some(order) = known else { return Ok(Outcome::Done) };
+    let now = deps.now();
+    if order.status().is_unsent() && order.status() != OrderStatus::CancelSending && order.send_started_at.is_none() {
+        deps.ledger
+            .orders
+            .update(&p.cart, p.order_id, |o| {
+                if o.status().is_unsent() && o.send_started_at.is_none() {
+                    let _ = o.transition(OrderStatus::CancelSending, "voided in cart", now);
+                }
+            })
+            .await
+            .map_err(store_failed)?;
+    } else if order.status() == OrderStatus::AtWms || order.send_started_at.is_some() {
+        let job = CancelOrder { cart: p.cart.clone(), order_id: p.order_id }.job();
+        deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// The cart's filters: each list, when non-empty, must contain the order's value.
+pub fn eligible(order: &CartOrder, filters: &OrderFilters) -> bool {
+    let ok = |allowed: &[String], value: Option<&str>| {
+        allowed.is_empty() || value.is_some_and(|v| allowed.iter().any(|a| a.eq_ignore_ascii_case(v)))
+    };
+    ok(&filters.status, Some(&order.status))
+        && ok(&filters.payment_status, order.payment_status.as_deref())
+        && ok(&filters.fulfillment_status, order.fulfillment_status.as_deref())
+}
+
+fn ledger_lines(lines: &[&OrderLineItem], variants: &HashMap<u64, Variant>) -> Vec<OrderLine> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let variant_id = l.variant_id?;
+            let v = variants.get(&variant_id);
+            let quantity = l.quantity.round();
+            (quantity >= 1.0).then(|| OrderLine {
+                line_item_id: l.id,
+                variant_id,
+                sku: v.and_then(|v| v.sku.clone()).unwrap_or_else(|| format!("variant-{variant_id}")),
+                upc: v.and_then(|v| v.upc.clone()),
+                barcode: None,
+                quantity: quantity.min(f64::from(u32::MAX)) as u32,
+            })
+        })
+        .collect()
+}
+
+fn destination(a: &Address, order: &CartOrder) -> Destination {
+    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let name = [text(&a.first_name), text(&a.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let company = text(&a.company_name);
+    Destination {
+        name: if name.is_empty() { company.clone().unwrap_or_default() } else { name },
+        company,
+        street1: text(&a.address1).unwrap_or_default(),
+        street2: text(&a.address2).or_else(|| text(&a.suburb)),
+        city: text(&a.city).unwrap_or_default(),
+        state: text(&a.state),
+        zip: text(&a.zip_code).unwrap_or_default(),
+        country: text(&a.country_code).or_else(|| text(&a.country)).unwrap_or_default(),
+        phone: text(&a.phone_number).or_else(|| text(&order.phone_number)),
+        email: text(&a.email).or_else(|| text(&order.email)),
+    }
+}

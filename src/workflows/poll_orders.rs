@@ -1,0 +1,57 @@
+//! `poll_orders`: the backstop order download (TradeGecko sends no webhook for edits or voids,
+//! and deletes webhooks after 3 days of failures).
+//!
+//! Reads the orders updated since a cursor (minus an overlap, so an order updated while the
+//! previous poll was paging is not missed) and enqueues an import for each; imports are
+//! idempotent, so the overlap costs one cheap read per order, never a duplicate.
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+
+use super::{Deps, payload, retry_or_give_up, store_failed};
+use crate::jobs::{CartTask, ImportOrder};
+use crate::store::{ClaimedJob, OnExisting, When};
+use crate::workers::Outcome;
+
+/// Re-read this much before the cursor.
+const OVERLAP: Duration = Duration::minutes(5);
+/// A cart seen for the first time is read this far back.
+const FIRST_LOOKBACK: Duration = Duration::days(1);
+/// Pages per run; the next run continues from the cursor.
+const MAX_PAGES: u32 = 40;
+
+pub fn cursor_name(cart: &str) -> String {
+    format!("poll_orders:{cart}")
+}
+
+pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
+    poll(deps, job).await.unwrap_or_else(|o| o)
+}
+
+async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
+    let p: CartTask = payload(job)?;
+    let (_, cart) = deps.cart(p.cart.as_str())?;
+    let tg = deps.tradegecko(cart)?;
+    let name = cursor_name(cart.id.as_str());
+    let cursor = deps.ledger.cursor(&name).await.map_err(store_failed)?;
+    let since = cursor
+        .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
+        .map(|t| t.with_timezone(&Utc) - OVERLAP)
+        .unwrap_or_else(|| deps.now() - FIRST_LOOKBACK);
+    let since_text = since.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let mut newest = since;
+    for page in 1..=MAX_PAGES {
+        let (orders, more) = tg.orders_updated_since(&since_text, page).await.map_err(retry_or_give_up)?;
+        for o in &orders {
+            let job = ImportOrder { cart: cart.id.clone(), order_id: o.id, trigger: "poll".into() }.job();
+            deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
+            let updated = o.updated_at.as_deref().and_then(|u| DateTime::parse_from_rfc3339(u).ok());
+            newest = newest.max(updated.map(|u| u.with_timezone(&Utc)).unwrap_or(newest));
+        }
+        if !more || orders.is_empty() {
+            break;
+        }
+    }
+    let cursor = newest.max(since + OVERLAP).to_rfc3339_opts(SecondsFormat::Millis, true);
+    deps.ledger.set_cursor(&name, &cursor).await.map_err(store_failed)?;
+    Ok(Outcome::Done)
+}

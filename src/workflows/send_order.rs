@@ -1,0 +1,197 @@
+//! `send_order`: deliver one order to the warehouse, exactly once.
+//!
+//! The warehouse has no idempotency key, so duplicates are prevented by a marker in the
+//! ledger: `send_started_at` is written (compare-and-set) just before the POST and cleared
+//! only when the outcome is known. A send that finds the marker set — after a timeout, a 5xx
+//! that may have been processed, or a crash between the warehouse accepting and the ledger
+//! recording — first looks for an existing warehouse order with this order number
+//! (`description`) and adopts it. A definitive refusal (4xx) clears the marker.
+
+use chrono::{DateTime, Utc};
+
+use super::translate::{TranslateError, Translation, translate};
+use super::{Deps, Faults, payload, retry_or_give_up, store_failed};
+use crate::domain::hold::next_release;
+use crate::domain::{Order, OrderLine, OrderStatus};
+use crate::jobs::SendOrder;
+use crate::ledger::orders::member;
+use crate::store::ClaimedJob;
+use crate::upstream::UpstreamError;
+use crate::wms::wire::{NewDestination, NewLineItem, NewOrder, NewProductRef};
+use crate::workers::Outcome;
+
+/// What a merchant reads when EasyPost refuses the key.
+pub const KEY_REJECTED: &str =
+    "EasyPost rejected the API key — check it, or ask EasyPost to classify the account as a vendor account";
+
+pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
+    send(deps, job).await.unwrap_or_else(|o| o)
+}
+
+fn sendable(o: &Order) -> bool {
+    matches!(o.status(), OrderStatus::New | OrderStatus::OnHold)
+}
+
+async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
+    let p: SendOrder = payload(job)?;
+    let (merchant, cart) = deps.cart(p.cart.as_str())?;
+    let ledger = &deps.ledger.orders;
+    let Some(order) = ledger.get(&p.cart, p.order_id).await.map_err(store_failed)? else { return Ok(Outcome::Done) };
+    if !sendable(&order) {
+        return Ok(Outcome::Done);
+    }
+    let ep = deps.easypost(merchant)?;
+    if order.send_started_at.is_some() {
+        match ep.find_order(&order.order_number).await {
+            Ok(Some(found)) => {
+                return record_accepted(deps, &p, &found.id, "found at the warehouse after an interrupted send").await;
+            }
+            Ok(None) => {}
+            Err(e) => return Ok(retry_or_give_up(e)),
+        }
+    }
+    let lines = match translate(deps, merchant, cart.item_field, &order.lines).await {
+        Ok(Translation::Complete(lines)) => lines,
+        Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, merchant.id.as_str(), skus).await,
+        Err(TranslateError::Upstream(e)) => return Ok(retry_or_give_up(e)),
+        Err(TranslateError::Ledger(e)) => return Err(store_failed(e)),
+    };
+    let now = deps.now();
+    let marked = ledger
+        .update(&p.cart, p.order_id, |o| {
+            let go = sendable(o);
+            if go {
+                o.send_started_at = Some(now);
+                o.lines = lines.clone();
+            }
+            go
+        })
+        .await
+        .map_err(store_failed)?;
+    if !matches!(marked, Some((_, true))) {
+        return Ok(Outcome::Done);
+    }
+    match ep.create_order(&wms_order(&order, &lines)).await {
+        Ok(_) if Faults::take(&deps.faults.crash_after_wms_accept) => {
+            Ok(Outcome::Retry("injected crash after the warehouse accepted the order".into()))
+        }
+        Ok(created) => record_accepted(deps, &p, &created.id, "accepted by the warehouse").await,
+        Err(e) => refused(deps, job, &p, e).await,
+    }
+}
+
+/// Classifies a failed POST (UPSTREAMS.md: insufficient inventory → hold; key → error; …).
+async fn refused(deps: &Deps, job: &ClaimedJob, p: &SendOrder, e: UpstreamError) -> Result<Outcome, Outcome> {
+    match &e {
+        UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => Ok(retry_or_give_up(e)),
+        UpstreamError::RateLimited { until, .. } => {
+            set_outcome(deps, p, None, |o| o.send_started_at = None).await?;
+            Ok(Outcome::RateLimited(*until))
+        }
+        _ if is_insufficient_inventory(&e) => {
+            let until = next_release(store_now(job), deps.settings.hold.release_at.0, deps.settings.hold.timezone);
+            let reason = format!("the warehouse lacks inventory: {}", e.merchant_message());
+            set_outcome(deps, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until)).await?;
+            Ok(Outcome::Hold { until: until.timestamp_millis(), reason })
+        }
+        UpstreamError::Unauthorized { .. } => {
+            set_outcome(deps, p, Some((OrderStatus::Error, KEY_REJECTED)), |_| {}).await?;
+            Ok(Outcome::Done)
+        }
+        _ => {
+            let reason = format!("the warehouse refused the order: {}", e.merchant_message());
+            set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+/// A 4xx (not auth, not-found, not rate) whose code or message speaks of inventory.
+pub fn is_insufficient_inventory(e: &UpstreamError) -> bool {
+    let UpstreamError::Rejected { status, code, message, .. } = e else { return false };
+    if matches!(status, 401 | 403 | 404 | 429) {
+        return false;
+    }
+    let text = format!("{} {}", code.as_deref().unwrap_or(""), message).to_ascii_lowercase();
+    ["inventory", "stock", "quantity"].iter().any(|w| text.contains(w))
+}
+
+/// Clears the send marker and applies the outcome (status change and any extra field).
+async fn set_outcome(
+    deps: &Deps,
+    p: &SendOrder,
+    status: Option<(OrderStatus, &str)>,
+    extra: impl Fn(&mut Order),
+) -> Result<(), Outcome> {
+    let now = deps.now();
+    deps.ledger
+        .orders
+        .update(&p.cart, p.order_id, |o| {
+            o.send_started_at = None;
+            if let Some((to, reason)) = status
+                && o.transition(to, reason, now).is_err()
+            {
+                o.note(&format!("outcome not applied ({to}): {reason}"), now);
+            }
+            extra(o);
+        })
+        .await
+        .map_err(store_failed)?;
+    Ok(())
+}
+
+async fn record_accepted(deps: &Deps, p: &SendOrder, wms_id: &str, why: &str) -> Result<Outcome, Outcome> {
+    let reason = format!("{why} as {wms_id}");
+    let now = deps.now();
+    deps.ledger
+        .orders
+        .update(&p.cart, p.order_id, |o| {
+            o.send_started_at = None;
+            o.wms_order_id = Some(wms_id.to_owned());
+            if o.transition(OrderStatus::AtWms, &reason, now).is_err() {
+                o.note(&reason, now);
+            }
+        })
+        .await
+        .map_err(store_failed)?;
+    Ok(Outcome::Done)
+}
+
+async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<String>) -> Result<Outcome, Outcome> {
+    let reason = format!("no warehouse barcode for SKU {} — add an alias", skus.join(", "));
+    set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
+    let order = member(&p.cart, p.order_id);
+    deps.ledger.aliases.await_aliases(merchant, &order, &skus).await.map_err(store_failed)?;
+    Ok(Outcome::Done)
+}
+
+/// The store's clock at the claim, as a time (hold releases are wall-clock decisions).
+fn store_now(job: &ClaimedJob) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(job.claimed_at).unwrap_or_else(Utc::now)
+}
+
+fn wms_order(order: &Order, lines: &[OrderLine]) -> NewOrder {
+    let d = &order.destination;
+    NewOrder {
+        service: "standard",
+        description: order.order_number.clone(),
+        destination: NewDestination {
+            name: d.name.clone(),
+            company: d.company.clone(),
+            street1: d.street1.clone(),
+            street2: d.street2.clone(),
+            city: d.city.clone(),
+            state: d.state.clone(),
+            zip: d.zip.clone(),
+            country: d.country.clone(),
+            phone: d.phone.clone(),
+            email: d.email.clone(),
+        },
+        line_items: lines
+            .iter()
+            .filter_map(|l| {
+                Some(NewLineItem { product: NewProductRef { barcode: l.barcode.clone()? }, units: l.quantity })
+            })
+            .collect(),
+    }
+}
