@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `check-config`, `healthcheck`, `demo`.
+//! The command line: `serve` (default), `check-config`, `healthcheck`, `demo`, `sim`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +39,20 @@ pub enum Command {
     },
     /// Run the whole flow against built-in simulators.
     Demo,
+    /// Run one upstream simulator (TradeGecko or EasyPost Fulfillment) in the foreground.
+    Sim {
+        #[arg(value_enum)]
+        kind: crate::sim::cli::SimKind,
+        /// Port to listen on (0 = any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Seed data (TOML), e.g. config/sim-seed.toml.
+        #[arg(long, value_name = "FILE")]
+        seed: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -60,6 +74,9 @@ impl Cli {
                      workflows (issues 5, 8, 9, 12). Run `cartgate serve` instead."
                 );
                 ExitCode::FAILURE
+            }
+            Command::Sim { kind, port, bind, seed } => {
+                exit(crate::sim::cli::run(kind, bind, port, seed.as_deref()).await)
             }
         }
     }
