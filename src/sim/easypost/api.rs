@@ -27,13 +27,9 @@ fn page(key: &str, items: Vec<Value>, q: &Query) -> HttpResponse {
     reply(200, &json!({ key: slice, "has_more": has_more, "page": page, "per_page": per_page, "total": total }))
 }
 
-fn parse(body: &[u8]) -> Result<Value, HttpResponse> {
-    serde_json::from_slice(body).map_err(|e| {
-        reply(
-            400,
-            &json!({"error": {"code": "BAD_REQUEST", "message": format!("invalid JSON body: {e}"), "errors": []}}),
-        )
-    })
+/// 400 for a body that is not JSON.
+fn bad_json(e: &serde_json::Error) -> HttpResponse {
+    reply(400, &json!({"error": {"code": "BAD_REQUEST", "message": format!("invalid JSON body: {e}"), "errors": []}}))
 }
 
 /// `GET /v2/trackers` (the cheap key check): trackers of the key's mode, newest first.
@@ -66,9 +62,9 @@ pub(crate) async fn list_webhooks(shared: Shared, req: HttpRequest) -> HttpRespo
 
 /// `POST /v2/webhooks` `{"webhook":{"url","webhook_secret"}}` → 201 Webhook (secret not echoed).
 pub(crate) async fn post_webhook(shared: Shared, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let body = match parse(&body) {
+    let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_json(&e),
     };
     let w = body.get("webhook").unwrap_or(&body);
     let url = w.get("url").and_then(Value::as_str).unwrap_or_default();
@@ -118,9 +114,9 @@ pub(crate) async fn list_inventories(shared: Shared, req: HttpRequest) -> HttpRe
 
 /// `POST orders` → 201 Order, or 422 naming the barcode (unknown or short of inventory).
 pub(crate) async fn post_order(shared: Shared, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let body = match parse(&body) {
+    let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_json(&e),
     };
     let created = lock(&shared.state).create_order(mode_of(&req), &body);
     created.map_or_else(|e| e.response(), |o| reply(201, &o))

@@ -285,5 +285,5 @@ pub(crate) fn scope() -> Scope {
         .route("/keys", put().to(set_key))
         .route("/rate_limit", get().to(rate_limit))
         .route("/rate_limit", put().to(rate_limit))
-        .configure(|cfg| crate::sim::control::common_routes::<EpShared>(cfg))
+        .configure(crate::sim::control::common_routes::<EpShared>)
 }

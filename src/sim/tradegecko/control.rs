@@ -356,5 +356,5 @@ pub(crate) fn scope() -> Scope {
         )
         .route("/rate_limit", get().to(rate_limit))
         .route("/rate_limit", put().to(rate_limit))
-        .configure(|cfg| crate::sim::control::common_routes::<TgShared>(cfg))
+        .configure(crate::sim::control::common_routes::<TgShared>)
 }

@@ -40,9 +40,12 @@ struct Decision {
     reset: u64,
 }
 
+/// Per token: (start of its current window in Unix seconds, calls counted in it).
+type Counters = HashMap<String, (u64, u32)>;
+
 /// Per-token counters for the current fixed window.
 pub(crate) struct RateLimiter {
-    inner: Mutex<(RateLimitConfig, HashMap<String, (u64, u32)>)>,
+    inner: Mutex<(RateLimitConfig, Counters)>,
 }
 
 impl RateLimiter {

@@ -14,9 +14,9 @@ use crate::sim::util::{Query, json as reply, lock};
 
 type Shared = web::Data<TgShared>;
 
-fn parse(body: &[u8]) -> Result<Value, HttpResponse> {
-    serde_json::from_slice(body)
-        .map_err(|e| reply(400, &json!({"type": "BadRequest", "message": format!("invalid JSON body: {e}")})))
+/// 400 for a body that is not JSON.
+fn bad_json(e: &serde_json::Error) -> HttpResponse {
+    reply(400, &json!({"type": "BadRequest", "message": format!("invalid JSON body: {e}")}))
 }
 
 fn fulfillment_body(shared: &TgShared, id: u64) -> Option<Value> {
@@ -28,9 +28,9 @@ fn fulfillment_body(shared: &TgShared, id: u64) -> Option<Value> {
 
 /// `POST /fulfillments` → 201 with the record; the order's statuses follow.
 pub(crate) async fn post_fulfillment(shared: Shared, body: web::Bytes) -> HttpResponse {
-    let body = match parse(&body) {
+    let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(e) => return bad_json(&e),
     };
     let effect = lock(&shared.state).create_fulfillment(&body);
     match effect {
@@ -53,9 +53,9 @@ pub(crate) async fn get_fulfillment(shared: Shared, id: web::Path<u64>) -> HttpR
 
 /// `POST /stock_adjustments` → 201; signed deltas against the location's stock on hand.
 pub(crate) async fn post_stock_adjustment(shared: Shared, body: web::Bytes) -> HttpResponse {
-    let body = match parse(&body) {
+    let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(e) => return bad_json(&e),
     };
     let result = lock(&shared.state).create_stock_adjustment(&body);
     match result {
@@ -111,9 +111,9 @@ pub(crate) async fn get_webhook(shared: Shared, id: web::Path<u64>) -> HttpRespo
 
 /// `POST /webhooks` `{"webhook":{"address","event"}}` → 201.
 pub(crate) async fn post_webhook(shared: Shared, body: web::Bytes) -> HttpResponse {
-    let body = match parse(&body) {
+    let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(e) => return bad_json(&e),
     };
     let w = &body["webhook"];
     let address = w["address"].as_str().unwrap_or_default().to_owned();
