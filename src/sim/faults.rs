@@ -10,11 +10,12 @@
 //! * **storm**: 429 for every request until the storm ends (the sim's own 429 shape).
 //! * **timeout**: the request is accepted and then held for `timeout_ms` (default one hour,
 //!   longer than any sane client timeout) before a 504; the handler never runs.
-//! * **reset**: the response head is sent and then the connection is dropped mid-body, so the
-//!   client sees a broken response (hyper: "connection closed before message completed" /
-//!   body error). With `reset_after_handler` the handler runs first — the effect happens and
-//!   its answer is lost, the ambiguous failure that tests idempotency; otherwise it does not.
-//!   (actix gives no portable way to send a TCP RST before the head; this is the closest.)
+//! * **reset**: the connection is closed without a single response byte (the response body
+//!   fails before actix writes the head, so it drops the connection): curl says "Empty reply
+//!   from server", hyper/reqwest "connection closed before message completed". With
+//!   `reset_after_handler` the handler runs first — the effect happens and its answer is lost,
+//!   the ambiguous failure that tests idempotency; otherwise the handler does not run.
+//!   (A close, not a TCP RST: actix offers no portable way to send one.)
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -182,6 +183,16 @@ mod tests {
         let b = Faults::new(config);
         let plans = |f: &Faults| (0..50).map(|_| f.plan("GET", "/orders").action).collect::<Vec<_>>();
         assert_eq!(plans(&a), plans(&b));
+    }
+
+    #[test]
+    fn errors_mix_500_502_and_503() {
+        let f = Faults::new(FaultConfig { seed: 1, error_rate: 1.0, ..FaultConfig::default() });
+        let mut seen: Vec<_> = (0..60).map(|_| f.plan("GET", "/x").action).collect();
+        seen.dedup();
+        for status in [500, 502, 503] {
+            assert!(seen.contains(&FaultAction::Error(status)), "{status} missing");
+        }
     }
 
     #[test]

@@ -130,6 +130,34 @@ fn broken_body() -> BoxBody {
     BoxBody::new(BodyStream::new(stream))
 }
 
+/// Runs the request through the handler, or not, as the fault says; names the fault applied.
+async fn apply(
+    common: &Common,
+    action: FaultAction,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<(ServiceResponse<BoxBody>, Option<&'static str>), Error> {
+    Ok(match action {
+        FaultAction::None => (next.call(req).await?.map_into_boxed_body(), None),
+        FaultAction::Error(status) => (req.into_response(common.flavour.fault_error(status)), Some("error")),
+        FaultAction::RateLimited { until_unix } => {
+            (req.into_response(common.storm_response(until_unix)), Some("rate_limited"))
+        }
+        FaultAction::Hang(d) => {
+            tokio::time::sleep(d).await;
+            (req.into_response(common.flavour.fault_error(504)), Some("timeout"))
+        }
+        FaultAction::Reset { after_handler } => {
+            let res = if after_handler {
+                next.call(req).await?.map_into_boxed_body()
+            } else {
+                req.into_response(HttpResponse::Ok().finish())
+            };
+            (res.map_body(|_, _| broken_body()), Some("reset"))
+        }
+    })
+}
+
 /// The outer layer: records API requests, injects faults, adds the request id.
 async fn outer(
     mut req: ServiceRequest,
@@ -160,25 +188,7 @@ async fn outer(
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
-    let (mut res, fault) = match plan.action {
-        FaultAction::None => (next.call(req).await?.map_into_boxed_body(), None),
-        FaultAction::Error(status) => (req.into_response(common.flavour.fault_error(status)), Some("error")),
-        FaultAction::RateLimited { until_unix } => {
-            (req.into_response(common.storm_response(until_unix)), Some("rate_limited"))
-        }
-        FaultAction::Hang(d) => {
-            tokio::time::sleep(d).await;
-            (req.into_response(common.flavour.fault_error(504)), Some("timeout"))
-        }
-        FaultAction::Reset { after_handler } => {
-            let res = if after_handler {
-                next.call(req).await?.map_into_boxed_body()
-            } else {
-                req.into_response(HttpResponse::Ok().finish())
-            };
-            (res.map_body(|_, _| broken_body()), Some("reset"))
-        }
-    };
+    let (mut res, fault) = apply(&common, plan.action, req, next).await?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(common.flavour.request_id_header(), v);

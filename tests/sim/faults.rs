@@ -45,3 +45,31 @@ async fn a_storm_answers_429_and_a_reset_breaks_the_response() {
     let counts = sim.record().counts();
     assert_eq!(counts["GET /fulfillment/vendor/v2/warehouses"], 3);
 }
+
+#[tokio::test]
+async fn a_reset_after_the_handler_creates_the_order_but_loses_the_answer() {
+    let sim = easypost(1).await;
+    sim.set_faults(FaultConfig {
+        reset_rate: 1.0,
+        reset_after_handler: true,
+        method: Some("POST".into()),
+        path_contains: Some("/orders".into()),
+        ..FaultConfig::default()
+    });
+    let body = serde_json::json!({"service": "standard", "description": "SO-77", "destination": crate::common::destination(),
+        "line_items": [{"product": {"barcode": cartgate::sim::seed::barcode(1)}, "units": 1}]});
+    let url = format!("{}/fulfillment/vendor/v2/orders", sim.url());
+    let sent = client().post(&url).basic_auth(EP_TEST_KEY, Some("")).json(&body).send().await;
+    assert!(sent.is_err(), "the answer is lost");
+    assert_eq!(sim.orders_by_description()["SO-77"], 1, "but the order exists");
+    let found: Value = client()
+        .get(format!("{url}?description=SO-77"))
+        .basic_auth(EP_TEST_KEY, Some(""))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["orders"].as_array().unwrap().len(), 1, "GET is not affected by a POST-only fault");
+}

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use actix_web::{HttpRequest, HttpResponse, Scope, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -15,7 +14,7 @@ use super::state::{NewOrder, TgError};
 use super::{PaymentStatus, RateLimitConfig, TgShared, TradegeckoSim};
 use crate::sim::delivery::{DeliveryAttempt, DeliverySwitches};
 use crate::sim::faults::FaultConfig;
-use crate::sim::util::{Query, json as reply, lock};
+use crate::sim::util::lock;
 
 /// A silent edit of an order (TradeGecko has no webhook for edits).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -27,7 +26,7 @@ pub struct OrderPatch {
 }
 
 impl TgShared {
-    fn create_order(self: &Arc<Self>, spec: NewOrder) -> Result<u64, TgError> {
+    pub(super) fn create_order(self: &Arc<Self>, spec: NewOrder) -> Result<u64, TgError> {
         let id = lock(&self.state).create_order(spec)?;
         emit(self, "order.create", id);
         if lock(&self.state).orders.get(&id).is_some_and(|o| o.status == OrderStatus::Finalized) {
@@ -36,7 +35,7 @@ impl TgShared {
         Ok(id)
     }
 
-    fn set_status(self: &Arc<Self>, id: u64, status: OrderStatus) -> Result<(), TgError> {
+    pub(super) fn set_status(self: &Arc<Self>, id: u64, status: OrderStatus) -> Result<(), TgError> {
         lock(&self.state).set_status(id, status)?;
         if status == OrderStatus::Finalized {
             emit(self, "order.finalized", id);
@@ -45,7 +44,7 @@ impl TgShared {
     }
 
     /// Ships everything still unshipped, as a merchant would by hand.
-    fn fulfil(self: &Arc<Self>, id: u64) -> Result<u64, TgError> {
+    pub(super) fn fulfil(self: &Arc<Self>, id: u64) -> Result<u64, TgError> {
         let effect = {
             let mut s = lock(&self.state);
             let order = s.orders.get(&id).ok_or_else(|| TgError::not_found("Order", id))?;
@@ -62,13 +61,14 @@ impl TgShared {
             s.create_fulfillment(&body)?
         };
         emit(self, "fulfillment.create", effect.fulfillment_id);
+        emit(self, "fulfillment.fulfilled", effect.fulfillment_id);
         if effect.order_fulfilled {
             emit(self, "order.fulfilled", id);
         }
         Ok(effect.fulfillment_id)
     }
 
-    fn patch(&self, id: u64, patch: OrderPatch) -> Result<(), TgError> {
+    pub(super) fn patch(&self, id: u64, patch: OrderPatch) -> Result<(), TgError> {
         let mut s = lock(&self.state);
         let order = s.order_mut(id)?;
         if let Some(st) = patch.status {
@@ -84,7 +84,7 @@ impl TgShared {
         Ok(())
     }
 
-    fn order_detail(&self, id: u64) -> Option<Value> {
+    pub(super) fn order_detail(&self, id: u64) -> Option<Value> {
         let s = lock(&self.state);
         let o = s.orders.get(&id)?;
         let lines: Vec<_> = o.order_line_item_ids.iter().filter_map(|l| s.lines.get(l)).collect();
@@ -92,7 +92,7 @@ impl TgShared {
         Some(json!({"order": o, "order_line_items": lines, "fulfillments": fulfillments}))
     }
 
-    fn fulfillments_of(&self, order_id: Option<u64>) -> Vec<Value> {
+    pub(super) fn fulfillments_of(&self, order_id: Option<u64>) -> Vec<Value> {
         let s = lock(&self.state);
         let matching = s.fulfillments.values().filter(|f| order_id.is_none_or(|o| f.order_id == o));
         matching
@@ -104,7 +104,7 @@ impl TgShared {
             .collect()
     }
 
-    fn adjustments(&self) -> Vec<Value> {
+    pub(super) fn adjustments(&self) -> Vec<Value> {
         let s = lock(&self.state);
         s.adjustments
             .values()
@@ -116,12 +116,12 @@ impl TgShared {
             .collect()
     }
 
-    fn stock_table(&self) -> Vec<Value> {
+    pub(super) fn stock_table(&self) -> Vec<Value> {
         let s = lock(&self.state);
         s.variants.keys().filter_map(|id| s.variant_json(*id)).collect()
     }
 
-    fn set_rate_limit(&self, config: RateLimitConfig) {
+    pub(super) fn set_rate_limit(&self, config: RateLimitConfig) {
         self.limiter.set(config);
         self.common.rate_limit_limit.store(config.limit, Ordering::Relaxed);
     }
@@ -250,111 +250,4 @@ impl TradegeckoSim {
     pub fn set_rate_limit(&self, config: RateLimitConfig) {
         self.shared.set_rate_limit(config);
     }
-}
-
-type Shared = web::Data<TgShared>;
-
-fn result(r: Result<Value, TgError>) -> HttpResponse {
-    r.map_or_else(|e| e.response(), |v| reply(200, &v))
-}
-
-async fn post_order(shared: Shared, spec: web::Json<NewOrder>) -> HttpResponse {
-    let arc = shared.clone().into_inner();
-    result(arc.create_order(spec.into_inner()).map(|id| arc.order_detail(id).unwrap_or(Value::Null)))
-}
-
-#[derive(Deserialize)]
-struct Bulk {
-    count: usize,
-    #[serde(default)]
-    template: NewOrder,
-}
-
-async fn post_bulk(shared: Shared, bulk: web::Json<Bulk>) -> HttpResponse {
-    let arc = shared.clone().into_inner();
-    let ids: Result<Vec<u64>, TgError> =
-        (0..bulk.count).map(|_| arc.create_order(NewOrder { order_number: None, ..bulk.template.clone() })).collect();
-    result(ids.map(|ids| json!({ "ids": ids })))
-}
-
-async fn order_action(shared: Shared, path: web::Path<(u64, String)>) -> HttpResponse {
-    let arc = shared.clone().into_inner();
-    let (id, action) = path.into_inner();
-    let done = match action.as_str() {
-        "finalize" => arc.set_status(id, OrderStatus::Finalized),
-        "void" => arc.set_status(id, OrderStatus::Void),
-        "fulfil" | "fulfill" => arc.fulfil(id).map(|_| ()),
-        other => return reply(404, &json!({"error": format!("unknown action {other}")})),
-    };
-    result(done.map(|()| arc.order_detail(id).unwrap_or(Value::Null)))
-}
-
-async fn patch_order(shared: Shared, id: web::Path<u64>, patch: web::Json<OrderPatch>) -> HttpResponse {
-    result(shared.patch(*id, patch.into_inner()).map(|()| shared.order_detail(*id).unwrap_or(Value::Null)))
-}
-
-async fn get_order(shared: Shared, id: web::Path<u64>) -> HttpResponse {
-    result(shared.order_detail(*id).ok_or_else(|| TgError::not_found("Order", *id)))
-}
-
-#[derive(Deserialize)]
-struct Notify {
-    event: String,
-    object_id: u64,
-}
-
-async fn notify(shared: Shared, n: web::Json<Notify>) -> HttpResponse {
-    emit(&shared.clone().into_inner(), &n.event, n.object_id);
-    reply(202, &json!({"sent": n.event}))
-}
-
-#[derive(Deserialize)]
-struct AddVariant {
-    sku: String,
-    upc: Option<String>,
-    title: Option<String>,
-    #[serde(default)]
-    stock: i64,
-}
-
-async fn add_variant(shared: Shared, v: web::Json<AddVariant>) -> HttpResponse {
-    let mut s = lock(&shared.state);
-    let id = s.add_variant(&v.sku, v.upc.as_deref(), v.title.as_deref().unwrap_or(&v.sku));
-    let loc = s.first_location();
-    s.stock.insert((id, loc), v.stock);
-    reply(201, &json!({"variant": s.variant_json(id)}))
-}
-
-async fn fulfillments(shared: Shared, req: HttpRequest) -> HttpResponse {
-    let order = Query::parse(req.query_string()).get("order_id").and_then(|v| v.parse().ok());
-    reply(200, &json!({"fulfillments": shared.fulfillments_of(order)}))
-}
-
-async fn rate_limit(shared: Shared, body: Option<web::Json<RateLimitConfig>>) -> HttpResponse {
-    if let Some(config) = body {
-        shared.set_rate_limit(config.into_inner());
-    }
-    reply(200, &shared.limiter.config())
-}
-
-/// The `/_sim` scope.
-pub(crate) fn scope() -> Scope {
-    use actix_web::web::{get, patch, post, put};
-    web::scope("/_sim")
-        .route("/orders", post().to(post_order))
-        .route("/orders/bulk", post().to(post_bulk))
-        .route("/orders/{id}", get().to(get_order))
-        .route("/orders/{id}", patch().to(patch_order))
-        .route("/orders/{id}/{action}", post().to(order_action))
-        .route("/notify", post().to(notify))
-        .route("/variants", post().to(add_variant))
-        .route("/stock", get().to(|s: Shared| async move { reply(200, &json!({"variants": s.stock_table()})) }))
-        .route("/fulfillments", get().to(fulfillments))
-        .route(
-            "/stock_adjustments",
-            get().to(|s: Shared| async move { reply(200, &json!({"stock_adjustments": s.adjustments()})) }),
-        )
-        .route("/rate_limit", get().to(rate_limit))
-        .route("/rate_limit", put().to(rate_limit))
-        .configure(crate::sim::control::common_routes::<TgShared>)
 }

@@ -1,6 +1,8 @@
 //! Outbound TradeGecko notifications: a thin body naming the object, signed with the OAuth
 //! application's client secret (`X-Gecko-Signature`), with a unique `X-Gecko-Delivery`.
-//! A 410 from the receiver deletes the webhook.
+//! A 410 from the receiver deletes the webhook; so does giving up after the retry policy's
+//! last attempt (TradeGecko deletes a webhook after 3 days of failures — here, after the
+//! configured attempts — which is what cartgate's `ensure_webhooks` job must repair).
 
 use std::sync::Arc;
 
@@ -58,7 +60,7 @@ pub(crate) fn emit(shared: &Arc<TgShared>, event: &str, object_id: u64) {
         let job = Outbound { url: address, body, headers, event: event.to_owned(), delivery_id };
         let me = shared.clone();
         shared.deliverer.dispatch(job, move |outcome| {
-            if outcome == Outcome::Gone {
+            if matches!(outcome, Outcome::Gone | Outcome::GaveUp) {
                 lock(&me.state).webhooks.remove(&hook_id);
             }
         });

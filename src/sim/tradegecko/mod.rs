@@ -29,6 +29,7 @@
 
 mod api;
 pub mod control;
+mod control_routes;
 mod events;
 mod gate;
 mod model;
@@ -179,7 +180,7 @@ impl TradegeckoSim {
 
 fn routes(cfg: &mut web::ServiceConfig, data: web::Data<TgShared>) {
     use actix_web::web::{delete, get, post, put};
-    cfg.app_data(data).service(control::scope()).service(
+    cfg.app_data(data).service(control_routes::scope()).service(
         web::scope("")
             .wrap(from_fn(gate::gate))
             .route("/orders", get().to(api::list_orders))

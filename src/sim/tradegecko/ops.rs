@@ -50,6 +50,8 @@ fn fulfillment_lines(state: &TgState, order_id: u64, body: &Value) -> Result<Vec
 pub(crate) struct FulfillmentEffect {
     pub fulfillment_id: u64,
     pub order_id: u64,
+    /// Its status is `fulfilled` (not just `packed`).
+    pub shipped: bool,
     /// The order went to `fulfilled` because of it.
     pub order_fulfilled: bool,
 }
@@ -57,70 +59,62 @@ pub(crate) struct FulfillmentEffect {
 impl TgState {
     /// `POST /fulfillments`: records it, updates the order and (when `fulfilled`) its stock.
     pub(crate) fn create_fulfillment(&mut self, body: &Value) -> Result<FulfillmentEffect, TgError> {
-        let f = body
-            .get("fulfillment")
-            .filter(|v| v.is_object())
-            .ok_or_else(|| TgError::invalid("fulfillment", "can't be blank"))?;
+        let f = body.get("fulfillment").filter(|v| v.is_object());
+        let f = f.ok_or_else(|| TgError::invalid("fulfillment", "can't be blank"))?;
         let order_id = id_of(f, "order_id").ok_or_else(|| TgError::invalid("order_id", "can't be blank"))?;
-        let order = self
-            .orders
-            .get(&order_id)
-            .cloned()
-            .ok_or_else(|| TgError::invalid("order_id", format!("order {order_id} does not exist")))?;
+        let order = self.orders.get(&order_id).cloned();
+        let order = order.ok_or_else(|| TgError::invalid("order_id", format!("order {order_id} does not exist")))?;
         let status = text(f, "status").unwrap_or_else(|| "fulfilled".into());
         if status != "packed" && status != "fulfilled" {
             return Err(TgError::invalid("status", "is not included in the list (packed, fulfilled)"));
         }
         let lines = fulfillment_lines(self, order_id, f)?;
         let id = self.next_id();
+        let shipped = status == "fulfilled";
+        let line_ids = self.insert_fulfillment_lines(id, order.stock_location_id, shipped, lines);
         let now = Utc::now();
-        let mut line_ids = Vec::new();
+        let record = Fulfillment {
+            id,
+            order_id,
+            shipping_address_id: order.shipping_address_id,
+            billing_address_id: order.billing_address_id,
+            status,
+            exchange_rate: "1.0".into(),
+            packed_at: Some(now.format("%Y-%m-%d").to_string()),
+            shipped_at: text(f, "shipped_at").or_else(|| shipped.then(|| crate::sim::util::tg_time(&now))),
+            received_at: None,
+            delivery_type: text(f, "delivery_type"),
+            tracking_number: text(f, "tracking_number"),
+            tracking_company: text(f, "tracking_company"),
+            tracking_url: text(f, "tracking_url"),
+            notes: text(f, "notes"),
+            created_at: now,
+            updated_at: now,
+            fulfillment_line_item_ids: line_ids,
+        };
+        self.fulfillments.insert(id, record);
+        let order_fulfilled = self.refresh_order_after_fulfillment(order_id, id);
+        Ok(FulfillmentEffect { fulfillment_id: id, order_id, shipped, order_fulfilled })
+    }
+
+    /// Records the fulfillment's lines; shipped units leave the location's stock on hand.
+    fn insert_fulfillment_lines(&mut self, id: u64, location: u64, shipped: bool, lines: Vec<(u64, i64)>) -> Vec<u64> {
+        let mut ids = Vec::new();
         for (line_id, quantity) in lines {
             let fli = self.next_id();
-            let price = self.lines.get(&line_id).map_or_else(|| "0.0".into(), |l| l.price.clone());
-            self.fulfillment_lines.insert(
-                fli,
-                FulfillmentLineItem {
-                    id: fli,
-                    fulfillment_id: id,
-                    order_line_item_id: line_id,
-                    quantity,
-                    base_price: price,
-                },
-            );
+            let base_price = self.lines.get(&line_id).map_or_else(|| "0.0".into(), |l| l.price.clone());
+            let item =
+                FulfillmentLineItem { id: fli, fulfillment_id: id, order_line_item_id: line_id, quantity, base_price };
+            self.fulfillment_lines.insert(fli, item);
             if let Some(line) = self.lines.get_mut(&line_id) {
                 line.fulfillment_line_item_ids.push(fli);
-                if let (true, Some(v)) = (status == "fulfilled", line.variant_id) {
-                    *self.stock.entry((v, order.stock_location_id)).or_insert(0) -= quantity;
+                if let (true, Some(v)) = (shipped, line.variant_id) {
+                    *self.stock.entry((v, location)).or_insert(0) -= quantity;
                 }
             }
-            line_ids.push(fli);
+            ids.push(fli);
         }
-        self.fulfillments.insert(
-            id,
-            Fulfillment {
-                id,
-                order_id,
-                shipping_address_id: order.shipping_address_id,
-                billing_address_id: order.billing_address_id,
-                status: status.clone(),
-                exchange_rate: "1.0".into(),
-                packed_at: Some(now.format("%Y-%m-%d").to_string()),
-                shipped_at: text(f, "shipped_at")
-                    .or_else(|| (status == "fulfilled").then(|| crate::sim::util::tg_time(&now))),
-                received_at: None,
-                delivery_type: text(f, "delivery_type"),
-                tracking_number: text(f, "tracking_number"),
-                tracking_company: text(f, "tracking_company"),
-                tracking_url: text(f, "tracking_url"),
-                notes: text(f, "notes"),
-                created_at: now,
-                updated_at: now,
-                fulfillment_line_item_ids: line_ids,
-            },
-        );
-        let order_fulfilled = self.refresh_order_after_fulfillment(order_id, id);
-        Ok(FulfillmentEffect { fulfillment_id: id, order_id, order_fulfilled })
+        ids
     }
 
     /// Units of an order line in `fulfilled` fulfillments.
@@ -165,70 +159,64 @@ impl TgState {
 
     /// `POST /stock_adjustments`: applies signed deltas to one location's stock on hand.
     pub(crate) fn create_stock_adjustment(&mut self, body: &Value) -> Result<(u64, Vec<u64>), TgError> {
-        let a = body
-            .get("stock_adjustment")
-            .filter(|v| v.is_object())
-            .ok_or_else(|| TgError::invalid("stock_adjustment", "can't be blank"))?;
+        let a = body.get("stock_adjustment").filter(|v| v.is_object());
+        let a = a.ok_or_else(|| TgError::invalid("stock_adjustment", "can't be blank"))?;
         let location =
             id_of(a, "stock_location_id").ok_or_else(|| TgError::invalid("stock_location_id", "can't be blank"))?;
         if !self.locations.iter().any(|l| l.id == location) {
             return Err(TgError::invalid("stock_location_id", format!("location {location} does not exist")));
         }
-        let field = "stock_adjustment_line_items";
-        let items = a
-            .get(field)
-            .and_then(Value::as_array)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| TgError::invalid(field, "can't be blank"))?;
-        let mut deltas = Vec::new();
-        for item in items {
-            let v = id_of(item, "variant_id").filter(|v| self.variants.contains_key(v));
-            let v = v.ok_or_else(|| TgError::invalid(field, "variant_id is missing or does not exist"))?;
-            let q = item
-                .get("quantity")
-                .and_then(whole_units)
-                .ok_or_else(|| TgError::invalid(field, "quantity must be a whole number"))?;
-            deltas.push((v, q));
-        }
+        let deltas = self.adjustment_deltas(a)?;
         let id = self.next_id();
         let now = Utc::now();
         let mut line_ids = Vec::new();
         for (pos, (variant_id, quantity)) in deltas.iter().copied().enumerate() {
             *self.stock.entry((variant_id, location)).or_insert(0) += quantity;
             let lid = self.next_id();
-            self.adjustment_lines.insert(
-                lid,
-                StockAdjustmentLineItem {
-                    id: lid,
-                    stock_adjustment_id: id,
-                    variant_id,
-                    quantity,
-                    position: pos as u32 + 1,
-                    price: "0.0".into(),
-                    created_at: now,
-                    updated_at: now,
-                },
-            );
-            line_ids.push(lid);
-        }
-        let number = (self.adjustments.len() + 1).to_string();
-        let cached_quantity = deltas.iter().map(|(_, q)| q).sum();
-        self.adjustments.insert(
-            id,
-            StockAdjustment {
-                id,
-                stock_location_id: location,
-                adjustment_number: number,
-                reason: text(a, "reason"),
-                notes: text(a, "notes"),
-                status: "received".into(),
-                cached_quantity,
+            let position = pos as u32 + 1;
+            let item = StockAdjustmentLineItem {
+                id: lid,
+                stock_adjustment_id: id,
+                variant_id,
+                quantity,
+                position,
+                price: "0.0".into(),
                 created_at: now,
                 updated_at: now,
-                stock_adjustment_line_item_ids: line_ids,
-            },
-        );
+            };
+            self.adjustment_lines.insert(lid, item);
+            line_ids.push(lid);
+        }
+        let record = StockAdjustment {
+            id,
+            stock_location_id: location,
+            adjustment_number: (self.adjustments.len() + 1).to_string(),
+            reason: text(a, "reason"),
+            notes: text(a, "notes"),
+            status: "received".into(),
+            cached_quantity: deltas.iter().map(|(_, q)| q).sum(),
+            created_at: now,
+            updated_at: now,
+            stock_adjustment_line_item_ids: line_ids,
+        };
+        self.adjustments.insert(id, record);
         Ok((id, deltas.into_iter().map(|(v, _)| v).collect()))
+    }
+
+    /// The (variant, signed delta) pairs of an adjustment request.
+    fn adjustment_deltas(&self, a: &Value) -> Result<Vec<(u64, i64)>, TgError> {
+        let field = "stock_adjustment_line_items";
+        let items = a.get(field).and_then(Value::as_array).filter(|v| !v.is_empty());
+        let items = items.ok_or_else(|| TgError::invalid(field, "can't be blank"))?;
+        items
+            .iter()
+            .map(|item| {
+                let v = id_of(item, "variant_id").filter(|v| self.variants.contains_key(v));
+                let v = v.ok_or_else(|| TgError::invalid(field, "variant_id is missing or does not exist"))?;
+                let q = item.get("quantity").and_then(whole_units);
+                Ok((v, q.ok_or_else(|| TgError::invalid(field, "quantity must be a whole number"))?))
+            })
+            .collect()
     }
 
     /// Units of `variant` still owed by open orders at `location`.

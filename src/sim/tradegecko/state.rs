@@ -190,42 +190,9 @@ impl TgState {
         }
         let id = self.next_id();
         let address = spec.ship_to.clone().unwrap_or_else(|| SeedAddress::sample(id as usize));
-        let address_id = self.next_id();
         let email = spec.email.clone().or_else(|| address.email.clone());
-        self.addresses.insert(
-            address_id,
-            Address {
-                id: address_id,
-                company_id: None,
-                label: "Shipping".into(),
-                status: "active".into(),
-                fields: address,
-            },
-        );
-        let mut line_ids = Vec::new();
-        let mut total = 0.0;
-        for (pos, (line, variant_id)) in spec.lines.iter().zip(variant_ids).enumerate() {
-            let line_id = self.next_id();
-            let price = line.price.clone().unwrap_or_else(|| "10.0".into());
-            total += price.parse::<f64>().unwrap_or(0.0) * line.quantity as f64;
-            self.lines.insert(
-                line_id,
-                OrderLineItem {
-                    id: line_id,
-                    order_id: id,
-                    variant_id,
-                    quantity: line.quantity,
-                    price,
-                    discount: None,
-                    freeform: line.freeform,
-                    label: line.label.clone(),
-                    line_type: line.line_type.clone().unwrap_or_else(|| "product".into()),
-                    position: pos as u32,
-                    fulfillment_line_item_ids: Vec::new(),
-                },
-            );
-            line_ids.push(line_id);
-        }
+        let address_id = self.insert_address(address);
+        let (line_ids, total) = self.insert_lines(id, &spec.lines, variant_ids);
         let now = Utc::now();
         let number = spec.order_number.unwrap_or_else(|| format!("SO{:05}", self.orders.len() + 1));
         self.orders.insert(
@@ -258,6 +225,40 @@ impl TgState {
             },
         );
         Ok(id)
+    }
+
+    fn insert_address(&mut self, fields: SeedAddress) -> u64 {
+        let id = self.next_id();
+        let address = Address { id, company_id: None, label: "Shipping".into(), status: "active".into(), fields };
+        self.addresses.insert(id, address);
+        id
+    }
+
+    /// Inserts an order's lines; returns their ids and the order total.
+    fn insert_lines(&mut self, order_id: u64, lines: &[NewLine], variant_ids: Vec<Option<u64>>) -> (Vec<u64>, f64) {
+        let mut ids = Vec::new();
+        let mut total = 0.0;
+        for (pos, (line, variant_id)) in lines.iter().zip(variant_ids).enumerate() {
+            let id = self.next_id();
+            let price = line.price.clone().unwrap_or_else(|| "10.0".into());
+            total += price.parse::<f64>().unwrap_or(0.0) * line.quantity as f64;
+            let item = OrderLineItem {
+                id,
+                order_id,
+                variant_id,
+                quantity: line.quantity,
+                price,
+                discount: None,
+                freeform: line.freeform,
+                label: line.label.clone(),
+                line_type: line.line_type.clone().unwrap_or_else(|| "product".into()),
+                position: pos as u32,
+                fulfillment_line_item_ids: Vec::new(),
+            };
+            self.lines.insert(id, item);
+            ids.push(id);
+        }
+        (ids, total)
     }
 
     pub(crate) fn order_mut(&mut self, id: u64) -> Result<&mut Order, TgError> {

@@ -37,6 +37,9 @@ pub(crate) async fn post_fulfillment(shared: Shared, body: web::Bytes) -> HttpRe
         Ok(effect) => {
             let arc = shared.clone().into_inner();
             emit(&arc, "fulfillment.create", effect.fulfillment_id);
+            if effect.shipped {
+                emit(&arc, "fulfillment.fulfilled", effect.fulfillment_id);
+            }
             if effect.order_fulfilled {
                 emit(&arc, "order.fulfilled", effect.order_id);
             }
