@@ -213,6 +213,14 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// A dropped simulator stops too: the stop command is sent at once (only waiting for it
+    /// needs a runtime), so tests that never call `stop` do not leave worker threads behind.
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
 /// Binds `addr` (port 0 for any) without serving yet, so the caller knows its URL first.
 pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -224,11 +232,20 @@ where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
     let addr = listener.local_addr()?;
+    let flavour = common.flavour;
     let common = web::Data::from(common);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(common.clone())
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
+            .app_data(web::PathConfig::default().error_handler(move |e, _| {
+                let resp = flavour.error(404, "NOT_FOUND", &format!("no such resource: {e}"));
+                actix_web::error::InternalError::from_response(e, resp).into()
+            }))
+            .app_data(web::JsonConfig::default().error_handler(move |e, _| {
+                let resp = flavour.error(400, "BAD_REQUEST", &format!("invalid JSON body: {e}"));
+                actix_web::error::InternalError::from_response(e, resp).into()
+            }))
             .wrap(from_fn(outer))
             .configure(configure.clone())
     })

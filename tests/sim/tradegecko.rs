@@ -40,6 +40,10 @@ async fn six_hundred_orders_page_with_x_pagination_and_link_headers() {
     let default = get("").await.unwrap();
     let pagination: Value = serde_json::from_str(&header(&default, "x-pagination")).unwrap();
     assert_eq!(pagination["total_pages"], 12, "default limit is 50");
+    let empty = get("status=void").await.unwrap();
+    let pagination: Value = serde_json::from_str(&header(&empty, "x-pagination")).unwrap();
+    assert_eq!((pagination["total_records"].as_u64(), pagination["last_page"].as_bool()), (Some(0), Some(true)));
+    assert!(header(&empty, "link").is_empty());
     let capped = get("limit=1000").await.unwrap();
     assert_eq!(
         capped.json::<Value>().await.unwrap()["orders"].as_array().unwrap().len(),

@@ -127,6 +127,12 @@ impl EasypostSim {
         lock(&self.shared.state).orders.iter().find(|o| o.id == id).map(|o| o.json())
     }
 
+    /// The newest order with this description (any mode).
+    pub fn order_by_description(&self, description: &str) -> Option<Value> {
+        let s = lock(&self.shared.state);
+        s.orders.iter().rev().find(|o| o.description.as_deref() == Some(description)).map(|o| o.json())
+    }
+
     /// Orders created per description (a count above 1 = a duplicate order at the warehouse).
     pub fn orders_by_description(&self) -> BTreeMap<String, usize> {
         self.shared.by_description()

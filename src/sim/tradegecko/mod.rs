@@ -4,9 +4,15 @@
 //! bodies, decimals as strings, ms timestamps, `X-Request-ID`, paging with `X-Pagination` and
 //! `Link`, the per-token rate limit with `X-Rate-Limit-*` on every API answer, `Idempotency-Key`
 //! replay, 422 `{"errors":{…}}`, and signed thin webhook notifications. Where the docs are
-//! silent: lists are in id order; `GET /orders` includes every status unless filtered; a
-//! `fulfilled` fulfillment lowers the order location's stock on hand (a `packed` one does not);
-//! over-fulfilment is accepted (so duplicate fulfillments stay visible to tests).
+//! silent: lists are in id order; `GET /orders` includes every status unless filtered; an
+//! empty list is page 1 of 1; a `fulfilled` fulfillment lowers the order location's stock on
+//! hand (a `packed` one does not); over-fulfilment is accepted (so duplicate fulfillments stay
+//! visible to tests); 401 is Doorkeeper's `{"error":"invalid_token","error_description":…}`,
+//! 404/429/5xx are `{"type":…,"message":…}`, 400 (bad JSON) `{"type":"BadRequest",…}`;
+//! idempotent replays carry `Idempotent-Replayed: true` and a key reused for another
+//! method/path is a 422 on `idempotency_key`. Notifications go out for `order.create`,
+//! `order.finalized`, `order.fulfilled`, `fulfillment.create`, `fulfillment.fulfilled` and
+//! `variant.stock_level_update` (a webhook registered as `orders.create` also matches).
 //!
 //! Control routes (JSON, no auth, no faults, not recorded) — see [`control`] for bodies:
 //!

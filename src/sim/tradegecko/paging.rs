@@ -20,8 +20,11 @@ pub(crate) struct PageInfo {
 }
 
 impl PageInfo {
+    /// At least 1, so page 1 of an empty list is both first and last (Kaminari would say 0
+    /// pages and `out_of_bounds`; the docs are silent, and this cannot send a naive
+    /// `while !last_page` client round for ever).
     fn total_pages(&self) -> usize {
-        self.total_records.div_ceil(self.limit)
+        self.total_records.div_ceil(self.limit).max(1)
     }
 }
 
