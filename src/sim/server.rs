@@ -34,6 +34,13 @@ impl Flavour {
         }
     }
 
+    fn not_found_code(self) -> &'static str {
+        match self {
+            Self::Tradegecko => "NotFound",
+            Self::Easypost => "NOT_FOUND",
+        }
+    }
+
     /// An error in this upstream's shape.
     pub(crate) fn error(self, status: u16, code: &str, message: &str) -> HttpResponse {
         match self {
@@ -239,7 +246,7 @@ where
             .app_data(common.clone())
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
             .app_data(web::PathConfig::default().error_handler(move |e, _| {
-                let resp = flavour.error(404, "NOT_FOUND", &format!("no such resource: {e}"));
+                let resp = flavour.error(404, flavour.not_found_code(), &format!("no such resource: {e}"));
                 actix_web::error::InternalError::from_response(e, resp).into()
             }))
             .app_data(web::JsonConfig::default().error_handler(move |e, _| {

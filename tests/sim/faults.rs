@@ -73,3 +73,26 @@ async fn a_reset_after_the_handler_creates_the_order_but_loses_the_answer() {
         .unwrap();
     assert_eq!(found["orders"].as_array().unwrap().len(), 1, "GET is not affected by a POST-only fault");
 }
+
+#[tokio::test]
+async fn a_requests_per_second_limit_answers_429_json_without_retry_after_by_default() {
+    let sim = easypost(1).await;
+    sim.set_rate_limit(cartgate::sim::easypost::EpRateLimit { rps_limit: Some(1), retry_after_secs: None });
+    let c = client();
+    let mut limited = None;
+    for _ in 0..5 {
+        let r = c
+            .get(format!("{}/v2/trackers?page_size=1", sim.url()))
+            .basic_auth(EP_TEST_KEY, Some(""))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("five calls in a row exceed 1 request per second");
+    assert!(r.headers().get("retry-after").is_none());
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "RATE_LIMITED");
+}
