@@ -135,6 +135,9 @@ async fn wrong_token_is_a_401_json_error_with_a_request_id() {
     assert!(!header(&r, "x-request-id").is_empty());
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"], "invalid_token");
+    sim.set_subscription_lapsed(true);
+    let r = client().get(format!("{}/orders", sim.url())).bearer_auth(sim.token()).send().await.unwrap();
+    assert_eq!(r.status(), 402);
 }
 
 #[tokio::test]

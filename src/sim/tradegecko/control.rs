@@ -250,4 +250,9 @@ impl TradegeckoSim {
     pub fn set_rate_limit(&self, config: RateLimitConfig) {
         self.shared.set_rate_limit(config);
     }
+
+    /// A lapsed subscription answers every API call with 402.
+    pub fn set_subscription_lapsed(&self, lapsed: bool) {
+        self.shared.lapsed.store(lapsed, std::sync::atomic::Ordering::Relaxed);
+    }
 }

@@ -96,6 +96,16 @@ async fn rate_limit(shared: Shared, body: Option<web::Json<RateLimitConfig>>) ->
     reply(200, &shared.limiter.config())
 }
 
+#[derive(Deserialize)]
+struct Subscription {
+    lapsed: bool,
+}
+
+async fn subscription(shared: Shared, body: web::Json<Subscription>) -> HttpResponse {
+    shared.lapsed.store(body.lapsed, std::sync::atomic::Ordering::Relaxed);
+    reply(200, &json!({"lapsed": body.lapsed}))
+}
+
 /// The `/_sim` scope.
 pub(crate) fn scope() -> Scope {
     use actix_web::web::{get, patch, post, put};
@@ -115,5 +125,6 @@ pub(crate) fn scope() -> Scope {
         )
         .route("/rate_limit", get().to(rate_limit))
         .route("/rate_limit", put().to(rate_limit))
+        .route("/subscription", put().to(subscription))
         .configure(crate::sim::control::common_routes::<TgShared>)
 }

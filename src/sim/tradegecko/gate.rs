@@ -133,6 +133,10 @@ pub(crate) async fn gate(
     let Some(token) = credential(req.headers()).filter(|t| shared.token_ok(t)) else {
         return Ok(req.into_response(unauthorized()));
     };
+    if shared.lapsed.load(std::sync::atomic::Ordering::Relaxed) {
+        let msg = "The subscription for this account has lapsed";
+        return Ok(req.into_response(shared.common.flavour.error(402, "PaymentRequired", msg)));
+    }
     let d = shared.limiter.check(&token);
     let mut res = if d.allowed {
         idempotent(&shared, &token, req, next).await?

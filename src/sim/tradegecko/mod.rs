@@ -32,6 +32,7 @@
 //! | `GET/PUT/DELETE /_sim/faults` | [`FaultConfig`](crate::sim::faults::FaultConfig) |
 //! | `GET/PUT /_sim/deliveries` | delivery log / [`DeliverySwitches`](crate::sim::delivery::DeliverySwitches) |
 //! | `GET/PUT /_sim/rate_limit` | [`RateLimitConfig`] |
+//! | `PUT /_sim/subscription` | `{"lapsed":true}` → every API call answers 402 |
 
 mod api;
 pub mod control;
@@ -109,6 +110,8 @@ pub(crate) struct TgShared {
     pub deliverer: Arc<Deliverer>,
     pub client_secret: String,
     pub base_url: String,
+    /// The account's subscription has lapsed: every API call answers 402.
+    pub lapsed: std::sync::atomic::AtomicBool,
 }
 
 impl TgShared {
@@ -147,6 +150,7 @@ impl TradegeckoSim {
             deliverer: Deliverer::new(config.delivery.clone())?,
             client_secret: config.client_secret.clone(),
             base_url,
+            lapsed: false.into(),
         });
         let data = web::Data::from(shared.clone());
         let running = server::serve(listener, common, move |cfg| routes(cfg, data.clone()))?;
