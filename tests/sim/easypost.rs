@@ -98,6 +98,9 @@ async fn delete_before_shipping_cancels_and_returns_stock_but_not_after() {
 
     let shipped: Value = post_order(sim.url(), EP_TEST_KEY, &order_body("SO-5", &bc, 2)).await.json().await.unwrap();
     let id = shipped["id"].as_str().unwrap().to_owned();
+    let patch = c.patch(format!("{}{FF}/orders/{id}", sim.url())).basic_auth(EP_TEST_KEY, Some(""));
+    let patched: Value = patch.json(&json!({"description": "SO-5b"})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(patched["description"], "SO-5b");
     sim.ship(&id, &[]).unwrap();
     let r = del(id).await.unwrap();
     assert_eq!(r.status(), 422);

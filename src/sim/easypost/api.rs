@@ -147,6 +147,21 @@ pub(crate) async fn get_order(shared: Shared, req: HttpRequest, id: web::Path<St
     found.map_or_else(|| EpError::NotFound(format!("order {id}")).response(), |o| reply(200, &o.json()))
 }
 
+/// `PATCH orders/{id}`: edit description, service or destination while pending.
+pub(crate) async fn patch_order(
+    shared: Shared,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_json(&e),
+    };
+    let result = lock(&shared.state).patch_order(mode_of(&req), &id, &body);
+    result.map_or_else(|e| e.response(), |o| reply(200, &o))
+}
+
 /// `DELETE orders/{id}`: cancel while nothing has shipped (422 after).
 pub(crate) async fn delete_order(shared: Shared, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let mode = mode_of(&req);

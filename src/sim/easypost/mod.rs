@@ -13,6 +13,8 @@
 //!   message `Insufficient inventory for barcode B: requested N, available M`; an unknown
 //!   barcode → 422 `PRODUCT.NOT_FOUND` `No product with barcode B` (no stock words in it);
 //!   missing fields → 422 `PARAMETER.REQUIRED`/`PARAMETER.INVALID`; accepted orders reserve;
+//! * `PATCH orders/{id}` changes `description`/`service`/`destination` while `pending`
+//!   (422 `ORDER.NOT_EDITABLE` after); line items cannot be patched;
 //! * `DELETE orders/{id}` after any pick → 422 `ORDER.NOT_CANCELLABLE`; cancelling twice is a no-op 200;
 //! * inventory `quantity` = units on hand (reserved units included until shipped);
 //! * picks: `{"id":"pick_…","object":"Pick","line_items":[{"product":{"id","barcode"},"units"}],
@@ -162,7 +164,7 @@ impl EasypostSim {
 }
 
 fn routes(cfg: &mut web::ServiceConfig, data: web::Data<EpShared>) {
-    use actix_web::web::{delete, get, post};
+    use actix_web::web::{delete, get, patch, post};
     const FF: &str = "/fulfillment/vendor/v2";
     cfg.app_data(data).service(control::scope()).service(
         web::scope("")
@@ -178,6 +180,7 @@ fn routes(cfg: &mut web::ServiceConfig, data: web::Data<EpShared>) {
             .route(&format!("{FF}/orders"), get().to(api::list_orders))
             .route(&format!("{FF}/orders"), post().to(api::post_order))
             .route(&format!("{FF}/orders/{{id}}"), get().to(api::get_order))
+            .route(&format!("{FF}/orders/{{id}}"), patch().to(api::patch_order))
             .route(&format!("{FF}/orders/{{id}}"), delete().to(api::delete_order))
             .default_service(web::to(not_found)),
     );

@@ -229,6 +229,27 @@ impl EpState {
         out
     }
 
+    /// `PATCH orders/{id}`: changes `description`, `service` or `destination` while pending.
+    pub(crate) fn patch_order(&mut self, mode: Mode, id: &str, body: &Value) -> Result<Value, EpError> {
+        let order = self.order_mut(Some(mode), id)?;
+        if order.status != "pending" {
+            let msg = format!("Order {id} is {} and can no longer be changed", order.status);
+            return Err(EpError::invalid("ORDER.NOT_EDITABLE", msg, vec![]));
+        }
+        let o = body.get("order").unwrap_or(body);
+        if let Some(d) = o.get("description").and_then(Value::as_str) {
+            order.description = Some(d.to_owned());
+        }
+        if let Some(svc) = o.get("service").and_then(Value::as_str) {
+            order.service = svc.to_owned();
+        }
+        if let Some(dest) = o.get("destination").filter(|d| d.is_object()) {
+            order.destination = dest.clone();
+        }
+        order.updated_at = Utc::now();
+        Ok(order.json())
+    }
+
     /// `DELETE orders/{id}`: cancels an order nothing of which has shipped; stock returns.
     pub(crate) fn cancel_order(&mut self, mode: Option<Mode>, id: &str) -> Result<(Value, Option<String>), EpError> {
         let order = self.order_mut(mode, id)?;
