@@ -52,6 +52,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+pub use self::control::InventoryItem;
 pub use self::gate::EpRateLimit;
 use self::gate::RpsLimiter;
 pub use self::model::{ApiKey, Mode};

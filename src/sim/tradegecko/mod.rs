@@ -52,6 +52,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+pub use self::control::OrderPatch;
 pub use self::gate::RateLimitConfig;
 use self::gate::{Idempotency, RateLimiter};
 pub use self::model::{OrderStatus, PaymentStatus};
