@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `check-config`, `healthcheck`, `demo`.
+//! The command line: `serve` (default), `check-config`, `healthcheck`, `demo`, `sim`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +42,20 @@ pub enum Command {
     /// Wait this many seconds, then exit 0 (a Kubernetes preStop hook in an image without
     /// a shell or `sleep`).
     Pause { seconds: u64 },
+    /// Run one upstream simulator (TradeGecko or EasyPost Fulfillment) in the foreground.
+    Sim {
+        #[arg(value_enum)]
+        kind: crate::sim::cli::SimKind,
+        /// Port to listen on (0 = any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Seed data (TOML), e.g. config/sim-seed.toml.
+        #[arg(long, value_name = "FILE")]
+        seed: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -67,6 +81,9 @@ impl Cli {
                      workflows (issues 5, 8, 9, 12). Run `cartgate serve` instead."
                 );
                 ExitCode::FAILURE
+            }
+            Command::Sim { kind, port, bind, seed } => {
+                exit(crate::sim::cli::run(kind, bind, port, seed.as_deref()).await)
             }
         }
     }

@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod settings;
 pub mod signature;
+pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,0 +1,12 @@
+//! The upstream simulators over real HTTP: TradeGecko and EasyPost Fulfillment behave as
+//! UPSTREAMS.md documents, sign their webhooks verifiably, and inject faults on demand.
+
+// Helpers outside #[test] functions may unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod control;
+mod easypost;
+mod faults;
+mod tradegecko;
+mod webhooks;
