@@ -4,7 +4,6 @@ use cartgate::lifecycle::Readiness;
 use cartgate::settings::Settings;
 use cartgate::startup::Application;
 use cartgate::store::Store;
-use cartgate::workflows::Deps;
 
 /// A running cartgate on a free loopback port.
 pub struct TestApp {
@@ -12,7 +11,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub readiness: Readiness,
     pub store: Store,
-    pub deps: Deps,
 }
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
@@ -42,9 +40,9 @@ pub async fn spawn_app_with(toml: &str) -> TestApp {
     let app = Application::build(settings).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let readiness = app.readiness();
-    let (store, deps) = (app.store().clone(), app.deps().clone());
+    let store = app.store().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), readiness, store, deps }
+    TestApp { address, client: reqwest::Client::new(), readiness, store }
 }
 
 /// The application on the embedded store.

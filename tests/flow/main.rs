@@ -1,0 +1,6 @@
+//! End-to-end flows: both simulators and a real cartgate, over HTTP, with a real store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod orders;
+mod support;

@@ -1,0 +1,172 @@
+//! Workflows 1 and 2: orders from the cart reach the warehouse exactly once, or wait visibly.
+
+use std::time::Duration;
+
+use cartgate::domain::OrderStatus;
+use cartgate::ledger::Alias;
+use cartgate::sim::delivery::DeliverySwitches;
+use cartgate::sim::seed;
+use cartgate::sim::tradegecko::{NewLine, NewOrder};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::support::{Flow, Options, start};
+
+fn line(sku: &str, quantity: i64) -> NewLine {
+    NewLine { sku: Some(sku.into()), quantity, ..Default::default() }
+}
+
+fn order(lines: Vec<NewLine>) -> NewOrder {
+    NewOrder { lines, ..Default::default() }
+}
+
+/// Barcodes of the warehouse order created for `order_number`, sorted.
+fn wms_barcodes(flow: &Flow, order_number: &str) -> Vec<String> {
+    let orders = flow.ep.orders();
+    let o = orders.iter().find(|o| o["description"] == order_number).expect("order at the warehouse");
+    let mut b: Vec<String> = o["line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["product"]["barcode"].as_str().unwrap().to_owned())
+        .collect();
+    b.sort();
+    b
+}
+
+#[tokio::test]
+async fn fifty_finalized_orders_reach_the_warehouse_once_translated_even_when_webhooks_arrive_twice() {
+    let flow = start(Options::default()).await;
+    // Variants without a UPC reach the warehouse through the merchant's aliases.
+    flow.tg.add_variant("ALIASED-7", None, "Aliased item", 100);
+    flow.deps
+        .ledger
+        .aliases
+        .upsert("acme", &[Alias { sku: "ALIASED-7".into(), barcode: seed::barcode(7) }])
+        .await
+        .unwrap();
+    flow.tg.set_delivery_switches(DeliverySwitches { duplicate_rate: 1.0, ..Default::default() });
+
+    let mut ids = Vec::new();
+    for n in 0..50 {
+        let mut lines = vec![line(&seed::sku(1 + n % 5), 1)];
+        if n % 3 == 0 {
+            lines.push(line("ALIASED-7", 2));
+        }
+        ids.push(flow.tg.create_order(order(lines)).unwrap());
+    }
+    let stragglers = flow.wait_all(&ids, OrderStatus::AtWms, Duration::from_secs(60)).await;
+    assert!(stragglers.is_empty(), "not at the warehouse: {stragglers:?}");
+    assert!(flow.ep.duplicate_descriptions().is_empty(), "duplicates: {:?}", flow.ep.duplicate_descriptions());
+    assert_eq!(flow.ep.orders().len(), 50);
+    let first = flow.order(ids[0]).await.unwrap();
+    assert_eq!(wms_barcodes(&flow, &first.order_number), [seed::barcode(1), seed::barcode(7)]);
+    assert!(first.wms_order_id.is_some());
+}
+
+#[tokio::test]
+async fn orders_arrive_through_the_poll_alone_when_webhooks_are_lost() {
+    let flow = start(Options::default()).await;
+    flow.tg.set_delivery_switches(DeliverySwitches { drop_rate: 1.0, ..Default::default() });
+    let ids: Vec<u64> =
+        (0..10).map(|n| flow.tg.create_order(order(vec![line(&seed::sku(1 + n % 3), 1)])).unwrap()).collect();
+    let resp = flow.admin(Method::POST, "/admin/carts/acme-tg/sync/orders").await.send().await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let stragglers = flow.wait_all(&ids, OrderStatus::AtWms, Duration::from_secs(30)).await;
+    assert!(stragglers.is_empty(), "not at the warehouse: {stragglers:?}");
+    assert!(flow.ep.duplicate_descriptions().is_empty());
+}
+
+#[tokio::test]
+async fn an_order_beyond_stock_holds_until_0100_pacific_and_is_sent_when_released_after_stock_arrives() {
+    let flow = start(Options { warehouse_stock: 3, ..Options::default() }).await;
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(2), 5)])).unwrap();
+    let pending = flow.wait_all(&[id], OrderStatus::OnHold, Duration::from_secs(20)).await;
+    assert!(pending.is_empty(), "{pending:?}");
+    let held = flow.order(id).await.unwrap();
+    let next = held.next_attempt_at.expect("a held order shows its next attempt");
+    let pacific = next.with_timezone(&chrono_tz::America::Los_Angeles);
+    assert_eq!(pacific.format("%H:%M").to_string(), "01:00", "{next}");
+    assert!(next > chrono::Utc::now() && next < chrono::Utc::now() + chrono::Duration::hours(25));
+    assert!(held.status_reason.unwrap_or_default().contains("inventory"));
+
+    flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
+    let resp = flow.admin(Method::POST, "/admin/merchants/acme/holds/release").await.send().await.unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["released"], 1);
+    let pending = flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await;
+    assert!(pending.is_empty(), "{pending:?}");
+    assert_eq!(flow.ep.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_sku_stops_the_order_naming_it_and_adding_the_alias_delivers_it() {
+    let flow = start(Options::default()).await;
+    flow.tg.add_variant("NO-ALIAS-1", None, "Needs an alias", 10);
+    let id = flow.tg.create_order(order(vec![line("NO-ALIAS-1", 1), line(&seed::sku(1), 1)])).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::Error, Duration::from_secs(20)).await.is_empty());
+    let stopped = flow.order(id).await.unwrap();
+    assert!(stopped.status_reason.as_deref().unwrap_or("").contains("NO-ALIAS-1"), "{:?}", stopped.status_reason);
+    assert!(flow.ep.orders().is_empty());
+
+    let csv = format!("sku,barcode\nNO-ALIAS-1,{}\n", seed::barcode(4));
+    let resp = flow
+        .admin(Method::PUT, "/admin/merchants/acme/aliases")
+        .await
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    assert_eq!(wms_barcodes(&flow, &stopped.order_number), [seed::barcode(1), seed::barcode(4)]);
+}
+
+#[tokio::test]
+async fn a_void_in_the_cart_after_delivery_cancels_the_warehouse_order() {
+    let flow = start(Options::default()).await;
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(3), 1)])).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    flow.tg.void_order(id).unwrap();
+    // TradeGecko sends no webhook for a void: the poll sees it.
+    flow.admin(Method::POST, "/admin/carts/acme-tg/sync/orders").await.send().await.unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::Canceled, Duration::from_secs(20)).await.is_empty());
+    let wms_id = flow.order(id).await.unwrap().wms_order_id.unwrap();
+    assert_eq!(flow.ep.order(&wms_id).unwrap()["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn a_crash_between_the_warehouse_accepting_and_the_ledger_recording_leaves_one_warehouse_order() {
+    let flow = start(Options::default()).await;
+    flow.deps.faults.crash_after_wms_accept.store(1, std::sync::atomic::Ordering::SeqCst);
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(4), 1)])).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(30)).await.is_empty());
+    assert_eq!(
+        flow.deps.faults.crash_after_wms_accept.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the crash happened"
+    );
+    assert_eq!(flow.ep.orders().len(), 1, "exactly one warehouse order");
+    let o = flow.order(id).await.unwrap();
+    assert!(o.timeline().iter().any(|t| t.reason.contains("found at the warehouse")), "{:?}", o.timeline());
+}
+
+#[tokio::test]
+async fn test_wms_connection_says_plainly_what_is_wrong() {
+    let flow = start(Options::default()).await;
+    let check = |flow: &Flow| {
+        let req = flow
+            .client
+            .post(format!("{}/admin/merchants/acme/wms/test", flow.address))
+            .bearer_auth(crate::support::ADMIN);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let ok = check(&flow).await;
+    assert_eq!((ok["ok"].as_bool(), ok["mode"].as_str()), (Some(true), Some("production")), "{ok}");
+    let key = flow.ep.key(cartgate::sim::easypost::Mode::Production).unwrap();
+    flow.ep.set_key_active(&key, false);
+    let inactive = check(&flow).await;
+    assert_eq!(inactive["ok"], false);
+    assert!(inactive["message"].as_str().unwrap().contains("inactive"), "{inactive}");
+}

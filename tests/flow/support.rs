@@ -1,0 +1,195 @@
+//! A cartgate wired to a simulated TradeGecko and a simulated EasyPost Fulfillment.
+
+use std::time::Duration;
+
+use cartgate::domain::{CartId, Order, OrderStatus};
+use cartgate::lifecycle::Readiness;
+use cartgate::settings::Settings;
+use cartgate::sim::delivery::DeliveryPolicy;
+use cartgate::sim::easypost::Mode as SimMode;
+use cartgate::sim::easypost::{EasypostConfig, EasypostSim};
+use cartgate::sim::seed::Seed;
+use cartgate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
+use cartgate::startup::Application;
+use cartgate::workflows::Deps;
+
+pub const ADMIN: &str = "flow-admin-token";
+pub const EP_WEBHOOK_SECRET: &str = "ep-webhook-s\u{e9}cret";
+pub const CART: &str = "acme-tg";
+
+/// Options that differ between flows.
+pub struct Options {
+    pub items: usize,
+    pub warehouse_stock: i64,
+    pub item_field: &'static str,
+    pub store_url: String,
+    pub order_download: &'static str,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            items: 10,
+            warehouse_stock: 1000,
+            item_field: "upc",
+            store_url: cartgate::testkit::TestRedis::shared_url(),
+            order_download: "1h",
+        }
+    }
+}
+
+pub struct Flow {
+    pub tg: TradegeckoSim,
+    pub ep: EasypostSim,
+    pub address: String,
+    pub client: reqwest::Client,
+    pub deps: Deps,
+    readiness: Readiness,
+}
+
+impl Drop for Flow {
+    fn drop(&mut self) {
+        self.readiness.begin_shutdown();
+    }
+}
+
+pub async fn start(opts: Options) -> Flow {
+    let mut seed = Seed::generated(opts.items, 0);
+    if let Some(g) = seed.generate.as_mut() {
+        g.stock = opts.warehouse_stock;
+    }
+    let port = cartgate::testkit::free_port().unwrap();
+    let public = format!("http://127.0.0.1:{port}");
+    let tg = TradegeckoSim::start(TradegeckoConfig {
+        rate_limit: RateLimitConfig { limit: 100_000, window_secs: 300 },
+        delivery: DeliveryPolicy::fast(),
+        seed: seed.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let ep = EasypostSim::start(EasypostConfig { delivery: DeliveryPolicy::fast(), seed, ..Default::default() })
+        .await
+        .unwrap();
+    let toml = config(&opts, &tg, &ep, port, &public);
+    let settings = Settings::from_toml(&toml).unwrap_or_else(|e| panic!("flow config: {e:?}"));
+    let app = Application::build(settings).await.unwrap();
+    let (deps, readiness) = (app.deps().clone(), app.readiness());
+    tokio::spawn(app.run_until_stopped());
+    register_easypost_webhook(&ep, &public).await;
+    wait_for_cart_webhooks(&tg).await;
+    Flow { tg, ep, address: public, client: reqwest::Client::new(), deps, readiness }
+}
+
+fn config(opts: &Options, tg: &TradegeckoSim, ep: &EasypostSim, port: u16, public: &str) -> String {
+    format!(
+        r#"
+[server]
+bind = "127.0.0.1:{port}"
+public_url = "{public}"
+admin_token = "{ADMIN}"
+[store]
+url = "{store}"
+prefix = "{prefix}"
+[workers]
+lease_secs = 10
+[retry]
+schedule_secs = [1, 1, 2]
+[[merchants]]
+id = "acme"
+[merchants.wms]
+kind = "easypost"
+base_url = "{ep_url}"
+production_api_key = "{ep_key}"
+webhook_secret = "{EP_WEBHOOK_SECRET}"
+rate_limit = {{ requests = 500, per_secs = 1 }}
+[merchants.schedule]
+shipping_confirmations = "1h"
+inventory = "1h"
+[[merchants.carts]]
+id = "{CART}"
+kind = "tradegecko"
+base_url = "{tg_url}"
+access_token = "{tg_token}"
+client_secret = "{tg_secret}"
+stock_location_id = {location}
+item_field = "{item_field}"
+rate_limit = {{ requests = 500, per_secs = 1 }}
+[merchants.carts.schedule]
+order_download = "{order_download}"
+"#,
+        store = opts.store_url,
+        prefix = cartgate::testkit::unique_prefix(),
+        ep_url = ep.url(),
+        ep_key = ep.key(SimMode::Production).unwrap(),
+        tg_url = tg.url(),
+        tg_token = tg.token(),
+        tg_secret = tg.client_secret(),
+        location = tg.location_id(),
+        item_field = opts.item_field,
+        order_download = opts.order_download,
+    )
+}
+
+/// The merchant registers cartgate in EasyPost's dashboard; here, through the API.
+async fn register_easypost_webhook(ep: &EasypostSim, public: &str) {
+    let key = ep.key(SimMode::Production).unwrap();
+    let body = serde_json::json!({"webhook": {"url": format!("{public}/webhooks/easypost/acme"), "webhook_secret": EP_WEBHOOK_SECRET}});
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v2/webhooks", ep.url()))
+        .basic_auth(key, Some(""))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "registering the EasyPost webhook: {}", resp.status());
+}
+
+/// cartgate registers its TradeGecko webhooks at start-up (`ensure_webhooks`); orders created
+/// before that would only arrive by the poll.
+async fn wait_for_cart_webhooks(tg: &TradegeckoSim) {
+    for _ in 0..200 {
+        if tg.webhooks().len() >= 2 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("cartgate did not register its TradeGecko webhooks: {:?}", tg.webhooks());
+}
+
+impl Flow {
+    pub fn cart(&self) -> CartId {
+        CartId::parse(CART).unwrap()
+    }
+
+    pub async fn order(&self, id: u64) -> Option<Order> {
+        self.deps.ledger.orders.get(&self.cart(), id).await.unwrap()
+    }
+
+    /// Waits until every order is in `status` (or the time runs out), returning the stragglers.
+    pub async fn wait_all(
+        &self,
+        ids: &[u64],
+        status: OrderStatus,
+        within: Duration,
+    ) -> Vec<(u64, Option<OrderStatus>)> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let mut pending = Vec::new();
+            for id in ids {
+                let s = self.order(*id).await.map(|o| o.status());
+                if s != Some(status) {
+                    pending.push((*id, s));
+                }
+            }
+            if pending.is_empty() || tokio::time::Instant::now() > deadline {
+                return pending;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.address)).bearer_auth(ADMIN)
+    }
+}
