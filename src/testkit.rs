@@ -21,7 +21,11 @@ pub struct TestRedis {
 impl TestRedis {
     /// Starts `redis-server` on a free port (`appendonly` as given), waiting until it answers.
     pub fn start(appendonly: bool, dir: Option<&std::path::Path>) -> std::io::Result<Self> {
-        let port = free_port()?;
+        Self::start_on(free_port()?, appendonly, dir)
+    }
+
+    /// [`TestRedis::start`] on a given port (to restart a stopped server where clients expect it).
+    pub fn start_on(port: u16, appendonly: bool, dir: Option<&std::path::Path>) -> std::io::Result<Self> {
         let dir = dir.map(|d| d.display().to_string()).unwrap_or_else(|| std::env::temp_dir().display().to_string());
         let aof = if appendonly { "yes" } else { "no" };
         // The wrapper waits for stdin to close, then stops the server.
