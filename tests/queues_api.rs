@@ -144,3 +144,29 @@ async fn readiness_fails_fast_while_redis_is_down_and_recovers_when_it_returns()
     assert!(left.is_none(), "the workers run jobs again: {left:?}");
     app.app_readiness.begin_shutdown();
 }
+
+#[tokio::test]
+async fn readiness_answers_503_within_about_a_second_when_redis_hangs() {
+    // Accepts connections and never answers: the worst kind of "down".
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}/0", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    let (app, store) = spawn(settings(&url), Registry::standard()).await;
+    for _ in 0..2 {
+        let asked = Instant::now();
+        let (status, body) = app.get("/readyz").await;
+        assert_eq!(status, 503, "{body}");
+        assert!(asked.elapsed() < Duration::from_millis(1_500), "answered in {:?}", asked.elapsed());
+    }
+    let asked = Instant::now();
+    let job = NewJob { id: JobId::parse("noop:x").unwrap(), kind: JobKind::Noop, payload: json!({}) };
+    let enqueued = store.jobs().enqueue(&job, When::Now, OnExisting::Keep).await;
+    assert!(matches!(enqueued, Err(cartgate::store::StoreError::Unavailable(_))), "{enqueued:?}");
+    assert!(asked.elapsed() < Duration::from_millis(2_500), "failed in {:?}", asked.elapsed());
+    app.app_readiness.begin_shutdown();
+}
