@@ -208,3 +208,31 @@ impl JobStore for MemoryStore {
         Ok(self.lock().info(id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use super::*;
+    use crate::store::JobKind;
+
+    #[tokio::test]
+    async fn an_injected_clock_decides_when_holds_and_leases_end() {
+        let now = Arc::new(AtomicI64::new(1_000_000));
+        let clock = now.clone();
+        let store = MemoryStore::with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
+        let job = NewJob { id: JobId::parse("noop:1").unwrap(), kind: JobKind::Noop, payload: serde_json::Value::Null };
+        store.enqueue(&job, When::Now, OnExisting::Keep).await.unwrap();
+        let lease = Duration::from_secs(60);
+        let claimed = store.claim(1, lease).await.unwrap().jobs.remove(0);
+        store.hold(&claimed.lease, 1_000_000 + 3_600_000, "wait an hour").await.unwrap();
+        now.fetch_add(3_599_999, Ordering::SeqCst);
+        assert!(store.claim(1, lease).await.unwrap().jobs.is_empty());
+        now.fetch_add(1, Ordering::SeqCst);
+        let again = store.claim(1, lease).await.unwrap().jobs.remove(0);
+        now.fetch_add(60_001, Ordering::SeqCst);
+        assert_eq!(store.claim(1, lease).await.unwrap().jobs[0].attempts, 1, "the lease ran out");
+        assert_eq!(store.ack(&again.lease).await, Err(StoreError::LeaseLost));
+    }
+}
