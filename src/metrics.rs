@@ -46,12 +46,16 @@ impl Metrics {
 }
 
 fn describe() {
-    use metrics::{describe_counter, describe_histogram};
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
     describe_counter!("cartgate_http_requests_total", "HTTP requests by route, method and status");
     describe_histogram!(
         "cartgate_http_request_duration_seconds",
         metrics::Unit::Seconds,
         "HTTP request latency by route, method and status"
     );
+    describe_gauge!("cartgate_queue_depth", "Jobs per state (due, inflight, hold, dead), refreshed every 5 s");
+    describe_counter!("cartgate_jobs_total", "Job runs by kind and outcome");
+    describe_histogram!("cartgate_claim_duration_seconds", metrics::Unit::Seconds, "Time of one claim call");
+    describe_histogram!("cartgate_job_duration_seconds", metrics::Unit::Seconds, "Handler run time by kind");
     crate::upstream::describe_metrics();
 }
