@@ -8,6 +8,8 @@
 //!
 //! Env: `BENCH_SECS` (default 10), `BENCH_CONNECTIONS` (default 32).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
@@ -162,10 +164,16 @@ client_secret = "{SECRET}"
     let delay_ms = if full.rps > 0.0 { conns * 1000.0 / (full.rps / 2.0) } else { 10.0 };
     let half = tokio::task::spawn_blocking(move || wrk(&intake, path, delay_ms)).await.expect("wrk half");
 
-    println!("webhook intake (wrk -t2 -c{conns}, {}s each, release build, Redis appendonly on loopback)", env_u64("BENCH_SECS", 10));
+    println!(
+        "webhook intake (wrk -t2 -c{conns}, {}s each, release build, Redis appendonly on loopback)",
+        env_u64("BENCH_SECS", 10)
+    );
     println!("{:<44} {:>12} {:>10} {:>10}", "server", "req/s", "p50", "p99");
     println!("{:<44} {:>12.0} {:>10} {:>10}", "bare actix: read body + HMAC", bare_run.rps, bare_run.p50, bare_run.p99);
-    println!("{:<44} {:>12.0} {:>10} {:>10}", "cartgate: verify + dedupe + durable enqueue", full.rps, full.p50, full.p99);
+    println!(
+        "{:<44} {:>12.0} {:>10} {:>10}",
+        "cartgate: verify + dedupe + durable enqueue", full.rps, full.p50, full.p99
+    );
     println!("{:<44} {:>12.0} {:>10} {:>10}", "cartgate at ~half that rate (paced)", half.rps, half.p50, half.p99);
     let ratio = if bare_run.rps > 0.0 { full.rps / bare_run.rps } else { 0.0 };
     println!("ratio cartgate / bare = {ratio:.2} (target >= 0.50); p99 at half load = {} (target < 10 ms)", half.p99);

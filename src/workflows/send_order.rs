@@ -22,7 +22,7 @@ use crate::jobs::SendOrder;
 use crate::ledger::orders::member;
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
-use crate::wms::wire::{NewDestination, NewLineItem, NewOrder, NewProductRef};
+use crate::wms::wire::{NewLineItem, NewOrder, NewProductRef};
 use crate::workers::Outcome;
 
 /// What a merchant reads when EasyPost refuses the key.
@@ -186,22 +186,10 @@ fn store_now(job: &ClaimedJob) -> DateTime<Utc> {
 }
 
 fn wms_order(order: &Order, lines: &[OrderLine]) -> NewOrder {
-    let d = &order.destination;
     NewOrder {
         service: "standard",
         description: order.order_number.clone(),
-        destination: NewDestination {
-            name: d.name.clone(),
-            company: d.company.clone(),
-            street1: d.street1.clone(),
-            street2: d.street2.clone(),
-            city: d.city.clone(),
-            state: d.state.clone(),
-            zip: d.zip.clone(),
-            country: d.country.clone(),
-            phone: d.phone.clone(),
-            email: d.email.clone(),
-        },
+        destination: order.destination.clone(),
         line_items: lines
             .iter()
             .filter_map(|l| {
