@@ -39,6 +39,16 @@ pub enum Command {
     },
     /// Run the whole flow against built-in simulators.
     Demo,
+    /// Test Connection for a merchant's EasyPost key or a cart's TradeGecko token.
+    TestConnection {
+        /// A merchant id or a cart id.
+        target: String,
+    },
+    /// Manage a merchant's SKU → barcode aliases in the configured store.
+    Aliases {
+        #[command(subcommand)]
+        action: AliasAction,
+    },
     /// Wait this many seconds, then exit 0 (a Kubernetes preStop hook in an image without
     /// a shell or `sleep`).
     Pause { seconds: u64 },
@@ -58,6 +68,12 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AliasAction {
+    /// Import a CSV file with a `sku,barcode` header (all rows or none).
+    Import { merchant: String, file: PathBuf },
+}
+
 impl Cli {
     /// Runs the chosen command and returns the process exit code.
     pub async fn run(self) -> ExitCode {
@@ -71,6 +87,14 @@ impl Cli {
                 Err(code) => code,
             },
             Command::Healthcheck { url } => healthcheck(&url).await,
+            Command::TestConnection { target } => match load(self.config.as_deref()) {
+                Ok(settings) => crate::cli_ops::test_connection(settings, &target).await,
+                Err(code) => code,
+            },
+            Command::Aliases { action: AliasAction::Import { merchant, file } } => match load(self.config.as_deref()) {
+                Ok(settings) => crate::cli_ops::import_aliases(settings, &merchant, &file).await,
+                Err(code) => code,
+            },
             Command::Pause { seconds } => {
                 tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
                 ExitCode::SUCCESS

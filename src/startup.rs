@@ -147,7 +147,7 @@ impl Application {
 }
 
 /// The ledger and the rate limiter live where the queue lives: in Redis, or in this process.
-fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<Deps> {
+pub fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<Deps> {
     let (ledger, limiter) = match store.redis() {
         Some(conn) => (
             Ledger::new(Arc::new(RedisKv::new(conn.clone(), &settings.store.prefix))),

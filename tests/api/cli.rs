@@ -174,3 +174,63 @@ fn serve_with_no_arguments_starts_on_the_embedded_store_and_exits_0_on_sigterm()
     };
     assert_eq!(exit.code(), Some(0));
 }
+
+fn redis_config() -> (tempfile::NamedTempFile, String) {
+    let prefix = cartgate::testkit::unique_prefix();
+    let toml = format!(
+        "[store]\nurl = \"{}\"\nprefix = \"{prefix}\"\n{}",
+        cartgate::testkit::TestRedis::shared_url(),
+        MERCHANT.replace("https://api.easypost.com", "http://127.0.0.1:9")
+    );
+    (write_config(&toml), prefix)
+}
+
+#[tokio::test]
+async fn aliases_import_applies_all_rows_or_none() {
+    let (config, prefix) = redis_config();
+    let bad = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bad.path(), "sku,barcode\nA-1,0001\nB-2,\n").unwrap();
+    let good = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(good.path(), "sku,barcode\nA-1,0001\nB-2,0002\n").unwrap();
+    let run = |file: &std::path::Path| {
+        cartgate()
+            .args(["aliases", "import", "acme"])
+            .arg(file)
+            .arg("--config")
+            .arg(config.path())
+            .env("CARTGATE_TEST_EP_TEST_KEY", "x")
+            .env("CARTGATE_TEST_TG_TOKEN", "y")
+            .output()
+            .unwrap()
+    };
+    let out = run(bad.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let client = redis::Client::open(cartgate::testkit::TestRedis::shared_url()).unwrap();
+    let kv = cartgate::ledger::redis_kv::RedisKv::new(client.get_connection_manager().await.unwrap(), &prefix);
+    let ledger = cartgate::ledger::Ledger::new(std::sync::Arc::new(kv));
+    assert!(ledger.aliases.all("acme").await.unwrap().is_empty(), "a bad file imports nothing");
+
+    let out = run(good.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ledger.aliases.all("acme").await.unwrap().len(), 2);
+}
+
+#[test]
+fn test_connection_says_when_the_warehouse_is_unreachable() {
+    let (config, _) = redis_config();
+    let out = cartgate()
+        .args(["test-connection", "acme", "--config"])
+        .arg(config.path())
+        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
+        .env("CARTGATE_TEST_TG_TOKEN", "y")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check["ok"], false);
+    assert!(check["message"].as_str().unwrap().contains("cannot reach EasyPost"), "{check}");
+    let out = cartgate().args(["test-connection", "nobody"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
