@@ -3,5 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod orders;
+mod process;
+mod ratelimit;
 mod shutdown;
 mod support;

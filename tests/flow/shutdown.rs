@@ -2,7 +2,7 @@
 //! unfinished jobs go back to the queue within `drain_secs`, and the process exits 0. Nothing
 //! is lost: a restarted replica finishes every order, exactly once.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cartgate::domain::{CartId, OrderStatus};
@@ -14,48 +14,10 @@ use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder};
 use cartgate::store::{JobId, JobState, Store};
 
+use crate::process::{readyz, serve, wait_exit, wait_ready};
 use crate::support::{CART, Options, config, register_easypost_webhook, start_sims, wait_for_cart_webhooks};
 
 const DRAIN_SECS: u64 = 2;
-
-fn serve(config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_cartgate"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("CARTGATE_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn readyz(client: &reqwest::Client, public: &str) -> Option<u16> {
-    client.get(format!("{public}/readyz")).send().await.ok().map(|r| r.status().as_u16())
-}
-
-async fn wait_ready(client: &reqwest::Client, public: &str) {
-    for _ in 0..300 {
-        if readyz(client, public).await == Some(200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("cartgate did not become ready");
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        if started.elapsed() > within {
-            let _ = child.kill();
-            panic!("cartgate did not exit within {within:?} of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[tokio::test]
 async fn sigterm_turns_readiness_off_first_hands_back_unfinished_jobs_and_exits_0() {
