@@ -37,7 +37,15 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     if matches!(order.status.as_str(), "void" | "deleted") {
         return voided(deps, &p, known).await;
     }
-    if known.is_some() || !eligible(&order, &cart.filters) {
+    if let Some(known) = &known {
+        // The record may have been written by a run that crashed before queueing the send:
+        // make sure a `new` order has its send queued (a no-op when it already has).
+        if known.status() == OrderStatus::New {
+            queue_send(deps, merchant, cart, known.cart_order_id).await?;
+        }
+        return Ok(Outcome::Done);
+    }
+    if !eligible(&order, &cart.filters) {
         return Ok(Outcome::Done);
     }
     let address = match order.shipping_address_id {
@@ -71,12 +79,28 @@ async fn create(
     if let Some(problem) = unshippable(&order) {
         let _ = order.transition(OrderStatus::Error, &problem, now);
     }
-    let created = deps.ledger.orders.create(&order).await.map_err(store_failed)?;
-    if created && order.status() == OrderStatus::New && merchant.schedule.order_delivery == Interval::Auto {
-        let job = SendOrder { cart: cart.id.clone(), order_id: order.cart_order_id }.job();
-        deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
+    // Created or found (a rerun after a crash): either way a `new` order gets its send queued.
+    deps.ledger.orders.create(&order).await.map_err(store_failed)?;
+    if order.status() == OrderStatus::New {
+        queue_send(deps, merchant, cart, order.cart_order_id).await?;
     }
     Ok(Outcome::Done)
+}
+
+/// Queues the send now when the merchant's delivery is `auto`; otherwise the scheduled
+/// delivery run picks the order up.
+async fn queue_send(
+    deps: &Deps,
+    merchant: &MerchantSettings,
+    cart: &CartSettings,
+    order_id: u64,
+) -> Result<(), Outcome> {
+    if merchant.schedule.order_delivery != Interval::Auto {
+        return Ok(());
+    }
+    let job = SendOrder { cart: cart.id.clone(), order_id }.job();
+    deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
+    Ok(())
 }
 
 /// Why the warehouse could not take this order, if it obviously could not.

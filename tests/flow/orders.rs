@@ -170,3 +170,42 @@ async fn test_wms_connection_says_plainly_what_is_wrong() {
     assert_eq!(inactive["ok"], false);
     assert!(inactive["message"].as_str().unwrap().contains("inactive"), "{inactive}");
 }
+
+#[tokio::test]
+async fn an_order_recorded_by_an_import_that_crashed_before_queueing_its_send_is_still_sent() {
+    let flow = start(Options::default()).await;
+    // Webhooks lost, and the ledger written by hand as a run that died after its write would
+    // leave it: `new`, with no send queued.
+    flow.tg.set_delivery_switches(DeliverySwitches { drop_rate: 1.0, ..Default::default() });
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(5), 1)])).unwrap();
+    let new = cartgate::domain::NewOrder {
+        cart: flow.cart(),
+        cart_order_id: id,
+        order_number: format!("SO-crash-{id}"),
+        merchant: cartgate::domain::MerchantId::parse("acme").unwrap(),
+        destination: cartgate::domain::Destination {
+            name: "Ada".into(),
+            street1: "1 Main St".into(),
+            city: "SF".into(),
+            zip: "94105".into(),
+            country: "US".into(),
+            ..Default::default()
+        },
+        lines: vec![cartgate::domain::OrderLine {
+            line_item_id: 1,
+            variant_id: flow.tg.variant_id(&seed::sku(5)).unwrap(),
+            sku: seed::sku(5),
+            upc: Some(seed::barcode(5)),
+            barcode: None,
+            quantity: 1,
+        }],
+    };
+    let recorded = cartgate::domain::Order::new(new, chrono::Utc::now(), "imported (then crashed)");
+    assert!(flow.deps.ledger.orders.create(&recorded).await.unwrap());
+    let send = cartgate::store::JobId::parse(&format!("send_order:acme-tg:{id}")).unwrap();
+    assert!(flow.deps.jobs.job(&send).await.unwrap().is_none(), "no send queued yet");
+
+    flow.admin(Method::POST, "/admin/carts/acme-tg/sync/orders").await.send().await.unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    assert_eq!(flow.ep.orders().len(), 1);
+}
