@@ -37,17 +37,37 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     if matches!(order.status.as_str(), "void" | "deleted") {
         return voided(deps, &p, known).await;
     }
-    if let Some(known) = &known {
-        // The record may have been written by a run that crashed before queueing the send:
-        // make sure a `new` order has its send queued (a no-op when it already has).
-        if known.status() == OrderStatus::New {
-            queue_send(deps, merchant, cart, known.cart_order_id).await?;
-        }
-        return Ok(Outcome::Done);
+    match &known {
+        Some(k) if !refreshable(k) => return Ok(Outcome::Done),
+        None if !eligible(&order, &cart.filters) => return Ok(Outcome::Done),
+        _ => {}
     }
-    if !eligible(&order, &cart.filters) {
-        return Ok(Outcome::Done);
-    }
+    let (destination, lines) = details(&tg, &order, &lines).await?;
+    let Some(known) = known else {
+        let new = NewOrder {
+            cart: cart.id.clone(),
+            cart_order_id: order.id,
+            order_number: order.order_number.clone().unwrap_or_else(|| order.id.to_string()),
+            merchant: merchant.id.clone(),
+            destination,
+            lines,
+        };
+        return create(deps, merchant, cart, new, &p.trigger).await;
+    };
+    refresh(deps, merchant, cart, known, destination, lines).await
+}
+
+/// A known order is brought up to date from the cart only while it has not gone out.
+fn refreshable(o: &Order) -> bool {
+    matches!(o.status(), OrderStatus::New | OrderStatus::Error | OrderStatus::OnHold) && o.send_started_at.is_none()
+}
+
+/// The shipping address and the product lines with their variants' SKU and UPC.
+async fn details(
+    tg: &crate::cart::TradeGecko,
+    order: &CartOrder,
+    lines: &[OrderLineItem],
+) -> Result<(Destination, Vec<OrderLine>), Outcome> {
     let address = match order.shipping_address_id {
         Some(id) => tg.address(id).await.map_err(retry_or_give_up)?,
         None => Address::default(),
@@ -56,15 +76,49 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let ids: Vec<u64> = product_lines.iter().filter_map(|l| l.variant_id).collect();
     let variants: HashMap<u64, Variant> =
         tg.variants(&ids).await.map_err(retry_or_give_up)?.into_iter().map(|v| (v.id, v)).collect();
-    let new = NewOrder {
-        cart: cart.id.clone(),
-        cart_order_id: order.id,
-        order_number: order.order_number.clone().unwrap_or_else(|| order.id.to_string()),
-        merchant: merchant.id.clone(),
-        destination: destination(&address, &order),
-        lines: ledger_lines(&product_lines, &variants),
+    Ok((destination(&address, order), ledger_lines(&product_lines, &variants)))
+}
+
+/// Applies edits made in the cart to an order not yet sent. An order stopped with an error is
+/// sent again when its lines changed (the merchant fixed it in the cart); a `new` order makes
+/// sure its send is queued — the record may come from a run that crashed before queueing it.
+async fn refresh(
+    deps: &Deps,
+    merchant: &MerchantSettings,
+    cart: &CartSettings,
+    known: Order,
+    destination: Destination,
+    lines: Vec<OrderLine>,
+) -> Result<Outcome, Outcome> {
+    let now = deps.now();
+    let same_lines = |a: &[OrderLine], b: &[OrderLine]| {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| (x.variant_id, &x.sku, x.quantity) == (y.variant_id, &y.sku, y.quantity))
     };
-    create(deps, merchant, cart, new, &p.trigger).await
+    let updated = deps
+        .ledger
+        .orders
+        .update(&known.cart, known.cart_order_id, |o| {
+            if !refreshable(o) {
+                return o.status();
+            }
+            let lines_changed = !same_lines(&o.lines, &lines);
+            if lines_changed || o.destination != destination {
+                o.lines = lines.clone();
+                o.destination = destination.clone();
+                o.note("updated from the cart", now);
+                if lines_changed && o.status() == OrderStatus::Error {
+                    let _ = o.transition(OrderStatus::New, "edited in the cart: sending again", now);
+                }
+            }
+            o.status()
+        })
+        .await
+        .map_err(store_failed)?;
+    if matches!(updated, Some((_, OrderStatus::New))) {
+        queue_send(deps, merchant, cart, known.cart_order_id).await?;
+    }
+    Ok(Outcome::Done)
 }
 
 async fn create(

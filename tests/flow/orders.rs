@@ -209,3 +209,37 @@ async fn an_order_recorded_by_an_import_that_crashed_before_queueing_its_send_is
     assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
     assert_eq!(flow.ep.orders().len(), 1);
 }
+
+#[tokio::test]
+async fn cancel_sending_before_delivery_keeps_the_order_from_the_warehouse() {
+    // Scheduled delivery: new orders wait for the next delivery run.
+    let flow = start(Options { order_delivery: "1h", ..Options::default() }).await;
+    let kept = flow.tg.create_order(order(vec![line(&seed::sku(1), 1)])).unwrap();
+    let sent = flow.tg.create_order(order(vec![line(&seed::sku(2), 1)])).unwrap();
+    assert!(flow.wait_all(&[kept, sent], OrderStatus::New, Duration::from_secs(20)).await.is_empty());
+
+    let path = format!("/admin/carts/acme-tg/orders/{kept}/cancel-sending");
+    let resp = flow.admin(Method::POST, &path).await.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap()["status"], "cancel_sending");
+
+    // The delivery run, now rather than in an hour.
+    let run = cartgate::jobs::MerchantTask { merchant: cartgate::domain::MerchantId::parse("acme").unwrap() }
+        .job(cartgate::store::JobKind::DeliverOrders);
+    flow.deps.jobs.enqueue(&run, cartgate::store::When::Now, cartgate::store::OnExisting::MoveEarlier).await.unwrap();
+    assert!(flow.wait_all(&[sent], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    assert_eq!(flow.order(kept).await.unwrap().status(), OrderStatus::CancelSending);
+    let numbers: Vec<String> = flow.ep.orders().iter().map(|o| o["description"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(numbers, [flow.order(sent).await.unwrap().order_number], "only the other order reached the warehouse");
+
+    // Once at the warehouse it is too late: 409 with the reason.
+    let resp = flow
+        .admin(Method::POST, &format!("/admin/carts/acme-tg/orders/{sent}/cancel-sending"))
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("at_wms"), "{body}");
+}

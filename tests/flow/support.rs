@@ -24,6 +24,8 @@ pub struct Options {
     pub item_field: &'static str,
     pub store_url: String,
     pub order_download: &'static str,
+    /// The merchant's `order_delivery`: "auto" or an interval for scheduled delivery runs.
+    pub order_delivery: &'static str,
 }
 
 impl Default for Options {
@@ -34,6 +36,7 @@ impl Default for Options {
             item_field: "upc",
             store_url: cartgate::testkit::TestRedis::shared_url(),
             order_download: "1h",
+            order_delivery: "auto",
         }
     }
 }
@@ -112,6 +115,7 @@ webhook_secret = "{EP_WEBHOOK_SECRET}"
 rate_limit = {{ requests = 500, per_secs = 1 }}
 timeout_secs = 5
 [merchants.schedule]
+order_delivery = "{order_delivery}"
 shipping_confirmations = "1h"
 inventory = "1h"
 [[merchants.carts]]
@@ -136,6 +140,7 @@ order_download = "{order_download}"
         location = tg.location_id(),
         item_field = opts.item_field,
         order_download = opts.order_download,
+        order_delivery = opts.order_delivery,
     )
 }
 
