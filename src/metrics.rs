@@ -54,4 +54,5 @@ fn describe() {
         "HTTP request latency by route, method and status"
     );
     crate::upstream::describe_metrics();
+    crate::workflows::counters::describe();
 }
