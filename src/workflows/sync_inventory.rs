@@ -72,12 +72,13 @@ pub fn on_hand(v: &Variant, location: i64) -> i64 {
     at.map_or(0, |l| l.stock_on_hand.round() as i64)
 }
 
-/// Every product's units on hand (a product without inventory rows has none).
+/// Units on hand of every product the WMS reports inventory rows for. A product without rows
+/// is left out rather than read as 0: no answer is not "none in stock".
 pub async fn wms_totals(ep: &EasyPost) -> Result<Totals, UpstreamError> {
     let products = ep.products().await?;
     let barcodes: HashMap<&str, &str> =
         products.iter().filter_map(|p| Some((p.id.as_str(), p.barcode.as_deref()?))).collect();
-    let mut totals: Totals = barcodes.values().map(|b| ((*b).to_owned(), 0)).collect();
+    let mut totals = Totals::new();
     let ids: Vec<String> = barcodes.keys().map(|id| (*id).to_owned()).collect();
     for row in ep.inventories(&ids).await? {
         let by_id = row.product.id.as_deref().and_then(|id| barcodes.get(id).copied());

@@ -2,5 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod inventory;
 mod orders;
+mod shipments;
 mod support;

@@ -193,3 +193,51 @@ impl Flow {
         self.client.request(method, format!("{}{path}", self.address)).bearer_auth(ADMIN)
     }
 }
+
+/// Polls `check` every 100 ms until it holds or `within` has passed; whether it held.
+pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Flow {
+    /// POSTs an admin route and returns the status.
+    pub async fn post_admin(&self, path: &str) -> reqwest::StatusCode {
+        self.admin(reqwest::Method::POST, path).await.send().await.unwrap().status()
+    }
+
+    /// Waits until the recurring job `id` has finished a run: it is due again a long while
+    /// (more than ten minutes) from now, as after every completed run of a 1 h schedule.
+    pub async fn wait_recurring_idle(&self, id: &str, within: Duration) -> bool {
+        let id = cartgate::store::JobId::parse(id).unwrap();
+        eventually(within, || async {
+            let now = self.deps.jobs.now().await.unwrap();
+            let job = self.deps.jobs.job(&id).await.unwrap();
+            job.is_some_and(|j| j.state == cartgate::store::JobState::Due && j.at > now + 600_000)
+        })
+        .await
+    }
+
+    /// Whether none of these jobs is pending or running.
+    pub async fn no_pending(&self, ids: &[String]) -> bool {
+        for id in ids {
+            let id = cartgate::store::JobId::parse(id).unwrap();
+            if self.deps.jobs.job(&id).await.unwrap().is_some() {
+                return false;
+            }
+        }
+        true
+    }
+}
