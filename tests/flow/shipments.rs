@@ -182,3 +182,44 @@ async fn a_tracker_event_for_an_unknown_code_is_ignored() {
     let dead = flow.deps.jobs.dead_letters(10).await.unwrap();
     assert!(dead.is_empty(), "{dead:?}");
 }
+
+#[tokio::test]
+async fn a_second_parcel_shipped_after_the_first_was_confirmed_is_found_and_uploaded_too() {
+    let flow = start(Options::default()).await;
+    flow.ep.set_delivery_switches(DeliverySwitches { drop_rate: 1.0, ..Default::default() });
+    let lines = vec![line(&seed::sku(4), 1), line(&seed::sku(5), 2)];
+    let id = flow.tg.create_order(NewOrder { lines, ..Default::default() }).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    let wms = flow.order(id).await.unwrap().wms_order_id.unwrap();
+    flow.ep.ship(&wms, &[pick(&[(4, 1)], "USPS")]).unwrap();
+    assert_eq!(flow.post_admin("/admin/merchants/acme/sync/shipments").await, 202);
+    assert!(flow.wait_all(&[id], OrderStatus::Confirmed, Duration::from_secs(30)).await.is_empty());
+
+    flow.ep.ship(&wms, &[pick(&[(5, 2)], "FedEx")]).unwrap();
+    assert_eq!(flow.post_admin("/admin/merchants/acme/sync/shipments").await, 202);
+    let both =
+        || async { flow.order(id).await.unwrap().shipments.iter().filter(|s| s.fulfillment_id.is_some()).count() == 2 };
+    assert!(eventually(Duration::from_secs(30), both).await, "{:?}", flow.order(id).await.unwrap().shipments);
+    assert!(flow.wait_all(&[id], OrderStatus::Confirmed, Duration::from_secs(30)).await.is_empty());
+    assert_one_fulfillment_per_pick(&flow, &[id]).await;
+}
+
+#[tokio::test]
+async fn with_an_upload_interval_tracking_waits_for_the_scheduled_upload_run() {
+    let flow = start(Options { shipment_upload: "1h", ..Options::default() }).await;
+    let id = flow.tg.create_order(NewOrder { lines: vec![line(&seed::sku(1), 1)], ..Default::default() }).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    let wms = flow.order(id).await.unwrap().wms_order_id.unwrap();
+    flow.ep.ship(&wms, &[]).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::Shipped, Duration::from_secs(20)).await.is_empty());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(flow.order(id).await.unwrap().status(), OrderStatus::Shipped, "uploaded before its time");
+    assert!(flow.tg.fulfillments(Some(id)).is_empty());
+
+    // The cart's upload run comes round (here: brought forward, as its schedule would).
+    let run = cartgate::jobs::PushTracking { cart: flow.cart(), order_id: None }.job();
+    let when = cartgate::store::When::Now;
+    flow.deps.jobs.enqueue(&run, when, cartgate::store::OnExisting::MoveEarlier).await.unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::Confirmed, Duration::from_secs(20)).await.is_empty());
+    assert_eq!(flow.tg.fulfillment_counts().get(&id), Some(&1));
+}

@@ -24,6 +24,8 @@ pub struct Options {
     pub item_field: &'static str,
     pub store_url: String,
     pub order_download: &'static str,
+    /// The cart's `shipment_upload` schedule.
+    pub shipment_upload: &'static str,
 }
 
 impl Default for Options {
@@ -34,6 +36,7 @@ impl Default for Options {
             item_field: "upc",
             store_url: cartgate::testkit::TestRedis::shared_url(),
             order_download: "1h",
+            shipment_upload: "auto",
         }
     }
 }
@@ -117,6 +120,7 @@ item_field = "{item_field}"
 rate_limit = {{ requests = 500, per_secs = 1 }}
 [merchants.carts.schedule]
 order_download = "{order_download}"
+shipment_upload = "{shipment_upload}"
 "#,
         store = opts.store_url,
         prefix = cartgate::testkit::unique_prefix(),
@@ -128,6 +132,7 @@ order_download = "{order_download}"
         location = tg.location_id(),
         item_field = opts.item_field,
         order_download = opts.order_download,
+        shipment_upload = opts.shipment_upload,
     )
 }
 
