@@ -100,3 +100,29 @@ async fn a_held_order_is_sent_right_after_a_sync_brings_its_stock_and_only_as_ma
     let released = flow.order(first).await.unwrap();
     assert!(released.timeline().iter().any(|t| t.reason.contains("released early")), "{:?}", released.timeline());
 }
+
+#[tokio::test]
+async fn a_stock_adjustment_whose_answer_is_lost_is_not_sent_twice() {
+    let flow = start(Options::default()).await;
+    assert!(flow.wait_recurring_idle(SYNC, Duration::from_secs(30)).await);
+    flow.tg.set_faults(cartgate::sim::faults::FaultConfig {
+        reset_rate: 1.0,
+        reset_after_handler: true,
+        method: Some("POST".into()),
+        path_contains: Some("/stock_adjustments".into()),
+        ..Default::default()
+    });
+    let items: Vec<InventoryItem> = (1..=10)
+        .map(|n| InventoryItem { barcode: seed::barcode(n), quantity: wms_total(n), warehouse_id: None })
+        .collect();
+    flow.ep.set_inventory(&items).unwrap();
+    assert_eq!(flow.post_admin("/admin/merchants/acme/sync/inventory").await, 202);
+    assert!(eventually(Duration::from_secs(30), || async { mapped_stock_matches(&flow, 10) }).await);
+    // The retry re-reads the levels, finds them right and sends nothing.
+    let kv = flow.deps.ledger.kv().clone();
+    let snap = cartgate::workflows::snapshot::load(kv.as_ref(), &flow.cart()).await.unwrap().unwrap();
+    let push = vec![format!("push_inventory:acme-tg:{}", snap.hash)];
+    assert!(eventually(Duration::from_secs(30), || flow.no_pending(&push)).await, "the push did not finish");
+    assert_eq!(flow.tg.stock_adjustments().len(), 1);
+    assert_eq!(flow.tg.record().count("POST /stock_adjustments"), 1);
+}

@@ -223,3 +223,21 @@ async fn with_an_upload_interval_tracking_waits_for_the_scheduled_upload_run() {
     assert!(flow.wait_all(&[id], OrderStatus::Confirmed, Duration::from_secs(20)).await.is_empty());
     assert_eq!(flow.tg.fulfillment_counts().get(&id), Some(&1));
 }
+
+#[tokio::test]
+async fn uploads_whose_answers_are_lost_are_not_duplicated() {
+    let flow = start(Options::default()).await;
+    // Half the fulfillment calls (reads and creates) lose their answer after taking effect.
+    flow.tg.set_faults(cartgate::sim::faults::FaultConfig {
+        seed: 7,
+        reset_rate: 0.5,
+        reset_after_handler: true,
+        path_contains: Some("/fulfillments".into()),
+        ..Default::default()
+    });
+    let ids = ship_twenty(&flow).await;
+    let stragglers = flow.wait_all(&ids, OrderStatus::Confirmed, Duration::from_secs(120)).await;
+    assert!(stragglers.is_empty(), "not confirmed: {stragglers:?}");
+    assert!(flow.tg.record().entries().iter().any(|e| e.fault.is_some()), "no fault was injected");
+    assert_one_fulfillment_per_pick(&flow, &ids).await;
+}
