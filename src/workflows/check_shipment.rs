@@ -56,7 +56,11 @@ async fn check(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
 fn record(order: &mut Order, wms: &WmsOrder, now: DateTime<Utc>) -> usize {
     let mut added = Vec::new();
     for parcel in parcels(order, wms, now) {
-        match order.shipments.iter_mut().find(|s| s.pick_id == parcel.pick_id) {
+        // By pick, or by tracking code: a parcel first seen as a bare tracker may later show
+        // up inside a pick.
+        let known =
+            order.shipments.iter_mut().find(|s| s.pick_id == parcel.pick_id || s.tracking_code == parcel.tracking_code);
+        match known {
             Some(known) => {
                 known.apply_tracking(&parcel.tracking_status, parcel.tracking_updated_at);
             }
@@ -121,4 +125,55 @@ fn shipment(pick_id: String, t: &Tracker, items: Vec<(String, u32)>, shipped_at:
 /// An upstream RFC 3339 time.
 pub fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
     s.and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CartId, Destination, MerchantId, NewOrder, OrderLine};
+
+    fn at_wms_order() -> Order {
+        let line = |id: u64, barcode: &str, quantity| OrderLine {
+            line_item_id: id,
+            variant_id: id,
+            sku: format!("S{id}"),
+            upc: None,
+            barcode: Some(barcode.into()),
+            quantity,
+        };
+        let new = NewOrder {
+            cart: CartId::parse("c").unwrap(),
+            cart_order_id: 1,
+            order_number: "SO1".into(),
+            merchant: MerchantId::parse("m").unwrap(),
+            destination: Destination::default(),
+            lines: vec![line(1, "A", 2), line(2, "B", 1)],
+        };
+        let mut o = Order::new(new, Utc::now(), "imported");
+        o.transition(OrderStatus::AtWms, "accepted", Utc::now()).unwrap();
+        o
+    }
+
+    fn wms(picks: serde_json::Value) -> WmsOrder {
+        serde_json::from_value(serde_json::json!({"id": "order_1", "picks": picks})).unwrap()
+    }
+
+    #[test]
+    fn picks_with_trackers_are_recorded_once_and_ship_the_order() {
+        let mut o = at_wms_order();
+        let pick = |id: &str, code: &str, barcode: &str, units| {
+            serde_json::json!({"id": id, "line_items": [{"product": {"barcode": barcode}, "units": units}],
+                "tracker": {"tracking_code": code, "carrier": "USPS", "status": "pre_transit"}})
+        };
+        let untracked = serde_json::json!({"id": "pick_0", "line_items": []});
+        let first = wms(serde_json::json!([pick("pick_1", "T1", "A", 2), untracked]));
+        assert_eq!(record(&mut o, &first, Utc::now()), 1);
+        assert_eq!(o.status(), OrderStatus::Shipped);
+        assert_eq!(record(&mut o, &first, Utc::now()), 0, "a second look records nothing");
+        let both = wms(serde_json::json!([pick("pick_1", "T1", "A", 2), pick("pick_2", "T2", "B", 1)]));
+        assert_eq!(record(&mut o, &both, Utc::now()), 1);
+        assert_eq!(o.shipments.iter().map(|s| s.tracking_code.as_str()).collect::<Vec<_>>(), ["T1", "T2"]);
+        assert!(o.fully_shipped());
+        assert_eq!(o.parcel_lines("pick_2"), [(2, 1)]);
+    }
 }
