@@ -93,6 +93,10 @@ async fn every_parcel_becomes_one_fulfillment_with_its_tracking_even_when_events
     assert_eq!(split.shipments.len(), 2);
     assert!(split.shipments.iter().all(|s| s.fulfillment_id.is_some()));
     assert_eq!(flow.tg.record().count("POST /fulfillments"), 25, "one upload per parcel, no retries needed");
+    let metrics = flow.client.get(format!("{}/metrics", flow.address)).send().await.unwrap().text().await.unwrap();
+    for name in ["cartgate_shipments_recorded_total", "cartgate_fulfillments_total"] {
+        assert!(metrics.contains(name), "{name} missing from /metrics");
+    }
 }
 
 #[tokio::test]
