@@ -82,3 +82,20 @@ impl Readiness {
         self.inner.shutdown.is_cancelled()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silent_claim_loop_makes_the_replica_not_ready() {
+        let r = Readiness::default();
+        assert_eq!(r.check_workers(), Ok("not running"));
+        r.watch_workers(Duration::from_millis(20));
+        assert_eq!(r.check_workers(), Ok("ok"));
+        std::thread::sleep(Duration::from_millis(1_050));
+        assert!(r.check_workers().unwrap_err().starts_with("claim loop stale: last heartbeat 1 s ago"));
+        r.beat();
+        assert_eq!(r.check_workers(), Ok("ok"));
+    }
+}

@@ -46,13 +46,27 @@ impl Metrics {
 }
 
 fn describe() {
-    use metrics::{describe_counter, describe_histogram};
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
     describe_counter!("cartgate_http_requests_total", "HTTP requests by route, method and status");
     describe_histogram!(
         "cartgate_http_request_duration_seconds",
         metrics::Unit::Seconds,
         "HTTP request latency by route, method and status"
     );
+    describe_counter!(
+        "cartgate_webhooks_total",
+        "Webhook deliveries by provider and result (accepted, duplicate, bad_signature, malformed, rejected_url, \
+         store_unavailable, unknown_event, unknown_target, too_large, …)"
+    );
+    describe_histogram!(
+        "cartgate_webhook_ingest_seconds",
+        metrics::Unit::Seconds,
+        "Time from request to answer for webhook deliveries, by provider"
+    );
+    describe_gauge!("cartgate_queue_depth", "Jobs per state (due, inflight, hold, dead), refreshed every 5 s");
+    describe_counter!("cartgate_jobs_total", "Job runs by kind and outcome");
+    describe_histogram!("cartgate_claim_duration_seconds", metrics::Unit::Seconds, "Time of one claim call");
+    describe_histogram!("cartgate_job_duration_seconds", metrics::Unit::Seconds, "Handler run time by kind");
     crate::upstream::describe_metrics();
     crate::workflows::counters::describe();
 }

@@ -23,8 +23,13 @@ pub struct TestRedis {
 impl TestRedis {
     /// Starts `redis-server` on a free port (`appendonly` as given), waiting until it answers.
     pub fn start(appendonly: bool, dir: Option<&std::path::Path>) -> std::io::Result<Self> {
+        Self::start_on(free_port()?, appendonly, dir)
+    }
+
+    /// [`TestRedis::start`] on a given port (to restart a stopped server where clients expect it).
+    pub fn start_on(port: u16, appendonly: bool, dir: Option<&std::path::Path>) -> std::io::Result<Self> {
         let dir = dir.map(|d| d.display().to_string()).unwrap_or_else(|| std::env::temp_dir().display().to_string());
-        let mut me = Self { url: String::new(), port: free_port()?, child: None, appendonly, dir };
+        let mut me = Self { url: String::new(), port, child: None, appendonly, dir };
         me.spawn()?;
         Ok(me)
     }

@@ -49,3 +49,62 @@ conformance!(
     give_up_horizon_sends_a_failing_job_to_dead,
     pool_with_a_local_clock_hours_off_still_schedules_on_the_store_clock,
 );
+
+/// Redis specifics: what is left in Redis after work is done.
+mod redis_only {
+    use std::time::Duration;
+
+    use cartgate::store::{OnExisting, When};
+    use cartgate::testkit::{TestRedis, unique_prefix};
+
+    use crate::conformance::queue::job;
+
+    #[tokio::test]
+    async fn finished_jobs_leave_only_the_token_counters_behind() {
+        let url = TestRedis::shared_url();
+        let prefix = unique_prefix();
+        let conn = cartgate::store::redis::connection(&url).unwrap();
+        let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, 4);
+        use cartgate::store::JobStore;
+        for n in 0..50 {
+            store.enqueue(&job(n), When::Now, OnExisting::Keep).await.unwrap();
+        }
+        store.enqueue_once("short", Duration::from_millis(50), &job(99), When::Now).await.unwrap();
+        loop {
+            let batch = store.claim(16, Duration::from_secs(5)).await.unwrap();
+            if batch.jobs.is_empty() {
+                break;
+            }
+            let leases: Vec<_> = batch.jobs.into_iter().map(|j| j.lease).collect();
+            assert!(store.ack_many(&leases).await.iter().all(Result::is_ok));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut keys: Vec<String> =
+            redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn.clone()).await.unwrap();
+        keys.sort();
+        assert!(!keys.is_empty() && keys.iter().all(|k| k.ends_with(":seq")), "{keys:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dead_letters_are_capped_per_partition_dropping_the_oldest() {
+        use cartgate::store::{JobStore, MAX_DEAD_PER_PARTITION};
+        let url = TestRedis::shared_url();
+        let prefix = unique_prefix();
+        let conn = cartgate::store::redis::connection(&url).unwrap();
+        let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, 1);
+        let total = MAX_DEAD_PER_PARTITION + 10;
+        let jobs: Vec<_> = (0..total).map(job).collect();
+        futures::future::join_all(jobs.iter().map(|j| store.enqueue(j, When::Now, OnExisting::Keep))).await;
+        loop {
+            let jobs = store.claim(500, Duration::from_secs(30)).await.unwrap().jobs;
+            if jobs.is_empty() {
+                break;
+            }
+            futures::future::join_all(jobs.iter().map(|j| store.bury(&j.lease, "broken"))).await;
+        }
+        assert_eq!(store.depths().await.unwrap().dead, MAX_DEAD_PER_PARTITION as u64);
+        let hashes: Vec<String> =
+            redis::cmd("KEYS").arg(format!("{prefix}:*:job:*")).query_async(&mut conn.clone()).await.unwrap();
+        assert_eq!(hashes.len(), MAX_DEAD_PER_PARTITION, "trimmed jobs lose their data too");
+    }
+}

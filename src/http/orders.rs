@@ -103,34 +103,40 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view(&order)))
 }
 
+/// Applies an admin action to an order: `change` says why it cannot (→ 409) or changes it.
+async fn act(
+    state: &AppState,
+    cart: &str,
+    order_id: u64,
+    change: impl Fn(&mut Order, chrono::DateTime<Utc>) -> Result<(), String>,
+) -> Result<(CartId, Order), ApiError> {
+    let (cart, _) = find(state, cart, order_id).await?;
+    let now = Utc::now();
+    match state.deps.ledger.orders.update(&cart, order_id, |o| change(o, now)).await? {
+        Some((order, Ok(()))) => Ok((cart, order)),
+        Some((_, Err(why))) => Err(ApiError::Conflict(why)),
+        None => Err(ApiError::not_found("order disappeared")),
+    }
+}
+
 #[post("/admin/carts/{cart}/orders/{order_id}/cancel-sending")]
 pub async fn cancel_sending(
     _: Admin,
     path: web::Path<(String, u64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (cart, _) = find(&state, &path.0, path.1).await?;
-    let now = Utc::now();
-    let updated = state
-        .deps
-        .ledger
-        .orders
-        .update(&cart, path.1, |o| {
-            if o.send_started_at.is_some() {
-                return Err("the order is being sent to the warehouse right now".to_owned());
-            }
-            if o.status() == OrderStatus::CancelSending {
-                return Ok(());
-            }
-            o.transition(OrderStatus::CancelSending, "cancelled sending by the merchant", now)
-                .map_err(|_| format!("the order is {} and can no longer be kept from the warehouse", o.status()))
-        })
-        .await?;
-    match updated {
-        Some((order, Ok(()))) => Ok(HttpResponse::Ok().json(view(&order))),
-        Some((_, Err(why))) => Err(ApiError::Conflict(why)),
-        None => Err(ApiError::not_found("order disappeared")),
-    }
+    let (_, order) = act(&state, &path.0, path.1, |o, now| {
+        if o.send_started_at.is_some() {
+            return Err("the order is being sent to the warehouse right now".to_owned());
+        }
+        if o.status() == OrderStatus::CancelSending {
+            return Ok(());
+        }
+        o.transition(OrderStatus::CancelSending, "cancelled sending by the merchant", now)
+            .map_err(|_| format!("the order is {} and can no longer be kept from the warehouse", o.status()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view(&order)))
 }
 
 #[post("/admin/carts/{cart}/orders/{order_id}/resend")]
@@ -139,27 +145,15 @@ pub async fn resend(
     path: web::Path<(String, u64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (cart, _) = find(&state, &path.0, path.1).await?;
-    let now = Utc::now();
-    let updated = state
-        .deps
-        .ledger
-        .orders
-        .update(&cart, path.1, |o| match o.status() {
-            OrderStatus::OnHold | OrderStatus::Error | OrderStatus::CancelSending => {
-                o.transition(OrderStatus::New, "resend requested", now).map_err(|e| e.to_string())
-            }
-            OrderStatus::New => Ok(()),
-            other => Err(format!("the order is {other}: there is nothing to resend")),
-        })
-        .await?;
-    match updated {
-        Some((_, Ok(()))) => {
-            let job = SendOrder { cart, order_id: path.1 }.job();
-            state.deps.jobs.enqueue(&job, When::Now, OnExisting::MoveEarlier).await?;
-            Ok(HttpResponse::Accepted().json(json!({"status": "queued"})))
+    let (cart, _) = act(&state, &path.0, path.1, |o, now| match o.status() {
+        OrderStatus::OnHold | OrderStatus::Error | OrderStatus::CancelSending => {
+            o.transition(OrderStatus::New, "resend requested", now).map_err(|e| e.to_string())
         }
-        Some((_, Err(why))) => Err(ApiError::Conflict(why)),
-        None => Err(ApiError::not_found("order disappeared")),
-    }
+        OrderStatus::New => Ok(()),
+        other => Err(format!("the order is {other}: there is nothing to resend")),
+    })
+    .await?;
+    let job = SendOrder { cart, order_id: path.1 }.job();
+    state.deps.jobs.enqueue(&job, When::Now, OnExisting::MoveEarlier).await?;
+    Ok(HttpResponse::Accepted().json(json!({"status": "queued"})))
 }

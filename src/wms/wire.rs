@@ -89,22 +89,9 @@ pub struct Order {
 pub struct NewOrder {
     pub service: &'static str,
     pub description: String,
-    pub destination: NewDestination,
+    /// Serialised with EasyPost's field names (name, company, street1, …, phone, email).
+    pub destination: crate::domain::Destination,
     pub line_items: Vec<NewLineItem>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NewDestination {
-    pub name: String,
-    pub company: Option<String>,
-    pub street1: String,
-    pub street2: Option<String>,
-    pub city: String,
-    pub state: Option<String>,
-    pub zip: String,
-    pub country: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 use super::{Registry, RetryPolicy, run};
 use crate::lifecycle::Readiness;
 use crate::settings::Settings;
-use crate::store::JobStore;
 use crate::store::clock::{Clock, system_clock};
+use crate::store::{ClaimBatch, JobStore};
 
 /// The idle back-off starts here…
 const IDLE_MIN: Duration = Duration::from_millis(50);
@@ -111,43 +111,43 @@ async fn claim_loop(shared: Arc<Shared>, wake: Arc<Notify>, readiness: Readiness
             }
             continue;
         }
-        let started = Instant::now();
-        let claimed = shared.store.claim(free, shared.config.lease).await;
-        metrics::histogram!("cartgate_claim_duration_seconds").record(started.elapsed().as_secs_f64());
-        let batch = match claimed {
-            Ok(batch) if !batch.jobs.is_empty() => batch,
-            Ok(_) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(idle) => {}
-                    _ = wake.notified() => {}
-                    _ = readiness.stopped() => {}
-                }
-                idle = (idle * 2).min(IDLE_MAX);
-                continue;
+        let Some(batch) = claim(&shared, free).await else {
+            tokio::select! {
+                _ = tokio::time::sleep(idle) => {}
+                _ = wake.notified() => {}
+                _ = readiness.stopped() => {}
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming jobs failed; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(idle) => {}
-                    _ = readiness.stopped() => {}
-                }
-                idle = (idle * 2).min(IDLE_MAX);
-                continue;
-            }
+            idle = (idle * 2).min(IDLE_MAX);
+            continue;
         };
         idle = IDLE_MIN;
-        let claimed_locally = (shared.config.clock)();
+        let claim = run::Claim { store_now: batch.now, local_now: (shared.config.clock)() };
         for job in batch.jobs {
             // Only this loop takes permits and it asked for no more jobs than were free.
             let Ok(permit) = slots.clone().try_acquire_owned() else {
                 tracing::error!(job = %job.id, "no free slot for a claimed job; its lease will expire");
                 continue;
             };
-            let ctx = run::Claim { store_now: batch.now, local_now: claimed_locally };
-            tasks.spawn(run::run_job(shared.clone(), job, ctx, permit, hand_back.clone()));
+            tasks.spawn(run::run_job(shared.clone(), job, claim, permit, hand_back.clone()));
         }
     }
     drain(tasks, hand_back, shared.config.drain).await;
+}
+
+/// One claim of up to `free` jobs; `None` when there is nothing to do or the store failed
+/// (logged: the loop backs off and tries again, so workers recover when the store returns).
+async fn claim(shared: &Shared, free: usize) -> Option<ClaimBatch> {
+    let started = Instant::now();
+    let claimed = shared.store.claim(free, shared.config.lease).await;
+    metrics::histogram!("cartgate_claim_duration_seconds").record(started.elapsed().as_secs_f64());
+    match claimed {
+        Ok(batch) if !batch.jobs.is_empty() => Some(batch),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "claiming jobs failed; retrying");
+            None
+        }
+    }
 }
 
 /// Waits up to `within` for running jobs, then tells the rest to hand their job back.

@@ -45,6 +45,7 @@ async fn run(shared: Arc<Shared>, job: ClaimedJob, claim: Claim, hand_back: Canc
     tokio::pin!(work);
     let every = shared.config.lease / 3;
     let mut extend = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    extend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let outcome = loop {
         tokio::select! {
             done = &mut work => break done.unwrap_or_else(|p| Outcome::Retry(panic_message(p.as_ref()))),

@@ -6,6 +6,11 @@
 //! that may have been processed, or a crash between the warehouse accepting and the ledger
 //! recording — first looks for an existing warehouse order with this order number
 //! (`description`) and adopts it. A definitive refusal (4xx) clears the marker.
+//!
+//! Not finding it is not enough to send again at once: a request cut off by a crash, a drain
+//! or a timeout may still be on its way through the warehouse's load balancers. So a missing
+//! order counts as missing only after a settle window (twice the WMS request timeout, on the
+//! store's clock) from the interrupted attempt; until then the job waits and looks again.
 
 use chrono::{DateTime, Utc};
 
@@ -17,7 +22,7 @@ use crate::jobs::SendOrder;
 use crate::ledger::orders::member;
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
-use crate::wms::wire::{NewDestination, NewLineItem, NewOrder, NewProductRef};
+use crate::wms::wire::{NewLineItem, NewOrder, NewProductRef};
 use crate::workers::Outcome;
 
 /// What a merchant reads when EasyPost refuses the key.
@@ -41,12 +46,18 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         return Ok(Outcome::Done);
     }
     let ep = deps.easypost(merchant)?;
-    if order.send_started_at.is_some() {
+    let now = store_now(job);
+    if let Some(started) = order.send_started_at {
         match ep.find_order(&order.order_number).await {
             Ok(Some(found)) => {
                 return record_accepted(deps, &p, &found.id, "found at the warehouse after an interrupted send").await;
             }
-            Ok(None) => {}
+            Ok(None) => {
+                let settled = started + settle_window(merchant.wms.timeout_secs);
+                if now < settled {
+                    return Ok(Outcome::RetryAt(settled.timestamp_millis()));
+                }
+            }
             Err(e) => return Ok(retry_or_give_up(e)),
         }
     }
@@ -56,7 +67,6 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         Err(TranslateError::Upstream(e)) => return Ok(retry_or_give_up(e)),
         Err(TranslateError::Ledger(e)) => return Err(store_failed(e)),
     };
-    let now = deps.now();
     let marked = ledger
         .update(&p.cart, p.order_id, |o| {
             let go = sendable(o);
@@ -165,28 +175,21 @@ async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<
     Ok(Outcome::Done)
 }
 
+/// How long an interrupted send may still be landing at the warehouse.
+fn settle_window(timeout_secs: u64) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(timeout_secs.saturating_mul(2).max(10)).unwrap_or(i64::MAX / 1000))
+}
+
 /// The store's clock at the claim, as a time (hold releases are wall-clock decisions).
 fn store_now(job: &ClaimedJob) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(job.claimed_at).unwrap_or_else(Utc::now)
 }
 
 fn wms_order(order: &Order, lines: &[OrderLine]) -> NewOrder {
-    let d = &order.destination;
     NewOrder {
         service: "standard",
         description: order.order_number.clone(),
-        destination: NewDestination {
-            name: d.name.clone(),
-            company: d.company.clone(),
-            street1: d.street1.clone(),
-            street2: d.street2.clone(),
-            city: d.city.clone(),
-            state: d.state.clone(),
-            zip: d.zip.clone(),
-            country: d.country.clone(),
-            phone: d.phone.clone(),
-            email: d.email.clone(),
-        },
+        destination: order.destination.clone(),
         line_items: lines
             .iter()
             .filter_map(|l| {

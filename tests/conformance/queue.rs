@@ -15,7 +15,8 @@ pub use super::pool::{
     give_up_horizon_sends_a_failing_job_to_dead, pool_with_a_local_clock_hours_off_still_schedules_on_the_store_clock,
 };
 
-const LEASE: Duration = Duration::from_secs(1);
+/// Short enough to wait out in a test, long enough not to expire by accident on a busy machine.
+const LEASE: Duration = Duration::from_secs(2);
 
 pub fn job(n: usize) -> NewJob {
     NewJob { id: JobId::new(JobKind::Noop, &[&n.to_string()]).unwrap(), kind: JobKind::Noop, payload: json!({"n": n}) }
@@ -42,7 +43,7 @@ pub async fn claimed_job_is_leased_and_ack_leaves_nothing(h: &dyn Harness) {
     assert!(claimed.created_at <= batch.now && batch.now - claimed.created_at < 60_000);
     let info = s.job(&claimed.id).await.unwrap().unwrap();
     assert_eq!(info.state, JobState::Inflight);
-    assert!(info.at >= batch.now + 900, "lease expiry on the store clock");
+    assert!(info.at >= batch.now + 1_900, "lease expiry on the store clock");
     assert!(s.claim(10, LEASE).await.unwrap().jobs.is_empty(), "a leased job is not claimed twice");
     s.ack(&claimed.lease).await.unwrap();
     assert_eq!(s.job(&claimed.id).await.unwrap().map(|j| j.state), None);
@@ -169,10 +170,10 @@ pub async fn held_job_is_not_claimable_before_its_time_and_is_after(h: &dyn Harn
     let s = h.handle();
     s.enqueue(&job(1), When::Now, OnExisting::Keep).await.unwrap();
     let batch = s.claim(1, LEASE).await.unwrap();
-    s.hold(&batch.jobs[0].lease, batch.now + 1_000, "out of stock").await.unwrap();
+    s.hold(&batch.jobs[0].lease, batch.now + 2_000, "out of stock").await.unwrap();
     assert_eq!(s.depths().await.unwrap().hold, 1);
     assert!(s.claim(10, LEASE).await.unwrap().jobs.is_empty());
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
     let again = s.claim(10, LEASE).await.unwrap().jobs;
     assert_eq!(again.len(), 1);
     assert_eq!(s.job(&again[0].id).await.unwrap().unwrap().last_error.as_deref(), Some("out of stock"));
@@ -279,8 +280,8 @@ pub async fn extend_keeps_a_lease_and_fails_once_lost(h: &dyn Harness) {
     let s = h.handle();
     s.enqueue(&job(1), When::Now, OnExisting::Keep).await.unwrap();
     let j = s.claim(1, LEASE).await.unwrap().jobs.remove(0);
-    for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(600)).await;
         s.extend(&j.lease, LEASE).await.unwrap();
         assert!(s.claim(1, LEASE).await.unwrap().jobs.is_empty(), "an extended lease holds");
     }

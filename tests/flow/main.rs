@@ -5,4 +5,5 @@
 mod inventory;
 mod orders;
 mod shipments;
+mod shutdown;
 mod support;

@@ -57,12 +57,25 @@ impl Drop for Flow {
 }
 
 pub async fn start(opts: Options) -> Flow {
+    let (tg, ep) = start_sims(&opts).await;
+    let port = cartgate::testkit::free_port().unwrap();
+    let public = format!("http://127.0.0.1:{port}");
+    let toml = config(&opts, &tg, &ep, port, &public);
+    let settings = Settings::from_toml(&toml).unwrap_or_else(|e| panic!("flow config: {e:?}"));
+    let app = Application::build(settings).await.unwrap();
+    let (deps, readiness) = (app.deps().clone(), app.readiness());
+    tokio::spawn(app.run_until_stopped());
+    register_easypost_webhook(&ep, &public).await;
+    wait_for_cart_webhooks(&tg).await;
+    Flow { tg, ep, address: public, client: reqwest::Client::new(), deps, readiness }
+}
+
+/// Both simulators, seeded with `opts.items` items in stock.
+pub async fn start_sims(opts: &Options) -> (TradegeckoSim, EasypostSim) {
     let mut seed = Seed::generated(opts.items, 0);
     if let Some(g) = seed.generate.as_mut() {
         g.stock = opts.warehouse_stock;
     }
-    let port = cartgate::testkit::free_port().unwrap();
-    let public = format!("http://127.0.0.1:{port}");
     let tg = TradegeckoSim::start(TradegeckoConfig {
         rate_limit: RateLimitConfig { limit: 100_000, window_secs: 300 },
         delivery: DeliveryPolicy::fast(),
@@ -74,17 +87,11 @@ pub async fn start(opts: Options) -> Flow {
     let ep = EasypostSim::start(EasypostConfig { delivery: DeliveryPolicy::fast(), seed, ..Default::default() })
         .await
         .unwrap();
-    let toml = config(&opts, &tg, &ep, port, &public);
-    let settings = Settings::from_toml(&toml).unwrap_or_else(|e| panic!("flow config: {e:?}"));
-    let app = Application::build(settings).await.unwrap();
-    let (deps, readiness) = (app.deps().clone(), app.readiness());
-    tokio::spawn(app.run_until_stopped());
-    register_easypost_webhook(&ep, &public).await;
-    wait_for_cart_webhooks(&tg).await;
-    Flow { tg, ep, address: public, client: reqwest::Client::new(), deps, readiness }
+    (tg, ep)
 }
 
-fn config(opts: &Options, tg: &TradegeckoSim, ep: &EasypostSim, port: u16, public: &str) -> String {
+/// cartgate's configuration for these simulators, listening on `port`.
+pub fn config(opts: &Options, tg: &TradegeckoSim, ep: &EasypostSim, port: u16, public: &str) -> String {
     format!(
         r#"
 [server]
@@ -106,6 +113,7 @@ base_url = "{ep_url}"
 production_api_key = "{ep_key}"
 webhook_secret = "{EP_WEBHOOK_SECRET}"
 rate_limit = {{ requests = 500, per_secs = 1 }}
+timeout_secs = 5
 [merchants.schedule]
 shipping_confirmations = "1h"
 inventory = "1h"
@@ -137,7 +145,7 @@ shipment_upload = "{shipment_upload}"
 }
 
 /// The merchant registers cartgate in EasyPost's dashboard; here, through the API.
-async fn register_easypost_webhook(ep: &EasypostSim, public: &str) {
+pub async fn register_easypost_webhook(ep: &EasypostSim, public: &str) {
     let key = ep.key(SimMode::Production).unwrap();
     let body = serde_json::json!({"webhook": {"url": format!("{public}/webhooks/easypost/acme"), "webhook_secret": EP_WEBHOOK_SECRET}});
     let resp = reqwest::Client::new()
@@ -152,7 +160,7 @@ async fn register_easypost_webhook(ep: &EasypostSim, public: &str) {
 
 /// cartgate registers its TradeGecko webhooks at start-up (`ensure_webhooks`); orders created
 /// before that would only arrive by the poll.
-async fn wait_for_cart_webhooks(tg: &TradegeckoSim) {
+pub async fn wait_for_cart_webhooks(tg: &TradegeckoSim) {
     for _ in 0..200 {
         if tg.webhooks().len() >= 2 {
             return;

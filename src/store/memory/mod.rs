@@ -2,22 +2,21 @@
 //! cartgate out, the demo and tests. One mutex over all state keeps every operation atomic, as
 //! a Lua script is in Redis; the clock is the process's own unless one is injected.
 
+mod ops;
 mod state;
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use state::{Rec, State};
+use ops::{claim_locked, enqueue_locked, millis, rerun_if_asked, resolve};
+use state::State;
 
 use super::clock::{Clock, system_clock};
 use super::{
-    ClaimBatch, ClaimedJob, DeadLetter, Deduped, Depths, Enqueued, HoldFilter, JobInfo, JobKind, JobState, JobStore,
-    Lease, Millis, NewJob, OnExisting, StoreError, When,
+    ClaimBatch, DeadLetter, Deduped, Depths, Enqueued, HoldFilter, JobInfo, JobState, JobStore, Lease, Millis, NewJob,
+    OnExisting, StoreError, When,
 };
 use crate::store::{Charge, JobId};
-
-/// Expired leases and due holds moved back per claim, as the Redis claim script does.
-const RECLAIM_PER_CLAIM: usize = 100;
 
 /// The in-process store.
 pub struct MemoryStore {
@@ -50,104 +49,6 @@ impl MemoryStore {
     fn now(&self) -> Millis {
         (self.clock)()
     }
-}
-
-fn resolve(when: When, now: Millis) -> Millis {
-    match when {
-        When::Now => now,
-        When::After(d) => now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-        When::At(t) => t,
-    }
-}
-
-fn enqueue_locked(st: &mut State, job: &NewJob, at: Millis, now: Millis, on_existing: OnExisting) -> Enqueued {
-    let Some(rec) = st.jobs.get_mut(&job.id) else {
-        let rec = Rec {
-            kind: job.kind.as_str().to_owned(),
-            payload: job.payload.clone(),
-            attempts: 0,
-            created_at: now,
-            token: None,
-            last_error: None,
-            rerun: None,
-            state: JobState::Due,
-            at,
-        };
-        st.insert(job.id.clone(), rec);
-        return Enqueued::Created;
-    };
-    match rec.state {
-        JobState::Inflight => {
-            rec.rerun = Some(rec.rerun.map_or(at, |r| r.min(at)));
-            Enqueued::Rerun
-        }
-        JobState::Due | JobState::Hold => {
-            if on_existing == OnExisting::MoveEarlier && at < rec.at {
-                st.place(&job.id, JobState::Due, at);
-                Enqueued::Moved
-            } else {
-                Enqueued::AlreadyPending
-            }
-        }
-        JobState::Dead => {
-            rec.kind = job.kind.as_str().to_owned();
-            rec.payload = job.payload.clone();
-            rec.attempts = 0;
-            rec.created_at = now;
-            st.place(&job.id, JobState::Due, at);
-            Enqueued::Created
-        }
-    }
-}
-
-/// If the job was enqueued again while in flight, puts it in `due` for a fresh run; true if so.
-fn rerun_if_asked(st: &mut State, id: &JobId, now: Millis) -> bool {
-    let Some(rec) = st.jobs.get_mut(id) else { return false };
-    let Some(at) = rec.rerun.take() else { return false };
-    rec.attempts = 0;
-    rec.created_at = now;
-    st.place(id, JobState::Due, at);
-    true
-}
-
-fn millis(d: Duration) -> Millis {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn claim_locked(st: &mut State, now: Millis, max: usize, lease: Duration) -> Vec<ClaimedJob> {
-    for (_, id) in st.ready(JobState::Inflight, now, RECLAIM_PER_CLAIM) {
-        if let Some(rec) = st.jobs.get_mut(&id) {
-            rec.attempts += 1;
-            rec.last_error = Some("lease expired: the worker did not finish in time".into());
-        }
-        st.place(&id, JobState::Due, now);
-    }
-    for (at, id) in st.ready(JobState::Hold, now, RECLAIM_PER_CLAIM) {
-        st.place(&id, JobState::Due, at);
-    }
-    let mut jobs = Vec::new();
-    for (_, id) in st.ready(JobState::Due, now, max) {
-        st.seq += 1;
-        let token = st.seq.to_string();
-        st.place(&id, JobState::Inflight, now.saturating_add(millis(lease)));
-        let Some(rec) = st.jobs.get_mut(&id) else { continue };
-        rec.token = Some(token.clone());
-        let Some(kind) = JobKind::parse(&rec.kind) else {
-            rec.last_error = Some(format!("unknown job kind `{}`", rec.kind));
-            st.place(&id, JobState::Dead, now);
-            continue;
-        };
-        jobs.push(ClaimedJob {
-            id: id.clone(),
-            kind,
-            payload: rec.payload.clone(),
-            attempts: rec.attempts,
-            created_at: rec.created_at,
-            claimed_at: now,
-            lease: Lease { id, token },
-        });
-    }
-    jobs
 }
 
 #[async_trait::async_trait]
@@ -305,5 +206,33 @@ impl JobStore for MemoryStore {
 
     async fn job(&self, id: &JobId) -> Result<Option<JobInfo>, StoreError> {
         Ok(self.lock().info(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use super::*;
+    use crate::store::JobKind;
+
+    #[tokio::test]
+    async fn an_injected_clock_decides_when_holds_and_leases_end() {
+        let now = Arc::new(AtomicI64::new(1_000_000));
+        let clock = now.clone();
+        let store = MemoryStore::with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
+        let job = NewJob { id: JobId::parse("noop:1").unwrap(), kind: JobKind::Noop, payload: serde_json::Value::Null };
+        store.enqueue(&job, When::Now, OnExisting::Keep).await.unwrap();
+        let lease = Duration::from_secs(60);
+        let claimed = store.claim(1, lease).await.unwrap().jobs.remove(0);
+        store.hold(&claimed.lease, 1_000_000 + 3_600_000, "wait an hour").await.unwrap();
+        now.fetch_add(3_599_999, Ordering::SeqCst);
+        assert!(store.claim(1, lease).await.unwrap().jobs.is_empty());
+        now.fetch_add(1, Ordering::SeqCst);
+        let again = store.claim(1, lease).await.unwrap().jobs.remove(0);
+        now.fetch_add(60_001, Ordering::SeqCst);
+        assert_eq!(store.claim(1, lease).await.unwrap().jobs[0].attempts, 1, "the lease ran out");
+        assert_eq!(store.ack(&again.lease).await, Err(StoreError::LeaseLost));
     }
 }

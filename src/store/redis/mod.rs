@@ -123,8 +123,13 @@ impl RedisStore {
                 Ok((kind, payload)) => {
                     jobs.push(ClaimedJob { id, kind, payload, attempts, created_at, claimed_at: now, lease })
                 }
-                // Written by a newer version or damaged: no handler here can run it.
-                Err(why) => self.bury(&lease, &why).await?,
+                // Written by a newer version or damaged: no handler here can run it. If even
+                // burying fails, its lease expires and a later claim tries again.
+                Err(why) => {
+                    if let Err(e) = self.bury(&lease, &why).await {
+                        tracing::warn!(job = %lease.id, error = %e, "cannot bury an unreadable job");
+                    }
+                }
             }
         }
         Ok(ClaimBatch { now, jobs })

@@ -1,0 +1,181 @@
+//! Webhook intake throughput: the full TradeGecko path (verify + dedupe + durable enqueue in
+//! Redis) next to a bare actix-web handler that only reads the body and checks the HMAC.
+//!
+//! Run: `cargo bench --bench intake` (needs `wrk`; `scripts/bench` installs it). Both servers
+//! run in this process on loopback with the same number of actix workers; wrk runs beside them
+//! on the same 2 cores, so the ratio is what matters, not the absolute numbers. Then the full
+//! path is paced at half the throughput it reached, and its latency percentiles are reported.
+//!
+//! Env: `BENCH_SECS` (default 10), `BENCH_CONNECTIONS` (default 32).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::Command;
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use cartgate::settings::Settings;
+use cartgate::signature::{tradegecko_sign, tradegecko_verify};
+use cartgate::startup::Application;
+use cartgate::testkit::TestRedis;
+
+const SECRET: &str = "bench-client-secret";
+const ORDERS: u64 = 2_000;
+
+struct Run {
+    rps: f64,
+    p50: String,
+    p99: String,
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A wrk script cycling through pre-signed bodies with a unique delivery id per request;
+/// `delay_ms` > 0 paces each connection.
+fn wrk_script(path: &str, delay_ms: f64) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".lua").tempfile().expect("temp file");
+    let mut bodies = String::new();
+    let mut sigs = String::new();
+    for id in 1..=ORDERS {
+        let body = format!(
+            r#"{{"object_id":{id},"event":"order.create","timestamp":1546272000,"resource_url":"https://api.tradegecko.com/orders/{id}"}}"#
+        );
+        sigs.push_str(&format!("\"{}\",\n", tradegecko_sign(SECRET, body.as_bytes())));
+        bodies.push_str(&format!("[[{body}]],\n"));
+    }
+    let script = format!(
+        r#"local bodies = {{ {bodies} }}
+local sigs = {{ {sigs} }}
+local n = #bodies
+local i = 0
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function request()
+  i = i + 1
+  local k = (i % n) + 1
+  local headers = {{ ["Content-Type"] = "application/json", ["X-Gecko-Signature"] = sigs[k],
+    ["X-Gecko-Delivery"] = "d-" .. tid .. "-" .. i }}
+  return wrk.format("POST", "{path}", headers, bodies[k])
+end
+{delay}
+"#,
+        delay = if delay_ms > 0.0 { format!("function delay() return {delay_ms:.3} end") } else { String::new() }
+    );
+    f.write_all(script.as_bytes()).expect("write script");
+    f
+}
+
+fn wrk(url: &str, path: &str, delay_ms: f64) -> Run {
+    let secs = env_u64("BENCH_SECS", 10);
+    let conns = env_u64("BENCH_CONNECTIONS", 32);
+    let script = wrk_script(path, delay_ms);
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{conns}"), &format!("-d{secs}s"), "--latency", "-s"])
+        .arg(script.path())
+        .arg(url)
+        .output()
+        .expect("wrk runs (install it: apt-get install wrk, or use scripts/bench)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    if text.contains("Non-2xx") {
+        eprintln!("warning: some answers were not 2xx:\n{text}");
+    }
+    Run { rps: field("Requests/sec:").parse().unwrap_or(0.0), p50: field("50%"), p99: field("99%") }
+}
+
+async fn bare(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let sig = req.headers().get("x-gecko-signature").map(|v| v.as_bytes());
+    match tradegecko_verify([SECRET], sig, &body) {
+        Ok(()) => HttpResponse::Ok().finish(),
+        Err(_) => HttpResponse::Unauthorized().finish(),
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let redis = TestRedis::start(true, Some(dir.path())).expect("redis-server");
+    let toml = format!(
+        r#"
+[server]
+bind = "127.0.0.1:0"
+[store]
+url = "{url}"
+prefix = "bench"
+[workers]
+enabled = false
+[[merchants]]
+id = "bench"
+[merchants.wms]
+kind = "easypost"
+base_url = "http://127.0.0.1:9"
+production_api_key = "EZAK-bench"
+[[merchants.carts]]
+id = "bench-tg"
+kind = "tradegecko"
+base_url = "https://api.tradegecko.com"
+access_token = "bench-token"
+client_secret = "{SECRET}"
+"#,
+        url = redis.url()
+    );
+    let app = Application::build(Settings::from_toml(&toml).expect("bench config")).await.expect("cartgate builds");
+    let intake = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let bare_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = HttpServer::new(|| App::new().route("/webhooks/tradegecko/bench-tg", web::post().to(bare)))
+        .workers(2)
+        .listen(listener)
+        .expect("listen")
+        .run();
+    tokio::spawn(server);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let path = "/webhooks/tradegecko/bench-tg";
+    let bare_run = tokio::task::spawn_blocking({
+        let url = bare_url.clone();
+        move || wrk(&url, path, 0.0)
+    })
+    .await
+    .expect("wrk bare");
+    let full = tokio::task::spawn_blocking({
+        let url = intake.clone();
+        move || wrk(&url, path, 0.0)
+    })
+    .await
+    .expect("wrk intake");
+    // Half of the measured throughput: each of C connections waits C / (rate / 2) seconds.
+    let conns = env_u64("BENCH_CONNECTIONS", 32) as f64;
+    let delay_ms = if full.rps > 0.0 { conns * 1000.0 / (full.rps / 2.0) } else { 10.0 };
+    let half = tokio::task::spawn_blocking(move || wrk(&intake, path, delay_ms)).await.expect("wrk half");
+
+    println!(
+        "webhook intake (wrk -t2 -c{conns}, {}s each, release build, Redis appendonly on loopback)",
+        env_u64("BENCH_SECS", 10)
+    );
+    println!("{:<44} {:>12} {:>10} {:>10}", "server", "req/s", "p50", "p99");
+    println!("{:<44} {:>12.0} {:>10} {:>10}", "bare actix: read body + HMAC", bare_run.rps, bare_run.p50, bare_run.p99);
+    println!(
+        "{:<44} {:>12.0} {:>10} {:>10}",
+        "cartgate: verify + dedupe + durable enqueue", full.rps, full.p50, full.p99
+    );
+    println!("{:<44} {:>12.0} {:>10} {:>10}", "cartgate at ~half that rate (paced)", half.rps, half.p50, half.p99);
+    let ratio = if bare_run.rps > 0.0 { full.rps / bare_run.rps } else { 0.0 };
+    println!("ratio cartgate / bare = {ratio:.2} (target >= 0.50); p99 at half load = {} (target < 10 ms)", half.p99);
+    drop(redis);
+}
