@@ -31,6 +31,10 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: MerchantTask = payload(job)?;
     let merchant = deps.merchant(p.merchant.as_str())?;
+    if merchant.carts.is_empty() {
+        // Nothing to write to and no orders to release: the warehouse is being set up first.
+        return Ok(Outcome::Done);
+    }
     let totals = wms_totals(&deps.easypost(merchant)?).await.map_err(retry_or_give_up)?;
     release_early::release(deps, merchant, &totals).await?;
     let aliases = deps.ledger.aliases.map(merchant.id.as_str()).await.map_err(store_failed)?;
