@@ -71,6 +71,22 @@ pub struct TrackerEvent {
     pub tracker: TrackerUpdate,
 }
 
+/// Upload tracking to the cart: one order's pending shipments, or (no `order_id`) the
+/// scheduled upload run of a cart whose `shipment_upload` is an interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushTracking {
+    pub cart: CartId,
+    #[serde(default)]
+    pub order_id: Option<u64>,
+}
+
+/// Write one inventory snapshot (stored in the ledger, named by its hash) to a cart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushInventory {
+    pub cart: CartId,
+    pub snapshot: String,
+}
+
 fn job(kind: JobKind, parts: &[&str], payload: &impl Serialize) -> NewJob {
     // Ids are built from validated cart/merchant ids and numbers or upstream ids checked by
     // the caller, so they are always valid; fall back to a hashed id rather than panic.
@@ -121,6 +137,21 @@ impl CheckShipment {
 impl TrackerEvent {
     pub fn job(&self) -> NewJob {
         job(JobKind::TrackerEvent, &[self.merchant.as_str(), &self.event_id], self)
+    }
+}
+
+impl PushTracking {
+    pub fn job(&self) -> NewJob {
+        match self.order_id {
+            Some(id) => job(JobKind::PushTracking, &[self.cart.as_str(), &id.to_string()], self),
+            None => job(JobKind::PushTracking, &[self.cart.as_str()], self),
+        }
+    }
+}
+
+impl PushInventory {
+    pub fn job(&self) -> NewJob {
+        job(JobKind::PushInventory, &[self.cart.as_str(), &self.snapshot], self)
     }
 }
 

@@ -68,4 +68,5 @@ fn describe() {
     describe_histogram!("cartgate_claim_duration_seconds", metrics::Unit::Seconds, "Time of one claim call");
     describe_histogram!("cartgate_job_duration_seconds", metrics::Unit::Seconds, "Handler run time by kind");
     crate::upstream::describe_metrics();
+    crate::workflows::counters::describe();
 }

@@ -10,6 +10,8 @@ use crate::upstream::{Account, UpstreamError, UpstreamResponse};
 const PAGE_LIMIT: u32 = 250;
 /// Ids per `ids[]` lookup, keeping URLs short.
 const IDS_PER_CALL: usize = 100;
+/// Bounds a full variant listing (200 pages of 250 = 50,000 variants).
+const MAX_VARIANT_PAGES: u32 = 200;
 
 /// One cart's TradeGecko account.
 #[derive(Clone)]
@@ -88,6 +90,28 @@ impl TradeGecko {
             q.push(("limit", PAGE_LIMIT.to_string()));
             let resp = self.account.get("/variants").query(&q).send().await?;
             out.extend(decode::<Body>(&resp)?.variants);
+        }
+        Ok(out)
+    }
+
+    /// Every variant of the account, paged (bounded by [`MAX_VARIANT_PAGES`]).
+    pub async fn all_variants(&self) -> Result<Vec<Variant>, UpstreamError> {
+        #[derive(Deserialize)]
+        struct Body {
+            variants: Vec<Variant>,
+        }
+        let mut out = Vec::new();
+        for page in 1..=MAX_VARIANT_PAGES {
+            let q = [("limit", PAGE_LIMIT.to_string()), ("page", page.to_string())];
+            let resp = self.account.get("/variants").query(&q).send().await?;
+            let batch = decode::<Body>(&resp)?.variants;
+            let full = batch.len() == PAGE_LIMIT as usize;
+            let more = full || resp.header("link").is_some_and(|l| l.contains("rel=\"next\""));
+            let empty = batch.is_empty();
+            out.extend(batch);
+            if !more || empty {
+                break;
+            }
         }
         Ok(out)
     }

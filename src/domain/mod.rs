@@ -3,6 +3,7 @@
 pub mod hold;
 pub mod ids;
 pub mod order;
+pub mod shipment;
 pub mod status;
 
 pub use ids::{CartId, MerchantId};

@@ -101,6 +101,26 @@ pub async fn sync_orders(_: Admin, c: web::Path<String>, state: web::Data<AppSta
     run_now(&state, job).await
 }
 
+#[post("/admin/merchants/{m}/sync/shipments")]
+pub async fn sync_shipments(
+    _: Admin,
+    m: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let merchant = merchant(&state, &m)?;
+    run_now(&state, merchant_job(merchant, JobKind::PollShipments)).await
+}
+
+#[post("/admin/merchants/{m}/sync/inventory")]
+pub async fn sync_inventory(
+    _: Admin,
+    m: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let merchant = merchant(&state, &m)?;
+    run_now(&state, merchant_job(merchant, JobKind::SyncInventory)).await
+}
+
 /// Runs a (recurring) job now: a pending occurrence moves up; one in flight runs again after.
 pub async fn run_now(state: &AppState, job: crate::store::NewJob) -> Result<HttpResponse, ApiError> {
     state.deps.jobs.enqueue(&job, When::Now, OnExisting::MoveEarlier).await?;

@@ -35,5 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(merchants::delete_alias)
         .service(merchants::test_wms)
         .service(merchants::test_cart)
-        .service(merchants::sync_orders);
+        .service(merchants::sync_orders)
+        .service(merchants::sync_shipments)
+        .service(merchants::sync_inventory);
 }

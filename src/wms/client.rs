@@ -67,14 +67,25 @@ impl EasyPost {
         Ok(out)
     }
 
-    /// Inventory rows (one per product per warehouse) for these products.
+    /// Inventory rows (one per product per warehouse) for these products. Each batch of ids
+    /// is paged too: with several warehouses it has more rows than ids.
     pub async fn inventories(&self, product_ids: &[String]) -> Result<Vec<Inventory>, UpstreamError> {
         let mut out = Vec::new();
+        let per_page = PER_PAGE.to_string();
         for chunk in product_ids.chunks(PER_PAGE) {
-            let mut q: Vec<(&str, &str)> = chunk.iter().map(|id| ("product_ids[]", id.as_str())).collect();
-            q.extend([("includes[]", "product"), ("includes[]", "warehouse")]);
-            let resp = self.account.get(&format!("{FULFILLMENT}/inventories")).query(&q).send().await?;
-            out.extend(list::<Inventory>(&resp, "inventories")?);
+            for page in 1..=MAX_PAGES {
+                let page = page.to_string();
+                let mut q: Vec<(&str, &str)> = chunk.iter().map(|id| ("product_ids[]", id.as_str())).collect();
+                q.extend([("includes[]", "product"), ("includes[]", "warehouse")]);
+                q.extend([("page", page.as_str()), ("per_page", per_page.as_str())]);
+                let resp = self.account.get(&format!("{FULFILLMENT}/inventories")).query(&q).send().await?;
+                let batch: Vec<Inventory> = list(&resp, "inventories")?;
+                let done = batch.len() < PER_PAGE;
+                out.extend(batch);
+                if done {
+                    break;
+                }
+            }
         }
         Ok(out)
     }

@@ -5,12 +5,21 @@
 
 pub mod aliases;
 pub mod cancel_order;
+pub mod check_shipment;
 pub mod connection;
+pub mod counters;
 pub mod deliver;
 pub mod ensure_webhooks;
 pub mod import_order;
 pub mod poll_orders;
+pub mod poll_shipments;
+pub mod push_inventory;
+pub mod push_tracking;
+pub mod release_early;
 pub mod send_order;
+pub mod snapshot;
+pub mod sync_inventory;
+pub mod tracker_event;
 pub mod translate;
 
 mod registry;

@@ -2,14 +2,21 @@
 
 use std::time::Duration;
 
-use super::{Deps, cancel_order, deliver, ensure_webhooks, import_order, poll_orders, send_order};
-use crate::jobs::{CartTask, MerchantTask};
+use super::{
+    Deps, cancel_order, check_shipment, deliver, ensure_webhooks, import_order, poll_orders, poll_shipments,
+    push_inventory, push_tracking, send_order, sync_inventory, tracker_event,
+};
+use crate::jobs::{CartTask, MerchantTask, PushTracking};
 use crate::settings::Interval;
 use crate::store::{ClaimedJob, JobKind, NewJob};
 use crate::workers::{Handler, Outcome, Recurring, Registry};
 
 /// How often webhook registrations are checked.
 const WEBHOOK_CHECK: Duration = Duration::from_secs(24 * 3600);
+/// `auto` shipment confirmations still poll this often: EasyPost events can be lost.
+const SHIPMENT_BACKSTOP: Duration = Duration::from_secs(15 * 60);
+/// `auto` inventory has no event to wait for: it is read this often.
+const INVENTORY_AUTO: Duration = Duration::from_secs(15 * 60);
 
 /// Defines a handler type that runs a workflow function over [`Deps`].
 macro_rules! workflow {
@@ -31,6 +38,12 @@ workflow!(CancelOrderHandler, cancel_order::run);
 workflow!(PollOrdersHandler, poll_orders::run);
 workflow!(EnsureWebhooksHandler, ensure_webhooks::run);
 workflow!(DeliverOrdersHandler, deliver::run);
+workflow!(PollShipmentsHandler, poll_shipments::run);
+workflow!(CheckShipmentHandler, check_shipment::run);
+workflow!(TrackerEventHandler, tracker_event::run);
+workflow!(PushTrackingHandler, push_tracking::run);
+workflow!(SyncInventoryHandler, sync_inventory::run);
+workflow!(PushInventoryHandler, push_inventory::run);
 
 /// Every workflow handler, and the recurring jobs of every cart and merchant.
 pub fn registry(deps: &Deps) -> Registry {
@@ -40,18 +53,34 @@ pub fn registry(deps: &Deps) -> Registry {
         .with(JobKind::CancelOrder, CancelOrderHandler(deps.clone()))
         .with(JobKind::PollOrders, PollOrdersHandler(deps.clone()))
         .with(JobKind::EnsureWebhooks, EnsureWebhooksHandler(deps.clone()))
-        .with(JobKind::DeliverOrders, DeliverOrdersHandler(deps.clone()));
+        .with(JobKind::DeliverOrders, DeliverOrdersHandler(deps.clone()))
+        .with(JobKind::PollShipments, PollShipmentsHandler(deps.clone()))
+        .with(JobKind::CheckShipment, CheckShipmentHandler(deps.clone()))
+        .with(JobKind::TrackerEvent, TrackerEventHandler(deps.clone()))
+        .with(JobKind::PushTracking, PushTrackingHandler(deps.clone()))
+        .with(JobKind::SyncInventory, SyncInventoryHandler(deps.clone()))
+        .with(JobKind::PushInventory, PushInventoryHandler(deps.clone()));
     for merchant in &deps.settings.merchants {
         if let Interval::Every(period) = merchant.schedule.order_delivery {
             let job = MerchantTask { merchant: merchant.id.clone() }.job(JobKind::DeliverOrders);
             registry = registry.every(recurring(job, period));
         }
+        let task = MerchantTask { merchant: merchant.id.clone() };
+        let shipments = merchant.schedule.shipping_confirmations.period_or(SHIPMENT_BACKSTOP);
+        registry = registry.every(recurring(task.job(JobKind::PollShipments), shipments));
+        let inventory = merchant.schedule.inventory.period_or(INVENTORY_AUTO);
+        registry = registry.every(recurring(task.job(JobKind::SyncInventory), inventory));
         for cart in &merchant.carts {
             let task = CartTask { cart: cart.id.clone() };
             // `auto` still polls: edits and voids are only seen by polling.
             let poll_every = cart.schedule.order_download.period_or(Duration::from_secs(300));
             registry = registry.every(recurring(task.job(JobKind::PollOrders), poll_every));
             registry = registry.every(recurring(task.job(JobKind::EnsureWebhooks), WEBHOOK_CHECK));
+            // An interval upload schedule: a recurring run uploads what `check_shipment` left.
+            if let Interval::Every(period) = cart.schedule.shipment_upload {
+                let upload = PushTracking { cart: cart.id.clone(), order_id: None }.job();
+                registry = registry.every(recurring(upload, period));
+            }
         }
     }
     registry

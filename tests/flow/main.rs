@@ -2,8 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod inventory;
 mod orders;
 mod process;
 mod ratelimit;
+mod shipments;
 mod shutdown;
 mod support;

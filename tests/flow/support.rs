@@ -26,6 +26,8 @@ pub struct Options {
     pub order_download: &'static str,
     /// The merchant's `order_delivery`: "auto" or an interval for scheduled delivery runs.
     pub order_delivery: &'static str,
+    /// The cart's `shipment_upload` schedule.
+    pub shipment_upload: &'static str,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
             store_url: cartgate::testkit::TestRedis::shared_url(),
             order_download: "1h",
             order_delivery: "auto",
+            shipment_upload: "auto",
         }
     }
 }
@@ -129,6 +132,7 @@ item_field = "{item_field}"
 rate_limit = {{ requests = 500, per_secs = 1 }}
 [merchants.carts.schedule]
 order_download = "{order_download}"
+shipment_upload = "{shipment_upload}"
 "#,
         store = opts.store_url,
         prefix = cartgate::testkit::unique_prefix(),
@@ -141,6 +145,7 @@ order_download = "{order_download}"
         item_field = opts.item_field,
         order_download = opts.order_download,
         order_delivery = opts.order_delivery,
+        shipment_upload = opts.shipment_upload,
     )
 }
 
@@ -204,5 +209,53 @@ impl Flow {
 
     pub async fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, format!("{}{path}", self.address)).bearer_auth(ADMIN)
+    }
+}
+
+/// Polls `check` every 100 ms until it holds or `within` has passed; whether it held.
+pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Flow {
+    /// POSTs an admin route and returns the status.
+    pub async fn post_admin(&self, path: &str) -> reqwest::StatusCode {
+        self.admin(reqwest::Method::POST, path).await.send().await.unwrap().status()
+    }
+
+    /// Waits until the recurring job `id` has finished a run: it is due again a long while
+    /// (more than ten minutes) from now, as after every completed run of a 1 h schedule.
+    pub async fn wait_recurring_idle(&self, id: &str, within: Duration) -> bool {
+        let id = cartgate::store::JobId::parse(id).unwrap();
+        eventually(within, || async {
+            let now = self.deps.jobs.now().await.unwrap();
+            let job = self.deps.jobs.job(&id).await.unwrap();
+            job.is_some_and(|j| j.state == cartgate::store::JobState::Due && j.at > now + 600_000)
+        })
+        .await
+    }
+
+    /// Whether none of these jobs is pending or running.
+    pub async fn no_pending(&self, ids: &[String]) -> bool {
+        for id in ids {
+            let id = cartgate::store::JobId::parse(id).unwrap();
+            if self.deps.jobs.job(&id).await.unwrap().is_some() {
+                return false;
+            }
+        }
+        true
     }
 }

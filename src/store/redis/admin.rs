@@ -57,6 +57,10 @@ pub(super) async fn dead_letters(store: &RedisStore, limit: usize) -> Result<Vec
         return Ok(Vec::new());
     }
     let heads = dead_heads(store, limit, true).await?;
+    // An empty pipeline is an error in redis-rs ("empty command"), not an empty answer.
+    if heads.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut pipe = redis::pipe();
     let mut ids = Vec::with_capacity(heads.len());
     for (died_at, id) in heads {

@@ -1,0 +1,179 @@
+//! `check_shipment`: read one WMS order and record the parcels (picks with a tracker) the
+//! ledger does not have yet; the order becomes `shipped` and its tracking is queued for upload.
+//!
+//! Started by EasyPost's order events and by `poll_shipments`. Parcels are keyed by pick id,
+//! so running twice records nothing twice. A pick's tracker also refreshes a known parcel's
+//! tracking status (by the same rules as `tracker_event`), which covers lost tracker events.
+
+use chrono::{DateTime, Utc};
+
+use super::counters::{SHIPMENTS_RECORDED, UNKNOWN_WMS_ORDERS};
+use super::{Deps, payload, retry_or_give_up, store_failed};
+use crate::domain::{Order, OrderStatus, Shipment};
+use crate::jobs::{CheckShipment, PushTracking};
+use crate::settings::Interval;
+use crate::store::{ClaimedJob, OnExisting, When};
+use crate::upstream::UpstreamError;
+use crate::wms::wire::{Order as WmsOrder, Tracker};
+use crate::workers::Outcome;
+
+pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
+    check(deps, job).await.unwrap_or_else(|o| o)
+}
+
+async fn check(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
+    let p: CheckShipment = payload(job)?;
+    let merchant = deps.merchant(p.merchant.as_str())?;
+    let found = deps.ledger.orders.by_wms_order(merchant.id.as_str(), &p.wms_order_id).await.map_err(store_failed)?;
+    let Some((cart_id, order_id)) = found else {
+        metrics::counter!(UNKNOWN_WMS_ORDERS).increment(1);
+        tracing::info!(merchant = %p.merchant, wms_order = %p.wms_order_id, "shipment check for an unknown WMS order");
+        return Ok(Outcome::Done);
+    };
+    let (_, cart) = deps.cart(cart_id.as_str())?;
+    let wms = match deps.easypost(merchant)?.order(&p.wms_order_id).await {
+        Ok(o) => o,
+        Err(UpstreamError::NotFound { .. }) => {
+            tracing::warn!(wms_order = %p.wms_order_id, "WMS order no longer exists");
+            return Ok(Outcome::Done);
+        }
+        Err(e) => return Ok(retry_or_give_up(e)),
+    };
+    let now = deps.now();
+    let updated =
+        deps.ledger.orders.update(&cart_id, order_id, |o| record(o, &wms, now)).await.map_err(store_failed)?;
+    let Some((order, added)) = updated else { return Ok(Outcome::Done) };
+    metrics::counter!(SHIPMENTS_RECORDED).increment(added as u64);
+    let pending = order.shipments.iter().any(|s| s.fulfillment_id.is_none());
+    if pending && cart.schedule.shipment_upload == Interval::Auto {
+        let job = PushTracking { cart: cart_id, order_id: Some(order_id) }.job();
+        deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// Records new parcels and refreshes known ones; returns how many were new.
+fn record(order: &mut Order, wms: &WmsOrder, now: DateTime<Utc>) -> usize {
+    let mut added = Vec::new();
+    for parcel in parcels(order, wms, now) {
+        // By pick, or by tracking code: a parcel first seen as a bare tracker may later show
+        // up inside a pick.
+        let known =
+            order.shipments.iter_mut().find(|s| s.pick_id == parcel.pick_id || s.tracking_code == parcel.tracking_code);
+        match known {
+            Some(known) => {
+                known.apply_tracking(&parcel.tracking_status, parcel.tracking_updated_at);
+            }
+            None => {
+                added.push(parcel.tracking_code.clone());
+                order.shipments.push(parcel);
+            }
+        }
+    }
+    if !added.is_empty() {
+        let reason = format!("shipped by the warehouse: tracking {}", added.join(", "));
+        if order.transition(OrderStatus::Shipped, &reason, now).is_err() {
+            order.note(&format!("{reason} (order is {})", order.status()), now);
+        }
+    }
+    added.len()
+}
+
+/// The WMS order's parcels as shipments. Picks carry their own contents; an order with trackers
+/// but no picks (seen from some integrations) counts as one parcel holding every line.
+fn parcels(order: &Order, wms: &WmsOrder, now: DateTime<Utc>) -> Vec<Shipment> {
+    let mut out: Vec<Shipment> = wms
+        .picks
+        .iter()
+        .filter_map(|pick| {
+            let tracker = pick.tracker.as_ref()?;
+            let items = pick
+                .line_items
+                .iter()
+                .filter_map(|l| Some((l.product.barcode.clone()?, l.units.round().max(0.0) as u32)))
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            let id = pick.id.clone().or_else(|| tracker.id.clone())?;
+            shipment(id, tracker, items, time(pick.created_at.as_deref()).unwrap_or(now))
+        })
+        .collect();
+    if wms.picks.is_empty()
+        && let [tracker] = wms.trackers.as_slice()
+        && let Some(id) = tracker.id.clone().or_else(|| tracker.tracking_code.clone())
+    {
+        let items = order.lines.iter().map(|l| (l.barcode.clone().unwrap_or_else(|| l.sku.clone()), l.quantity));
+        out.extend(shipment(id, tracker, items.collect(), now));
+    }
+    out
+}
+
+fn shipment(pick_id: String, t: &Tracker, items: Vec<(String, u32)>, shipped_at: DateTime<Utc>) -> Option<Shipment> {
+    let tracking_code = t.tracking_code.clone().filter(|c| !c.trim().is_empty())?;
+    Some(Shipment {
+        pick_id,
+        tracking_code,
+        carrier: t.carrier.clone(),
+        public_url: t.public_url.clone(),
+        tracking_status: t.status.clone().unwrap_or_else(|| "unknown".into()),
+        tracking_updated_at: time(t.updated_at.as_deref()),
+        items,
+        shipped_at,
+        fulfillment_id: None,
+    })
+}
+
+/// An upstream RFC 3339 time.
+pub fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CartId, Destination, MerchantId, NewOrder, OrderLine};
+
+    fn at_wms_order() -> Order {
+        let line = |id: u64, barcode: &str, quantity| OrderLine {
+            line_item_id: id,
+            variant_id: id,
+            sku: format!("S{id}"),
+            upc: None,
+            barcode: Some(barcode.into()),
+            quantity,
+        };
+        let new = NewOrder {
+            cart: CartId::parse("c").unwrap(),
+            cart_order_id: 1,
+            order_number: "SO1".into(),
+            merchant: MerchantId::parse("m").unwrap(),
+            destination: Destination::default(),
+            lines: vec![line(1, "A", 2), line(2, "B", 1)],
+        };
+        let mut o = Order::new(new, Utc::now(), "imported");
+        o.transition(OrderStatus::AtWms, "accepted", Utc::now()).unwrap();
+        o
+    }
+
+    fn wms(picks: serde_json::Value) -> WmsOrder {
+        serde_json::from_value(serde_json::json!({"id": "order_1", "picks": picks})).unwrap()
+    }
+
+    #[test]
+    fn picks_with_trackers_are_recorded_once_and_ship_the_order() {
+        let mut o = at_wms_order();
+        let pick = |id: &str, code: &str, barcode: &str, units| {
+            serde_json::json!({"id": id, "line_items": [{"product": {"barcode": barcode}, "units": units}],
+                "tracker": {"tracking_code": code, "carrier": "USPS", "status": "pre_transit"}})
+        };
+        let untracked = serde_json::json!({"id": "pick_0", "line_items": []});
+        let first = wms(serde_json::json!([pick("pick_1", "T1", "A", 2), untracked]));
+        assert_eq!(record(&mut o, &first, Utc::now()), 1);
+        assert_eq!(o.status(), OrderStatus::Shipped);
+        assert_eq!(record(&mut o, &first, Utc::now()), 0, "a second look records nothing");
+        let both = wms(serde_json::json!([pick("pick_1", "T1", "A", 2), pick("pick_2", "T2", "B", 1)]));
+        assert_eq!(record(&mut o, &both, Utc::now()), 1);
+        assert_eq!(o.shipments.iter().map(|s| s.tracking_code.as_str()).collect::<Vec<_>>(), ["T1", "T2"]);
+        assert!(o.fully_shipped());
+        assert_eq!(o.parcel_lines("pick_2"), [(2, 1)]);
+    }
+}

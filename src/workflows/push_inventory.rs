@@ -1,0 +1,78 @@
+//! `push_inventory`: make the cart's stock on hand at its stock location equal a snapshot.
+//!
+//! Stock levels are read-only in TradeGecko; a level is set with a stock adjustment of signed
+//! deltas. The current levels are read just before writing, variants already right are left
+//! alone, and when nothing differs no call is made. All lines go in one adjustment (chunked
+//! only above [`MAX_LINES`]) whose `Idempotency-Key` names the cart, the snapshot and the exact
+//! deltas: a retry after a timeout that did land re-reads the levels and finds nothing to do,
+//! one that did not land sends the same deltas under the same key.
+
+use sha2::{Digest, Sha256};
+
+use super::counters::INVENTORY_LINES;
+use super::snapshot::{self, Snapshot};
+use super::sync_inventory::on_hand;
+use super::{Deps, payload, retry_or_give_up, store_failed};
+use crate::cart::wire::{NewStockAdjustment, NewStockAdjustmentLine};
+use crate::jobs::PushInventory;
+use crate::store::ClaimedJob;
+use crate::workers::Outcome;
+
+/// Lines per stock adjustment.
+const MAX_LINES: usize = 500;
+
+pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
+    push(deps, job).await.unwrap_or_else(|o| o)
+}
+
+async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
+    let p: PushInventory = payload(job)?;
+    let (_, cart) = deps.cart(p.cart.as_str())?;
+    let Some(location) = cart.stock_location_id else {
+        return Ok(Outcome::Permanent(format!("cart `{}` has no stock_location_id", cart.id)));
+    };
+    let snap = snapshot::load(deps.ledger.kv().as_ref(), &cart.id).await.map_err(store_failed)?;
+    let Some(snap) = snap.filter(|s| s.hash == p.snapshot) else {
+        tracing::debug!(cart = %cart.id, snapshot = %p.snapshot, "inventory snapshot superseded");
+        return Ok(Outcome::Done);
+    };
+    let tg = deps.tradegecko(cart)?;
+    let ids: Vec<u64> = snap.levels.keys().copied().collect();
+    let variants = tg.variants(&ids).await.map_err(retry_or_give_up)?;
+    let lines: Vec<NewStockAdjustmentLine> = variants
+        .iter()
+        .filter_map(|v| {
+            let quantity = snap.levels.get(&v.id)? - on_hand(v, location);
+            (quantity != 0).then_some(NewStockAdjustmentLine { variant_id: v.id, quantity })
+        })
+        .collect();
+    for (n, chunk) in lines.chunks(MAX_LINES).enumerate() {
+        let adjustment = NewStockAdjustment {
+            stock_location_id: location,
+            reason: "cartgate inventory sync",
+            notes: notes(&snap, n, lines.len()),
+            stock_adjustment_line_items: chunk.to_vec(),
+        };
+        let key = idempotency_key(cart.id.as_str(), &snap, chunk);
+        tg.create_stock_adjustment(&adjustment, &key).await.map_err(retry_or_give_up)?;
+        metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(chunk.len() as u64);
+    }
+    Ok(Outcome::Done)
+}
+
+fn notes(snap: &Snapshot, chunk: usize, lines: usize) -> String {
+    let part = if lines > MAX_LINES { format!(", part {}", chunk + 1) } else { String::new() };
+    format!(
+        "cartgate: stock set to the warehouse's inventory as of {} (snapshot {}{part})",
+        snap.taken_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        snap.hash
+    )
+}
+
+fn idempotency_key(cart: &str, snap: &Snapshot, lines: &[NewStockAdjustmentLine]) -> String {
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update(format!("{}={};", l.variant_id, l.quantity).as_bytes());
+    }
+    format!("cartgate:{cart}:stock:{}:{}", snap.hash, hex::encode(&h.finalize()[..8]))
+}

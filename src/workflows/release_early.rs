@@ -1,0 +1,93 @@
+//! Early hold release: after an inventory sync, held orders the stock can now fill are sent
+//! at once instead of at the next daily release.
+//!
+//! Oldest first (the `on_hold` index is ordered by creation), each released order reserves its
+//! units from what is free, so no more is released than the stock can fill. What is free is
+//! the WMS quantity minus the units of orders the warehouse accepted and has not shipped yet
+//! (`at_wms`), because the WMS counts those on hand until they leave.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::counters::HOLDS_RELEASED_EARLY;
+use super::sync_inventory::Totals;
+use super::{Deps, store_failed};
+use crate::domain::{Order, OrderStatus};
+use crate::jobs::SendOrder;
+use crate::ledger::orders::parse_member;
+use crate::settings::MerchantSettings;
+use crate::store::{HoldFilter, JobId};
+use crate::workers::Outcome;
+
+/// Orders read per page of a status index, and pages per run (bounds the work).
+const PAGE: usize = 500;
+const MAX_PAGES: usize = 10;
+
+/// Releases the merchant's held orders that `totals` can fill; returns how many.
+pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &Totals) -> Result<u64, Outcome> {
+    let mut free = totals.clone();
+    for order in orders(deps, merchant, OrderStatus::AtWms).await? {
+        for (barcode, units) in needs(&order).unwrap_or_default() {
+            *free.entry(barcode).or_default() -= units;
+        }
+    }
+    let mut ids: Vec<JobId> = Vec::new();
+    let mut released = Vec::new();
+    for order in orders(deps, merchant, OrderStatus::OnHold).await? {
+        let Some(needs) = needs(&order) else { continue };
+        if needs.iter().all(|(b, n)| free.get(b).is_some_and(|f| f >= n)) {
+            for (b, n) in &needs {
+                *free.entry(b.clone()).or_default() -= n;
+            }
+            ids.push(SendOrder { cart: order.cart.clone(), order_id: order.cart_order_id }.job().id);
+            released.push(order);
+        }
+    }
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let count = deps.jobs.release_holds(&HoldFilter::Ids(ids)).await.map_err(store_failed)?;
+    metrics::counter!(HOLDS_RELEASED_EARLY).increment(count);
+    let now = deps.now();
+    for o in released {
+        let noted = deps
+            .ledger
+            .orders
+            .update(&o.cart, o.cart_order_id, |o| {
+                if o.status() == OrderStatus::OnHold {
+                    o.note("released early: the inventory sync shows enough stock", now);
+                }
+            })
+            .await;
+        noted.map_err(store_failed)?;
+    }
+    Ok(count)
+}
+
+/// Units per barcode an order takes; `None` when a line has no barcode (never translated).
+fn needs(order: &Order) -> Option<BTreeMap<String, i64>> {
+    let mut out = BTreeMap::new();
+    for line in &order.lines {
+        *out.entry(line.barcode.clone()?).or_default() += i64::from(line.quantity);
+    }
+    Some(out)
+}
+
+/// The merchant's orders in `status`, oldest first (bounded).
+async fn orders(deps: &Deps, merchant: &MerchantSettings, status: OrderStatus) -> Result<Vec<Order>, Outcome> {
+    let carts: HashSet<&str> = merchant.carts.iter().map(|c| c.id.as_str()).collect();
+    let mut out = Vec::new();
+    for page in 0..MAX_PAGES {
+        let members = deps.ledger.orders.with_status(status, page * PAGE, PAGE).await.map_err(store_failed)?;
+        for (cart, id) in members.iter().filter_map(|m| parse_member(m)).filter(|(c, _)| carts.contains(c.as_str())) {
+            if let Some(o) = deps.ledger.orders.get(&cart, id).await.map_err(store_failed)?
+                && o.status() == status
+            {
+                out.push(o);
+            }
+        }
+        if members.len() < PAGE {
+            break;
+        }
+    }
+    Ok(out)
+}
