@@ -4,6 +4,7 @@
 
 pub mod cart;
 pub mod cli;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod intake;
