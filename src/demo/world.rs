@@ -77,6 +77,7 @@ impl World {
             anyhow::anyhow!("the generated configuration is invalid: {}", text.join("; "))
         })?;
         let config_text = toml::to_string_pretty(&settings).context("printing the configuration")?;
+        let config_text = mask_store_password(config_text, store);
         let app = Application::build(settings).await.context("starting cartgate")?;
         let readiness = app.readiness();
         let server = tokio::spawn(app.run_until_stopped());
@@ -141,6 +142,18 @@ fn stock_the_catalogue(tg: &TradegeckoSim, ep: &EasypostSim) -> anyhow::Result<(
         InventoryItem { barcode: seed::barcode(UNALIASED_BARCODE_ITEM), quantity: STOCK, warehouse_id: None },
     ];
     ep.set_inventory(&items).map_err(|e| anyhow::anyhow!("stocking the warehouse: {e:?}"))
+}
+
+/// `store.url` is not a secret field, but a Redis URL may carry a password.
+fn mask_store_password(text: String, store: &DemoStore) -> String {
+    let DemoStore::Redis(raw) = store else { return text };
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            text.replace(raw.as_str(), url.as_str())
+        }
+        _ => text,
+    }
 }
 
 struct Secrets {
