@@ -183,7 +183,7 @@ impl DemoReport {
 
     fn render_admin(&self, out: &mut String) {
         let example = self.orders.first().map_or(1, |o| o.cart_order_id);
-        let _ = writeln!(out, "  token: {}", self.admin_token);
+        let _ = writeln!(out, "  token: {}   (up while the demo runs; --keep-running keeps it up)", self.admin_token);
         for path in [
             "/admin/orders?status=confirmed&limit=50".to_owned(),
             "/admin/orders?status=cancel_sending".to_owned(),
