@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::demo::{Demo, DemoOptions, DemoStore, Output};
 use crate::settings::{ConfigError, Settings};
 use crate::startup::Application;
 
@@ -37,8 +38,9 @@ pub enum Command {
         /// e.g. http://127.0.0.1:8080/healthz
         url: String,
     },
-    /// Run the whole flow against built-in simulators.
-    Demo,
+    /// Run the whole flow against built-in simulators and check the outcome (exit 1 if any
+    /// order is not where it should be, or anything was duplicated).
+    Demo(DemoArgs),
     /// Test Connection for a merchant's EasyPost key or a cart's TradeGecko token.
     TestConnection {
         /// A merchant id or a cart id.
@@ -99,16 +101,73 @@ impl Cli {
                 tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
                 ExitCode::SUCCESS
             }
-            Command::Demo => {
-                eprintln!(
-                    "cartgate demo is not built yet: it needs the simulators and the order \
-                     workflows (issues 5, 8, 9, 12). Run `cartgate serve` instead."
-                );
-                ExitCode::FAILURE
-            }
+            Command::Demo(args) => demo(args).await,
             Command::Sim { kind, port, bind, seed } => {
                 exit(crate::sim::cli::run(kind, bind, port, seed.as_deref()).await)
             }
+        }
+    }
+}
+
+/// `cartgate demo` options.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The short form: 6 regular orders instead of 25.
+    #[arg(long)]
+    pub quick: bool,
+    /// Regular orders to finalize in the cart (overrides --quick).
+    #[arg(long, value_name = "N")]
+    pub orders: Option<usize>,
+    /// Use this Redis instead of the embedded store (the demo uses a key prefix of its own).
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// Leave the simulators and cartgate running after the story, until Ctrl-C.
+    #[arg(long)]
+    pub keep_running: bool,
+    /// Seconds each step waits for cartgate before it fails.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub step_timeout: u64,
+    /// Plain lines even on a terminal (no colour).
+    #[arg(long)]
+    pub plain: bool,
+}
+
+impl Cli {
+    /// The log filter when `RUST_LOG` is not set: the demo keeps the terminal for its story.
+    pub fn default_log_filter(&self) -> &'static str {
+        if matches!(self.command, Some(Command::Demo(_))) { "error" } else { "info" }
+    }
+}
+
+async fn demo(args: DemoArgs) -> ExitCode {
+    let mut options = if args.quick { DemoOptions::quick() } else { DemoOptions::full() };
+    if let Some(n) = args.orders {
+        options.orders = n.max(2);
+    }
+    if let Some(url) = args.redis {
+        options.store = DemoStore::Redis(url);
+    }
+    options.step_timeout = std::time::Duration::from_secs(args.step_timeout.max(1));
+    options.output = if args.plain { Output::Plain } else { Output::Auto };
+    let demo = match Demo::start(options).await {
+        Ok(demo) => demo,
+        Err(e) => {
+            eprintln!("error: the demo could not start: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = demo.play().await;
+    if args.keep_running {
+        println!("\nEverything stays up at {} until Ctrl-C.", demo.url());
+        shutdown_signal().await;
+    }
+    demo.shutdown().await;
+    match report {
+        Ok(report) if report.passed() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod cart;
 pub mod cli;
 pub mod cli_ops;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod intake;

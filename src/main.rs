@@ -4,6 +4,7 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    cartgate::telemetry::init();
-    cartgate::cli::Cli::parse().run().await
+    let cli = cartgate::cli::Cli::parse();
+    cartgate::telemetry::init_with_default(cli.default_log_filter());
+    cli.run().await
 }

@@ -1,5 +1,5 @@
 //! Logging: human-readable on a terminal, JSON lines otherwise (`CARTGATE_LOG_FORMAT=json|text`
-//! overrides); the filter comes from `RUST_LOG` (default `info`).
+//! overrides); the filter comes from `RUST_LOG` (default `info`; `error` for the demo, which tells its own story).
 
 use std::io::IsTerminal;
 
@@ -7,7 +7,12 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. A second call (tests) is a no-op.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with_default("info");
+}
+
+/// [`init`] with another filter for when `RUST_LOG` is not set.
+pub fn init_with_default(filter: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
     let json = match std::env::var("CARTGATE_LOG_FORMAT").as_deref() {
         Ok("json") => true,
         Ok("text") | Ok("pretty") => false,

@@ -1,0 +1,204 @@
+//! `cartgate demo`: the whole flow against the built-in simulators, as a story with a verdict.
+//!
+//! [`Demo::start`] starts a TradeGecko and an EasyPost Fulfillment simulator and one cartgate
+//! (embedded store, or Redis) on free loopback ports, with a generated configuration.
+//! [`Demo::play`] runs the scripted scenario through the real HTTP interfaces — webhooks from
+//! the simulators, the merchant's actions over the admin API — printing a line per step and
+//! per order change, and returns a [`DemoReport`]: each order against the status its part of
+//! the story must end in, the counts at each simulator, the steps that failed. The report
+//! passes only when every order is where it should be, nothing is duplicated and every step
+//! happened, so the demo doubles as an end-to-end test (`tests/demo.rs`).
+//!
+//! The story (each step waits with a timeout and names what did not happen):
+//! 1. the cart finalizes N orders → all `at_wms`, no duplicates;
+//! 2. an order with a SKU that has no alias → `error` naming it; the alias is added through
+//!    the admin API → `at_wms`;
+//! 3. three orders beyond the warehouse's stock → `on_hold` until the next 01:00 Pacific;
+//! 4. the merchant cancels sending one of them → `cancel_sending` (never sent);
+//! 5. a delivered order is voided in the cart → the poll sees it → `canceled` at the warehouse;
+//! 6. stock arrives at the warehouse; an inventory sync releases the held orders → `at_wms`;
+//! 7. the warehouse ships every delivered order (some in two parcels) → fulfillments in the
+//!    cart → `confirmed`;
+//! 8. an inventory sync writes the warehouse's stock to the cart as a stock adjustment.
+//!
+//! Steps 6–8 need the shipment and inventory sync of issue 9 (see [`pickup`]).
+
+mod admin;
+mod pickup;
+mod progress;
+mod report;
+mod scenario;
+mod watch;
+mod world;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+pub use progress::Output;
+pub use report::{DemoReport, OrderOutcome, Role, SimCounts, StepOutcome};
+pub use world::DemoStore;
+
+use admin::AdminClient;
+use progress::Progress;
+use scenario::Ctx;
+use watch::Watch;
+use world::{MERCHANT, World};
+
+/// How to run the demo.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Regular orders finalized in the cart (the story adds 4 more).
+    pub orders: usize,
+    pub store: DemoStore,
+    /// How long each step waits for cartgate before it fails.
+    pub step_timeout: Duration,
+    pub output: Output,
+}
+
+impl DemoOptions {
+    /// The full story: 25 regular orders.
+    pub fn full() -> Self {
+        Self { orders: 25, store: DemoStore::Memory, step_timeout: Duration::from_secs(20), output: Output::Auto }
+    }
+
+    /// The short form: 6 regular orders.
+    pub fn quick() -> Self {
+        Self { orders: 6, ..Self::full() }
+    }
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self::full()
+    }
+}
+
+/// A running demo: the simulators and cartgate stay up until [`Demo::shutdown`].
+pub struct Demo {
+    world: World,
+    options: DemoOptions,
+    progress: Progress,
+}
+
+impl Demo {
+    /// Starts everything and prints where it runs and the configuration (secrets redacted).
+    pub async fn start(options: DemoOptions) -> anyhow::Result<Self> {
+        let progress = Progress::new(options.output);
+        let world = World::start(&options.store).await?;
+        progress.line(&progress.heading("cartgate demo"));
+        progress.line(&format!("  cartgate              {}", world.url));
+        progress.line(&format!("  TradeGecko simulator  {}  (control: /_sim/…)", world.tg.url()));
+        progress.line(&format!("  EasyPost simulator    {}  (control: /_sim/…)", world.ep.url()));
+        progress.line(&format!("\n{}", progress.heading("Generated configuration (secrets redacted)")));
+        progress.line(&indent(&world.config_text));
+        Ok(Self { world, options, progress })
+    }
+
+    /// cartgate's base URL.
+    pub fn url(&self) -> &str {
+        &self.world.url
+    }
+
+    /// Runs the story and collects the report.
+    pub async fn play(&self) -> anyhow::Result<DemoReport> {
+        let started = Instant::now();
+        let admin = AdminClient::new(&self.world.url, &self.world.admin_token)?;
+        let mut cx = Ctx {
+            world: &self.world,
+            watch: Watch::new(admin.clone(), self.progress),
+            admin,
+            progress: self.progress,
+            timeout: self.options.step_timeout,
+            roles: BTreeMap::new(),
+            steps: Vec::new(),
+        };
+        story(&mut cx, self.options.orders).await;
+        cx.watch.refresh().await?;
+        let report = collect(&cx, started.elapsed());
+        self.progress.line(&report.render(&self.progress));
+        Ok(report)
+    }
+
+    /// Stops cartgate and the simulators.
+    pub async fn shutdown(self) {
+        self.world.shutdown().await;
+    }
+}
+
+/// Starts, plays, stops.
+pub async fn run(options: DemoOptions) -> anyhow::Result<DemoReport> {
+    let demo = Demo::start(options).await?;
+    let report = demo.play().await;
+    demo.shutdown().await;
+    report
+}
+
+async fn story(cx: &mut Ctx<'_>, orders: usize) {
+    macro_rules! step {
+        ($title:expr, $run:expr) => {{
+            let title = $title;
+            cx.begin(&title);
+            let result = $run.await;
+            cx.finish(&title, result);
+        }};
+    }
+    step!(format!("The cart finalizes {orders} orders"), scenario::finalize_orders(cx, orders));
+    step!("An order with a SKU that has no alias".to_owned(), scenario::unaliased_sku(cx));
+    step!("Orders beyond the warehouse's stock".to_owned(), scenario::beyond_stock(cx));
+    step!("The merchant cancels sending one held order".to_owned(), scenario::cancel_sending(cx));
+    step!("A delivered order is voided in the cart".to_owned(), scenario::void_after_sending(cx));
+    step!("Stock arrives; the inventory sync releases the held orders".to_owned(), pickup::stock_arrives(cx));
+    step!("The warehouse ships; tracking goes to the cart".to_owned(), pickup::ship(cx));
+    step!(format!("Inventory flows back to the cart ({MERCHANT})"), pickup::inventory_back(cx));
+}
+
+fn collect(cx: &Ctx<'_>, elapsed: Duration) -> DemoReport {
+    let orders: Vec<OrderOutcome> = cx
+        .roles
+        .iter()
+        .map(|(id, role)| {
+            let seen = cx.watch.get(*id);
+            OrderOutcome {
+                cart_order_id: *id,
+                order_number: seen.map_or_else(|| format!("#{id}"), |o| o.order_number.clone()),
+                role: *role,
+                actual: seen.map(|o| o.status),
+                reason: seen.and_then(|o| o.status_reason.clone()),
+            }
+        })
+        .collect();
+    let counts = counts(cx, &orders);
+    DemoReport {
+        orders,
+        steps: cx.steps.clone(),
+        counts,
+        url: cx.world.url.clone(),
+        admin_token: cx.world.admin_token.clone(),
+        elapsed,
+    }
+}
+
+fn counts(cx: &Ctx<'_>, orders: &[OrderOutcome]) -> SimCounts {
+    let (tg, ep) = (&cx.world.tg, &cx.world.ep);
+    let fulfillments = tg.fulfillment_counts();
+    let wms_orders = ep.orders();
+    let picks_of =
+        |number: &str| ep.order_by_description(number).and_then(|o| o["picks"].as_array().map(Vec::len)).unwrap_or(0);
+    let duplicate_fulfillments = orders
+        .iter()
+        .map(|o| fulfillments.get(&o.cart_order_id).copied().unwrap_or(0).saturating_sub(picks_of(&o.order_number)))
+        .sum();
+    SimCounts {
+        wms_orders: wms_orders.len(),
+        wms_duplicates: ep.duplicate_descriptions(),
+        fulfillments: fulfillments.values().sum(),
+        picks: wms_orders.iter().filter_map(|o| o["picks"].as_array().map(Vec::len)).sum(),
+        duplicate_fulfillments,
+        stock_adjustments: tg.stock_adjustments().len(),
+        stock_differences: pickup::stock_differences(cx),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+}

@@ -1,0 +1,90 @@
+//! Watching orders through `GET /admin/orders`: every status change is printed as it is
+//! seen, and a wait ends when every order of interest is in the wanted status or the time
+//! runs out — naming the orders that did not get there, never hanging.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::bail;
+
+use super::admin::{AdminClient, OrderView};
+use super::progress::Progress;
+use super::world::CART;
+use crate::domain::OrderStatus;
+
+const POLL: Duration = Duration::from_millis(100);
+
+/// The latest view of every order, and what has been printed about it.
+pub struct Watch {
+    admin: AdminClient,
+    progress: Progress,
+    latest: BTreeMap<u64, OrderView>,
+}
+
+impl Watch {
+    pub fn new(admin: AdminClient, progress: Progress) -> Self {
+        Self { admin, progress, latest: BTreeMap::new() }
+    }
+
+    /// The order as last seen.
+    pub fn get(&self, id: u64) -> Option<&OrderView> {
+        self.latest.get(&id)
+    }
+
+    pub fn status(&self, id: u64) -> Option<OrderStatus> {
+        self.get(id).map(|o| o.status)
+    }
+
+    /// Reads every order again, printing the ones that changed status.
+    pub async fn refresh(&mut self) -> anyhow::Result<()> {
+        let mut orders = self.admin.orders(CART).await?;
+        orders.sort_by_key(|o| o.cart_order_id);
+        for order in orders {
+            let before = self.latest.get(&order.cart_order_id).map(|o| o.status);
+            if before != Some(order.status) {
+                self.progress.order(&change_line(before, &order));
+            }
+            self.latest.insert(order.cart_order_id, order);
+        }
+        Ok(())
+    }
+
+    /// Waits until every order in `ids` is `want`; on timeout, names the ones that are not.
+    pub async fn wait(&mut self, ids: &[u64], want: OrderStatus, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            self.refresh().await?;
+            let pending: Vec<u64> = ids.iter().copied().filter(|id| self.status(*id) != Some(want)).collect();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                bail!("after {} s, not {want}: {}", timeout.as_secs(), self.describe(&pending));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// "SO00003 (at_wms), order 7 (not imported)" for messages.
+    pub fn describe(&self, ids: &[u64]) -> String {
+        let one = |id: &u64| match self.get(*id) {
+            Some(o) => format!("{} ({})", o.order_number, o.status),
+            None => format!("cart order {id} (not imported)"),
+        };
+        let mut text: Vec<String> = ids.iter().take(8).map(one).collect();
+        if ids.len() > 8 {
+            text.push(format!("… {} more", ids.len() - 8));
+        }
+        text.join(", ")
+    }
+}
+
+fn change_line(before: Option<OrderStatus>, o: &OrderView) -> String {
+    let from = before.map_or_else(|| "·".to_owned(), |s| s.to_string());
+    let mut line = format!("{:<8} {:>14} -> {}", o.order_number, from, o.status);
+    let why = matches!(o.status, OrderStatus::Error | OrderStatus::OnHold | OrderStatus::Canceled);
+    if let Some(reason) = o.status_reason.as_deref().filter(|_| why) {
+        line.push_str(&format!("  ({})", super::report::shorten(reason, 80)));
+    }
+    line
+}
