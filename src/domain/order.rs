@@ -152,20 +152,27 @@ impl Order {
 }
 
 #[cfg(test)]
+impl Order {
+    /// Order 1 (`SO1`) of cart `c`, merchant `m`, status `new`, with these lines (unit tests).
+    pub(crate) fn sample(lines: Vec<OrderLine>) -> Self {
+        let new = NewOrder {
+            cart: CartId::parse("c").unwrap_or_else(|e| panic!("{e}")),
+            cart_order_id: 1,
+            order_number: "SO1".into(),
+            merchant: MerchantId::parse("m").unwrap_or_else(|e| panic!("{e}")),
+            destination: Destination::default(),
+            lines,
+        };
+        Order::new(new, Utc::now(), "imported")
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     fn order() -> Order {
-        let now = Utc::now();
-        let new = NewOrder {
-            cart: CartId::parse("c").unwrap(),
-            cart_order_id: 1,
-            order_number: "SO1".into(),
-            merchant: MerchantId::parse("m").unwrap(),
-            destination: Destination::default(),
-            lines: vec![],
-        };
-        Order::new(new, now, "imported")
+        Order::sample(vec![])
     }
 
     #[test]

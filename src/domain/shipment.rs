@@ -101,7 +101,7 @@ fn add(out: &mut Vec<(u64, u32)>, line: u64, units: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CartId, Destination, MerchantId, NewOrder, OrderLine};
+    use crate::domain::OrderLine;
 
     fn shipment(pick: &str, items: &[(&str, u32)]) -> Shipment {
         Shipment {
@@ -129,15 +129,7 @@ mod tests {
                 quantity: *q,
             })
             .collect();
-        let new = NewOrder {
-            cart: CartId::parse("c").unwrap(),
-            cart_order_id: 1,
-            order_number: "SO1".into(),
-            merchant: MerchantId::parse("m").unwrap(),
-            destination: Destination::default(),
-            lines,
-        };
-        Order::new(new, Utc::now(), "imported")
+        Order::sample(lines)
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CartId, Destination, MerchantId, NewOrder, OrderLine};
+    use crate::domain::OrderLine;
 
     fn at_wms_order() -> Order {
         let line = |id: u64, barcode: &str, quantity| OrderLine {
@@ -141,15 +141,7 @@ mod tests {
             barcode: Some(barcode.into()),
             quantity,
         };
-        let new = NewOrder {
-            cart: CartId::parse("c").unwrap(),
-            cart_order_id: 1,
-            order_number: "SO1".into(),
-            merchant: MerchantId::parse("m").unwrap(),
-            destination: Destination::default(),
-            lines: vec![line(1, "A", 2), line(2, "B", 1)],
-        };
-        let mut o = Order::new(new, Utc::now(), "imported");
+        let mut o = Order::sample(vec![line(1, "A", 2), line(2, "B", 1)]);
         o.transition(OrderStatus::AtWms, "accepted", Utc::now()).unwrap();
         o
     }
