@@ -61,12 +61,26 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<Alias>, RowError> {
         return Err(RowError { line: 1, message: "the header must name the columns sku and barcode".into() });
     };
     let mut out = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = record.map_err(|e| RowError { line, message: e.to_string() })?;
+    for record in reader.records() {
+        // The file's own line numbers: blank lines and quoted fields spanning lines count.
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| line_at(body, p.byte())).unwrap_or(0);
+            RowError { line, message: e.to_string() }
+        })?;
+        let line = record.position().map(|p| line_at(body, p.byte())).unwrap_or(0);
         out.push(check(line, record.get(sku_col).unwrap_or(""), record.get(barcode_col).unwrap_or(""))?);
     }
     Ok(out)
+}
+
+/// The 1-based line of the record starting at `byte` (the reader reports the start before any
+/// blank lines it skipped).
+fn line_at(body: &[u8], byte: u64) -> usize {
+    let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
+    while at < body.len() && matches!(body[at], b'\n' | b'\r') {
+        at += 1;
+    }
+    1 + body[..at].iter().filter(|b| **b == b'\n').count()
 }
 
 /// Stores the aliases and re-queues every `error` order of the merchant waiting for one of
@@ -112,6 +126,13 @@ mod tests {
         let err = parse_csv(b"sku,barcode\nA-1,0001\nB-2,\n").unwrap_err();
         assert_eq!(err.line, 3);
         assert_eq!(parse_csv(b"code,ean\nA,1\n").unwrap_err().line, 1);
+    }
+
+    #[test]
+    fn csv_errors_name_the_file_line_past_blank_lines_and_multi_line_fields() {
+        assert_eq!(parse_csv(b"sku,barcode\n\nA,1\n\nB,\n").unwrap_err().line, 5);
+        assert_eq!(parse_csv(b"sku,barcode\n\"A\nB\",1\n").unwrap_err().line, 2, "a two-line SKU is refused");
+        assert_eq!(parse_csv(b"sku,barcode,note\nA,1,\"x\ny\"\nC,,z\n").unwrap_err().line, 4);
     }
 
     #[test]
