@@ -114,6 +114,27 @@ async fn bare_ping(req: HttpRequest, body: web::Bytes, conn: web::Data<redis::ai
     }
 }
 
+/// The bare handler plus cartgate's own durable step (`enqueue_once` through the Redis store),
+/// without the intake's HTTP layer: separates the store's cost from the handler's.
+async fn bare_enqueue(req: HttpRequest, body: web::Bytes, store: web::Data<cartgate::store::Store>) -> HttpResponse {
+    if bare(req.clone(), body).await.status() != 200 {
+        return HttpResponse::Unauthorized().finish();
+    }
+    let n: u64 = rand::random_range(1..=ORDERS);
+    let job = cartgate::jobs::ImportOrder {
+        cart: cartgate::domain::CartId::parse("bench-tg").expect("cart id"),
+        order_id: n,
+        trigger: "bench".into(),
+    }
+    .job();
+    let key = format!("tg:bench-tg:{}", rand::random::<u64>());
+    let ttl = Duration::from_secs(3600);
+    match store.jobs().enqueue_once(&key, ttl, &job, cartgate::store::When::Now).await {
+        Ok(_) => HttpResponse::Ok().finish(),
+        Err(_) => HttpResponse::ServiceUnavailable().finish(),
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(run());
@@ -170,6 +191,24 @@ client_secret = "{SECRET}"
     .expect("listen")
     .run();
     tokio::spawn(server);
+    let store = web::Data::new(
+        cartgate::store::Store::connect(&cartgate::settings::StoreSettings {
+            url: redis.url().to_owned(),
+            prefix: "bench-raw".into(),
+            partitions: 8,
+        })
+        .expect("store"),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let enqueue_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = HttpServer::new(move || {
+        App::new().app_data(store.clone()).route("/webhooks/tradegecko/bench-tg", web::post().to(bare_enqueue))
+    })
+    .workers(2)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let path = "/webhooks/tradegecko/bench-tg";
@@ -180,6 +219,7 @@ client_secret = "{SECRET}"
     .await
     .expect("wrk bare");
     let ping_run = tokio::task::spawn_blocking(move || wrk(&ping_url, path, 0.0)).await.expect("wrk ping");
+    let enqueue_run = tokio::task::spawn_blocking(move || wrk(&enqueue_url, path, 0.0)).await.expect("wrk enqueue");
     let full = tokio::task::spawn_blocking({
         let url = intake.clone();
         move || wrk(&url, path, 0.0)
@@ -200,6 +240,10 @@ client_secret = "{SECRET}"
     println!(
         "{:<44} {:>12.0} {:>10} {:>10}",
         "bare + one Redis PING (multiplexed)", ping_run.rps, ping_run.p50, ping_run.p99
+    );
+    println!(
+        "{:<44} {:>12.0} {:>10} {:>10}",
+        "bare + cartgate's enqueue_once (Redis store)", enqueue_run.rps, enqueue_run.p50, enqueue_run.p99
     );
     println!(
         "{:<44} {:>12.0} {:>10} {:>10}",
