@@ -52,7 +52,7 @@ impl Flood {
             2 => (CART, format!("{{\"pad\":\"{}\"}}", "x".repeat(300 * 1024)), true),
             3 => ("no-such-cart", self.note(n, &good_url), true),
             4 => (CART, self.note(n, &format!("http://evil.example.com/orders/{n}")), true),
-            _ => return Some(self.replay(n).await?),
+            _ => return self.replay(n).await,
         };
         let sig = if signed { tradegecko_sign(&self.secret, body.as_bytes()) } else { "AAAAbm90IGl0".into() };
         let req = self

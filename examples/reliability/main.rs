@@ -6,9 +6,11 @@
 //! counts and rates. Exits 1 when any scenario loses an order, duplicates one, or fails a check.
 
 mod cluster;
+mod config;
 mod flood;
 mod holds;
 mod lb;
+mod outage;
 mod report;
 mod scenarios;
 mod workload;
@@ -105,9 +107,9 @@ async fn main() {
     let mut args = Args::parse();
     if args.quick {
         args.scenarios.retain(|s| *s <= 3);
-        (args.crash_orders, args.redis_orders, args.fault_orders) = (150, 100, 60);
+        (args.crash_orders, args.redis_orders, args.fault_orders) = (150, 100, 30);
         args.rate = args.rate.min(15.0);
-        args.complete_secs = args.complete_secs.min(120);
+        args.complete_secs = args.complete_secs.min(240);
     }
     let dir =
         args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("cartgate-rel-{}", std::process::id())));
@@ -152,7 +154,7 @@ async fn main() {
         eprintln!("== scenario {s}");
         let result = match s {
             1 => scenarios::crash(&spec, &counts, &timing).await,
-            2 => scenarios::redis_restart(&spec, &counts, &timing).await,
+            2 => outage::redis_restart(&spec, &counts, &timing).await,
             3 => scenarios::upstream_faults(&spec, &counts, &timing).await,
             4 => flood::bad_input(&spec, &counts, &timing).await,
             5 => holds::hold_storm(&spec, &counts, &timing).await,

@@ -22,10 +22,11 @@ pub fn ship_pending(cluster: &Cluster, ids: &[u64]) -> HashMap<u64, usize> {
     let numbers: HashMap<String, u64> = order_numbers(cluster, ids);
     for o in cluster.ep.orders() {
         let (Some(id), Some(d)) = (o["id"].as_str(), o["description"].as_str()) else { continue };
-        if o["status"].as_str() == Some("pending") && cluster.ep.ship(id, &[]).is_ok() {
-            if let Some(cart_id) = numbers.get(d) {
-                *picks.entry(*cart_id).or_insert(0) += 1;
-            }
+        if o["status"].as_str() == Some("pending")
+            && cluster.ep.ship(id, &[]).is_ok()
+            && let Some(cart_id) = numbers.get(d)
+        {
+            *picks.entry(*cart_id).or_insert(0) += 1;
         }
     }
     picks
@@ -104,72 +105,6 @@ pub async fn crash(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     row.notes.push(format!("{kills} kill -9 (one every {every:?}, restarted 1 s later), lease {} s", spec.lease_secs));
     cluster.stop().await;
     Ok(row)
-}
-
-pub async fn redis_restart(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
-    let mut row = Row::new("2 redis restart");
-    let mut cluster = Cluster::start(spec.clone(), "2-redis").await?;
-    let started = Instant::now();
-    let pids: Vec<_> = (0..cluster.replicas.len()).map(|i| cluster.pid(i)).collect();
-    let feeder = feed(cluster.tg.clone(), c.redis, c.rate, 1..41);
-    let lead = Duration::from_secs_f64((c.redis as f64 / c.rate / 3.0).clamp(2.0, 20.0));
-    tokio::time::sleep(lead).await;
-    cluster.redis.stop();
-    let down_at = Instant::now();
-    let mut saw_503 = vec![false; cluster.replicas.len()];
-    while down_at.elapsed() < Duration::from_secs(t.redis_down_secs) {
-        for (i, saw) in saw_503.iter_mut().enumerate() {
-            *saw |= cluster.readyz(i).await == Some(503);
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let during = cluster.lb.take_seen();
-    cluster.redis.restart()?;
-    let back_at = Instant::now();
-    let mut ready_again = Vec::new();
-    for i in 0..cluster.replicas.len() {
-        ready_again.push(cluster.wait_ready(i, Duration::from_secs(30)).await.map(|()| back_at.elapsed()).ok());
-    }
-    let ids = feeder.await?;
-    let took = wait_done(&mut cluster, ids.len() as u64, t.complete).await;
-    let picks = shipments_phase(&mut cluster, &ids, t, None).await;
-    let recon = reconcile(&cluster, &ids, &picks).await?;
-    let mut seen = cluster.lb.take_seen();
-    seen.latencies_us.extend(during.latencies_us);
-    for (k, v) in during.statuses.iter() {
-        *seen.statuses.entry(*k).or_insert(0) += v;
-    }
-    row.finish(&mut cluster, &recon, &seen);
-    row.secs = started.elapsed().as_secs_f64();
-    let refused = during.statuses.get(&503).copied().unwrap_or(0);
-    let (with_503, redelivered) = redeliveries(&cluster);
-    row.check(took.is_some(), format!("not all orders reached the warehouse within {:?}", t.complete));
-    row.check(saw_503.iter().all(|s| *s), format!("/readyz 503 during the outage per replica: {saw_503:?}"));
-    row.check(ready_again.iter().all(Option::is_some), format!("/readyz back to 200: {ready_again:?}"));
-    row.check(refused > 0, "no webhook was answered 503 during the outage".into());
-    row.check(with_503 == redelivered, format!("{with_503} deliveries got 503, only {redelivered} redelivered"));
-    let same = (0..cluster.replicas.len()).all(|i| cluster.pid(i) == pids[i]);
-    row.check(same, "a replica was restarted".into());
-    row.notes.push(format!(
-        "Redis down {} s: {refused} webhooks answered 503, {with_503} deliveries redelivered until 2xx: \
-         {redelivered}; /readyz 503 on every replica: {}; 200 again after {ready_again:?}; same PIDs: {same}",
-        t.redis_down_secs,
-        saw_503.iter().all(|s| *s)
-    ));
-    cluster.stop().await;
-    Ok(row)
-}
-
-/// Deliveries (both simulators) that got a 503, and how many of those were later answered 2xx.
-fn redeliveries(cluster: &Cluster) -> (usize, usize) {
-    let mut seen: HashMap<String, (bool, bool)> = HashMap::new();
-    for a in cluster.tg.deliveries().into_iter().chain(cluster.ep.deliveries()) {
-        let e = seen.entry(a.delivery_id).or_default();
-        e.0 |= a.status == Some(503);
-        e.1 |= a.status.is_some_and(|s| (200..300).contains(&s));
-    }
-    let with = seen.values().filter(|(bad, _)| *bad).count();
-    (with, seen.values().filter(|(bad, ok)| *bad && *ok).count())
 }
 
 fn faults(seed: u64) -> FaultConfig {
