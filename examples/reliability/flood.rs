@@ -111,6 +111,30 @@ pub async fn bad_input(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
         wrong: AtomicU64::new(0),
     });
     let deadline = Instant::now() + Duration::from_secs_f64((c.flood as f64 / c.rate).max(5.0));
+    let mut set = senders(&flood, t, deadline);
+    while Instant::now() < deadline {
+        *lock(&flood.replays) = cluster.lb.captured();
+        cluster.sample_rss();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    while set.join_next().await.is_some() {}
+    let flood_secs = started.elapsed().as_secs_f64();
+    let ids = feeder.await?;
+    let took = wait_done(&mut cluster, ids.len() as u64, t.complete).await;
+    let picks = shipments_phase(&mut cluster, &ids, t, None).await;
+    let after = cluster.sample_rss();
+    let recon = reconcile(&cluster, &ids, &picks).await?;
+    let seen = cluster.lb.take_seen();
+    row.finish(&mut cluster, &recon, &seen);
+    row.secs = started.elapsed().as_secs_f64();
+    row.check(took.is_some(), format!("not all valid orders reached the warehouse within {:?}", t.complete));
+    tally(&mut row, &flood, flood_secs, (&before, &after), t);
+    cluster.stop().await;
+    Ok(row)
+}
+
+/// `flood_tasks` senders sharing `flood_rate` requests per second until `deadline`.
+fn senders(flood: &Arc<Flood>, t: &Timing, deadline: Instant) -> tokio::task::JoinSet<()> {
     let tasks = t.flood_tasks.max(1);
     let per_task = Duration::from_secs_f64(tasks as f64 / t.flood_rate.max(1.0));
     let mut set = tokio::task::JoinSet::new();
@@ -130,44 +154,26 @@ pub async fn bad_input(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
             }
         });
     }
-    while Instant::now() < deadline {
-        *lock(&flood.replays) = cluster.lb.captured();
-        cluster.sample_rss();
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    while set.join_next().await.is_some() {}
-    let flood_secs = started.elapsed().as_secs_f64();
-    let ids = feeder.await?;
-    let took = wait_done(&mut cluster, ids.len() as u64, t.complete).await;
-    let picks = shipments_phase(&mut cluster, &ids, t, None).await;
-    let after = cluster.sample_rss();
-    let recon = reconcile(&cluster, &ids, &picks).await?;
-    let seen = cluster.lb.take_seen();
-    row.finish(&mut cluster, &recon, &seen);
-    row.secs = started.elapsed().as_secs_f64();
+    set
+}
+
+/// Answers per kind, and memory before and after (kB per replica).
+fn tally(row: &mut Row, flood: &Flood, secs: f64, (before, after): (&[u64], &[u64]), t: &Timing) {
     let sent: Vec<u64> = flood.sent.iter().map(|a| a.load(Ordering::Relaxed)).collect();
     let ok: Vec<u64> = flood.ok.iter().map(|a| a.load(Ordering::Relaxed)).collect();
     let (total, good) = (sent.iter().sum::<u64>(), ok.iter().sum::<u64>());
     row.bad = Some((good, total));
-    row.check(took.is_some(), format!("not all valid orders reached the warehouse within {:?}", t.complete));
     row.check(good == total, "some bad requests got the wrong answer".into());
-    let grew: Vec<i64> = before.iter().zip(&after).map(|(b, a)| (*a as i64 - *b as i64) / 1024).collect();
-    row.check(
-        grew.iter().all(|g| *g < t.rss_growth_mb),
-        format!("RSS grew by {grew:?} MB (bound {})", t.rss_growth_mb),
-    );
+    let grew: Vec<i64> = before.iter().zip(after).map(|(b, a)| (*a as i64 - *b as i64) / 1024).collect();
+    let bounded = grew.iter().all(|g| *g < t.rss_growth_mb);
+    row.check(bounded, format!("RSS grew by {grew:?} MB (bound {})", t.rss_growth_mb));
     let per_kind: Vec<String> =
         KINDS.iter().enumerate().map(|(k, (name, st))| format!("{name}→{st}: {}/{}", ok[k], sent[k])).collect();
     row.notes.push(format!(
-        "{total} bad requests in {flood_secs:.0} s ({:.0}/s): {}",
-        total as f64 / flood_secs,
+        "{total} bad requests in {secs:.0} s ({:.0}/s): {}",
+        total as f64 / secs,
         per_kind.join(", ")
     ));
-    row.notes.push(format!(
-        "RSS before {:?} MB, after {:?} MB",
-        before.iter().map(|k| k / 1024).collect::<Vec<_>>(),
-        after.iter().map(|k| k / 1024).collect::<Vec<_>>()
-    ));
-    cluster.stop().await;
-    Ok(row)
+    let mb = |v: &[u64]| v.iter().map(|k| k / 1024).collect::<Vec<_>>();
+    row.notes.push(format!("RSS before the flood {:?} MB, after {:?} MB", mb(before), mb(after)));
 }

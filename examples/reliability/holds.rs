@@ -83,56 +83,74 @@ async fn measured(cluster: &Cluster, probes: usize, ids: &mut Vec<u64>) -> Resul
     Ok((median_ms(&mut lat), claim_ms))
 }
 
-pub async fn hold_storm(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
-    let mut row = Row::new("5 hold storm");
-    let mut cluster = Cluster::start(spec.clone(), "5-holds").await?;
+/// What the storm measured.
+struct Storm {
+    /// (median probe latency ms, mean claim ms) before the storm and with the hold set full.
+    before: (f64, f64),
+    during: (f64, f64),
+    hold_set: u64,
+    filled_secs: f64,
+    released: u64,
+    release_secs: f64,
+    done: bool,
+}
+
+/// Starves the items, measures, fills the hold set, measures again, then receives stock and
+/// releases the holds. Returns every order created (held ones and probes).
+async fn storm(cluster: &mut Cluster, c: &Counts, t: &Timing) -> Result<(Storm, Vec<u64>)> {
     let started = Instant::now();
     let zero: Vec<InventoryItem> =
         STARVED.map(|n| InventoryItem { barcode: barcode(n), quantity: 0, warehouse_id: None }).collect();
     cluster.ep.set_inventory(&zero).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let mut probe_ids = Vec::new();
-    let (lat_before, claim_before) = measured(&cluster, t.probes, &mut probe_ids).await?;
-    let feeder = feed(cluster.tg.clone(), c.holds, c.hold_rate, STARVED);
-    let held_ids = feeder.await?;
+    let mut ids = Vec::new();
+    let before = measured(cluster, t.probes, &mut ids).await?;
+    let held = feed(cluster.tg.clone(), c.holds, c.hold_rate, STARVED).await?;
     let deadline = Instant::now() + t.complete;
-    while Instant::now() < deadline && count_in(&cluster, &["on_hold"]).await.unwrap_or(0) < held_ids.len() as u64 {
+    while Instant::now() < deadline && count_in(cluster, &["on_hold"]).await.unwrap_or(0) < held.len() as u64 {
         cluster.sample_rss();
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let filled = started.elapsed();
-    let hold_set = queues(&cluster).await?["hold"].as_u64().unwrap_or(0);
-    let (lat_during, claim_during) = measured(&cluster, t.probes, &mut probe_ids).await?;
+    let filled_secs = started.elapsed().as_secs_f64();
+    let hold_set = queues(cluster).await?["hold"].as_u64().unwrap_or(0);
+    let during = measured(cluster, t.probes, &mut ids).await?;
     for n in STARVED {
         cluster.ep.receive(&barcode(n), None, c.holds as i64).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
     let release_started = Instant::now();
     let path = format!("/admin/merchants/{MERCHANT}/holds/release");
-    let released: serde_json::Value =
+    let answer: serde_json::Value =
         cluster.admin(reqwest::Method::POST, &path).send().await?.error_for_status()?.json().await?;
-    let released = released["released"].as_u64().context("released")?;
-    let total = held_ids.len() + 2 * t.probes;
-    let took = wait_done(&mut cluster, total as u64, t.complete).await;
+    let released = answer["released"].as_u64().context("released")?;
+    ids.extend(held);
+    let done = wait_done(cluster, ids.len() as u64, t.complete).await.is_some();
     let release_secs = release_started.elapsed().as_secs_f64();
-    let ids: Vec<u64> = held_ids.iter().chain(&probe_ids).copied().collect();
+    Ok((Storm { before, during, hold_set, filled_secs, released, release_secs, done }, ids))
+}
+
+pub async fn hold_storm(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
+    let mut row = Row::new("5 hold storm");
+    let mut cluster = Cluster::start(spec.clone(), "5-holds").await?;
+    let started = Instant::now();
+    let (s, ids) = storm(&mut cluster, c, t).await?;
     let picks = shipments_phase(&mut cluster, &ids, t, None).await;
     let recon = reconcile(&cluster, &ids, &picks).await?;
     let seen = cluster.lb.take_seen();
     row.finish(&mut cluster, &recon, &seen);
     row.secs = started.elapsed().as_secs_f64();
     let floor = c.holds as f64 / f64::from(spec.ep_rate);
-    row.check(took.is_some(), format!("not all released orders reached the warehouse within {:?}", t.complete));
-    row.check(hold_set >= c.holds as u64, format!("hold set held {hold_set} of {} orders", c.holds));
-    row.check(release_secs >= floor * 0.8, format!("release took {release_secs:.1} s, faster than the limit allows"));
-    let flat = claim_during <= (claim_before * 3.0).max(claim_before + 2.0);
-    row.check(flat, format!("claim time grew from {claim_before:.2} ms to {claim_during:.2} ms"));
+    let ((lat0, claim0), (lat1, claim1)) = (s.before, s.during);
+    row.check(s.done, format!("not all released orders reached the warehouse within {:?}", t.complete));
+    row.check(s.hold_set >= c.holds as u64, format!("hold set held {} of {} orders", s.hold_set, c.holds));
+    let paced = s.release_secs >= floor * 0.8;
+    row.check(paced, format!("release took {:.1} s, faster than the limit allows", s.release_secs));
+    let flat = claim1 <= (claim0 * 3.0).max(claim0 + 2.0);
+    row.check(flat, format!("claim time grew from {claim0:.2} ms to {claim1:.2} ms"));
     rate_checks(&mut row, &cluster, spec);
     row.notes.push(format!(
-        "{} orders on hold after {:.0} s (hold set {hold_set}); probe order to warehouse median {lat_before:.0} ms \
-         before vs {lat_during:.0} ms with the hold set full; mean claim {claim_before:.2} ms vs {claim_during:.2} ms; \
-         released {released} in {release_secs:.0} s (EasyPost limit {} /s → at least {floor:.0} s)",
-        c.holds,
-        filled.as_secs_f64(),
-        spec.ep_rate
+        "{} orders on hold after {:.0} s (hold set {}); probe order to warehouse median {lat0:.0} ms before vs \
+         {lat1:.0} ms with the hold set full; mean claim {claim0:.2} ms vs {claim1:.2} ms; released {} in {:.0} s \
+         (EasyPost limit {}/s → at least {floor:.0} s)",
+        c.holds, s.filled_secs, s.hold_set, s.released, s.release_secs, spec.ep_rate
     ));
     cluster.stop().await;
     Ok(row)

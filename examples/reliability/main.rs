@@ -102,45 +102,62 @@ pub struct Timing {
     pub probes: usize,
 }
 
+impl Args {
+    /// `--quick`: scenarios 1–3 with few orders, for `scripts/test`.
+    fn quick(&mut self) {
+        self.scenarios.retain(|s| *s <= 3);
+        (self.crash_orders, self.redis_orders, self.fault_orders) = (150, 100, 30);
+        self.rate = self.rate.min(15.0);
+        self.complete_secs = self.complete_secs.min(240);
+    }
+
+    fn spec(&self, dir: PathBuf) -> Spec {
+        Spec {
+            bin: self.bin.clone(),
+            dir,
+            replicas: 3,
+            tg_rate: self.tg_rate,
+            ep_rate: self.ep_rate,
+            lease_secs: self.lease_secs,
+            concurrency: self.concurrency,
+        }
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            crash: self.crash_orders,
+            redis: self.redis_orders,
+            faults: self.fault_orders,
+            flood: self.flood_orders,
+            holds: self.hold_orders,
+            rate: self.rate,
+            hold_rate: self.hold_rate,
+        }
+    }
+
+    fn timing(&self) -> Timing {
+        Timing {
+            kill_every_secs: self.kill_every_secs.max(2),
+            redis_down_secs: self.redis_down_secs,
+            storm_every_secs: self.storm_every_secs.max(5),
+            complete: Duration::from_secs(self.complete_secs),
+            flood_rate: self.flood_rate,
+            flood_tasks: 32,
+            rss_growth_mb: 100,
+            probes: 10,
+        }
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mut args = Args::parse();
     if args.quick {
-        args.scenarios.retain(|s| *s <= 3);
-        (args.crash_orders, args.redis_orders, args.fault_orders) = (150, 100, 30);
-        args.rate = args.rate.min(15.0);
-        args.complete_secs = args.complete_secs.min(240);
+        args.quick();
     }
     let dir =
         args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("cartgate-rel-{}", std::process::id())));
-    let spec = Spec {
-        bin: args.bin.clone(),
-        dir: dir.clone(),
-        replicas: 3,
-        tg_rate: args.tg_rate,
-        ep_rate: args.ep_rate,
-        lease_secs: args.lease_secs,
-        concurrency: args.concurrency,
-    };
-    let counts = Counts {
-        crash: args.crash_orders,
-        redis: args.redis_orders,
-        faults: args.fault_orders,
-        flood: args.flood_orders,
-        holds: args.hold_orders,
-        rate: args.rate,
-        hold_rate: args.hold_rate,
-    };
-    let timing = Timing {
-        kill_every_secs: args.kill_every_secs.max(2),
-        redis_down_secs: args.redis_down_secs,
-        storm_every_secs: args.storm_every_secs.max(5),
-        complete: Duration::from_secs(args.complete_secs),
-        flood_rate: args.flood_rate,
-        flood_tasks: 32,
-        rss_growth_mb: 100,
-        probes: 10,
-    };
+    let (spec, counts, timing) = (args.spec(dir.clone()), args.counts(), args.timing());
     eprintln!(
         "reliability: {} replicas of {}, files in {}; TradeGecko limit {}/s (real accounts: 1/s), EasyPost {}/s",
         spec.replicas,
