@@ -95,9 +95,11 @@ impl Recorder {
     }
 
     /// The most requests made with `token` in any sliding window of `window_ms`
-    /// (so a test can check "at most R calls in any W window").
+    /// (so a test can check "at most R calls in any W window"). Requests are recorded when
+    /// answered, so a slow one comes after quicker ones that arrived later: sort by arrival.
     pub fn max_calls_in_window(&self, token: &str, window_ms: u64) -> usize {
-        let times = self.call_times(token);
+        let mut times = self.call_times(token);
+        times.sort_unstable();
         let mut best = 0;
         let mut start = 0;
         for end in 0..times.len() {
@@ -139,5 +141,26 @@ mod tests {
         }
         assert_eq!(r.max_calls_in_window("t", 1000), 4);
         assert_eq!(r.count("GET /orders"), 6);
+    }
+
+    #[test]
+    fn sliding_window_counts_requests_recorded_out_of_arrival_order() {
+        let r = Recorder::default();
+        // A slow request (arrived at 500) is recorded after quicker ones that arrived later.
+        for at_ms in [600, 700, 500, 2000] {
+            r.push(RecordedRequest {
+                seq: 0,
+                at_ms,
+                method: "GET".into(),
+                path: "/orders".into(),
+                query: String::new(),
+                token: Some("t".into()),
+                status: 200,
+                body: String::new(),
+                duration_ms: 0,
+                fault: None,
+            });
+        }
+        assert_eq!(r.max_calls_in_window("t", 1000), 3);
     }
 }

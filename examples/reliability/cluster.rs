@@ -1,0 +1,250 @@
+//! The system under test: a private Redis (`appendonly yes`), both simulators in this process,
+//! three `cartgate serve` child processes sharing that Redis and prefix, and the load balancer
+//! in front of them. Each scenario starts a fresh cluster, so its reconciliation is exact.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use cartgate::sim::delivery::DeliveryPolicy;
+use cartgate::sim::easypost::{EasypostConfig, EasypostSim, EpRateLimit, Mode};
+use cartgate::sim::seed::Seed;
+use cartgate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
+use cartgate::testkit::{TestRedis, free_port};
+use std::sync::Arc;
+
+use crate::config::{config_toml, vm_rss_kb};
+use crate::lb::Balancer;
+
+pub const ADMIN: &str = "reliability-admin-token";
+pub const EP_SECRET: &str = "reliability-ep-secret";
+pub const CART: &str = "acme-tg";
+pub const MERCHANT: &str = "acme";
+/// Catalogue size; items above `HOLD_ITEMS_FROM` are the ones the hold storm starves.
+pub const ITEMS: usize = 60;
+/// TradeGecko's limit is counted over this window in the run (the real one is 300 per 300 s).
+pub const TG_WINDOW_SECS: u64 = 10;
+
+/// What a cluster is built with.
+#[derive(Clone)]
+pub struct Spec {
+    pub bin: PathBuf,
+    pub dir: PathBuf,
+    pub replicas: usize,
+    /// TradeGecko calls per second cartgate may make (the simulator allows one more per window).
+    pub tg_rate: u32,
+    /// EasyPost calls per second.
+    pub ep_rate: u32,
+    pub lease_secs: u64,
+    pub concurrency: usize,
+}
+
+/// One `cartgate serve` child.
+pub struct Replica {
+    pub port: u16,
+    child: Option<Child>,
+    pub restarts: u32,
+    pub peak_rss_kb: u64,
+}
+
+pub struct Cluster {
+    pub spec: Spec,
+    pub redis: TestRedis,
+    pub tg: Arc<TradegeckoSim>,
+    pub ep: Arc<EasypostSim>,
+    pub lb: Balancer,
+    pub replicas: Vec<Replica>,
+    pub prefix: String,
+    config: PathBuf,
+    pub http: reqwest::Client,
+    pub shipments: bool,
+}
+
+/// Webhook redelivery that outlasts a 10 s Redis outage or a replica restart (about 40 s in all).
+fn delivery() -> DeliveryPolicy {
+    DeliveryPolicy { max_attempts: 12, initial_backoff_ms: 200, max_backoff_ms: 5_000, timeout_ms: 10_000 }
+}
+
+impl Cluster {
+    pub async fn start(spec: Spec, name: &str) -> Result<Self> {
+        let dir = spec.dir.join(name);
+        std::fs::create_dir_all(&dir)?;
+        let redis = TestRedis::start(true, Some(&dir)).context("starting redis-server")?;
+        let mut seed = Seed::generated(ITEMS, 0);
+        if let Some(g) = seed.generate.as_mut() {
+            g.stock = 10_000_000;
+        }
+        let limit = spec.tg_rate * TG_WINDOW_SECS as u32 + 1;
+        let tg = TradegeckoSim::start(TradegeckoConfig {
+            rate_limit: RateLimitConfig { limit, window_secs: TG_WINDOW_SECS },
+            delivery: delivery(),
+            seed: seed.clone(),
+            ..Default::default()
+        })
+        .await?;
+        let ep_limit = EpRateLimit { rps_limit: Some(spec.ep_rate + 1), retry_after_secs: Some(1) };
+        let ep = EasypostSim::start(EasypostConfig {
+            delivery: delivery(),
+            seed,
+            rate_limit: ep_limit,
+            ..Default::default()
+        })
+        .await?;
+        let ports: Vec<u16> = (0..spec.replicas).map(|_| free_port()).collect::<std::io::Result<_>>()?;
+        let lb = Balancer::start(ports.clone())?;
+        let prefix = format!("rel{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let config = dir.join("cartgate.toml");
+        std::fs::write(&config, config_toml(&spec, &tg, &ep, redis.url(), &prefix, &lb.url())?)?;
+        let replicas =
+            ports.into_iter().map(|port| Replica { port, child: None, restarts: 0, peak_rss_kb: 0 }).collect();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        let mut me = Self {
+            spec,
+            redis,
+            tg: Arc::new(tg),
+            ep: Arc::new(ep),
+            lb,
+            replicas,
+            prefix,
+            config,
+            http,
+            shipments: false,
+        };
+        for i in 0..me.replicas.len() {
+            me.spawn(i)?;
+        }
+        for i in 0..me.replicas.len() {
+            me.wait_ready(i, Duration::from_secs(60)).await?;
+        }
+        me.register_easypost_webhook().await?;
+        me.wait_cart_webhooks().await?;
+        me.shipments = me.probe_shipments().await;
+        Ok(me)
+    }
+
+    /// Starts replica `i` (its log goes to `<dir>/replica-<i>.log`, appended across restarts).
+    pub fn spawn(&mut self, i: usize) -> Result<()> {
+        let log_path = self.config.with_file_name(format!("replica-{i}.log"));
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+        let r = &mut self.replicas[i];
+        let child = Command::new(&self.spec.bin)
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .env("CARTGATE__SERVER__BIND", format!("127.0.0.1:{}", r.port))
+            .env("CARTGATE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .with_context(|| format!("starting {}", self.spec.bin.display()))?;
+        r.child = Some(child);
+        Ok(())
+    }
+
+    /// `kill -9` replica `i` and reap it.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.replicas[i].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.replicas[i].child.as_ref().map(Child::id)
+    }
+
+    pub fn replica_url(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.replicas[i].port)
+    }
+
+    pub async fn readyz(&self, i: usize) -> Option<u16> {
+        let url = format!("{}/readyz", self.replica_url(i));
+        let resp = self.http.get(url).timeout(Duration::from_secs(3)).send().await.ok()?;
+        Some(resp.status().as_u16())
+    }
+
+    pub async fn wait_ready(&self, i: usize, within: Duration) -> Result<()> {
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if self.readyz(i).await == Some(200) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("replica {i} not ready within {within:?} (see its log in {})", self.config.display())
+    }
+
+    /// Samples VmRSS of every live replica into its peak; returns the current values (kB).
+    pub fn sample_rss(&mut self) -> Vec<u64> {
+        let mut now = Vec::new();
+        for i in 0..self.replicas.len() {
+            let kb = self.pid(i).and_then(vm_rss_kb).unwrap_or(0);
+            let r = &mut self.replicas[i];
+            r.peak_rss_kb = r.peak_rss_kb.max(kb);
+            now.push(kb);
+        }
+        now
+    }
+
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.lb.url())).bearer_auth(ADMIN)
+    }
+
+    async fn register_easypost_webhook(&self) -> Result<()> {
+        let key = self.ep.key(Mode::Production).context("no production key")?;
+        let url = format!("{}/webhooks/easypost/{MERCHANT}", self.lb.url());
+        let body = serde_json::json!({"webhook": {"url": url, "webhook_secret": EP_SECRET}});
+        let resp = self
+            .http
+            .post(format!("{}/v2/webhooks", self.ep.url()))
+            .basic_auth(key, Some(""))
+            .json(&body)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("registering the EasyPost webhook: {}", resp.status());
+        }
+        Ok(())
+    }
+
+    async fn wait_cart_webhooks(&self) -> Result<()> {
+        for _ in 0..600 {
+            if self.tg.webhooks().len() >= 2 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("cartgate did not register its TradeGecko webhooks")
+    }
+
+    /// Shipment pickup exists once `POST /admin/merchants/{m}/sync/shipments` does (issue 9).
+    async fn probe_shipments(&self) -> bool {
+        let path = format!("/admin/merchants/{MERCHANT}/sync/shipments");
+        let resp = self.admin(reqwest::Method::POST, &path).send().await;
+        resp.is_ok_and(|r| r.status().is_success())
+    }
+
+    /// Stops every replica and the servers.
+    pub async fn stop(mut self) {
+        for i in 0..self.replicas.len() {
+            self.kill(i);
+        }
+        self.lb.stop().await;
+        self.tg.stop().await;
+        self.ep.stop().await;
+        self.redis.stop();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for r in &mut self.replicas {
+            if let Some(mut c) = r.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
