@@ -107,6 +107,11 @@ impl LocalGate {
     pub fn pause_end(&self, req: &PauseRequest, jitter: f64) -> Millis {
         let now = self.store_now();
         let mut s = self.lock();
+        if req.rejected && now < s.paused_until {
+            // Sent before this pause began: the same episode, no new strike (see pause.lua).
+            let hints = PauseRequest { rejected: false, ..*req };
+            return adaptive::pause_end(now, &hints, s.strikes, jitter).max(s.paused_until);
+        }
         if req.rejected {
             if now - s.strike_at > adaptive::millis(adaptive::STRIKE_WINDOW) {
                 s.strikes = 0;
@@ -125,4 +130,25 @@ impl LocalGate {
 /// This machine's clock in unix ms (the memory store's clock too).
 pub(super) fn system_now_ms() -> Millis {
     SystemTime::now().duration_since(UNIX_EPOCH).map(adaptive::millis).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_during_a_pause_add_no_strike_and_the_next_episode_backs_off_further() {
+        let gate = LocalGate::new(Duration::from_millis(10));
+        let storm = PauseRequest { rejected: true, ..Default::default() };
+        let first = gate.pause_end(&storm, 1.0);
+        assert!(gate.paused_until(first));
+        for _ in 0..10 {
+            assert_eq!(gate.pause_end(&storm, 1.0), first, "the calls in flight belong to the same strike");
+        }
+        // After the pause, a new 429 is the second strike: a longer backoff.
+        gate.lock().paused_until = gate.store_now() - 1;
+        let second = gate.pause_end(&storm, 1.0) - gate.store_now();
+        let first_len = adaptive::millis(adaptive::backoff(1, 1.0));
+        assert!(second > first_len, "second backoff {second} ms after a first of {first_len} ms");
+    }
 }

@@ -12,6 +12,9 @@
 -- Returns {now_ms, pause_until_ms}; pause_until_ms <= now_ms means the account is not paused.
 -- With no hint, a 429 backs off base * 2^(strikes-1) (capped) times the jitter. A pause never
 -- shortens an earlier one, and tat moves to the pause end so calls resume paced, not in a burst.
+-- A 429 answered while the account is already paused was sent before the pause began: it is
+-- the same episode, so it adds no strike (otherwise every call in flight during one storm
+-- would double the backoff, and one 3 s storm paused an account for 30 s and more).
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -25,7 +28,8 @@ end
 
 local state = redis.call('HMGET', KEYS[1], 'tat', 'pause', 'strikes', 'strike_at')
 
-if ARGV[3] == '1' then
+local paused = (tonumber(state[2]) or 0) > now
+if ARGV[3] == '1' and not paused then
   local strikes = tonumber(state[3]) or 0
   local strike_at = tonumber(state[4]) or 0
   if now - strike_at > window then
