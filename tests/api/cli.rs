@@ -10,6 +10,17 @@ fn cartgate() -> Command {
     cmd
 }
 
+/// `cartgate check-config` on `file`, with the secrets MERCHANT refers to set.
+fn check_config(file: &tempfile::NamedTempFile) -> std::process::Output {
+    cartgate()
+        .args(["check-config", "--config"])
+        .arg(file.path())
+        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
+        .env("CARTGATE_TEST_TG_TOKEN", "y")
+        .output()
+        .unwrap()
+}
+
 fn write_config(toml: &str) -> tempfile::NamedTempFile {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), toml).unwrap();
@@ -91,25 +102,13 @@ fn check_config_never_prints_a_secret_value() {
 fn unknown_keys_and_duplicate_ids_exit_2_naming_them() {
     let dup = format!("{MERCHANT}\n{}", MERCHANT.replace("acme-tg", "acme-tg2"));
     let file = write_config(&format!("[server]\nbindd = \"x\"\n{dup}"));
-    let out = cartgate()
-        .args(["check-config", "--config"])
-        .arg(file.path())
-        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
-        .env("CARTGATE_TEST_TG_TOKEN", "y")
-        .output()
-        .unwrap();
+    let out = check_config(&file);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bindd"), "{stderr}");
 
     let file = write_config(&dup);
-    let out = cartgate()
-        .args(["check-config", "--config"])
-        .arg(file.path())
-        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
-        .env("CARTGATE_TEST_TG_TOKEN", "y")
-        .output()
-        .unwrap();
+    let out = check_config(&file);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("merchants[1].id: duplicate merchant id `acme`"), "{stderr}");
@@ -120,13 +119,7 @@ fn bad_durations_exit_2_naming_the_key() {
     let toml =
         MERCHANT.replace("[[merchants.carts]]", "[merchants.schedule]\ninventory = \"often\"\n[[merchants.carts]]");
     let file = write_config(&toml);
-    let out = cartgate()
-        .args(["check-config", "--config"])
-        .arg(file.path())
-        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
-        .env("CARTGATE_TEST_TG_TOKEN", "y")
-        .output()
-        .unwrap();
+    let out = check_config(&file);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("merchants[0].schedule.inventory"), "{stderr}");
