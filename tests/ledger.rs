@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use cartgate::domain::{CartId, Destination, MerchantId, NewOrder, Order, OrderStatus, Shipment};
 use cartgate::ledger::redis_kv::RedisKv;
-use cartgate::ledger::{Alias, Kv, Ledger, OrderFilter};
+use cartgate::ledger::{Alias, IndexOp, Kv, Ledger, OrderFilter, kv::Conflict, kv::Versioned};
+use cartgate::store::StoreError;
 use cartgate::testkit::{TestRedis, unique_prefix};
 use chrono::{Duration, Utc};
 
@@ -45,6 +47,7 @@ both_stores!(
     status_indexes_follow_transitions_and_pages_are_complete,
     wms_ids_and_tracking_codes_find_their_order,
     aliases_upsert_list_delete_and_waiting_orders,
+    a_store_failing_mid_write_never_leaves_an_order_its_indexes_miss,
 );
 
 async fn creating_twice_keeps_the_first(kv: Arc<dyn Kv>) {
@@ -152,4 +155,108 @@ async fn aliases_upsert_list_delete_and_waiting_orders(kv: Arc<dyn Kv>) {
     );
     ledger.aliases.done_waiting("acme", "acme-tg:5").await.unwrap();
     assert!(ledger.aliases.awaiting("acme").await.unwrap().is_empty());
+}
+
+/// A store whose `n`-th call fails — before doing anything, or after doing it with the answer
+/// lost (what a Redis stopping or a dropped connection looks like to the caller).
+struct FailingKv {
+    inner: Arc<dyn Kv>,
+    calls: AtomicU64,
+    fail_at: u64,
+    answer_lost: bool,
+}
+
+impl FailingKv {
+    async fn call<T>(&self, op: impl std::future::Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if n != self.fail_at {
+            return op.await;
+        }
+        if self.answer_lost {
+            let _ = op.await;
+        }
+        Err(StoreError::Unavailable(format!("injected failure at call {n}")))
+    }
+}
+
+#[async_trait::async_trait]
+impl Kv for FailingKv {
+    async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
+        self.call(self.inner.get(key)).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        index: &[IndexOp],
+    ) -> Result<Result<u64, Conflict>, StoreError> {
+        self.call(self.inner.put(key, expected, value, index)).await
+    }
+    async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.call(self.inner.zrange(key, offset, limit)).await
+    }
+    async fn hset(&self, key: &str, pairs: &[(String, String)]) -> Result<(), StoreError> {
+        self.call(self.inner.hset(key, pairs)).await
+    }
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        self.call(self.inner.hget(key, field)).await
+    }
+    async fn hdel(&self, key: &str, fields: &[String]) -> Result<u64, StoreError> {
+        self.call(self.inner.hdel(key, fields)).await
+    }
+    async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.call(self.inner.hgetall(key)).await
+    }
+}
+
+/// Found by the Redis-restart reliability scenario: an order written while the store went away
+/// was stored but missing from the listing index, so it was invisible to `/admin/orders`. Every
+/// call of an import-then-send sequence is made to fail once, both ways; retried like a job, the
+/// order must always end up in the listing, in exactly its status index, and findable by its
+/// WMS order id.
+async fn a_store_failing_mid_write_never_leaves_an_order_its_indexes_miss(kv: Arc<dyn Kv>) {
+    let cart = CartId::parse("acme-tg").unwrap();
+    for answer_lost in [false, true] {
+        for fail_at in 1..=12 {
+            let id = 1000 + fail_at + if answer_lost { 100 } else { 0 };
+            let flaky = Arc::new(FailingKv { inner: kv.clone(), calls: AtomicU64::new(0), fail_at, answer_lost });
+            let ledger = Ledger::new(flaky);
+            let import = || async {
+                let o = order("acme-tg", id, 0);
+                ledger.orders.create(&o).await
+            };
+            while import().await.is_err() {}
+            let send = || async {
+                ledger
+                    .orders
+                    .update(&cart, id, |o| {
+                        if o.status() == OrderStatus::New {
+                            o.wms_order_id = Some(format!("order_{id}"));
+                            o.transition(OrderStatus::AtWms, "accepted", Utc::now()).unwrap();
+                        }
+                    })
+                    .await
+            };
+            while send().await.is_err() {}
+
+            let ledger = Ledger::new(kv.clone());
+            let stored = ledger.orders.get(&cart, id).await.unwrap().expect("the order is stored");
+            assert_eq!(stored.status(), OrderStatus::AtWms);
+            let (all, _) = ledger.orders.list(&OrderFilter::default(), 10_000, 0).await.unwrap();
+            assert!(
+                all.iter().any(|o| o.cart_order_id == id),
+                "order {id} (fail at {fail_at}, answer lost {answer_lost}) is listed"
+            );
+            for status in OrderStatus::ALL {
+                let members = ledger.orders.with_status(status, 0, 10_000).await.unwrap();
+                let indexed = members.contains(&format!("acme-tg:{id}"));
+                assert_eq!(indexed, status == OrderStatus::AtWms, "order {id} in the {status} index");
+            }
+            assert_eq!(
+                ledger.orders.by_wms_order("acme", &format!("order_{id}")).await.unwrap(),
+                Some((cart.clone(), id))
+            );
+        }
+    }
 }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use cartgate::domain::OrderStatus;
+use cartgate::ledger::orders::status_index;
 use cartgate::sim::easypost::EasypostSim;
 use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder, TradegeckoSim};
@@ -45,7 +47,8 @@ pub async fn count_in(cluster: &Cluster, statuses: &[&str]) -> Option<u64> {
         tokio::time::timeout(Duration::from_secs(2), client.get_multiplexed_async_connection()).await.ok()?.ok()?;
     let mut total = 0u64;
     for s in statuses {
-        let n: u64 = conn.zcard(format!("{}:ix:status:{s}", cluster.prefix)).await.ok()?;
+        let index = status_index(OrderStatus::parse(s)?);
+        let n: u64 = conn.zcard(format!("{}:{index}", cluster.prefix)).await.ok()?;
         total += n;
     }
     Some(total)

@@ -1,9 +1,11 @@
 //! The few storage primitives the ledger needs, implemented by memory and by Redis.
 //!
-//! Every operation touches one key (Redis Cluster safe). Documents are versioned: `put` is a
-//! compare-and-set on the version, so two replicas updating the same order cannot lose each
-//! other's change — the loser re-reads and re-applies. Indexes (sorted sets, hashes) are
-//! updated after the document and may briefly lag; readers always re-check the document.
+//! Documents are versioned: `put` is a compare-and-set on the version, so two replicas updating
+//! the same order cannot lose each other's change — the loser re-reads and re-applies. The index
+//! entries that go with a document (sorted sets, hash fields) are written by the same `put`, in
+//! one atomic step: a store that fails half-way (Redis stopping, a replica killed) can never
+//! leave a document its indexes do not know. Keys written together share a hash tag (Redis
+//! Cluster safe); every other operation touches one key.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -21,15 +23,31 @@ pub struct Versioned {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conflict;
 
-/// Single-key storage primitives.
+/// An index change written atomically with a document (see [`Kv::put`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexOp {
+    /// Adds `member` to the sorted set `key` (or moves it to `score`).
+    ZAdd { key: String, member: String, score: f64 },
+    /// Removes `member` from the sorted set `key`.
+    ZRem { key: String, member: String },
+    /// Sets `field` of the hash `key`.
+    HSet { key: String, field: String, value: String },
+}
+
+/// The storage primitives the ledger needs.
 #[async_trait::async_trait]
 pub trait Kv: Send + Sync + 'static {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError>;
-    /// Writes `value` if the stored version is `expected` (`None`: the key must not exist).
-    /// Returns the new version.
-    async fn put(&self, key: &str, expected: Option<u64>, value: &[u8]) -> Result<Result<u64, Conflict>, StoreError>;
-    async fn zadd(&self, key: &str, member: &str, score: f64) -> Result<(), StoreError>;
-    async fn zrem(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    /// Writes `value` if the stored version is `expected` (`None`: the key must not exist), and
+    /// with it every one of `index` — all or nothing: on a conflict nothing is written. Returns
+    /// the new version. All keys must share the document's hash tag.
+    async fn put(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        index: &[IndexOp],
+    ) -> Result<Result<u64, Conflict>, StoreError>;
     /// Members by ascending score, from rank `offset`, at most `limit`.
     async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError>;
     async fn hset(&self, key: &str, pairs: &[(String, String)]) -> Result<(), StoreError>;
@@ -73,6 +91,30 @@ impl Ord for OrdF64 {
     }
 }
 
+impl Maps {
+    fn apply(&mut self, op: &IndexOp) {
+        match op {
+            IndexOp::ZAdd { key, member, score } => {
+                let z = self.zsets.entry(key.clone()).or_default();
+                if let Some(old) = z.scores.insert(member.clone(), *score) {
+                    z.ordered.remove(&(OrdF64(old), member.clone()));
+                }
+                z.ordered.insert((OrdF64(*score), member.clone()));
+            }
+            IndexOp::ZRem { key, member } => {
+                if let Some(z) = self.zsets.get_mut(key)
+                    && let Some(old) = z.scores.remove(member)
+                {
+                    z.ordered.remove(&(OrdF64(old), member.clone()));
+                }
+            }
+            IndexOp::HSet { key, field, value } => {
+                self.hashes.entry(key.clone()).or_default().insert(field.clone(), value.clone());
+            }
+        }
+    }
+}
+
 impl MemoryKv {
     fn lock(&self) -> std::sync::MutexGuard<'_, Maps> {
         // A panic while holding the lock leaves plain maps behind: still consistent.
@@ -86,7 +128,13 @@ impl Kv for MemoryKv {
         Ok(self.lock().docs.get(key).cloned())
     }
 
-    async fn put(&self, key: &str, expected: Option<u64>, value: &[u8]) -> Result<Result<u64, Conflict>, StoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        index: &[IndexOp],
+    ) -> Result<Result<u64, Conflict>, StoreError> {
         let mut maps = self.lock();
         let current = maps.docs.get(key).map(|d| d.version);
         if current != expected {
@@ -94,27 +142,10 @@ impl Kv for MemoryKv {
         }
         let version = current.unwrap_or(0) + 1;
         maps.docs.insert(key.to_owned(), Versioned { version, value: value.to_vec() });
+        for op in index {
+            maps.apply(op);
+        }
         Ok(Ok(version))
-    }
-
-    async fn zadd(&self, key: &str, member: &str, score: f64) -> Result<(), StoreError> {
-        let mut maps = self.lock();
-        let z = maps.zsets.entry(key.to_owned()).or_default();
-        if let Some(old) = z.scores.insert(member.to_owned(), score) {
-            z.ordered.remove(&(OrdF64(old), member.to_owned()));
-        }
-        z.ordered.insert((OrdF64(score), member.to_owned()));
-        Ok(())
-    }
-
-    async fn zrem(&self, key: &str, member: &str) -> Result<(), StoreError> {
-        let mut maps = self.lock();
-        if let Some(z) = maps.zsets.get_mut(key)
-            && let Some(old) = z.scores.remove(member)
-        {
-            z.ordered.remove(&(OrdF64(old), member.to_owned()));
-        }
-        Ok(())
     }
 
     async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {

@@ -9,7 +9,7 @@ pub mod redis_kv;
 use std::sync::Arc;
 
 pub use aliases::{Alias, Aliases};
-pub use kv::{Kv, MemoryKv};
+pub use kv::{IndexOp, Kv, MemoryKv};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 
 /// Everything persistent besides the queue.

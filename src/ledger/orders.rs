@@ -1,18 +1,19 @@
 //! The order ledger: one versioned document per cart order, plus indexes.
 //!
-//! Keys (under the store prefix):
-//! * `order:{<cart>}:<id>` — the [`Order`] as JSON (hash-tagged by cart);
-//! * `ix:orders`, `ix:status:<status>` — sorted sets of `<cart>:<id>` by creation time, for
-//!   listing (status indexes move with the order);
-//! * `map:wms:<merchant>` — WMS order id → `<cart>:<id>`;
-//! * `map:trk:<merchant>` — tracking code → `<cart>:<id>`.
+//! Keys (under the store prefix, all with the hash tag `{ledger}` because an order and its
+//! index entries are written in one atomic step):
+//! * `{ledger}:order:<cart>:<id>` — the [`Order`] as JSON;
+//! * `{ledger}:ix:orders`, `{ledger}:ix:status:<status>` — sorted sets of `<cart>:<id>` by
+//!   creation time, for listing (status indexes move with the order);
+//! * `{ledger}:map:wms:<merchant>` — WMS order id → `<cart>:<id>`;
+//! * `{ledger}:map:trk:<merchant>` — tracking code → `<cart>:<id>`.
 
 use std::sync::Arc;
 
 use crate::domain::{CartId, Order, OrderStatus};
 use crate::store::StoreError;
 
-use super::kv::{Conflict, Kv};
+use super::kv::{Conflict, IndexOp, Kv};
 
 /// How often an update is re-applied when another replica wrote the same order meanwhile.
 const MAX_CAS_ATTEMPTS: u32 = 16;
@@ -39,11 +40,22 @@ pub fn parse_member(m: &str) -> Option<(CartId, u64)> {
 }
 
 fn doc_key(cart: &CartId, id: u64) -> String {
-    format!("order:{{{cart}}}:{id}")
+    format!("{{ledger}}:order:{cart}:{id}")
 }
 
-fn status_index(s: OrderStatus) -> String {
-    format!("ix:status:{s}")
+const ALL_INDEX: &str = "{ledger}:ix:orders";
+
+/// The sorted set of the orders in status `s` (exposed for tools that count them).
+pub fn status_index(s: OrderStatus) -> String {
+    format!("{{ledger}}:ix:status:{s}")
+}
+
+fn wms_map(merchant: &str) -> String {
+    format!("{{ledger}}:map:wms:{merchant}")
+}
+
+fn tracking_map(merchant: &str) -> String {
+    format!("{{ledger}}:map:trk:{merchant}")
 }
 
 /// Filters for listing orders.
@@ -78,15 +90,16 @@ impl OrderLedger {
     /// Stores a new order; `false` when it already exists (nothing written).
     pub async fn create(&self, order: &Order) -> Result<bool, LedgerError> {
         let value = serde_json::to_vec(order).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
-        match self.kv.put(&doc_key(&order.cart, order.cart_order_id), None, &value).await? {
+        let m = member(&order.cart, order.cart_order_id);
+        let score = order.created_at.timestamp_millis() as f64;
+        let mut index = vec![
+            IndexOp::ZAdd { key: ALL_INDEX.to_owned(), member: m.clone(), score },
+            IndexOp::ZAdd { key: status_index(order.status()), member: m, score },
+        ];
+        index.extend(map_entries(None, order));
+        match self.kv.put(&doc_key(&order.cart, order.cart_order_id), None, &value, &index).await? {
             Err(Conflict) => Ok(false),
-            Ok(_) => {
-                let m = member(&order.cart, order.cart_order_id);
-                let score = order.created_at.timestamp_millis() as f64;
-                self.kv.zadd("ix:orders", &m, score).await?;
-                self.kv.zadd(&status_index(order.status()), &m, score).await?;
-                Ok(true)
-            }
+            Ok(_) => Ok(true),
         }
     }
 
@@ -112,42 +125,22 @@ impl OrderLedger {
                 return Ok(Some((after, out)));
             }
             let value = serde_json::to_vec(&after).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
-            if self.kv.put(&doc_key(cart, id), Some(version), &value).await?.is_ok() {
-                self.reindex(&before, &after).await?;
+            if self.kv.put(&doc_key(cart, id), Some(version), &value, &reindex(&before, &after)).await?.is_ok() {
                 return Ok(Some((after, out)));
             }
         }
         Err(LedgerError::Contended)
     }
 
-    async fn reindex(&self, before: &Order, after: &Order) -> Result<(), StoreError> {
-        let m = member(&after.cart, after.cart_order_id);
-        if before.status() != after.status() {
-            self.kv.zadd(&status_index(after.status()), &m, after.created_at.timestamp_millis() as f64).await?;
-            self.kv.zrem(&status_index(before.status()), &m).await?;
-        }
-        if let Some(wms) = after.wms_order_id.as_ref().filter(|w| before.wms_order_id.as_ref() != Some(*w)) {
-            self.kv.hset(&format!("map:wms:{}", after.merchant), &[(wms.clone(), m.clone())]).await?;
-        }
-        let known: Vec<&str> = before.shipments.iter().map(|s| s.tracking_code.as_str()).collect();
-        let new: Vec<(String, String)> = after
-            .shipments
-            .iter()
-            .filter(|s| !known.contains(&s.tracking_code.as_str()))
-            .map(|s| (s.tracking_code.clone(), m.clone()))
-            .collect();
-        self.kv.hset(&format!("map:trk:{}", after.merchant), &new).await
-    }
-
     /// The order a WMS order belongs to.
     pub async fn by_wms_order(&self, merchant: &str, wms_order_id: &str) -> Result<Option<(CartId, u64)>, LedgerError> {
-        let m = self.kv.hget(&format!("map:wms:{merchant}"), wms_order_id).await?;
+        let m = self.kv.hget(&wms_map(merchant), wms_order_id).await?;
         Ok(m.as_deref().and_then(parse_member))
     }
 
     /// The order a tracking code belongs to.
     pub async fn by_tracking_code(&self, merchant: &str, code: &str) -> Result<Option<(CartId, u64)>, LedgerError> {
-        let m = self.kv.hget(&format!("map:trk:{merchant}"), code).await?;
+        let m = self.kv.hget(&tracking_map(merchant), code).await?;
         Ok(m.as_deref().and_then(parse_member))
     }
 
@@ -158,7 +151,7 @@ impl OrderLedger {
         limit: usize,
         cursor: usize,
     ) -> Result<(Vec<Order>, Option<usize>), LedgerError> {
-        let index = filter.status.map(status_index).unwrap_or_else(|| "ix:orders".to_owned());
+        let index = filter.status.map(status_index).unwrap_or_else(|| ALL_INDEX.to_owned());
         let chunk = (limit * 2).clamp(10, 500);
         let (mut out, mut offset) = (Vec::new(), cursor);
         for _ in 0..20 {
@@ -190,6 +183,39 @@ impl OrderLedger {
     ) -> Result<Vec<String>, LedgerError> {
         Ok(self.kv.zrange(&status_index(status), offset, limit).await?)
     }
+}
+
+/// The index changes that go with replacing `before` by `after`, written in the same step.
+fn reindex(before: &Order, after: &Order) -> Vec<IndexOp> {
+    let m = member(&after.cart, after.cart_order_id);
+    let mut ops = Vec::new();
+    if before.status() != after.status() {
+        let score = after.created_at.timestamp_millis() as f64;
+        ops.push(IndexOp::ZAdd { key: status_index(after.status()), member: m.clone(), score });
+        ops.push(IndexOp::ZRem { key: status_index(before.status()), member: m });
+    }
+    ops.extend(map_entries(Some(before), after));
+    ops
+}
+
+/// Map entries for the WMS order id and tracking codes `after` has and `before` had not.
+fn map_entries(before: Option<&Order>, after: &Order) -> Vec<IndexOp> {
+    let m = member(&after.cart, after.cart_order_id);
+    let mut ops = Vec::new();
+    if let Some(wms) = after.wms_order_id.as_ref().filter(|w| before.and_then(|b| b.wms_order_id.as_ref()) != Some(*w))
+    {
+        ops.push(IndexOp::HSet { key: wms_map(after.merchant.as_str()), field: wms.clone(), value: m.clone() });
+    }
+    let known: Vec<&str> =
+        before.map(|b| b.shipments.iter().map(|s| s.tracking_code.as_str()).collect()).unwrap_or_default();
+    for s in after.shipments.iter().filter(|s| !known.contains(&s.tracking_code.as_str())) {
+        ops.push(IndexOp::HSet {
+            key: tracking_map(after.merchant.as_str()),
+            field: s.tracking_code.clone(),
+            value: m.clone(),
+        });
+    }
+    ops
 }
 
 fn matches(f: &OrderFilter, o: &Order) -> bool {

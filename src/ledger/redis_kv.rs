@@ -1,9 +1,10 @@
-//! The ledger primitives on Redis: one key per call; the compare-and-set is `cas.lua`.
+//! The ledger primitives on Redis: the compare-and-set of a document with its index entries is
+//! `cas.lua` (one atomic script); everything else is one command on one key.
 
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-use super::kv::{Conflict, Kv, Versioned};
+use super::kv::{Conflict, IndexOp, Kv, Versioned};
 use crate::store::StoreError;
 
 /// Ledger storage in Redis, every key under `prefix:`.
@@ -44,22 +45,26 @@ impl Kv for RedisKv {
         })
     }
 
-    async fn put(&self, key: &str, expected: Option<u64>, value: &[u8]) -> Result<Result<u64, Conflict>, StoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        index: &[IndexOp],
+    ) -> Result<Result<u64, Conflict>, StoreError> {
         let mut conn = self.conn.clone();
         let expected = expected.map(|v| v.to_string()).unwrap_or_default();
-        let version: i64 =
-            self.cas.key(self.key(key)).arg(expected).arg(value).invoke_async(&mut conn).await.map_err(unavailable)?;
+        let mut call = self.cas.key(self.key(key));
+        call.arg(expected).arg(value);
+        for op in index {
+            match op {
+                IndexOp::ZAdd { key, member, score } => call.key(self.key(key)).arg("zadd").arg(member).arg(*score),
+                IndexOp::ZRem { key, member } => call.key(self.key(key)).arg("zrem").arg(member).arg(""),
+                IndexOp::HSet { key, field, value } => call.key(self.key(key)).arg("hset").arg(field).arg(value),
+            };
+        }
+        let version: i64 = call.invoke_async(&mut conn).await.map_err(unavailable)?;
         Ok(u64::try_from(version).map_err(|_| Conflict))
-    }
-
-    async fn zadd(&self, key: &str, member: &str, score: f64) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        conn.zadd::<_, _, _, ()>(self.key(key), member, score).await.map_err(unavailable)
-    }
-
-    async fn zrem(&self, key: &str, member: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        conn.zrem::<_, _, ()>(self.key(key), member).await.map_err(unavailable)
     }
 
     async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {

@@ -51,7 +51,7 @@ pub async fn store(kv: &dyn Kv, cart: &CartId, snapshot: &Snapshot) -> Result<()
     let value = serde_json::to_vec(snapshot).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
     for _ in 0..MAX_PUT_ATTEMPTS {
         let version = kv.get(&key(cart)).await?.map(|d| d.version);
-        if kv.put(&key(cart), version, &value).await?.is_ok() {
+        if kv.put(&key(cart), version, &value, &[]).await?.is_ok() {
             return Ok(());
         }
     }
