@@ -80,6 +80,10 @@ pub struct Order {
     /// recorded: if it is set when a send starts, an earlier attempt may have reached the
     /// warehouse, and it must be looked for before posting again.
     pub send_started_at: Option<DateTime<Utc>>,
+    /// A fingerprint of what the last import read from the cart (its `updated_at`, address and
+    /// product lines): an import that reads the same skips the address and variant calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_version: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -116,6 +120,7 @@ impl Order {
             shipments: Vec::new(),
             timeline: vec![TimelineEntry { at: now, status: OrderStatus::New, reason: reason.to_owned() }],
             send_started_at: None,
+            cart_version: None,
             created_at: now,
             updated_at: now,
         }

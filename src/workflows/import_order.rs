@@ -42,6 +42,18 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         None if !eligible(&order, &cart.filters) => return Ok(Outcome::Done),
         _ => {}
     }
+    let version = cart_version(&order, &lines);
+    if let Some(k) = &known
+        && version.is_some()
+        && k.cart_version == version
+    {
+        // Unchanged since the last import (`order.finalized` right after `order.create`, a poll
+        // overlapping a webhook): no address or variant calls, only make sure the send is queued.
+        if k.status() == OrderStatus::New {
+            queue_send(deps, merchant, cart, k.cart_order_id).await?;
+        }
+        return Ok(Outcome::Done);
+    }
     let (destination, lines) = details(&tg, &order, &lines).await?;
     let Some(known) = known else {
         let new = NewOrder {
@@ -52,9 +64,22 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             destination,
             lines,
         };
-        return create(deps, merchant, cart, new, &p.trigger).await;
+        return create(deps, merchant, cart, new, version, &p.trigger).await;
     };
-    refresh(deps, merchant, cart, known, destination, lines).await
+    refresh(deps, merchant, cart, known, destination, lines, version).await
+}
+
+/// What an import reads from the cart, fingerprinted; `None` when the cart gives no
+/// `updated_at` (then every import reads everything).
+fn cart_version(order: &CartOrder, lines: &[OrderLineItem]) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let updated_at = order.updated_at.as_deref()?;
+    let mut h = Sha256::new();
+    h.update(format!("{updated_at}|{:?}|{}", order.shipping_address_id, order.status));
+    for l in lines {
+        h.update(format!("|{}:{:?}:{}:{}:{:?}", l.id, l.variant_id, l.quantity, l.freeform, l.line_type));
+    }
+    Some(hex::encode(&h.finalize()[..12]))
 }
 
 /// A known order is brought up to date from the cart only while it has not gone out.
@@ -89,6 +114,7 @@ async fn refresh(
     known: Order,
     destination: Destination,
     lines: Vec<OrderLine>,
+    version: Option<String>,
 ) -> Result<Outcome, Outcome> {
     let now = deps.now();
     let same_lines = |a: &[OrderLine], b: &[OrderLine]| {
@@ -102,6 +128,7 @@ async fn refresh(
             if !refreshable(o) {
                 return o.status();
             }
+            o.cart_version = version.clone();
             let lines_changed = !same_lines(&o.lines, &lines);
             if lines_changed || o.destination != destination {
                 o.lines = lines.clone();
@@ -126,10 +153,12 @@ async fn create(
     merchant: &MerchantSettings,
     cart: &CartSettings,
     new: NewOrder,
+    version: Option<String>,
     trigger: &str,
 ) -> Result<Outcome, Outcome> {
     let now = deps.now();
     let mut order = Order::new(new, now, &format!("imported from the cart ({trigger})"));
+    order.cart_version = version;
     if let Some(problem) = unshippable(&order) {
         let _ = order.transition(OrderStatus::Error, &problem, now);
     }

@@ -100,6 +100,31 @@ async fn an_order_beyond_stock_holds_until_0100_pacific_and_is_sent_when_release
 }
 
 #[tokio::test]
+async fn reimporting_an_unchanged_held_order_reads_only_the_order_and_its_lines() {
+    let flow = start(Options { warehouse_stock: 3, ..Options::default() }).await;
+    // Webhooks lost: each import below is one the test asked for (a poll of the cart).
+    flow.tg.set_delivery_switches(DeliverySwitches { drop_rate: 1.0, ..Default::default() });
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(2), 5)])).unwrap();
+    let import = [format!("import_order:acme-tg:{id}")];
+    let calls = |endpoint: &str| flow.tg.record().count(endpoint);
+    let mut reads = Vec::new();
+    for round in 0..2 {
+        let before = calls("GET /orders/{id}");
+        flow.admin(Method::POST, "/admin/carts/acme-tg/sync/orders").await.send().await.unwrap();
+        let imported = crate::support::eventually(Duration::from_secs(20), || async {
+            calls("GET /orders/{id}") > before && flow.no_pending(&import).await
+        })
+        .await;
+        assert!(imported, "import {round} ran");
+        let pending = flow.wait_all(&[id], OrderStatus::OnHold, Duration::from_secs(20)).await;
+        assert!(pending.is_empty(), "{pending:?}");
+        reads.push((calls("GET /addresses/{id}"), calls("GET /variants")));
+    }
+    assert!(reads[0].0 >= 1 && reads[0].1 >= 1, "the first import read the address and the variants: {reads:?}");
+    assert_eq!(reads[1], reads[0], "the order did not change in the cart: not read again");
+}
+
+#[tokio::test]
 async fn an_unknown_sku_stops_the_order_naming_it_and_adding_the_alias_delivers_it() {
     let flow = start(Options::default()).await;
     flow.tg.add_variant("NO-ALIAS-1", None, "Needs an alias", 10);
