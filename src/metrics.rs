@@ -12,6 +12,9 @@ const LATENCY_BUCKETS: &[f64] =
 
 static HANDLE: OnceLock<Metrics> = OnceLock::new();
 
+/// How often raw histogram samples are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The installed recorder and the process collector.
 pub struct Metrics {
     handle: PrometheusHandle,
@@ -31,6 +34,18 @@ impl Metrics {
                     tracing::warn!(error = %e, "metrics recorder not installed");
                     PrometheusBuilder::new().build_recorder().handle()
                 });
+            // Histogram samples are kept raw until upkeep folds them into buckets; without it
+            // they pile up for as long as nobody scrapes /metrics (a memory leak under load).
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start the metrics upkeep thread; histograms drain only when scraped");
+            }
             let process = metrics_process::Collector::default();
             process.describe();
             describe();
