@@ -23,6 +23,7 @@ use crate::workers::{PoolConfig, Registry, WorkerPool};
 use crate::workflows::{self, Deps, Faults};
 
 /// What every handler can reach.
+#[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
@@ -71,23 +72,27 @@ impl Application {
             let config = PoolConfig::from_settings(&settings);
             WorkerPool::start(store.jobs().clone(), store.wake(), registry, config, readiness.clone())
         });
-        let state = web::Data::new(AppState {
+        let state = AppState {
             settings: settings.clone(),
             store: store.clone(),
             readiness: readiness.clone(),
             metrics: Metrics::install(),
             deps: deps.clone(),
-        });
+        };
 
         let listener = TcpListener::bind(settings.server.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
         let addr = listener.local_addr()?;
         let max_body = settings.server.max_body_bytes;
         let server = HttpServer::new(move || {
+            // Runs once per HTTP worker, on its thread: the handlers' store calls (the webhooks'
+            // enqueue above all) go over a connection driven by this worker's own runtime.
+            let store = state.store.for_this_thread().unwrap_or_else(|_| state.store.clone());
+            let state = web::Data::new(AppState { store, ..state.clone() });
             App::new()
                 .wrap(from_fn(http::middleware::observe))
                 .wrap(Compress::default())
-                .app_data(state.clone())
+                .app_data(state)
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))

@@ -43,6 +43,7 @@ conformance!(
     move_earlier_moves_a_held_job_back_to_due,
     enqueue_revives_a_dead_job,
     enqueue_once_ignores_a_seen_dedupe_key,
+    concurrent_deliveries_each_get_their_own_answer,
     retry_charges_attempts_only_when_asked,
     extend_keeps_a_lease_and_fails_once_lost,
     release_holds_by_all_prefix_and_ids,

@@ -75,12 +75,28 @@ impl TestApp {
 
     async fn job_state(&self, id: &str) -> Option<JobState> {
         let id = JobId::parse(id).unwrap();
-        self.store.jobs().job(&id).await.unwrap().map(|j| j.state)
+        retry_while_reconnecting(|| self.store.jobs().job(&id)).await.map(|j| j.state)
     }
 
     async fn due(&self) -> u64 {
-        self.store.jobs().depths().await.unwrap().due
+        retry_while_reconnecting(|| self.store.jobs().depths()).await.due
     }
+}
+
+/// The test's own store connection fails its first command after a Redis restart (it fails
+/// fast by design, then reconnects); the webhooks went over the HTTP workers' connections.
+async fn retry_while_reconnecting<T, F, Fut>(call: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, cartgate::store::StoreError>>,
+{
+    for _ in 0..20 {
+        if let Ok(v) = call().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    call().await.unwrap()
 }
 
 async fn status_of(resp: reqwest::Response) -> (u16, Value) {

@@ -258,6 +258,52 @@ pub async fn enqueue_once_ignores_a_seen_dedupe_key(h: &dyn Harness) {
     assert_eq!(expired, Deduped::Enqueued(Enqueued::AlreadyPending), "the key expired, the job is still there");
 }
 
+/// What the webhook intake does under load: many deliveries at once, some repeated, several for
+/// the same job. (On Redis, concurrent enqueues share script calls; each must still get its own
+/// answer.) 300 calls: 100 delivery ids each sent twice, for 50 distinct jobs, plus 100 plain
+/// enqueues of 25 more jobs.
+pub async fn concurrent_deliveries_each_get_their_own_answer(h: &dyn Harness) {
+    let s = h.handle();
+    let ttl = Duration::from_secs(60);
+    let mut calls = Vec::new();
+    for round in 0..2 {
+        for d in 0..100usize {
+            let s = s.clone();
+            calls.push(tokio::spawn(async move {
+                let r = s.enqueue_once(&format!("delivery-{d}"), ttl, &job(d % 50), When::Now).await.unwrap();
+                (Some((round, d)), r)
+            }));
+        }
+    }
+    for n in 0..100usize {
+        let s = s.clone();
+        calls.push(tokio::spawn(async move {
+            let r = s.enqueue(&job(1000 + n % 25), When::Now, OnExisting::Keep).await.unwrap();
+            (None, Deduped::Enqueued(r))
+        }));
+    }
+    let (mut duplicates, mut created, mut pending) = (0, 0, 0);
+    let mut deliveries_seen = HashSet::new();
+    for c in calls {
+        let (delivery, r) = c.await.unwrap();
+        match r {
+            Deduped::Duplicate => duplicates += 1,
+            Deduped::Enqueued(Enqueued::Created) => created += 1,
+            Deduped::Enqueued(Enqueued::AlreadyPending) => pending += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+        if let Some((_, d)) = delivery
+            && r != Deduped::Duplicate
+        {
+            assert!(deliveries_seen.insert(d), "delivery {d} was enqueued twice");
+        }
+    }
+    assert_eq!(duplicates, 100, "each repeated delivery id is a duplicate exactly once");
+    assert_eq!(created, 75, "one job created per distinct id");
+    assert_eq!(pending, 300 - 100 - 75);
+    assert_eq!(s.depths().await.unwrap().due, 75);
+}
+
 pub async fn retry_charges_attempts_only_when_asked(h: &dyn Harness) {
     let s = h.handle();
     s.enqueue(&job(1), When::Now, OnExisting::Keep).await.unwrap();

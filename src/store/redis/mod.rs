@@ -5,6 +5,7 @@
 //! connections (DESIGN.md, "Performance notes"), and it reconnects by itself.
 
 mod admin;
+mod group;
 mod keys;
 mod scripts;
 
@@ -34,6 +35,8 @@ pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
     partitions: u16,
+    /// Concurrent enqueues into a partition share script calls ([`group`]).
+    groups: group::Groups,
 }
 
 /// Opens a lazily connecting, self-reconnecting multiplexed connection that fails fast.
@@ -75,7 +78,8 @@ fn fenced(done: i64) -> Result<(), StoreError> {
 
 impl RedisStore {
     pub fn new(conn: ConnectionManager, prefix: &str, partitions: u16) -> Self {
-        Self { conn, prefix: prefix.to_owned(), partitions: partitions.max(1) }
+        let partitions = partitions.max(1);
+        Self { conn, prefix: prefix.to_owned(), partitions, groups: group::Groups::new(partitions) }
     }
 
     fn partition(&self, index: u16) -> Partition {
@@ -93,14 +97,29 @@ impl RedisStore {
         on_existing: OnExisting,
         dedupe: Option<(&str, Duration)>,
     ) -> Result<i64, StoreError> {
-        let p = self.partition_of(&job.id);
-        let payload = serde_json::to_string(&job.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let index = partition_of(&job.id, self.partitions);
+        let p = self.partition(index);
         let (mode, value) = when_args(when);
+        let item = group::Item {
+            id: job.id.as_str().to_owned(),
+            kind: job.kind.as_str(),
+            payload: serde_json::to_string(&job.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            mode,
+            value,
+            earlier: on_existing == OnExisting::MoveEarlier,
+            dedupe: dedupe.map(|(key, ttl)| (p.dedupe(key), lease_ms(ttl))),
+        };
+        self.groups.commit(index, item, |items| self.enqueue_batch(p, items)).await
+    }
+
+    /// One enqueue script call for jobs of partition `p`; one code per job.
+    async fn enqueue_batch(&self, p: Partition, items: Vec<group::Item>) -> Result<Vec<i64>, StoreError> {
         let mut inv = p.invoke(&scripts::ENQUEUE);
-        let earlier = if on_existing == OnExisting::MoveEarlier { "earlier" } else { "keep" };
-        inv.arg(job.id.as_str()).arg(job.kind.as_str()).arg(payload).arg(mode).arg(value).arg(earlier);
-        if let Some((key, ttl)) = dedupe {
-            inv.key(p.dedupe(key)).arg(lease_ms(ttl));
+        for item in &items {
+            let (dedupe, ttl) = item.dedupe.as_ref().map_or(("", 0), |(k, t)| (k.as_str(), *t));
+            let earlier = if item.earlier { "earlier" } else { "keep" };
+            inv.arg(&item.id).arg(item.kind).arg(&item.payload).arg(item.mode).arg(item.value);
+            inv.arg(earlier).arg(dedupe).arg(ttl);
         }
         inv.invoke_async(&mut self.conn.clone()).await.map_err(store_error)
     }
