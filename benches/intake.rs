@@ -135,6 +135,21 @@ async fn bare_enqueue(req: HttpRequest, body: web::Bytes, store: web::Data<cartg
     }
 }
 
+/// (EVALSHA calls, SET calls — one per webhook's dedupe key —, EVALSHA usec) from INFO commandstats.
+async fn redis_stats(url: &str) -> (f64, f64, f64) {
+    let Ok(client) = redis::Client::open(url) else { return (0.0, 0.0, 0.0) };
+    let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return (0.0, 0.0, 0.0) };
+    let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut conn).await.unwrap_or_default();
+    let field = |cmd: &str, name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{cmd}:")))
+            .and_then(|l| l.split([':', ',']).find_map(|kv| kv.strip_prefix(&format!("{name}="))))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (field("evalsha", "calls"), field("set", "calls"), field("evalsha", "usec"))
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(run());
@@ -191,18 +206,18 @@ client_secret = "{SECRET}"
     .expect("listen")
     .run();
     tokio::spawn(server);
-    let store = web::Data::new(
-        cartgate::store::Store::connect(&cartgate::settings::StoreSettings {
-            url: redis.url().to_owned(),
-            prefix: "bench-raw".into(),
-            partitions: 8,
-        })
-        .expect("store"),
-    );
+    let store = cartgate::store::Store::connect(&cartgate::settings::StoreSettings {
+        url: redis.url().to_owned(),
+        prefix: "bench-raw".into(),
+        partitions: 8,
+    })
+    .expect("store");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let enqueue_url = format!("http://{}", listener.local_addr().expect("addr"));
     let server = HttpServer::new(move || {
-        App::new().app_data(store.clone()).route("/webhooks/tradegecko/bench-tg", web::post().to(bare_enqueue))
+        // As cartgate does: each worker its own connection.
+        let store = web::Data::new(store.for_this_thread().expect("store"));
+        App::new().app_data(store).route("/webhooks/tradegecko/bench-tg", web::post().to(bare_enqueue))
     })
     .workers(2)
     .listen(listener)
@@ -220,12 +235,14 @@ client_secret = "{SECRET}"
     .expect("wrk bare");
     let ping_run = tokio::task::spawn_blocking(move || wrk(&ping_url, path, 0.0)).await.expect("wrk ping");
     let enqueue_run = tokio::task::spawn_blocking(move || wrk(&enqueue_url, path, 0.0)).await.expect("wrk enqueue");
+    let before = redis_stats(redis.url()).await;
     let full = tokio::task::spawn_blocking({
         let url = intake.clone();
         move || wrk(&url, path, 0.0)
     })
     .await
     .expect("wrk intake");
+    let after = redis_stats(redis.url()).await;
     // Half of the measured throughput: each of C connections waits C / (rate / 2) seconds.
     let conns = env_u64("BENCH_CONNECTIONS", 32) as f64;
     let delay_ms = if full.rps > 0.0 { conns * 1000.0 / (full.rps / 2.0) } else { 10.0 };
@@ -254,6 +271,15 @@ client_secret = "{SECRET}"
     println!("ratio cartgate / bare = {ratio:.2} (target >= 0.50); p99 at half load = {} (target < 10 ms)", half.p99);
     if ping_run.rps > 0.0 {
         println!("ratio cartgate / (bare + one Redis round trip) = {:.2}", full.rps / ping_run.rps);
+    }
+    let (calls, jobs, usec) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
+    if calls > 0.0 {
+        println!(
+            "Redis during the full run: {calls:.0} enqueue calls for {jobs:.0} webhooks ({:.2} per call), \
+             {:.1} us of Redis CPU per webhook inside the script",
+            jobs / calls,
+            usec / jobs.max(1.0)
+        );
     }
     drop(redis);
 }
