@@ -1,7 +1,8 @@
 //! Rules about shipments: which tracker update wins, and which cart order lines a parcel fills.
 //!
 //! Tracker events arrive late, twice and out of order (UPSTREAMS.md): an update older than the
-//! one recorded is dropped, and `delivered` is never replaced by anything else.
+//! one recorded is dropped, `delivered` is never replaced by anything else, and `delivered`
+//! always replaces a non-final status, however its time compares.
 
 use std::collections::HashMap;
 
@@ -28,10 +29,14 @@ impl Shipment {
     pub fn apply_tracking(&mut self, status: &str, at: Option<DateTime<Utc>>) -> TrackingChange {
         let older = matches!((at, self.tracking_updated_at), (Some(new), Some(old)) if new < old);
         let regresses = self.tracking_status == DELIVERED && status != DELIVERED;
-        if older || regresses {
+        // `delivered` is final: it wins even over a later-stamped non-final update that was
+        // processed first (events are handled concurrently, in any order).
+        let finishes = status == DELIVERED && self.tracking_status != DELIVERED;
+        if (older && !finishes) || regresses {
             return TrackingChange::Stale;
         }
-        self.tracking_updated_at = self.tracking_updated_at.max(at);
+        self.tracking_updated_at =
+            if finishes { at.or(self.tracking_updated_at) } else { self.tracking_updated_at.max(at) };
         if self.tracking_status == status {
             return TrackingChange::Same;
         }
@@ -141,6 +146,15 @@ mod tests {
         assert_eq!(s.apply_tracking(DELIVERED, t(200)), TrackingChange::Changed);
         assert_eq!(s.apply_tracking("in_transit", t(300)), TrackingChange::Stale);
         assert_eq!(s.apply_tracking("some_new_status", None), TrackingChange::Stale);
+        assert_eq!((s.tracking_status.as_str(), s.tracking_updated_at), (DELIVERED, t(200)));
+    }
+
+    #[test]
+    fn delivered_processed_after_a_later_stamped_update_still_wins() {
+        let mut s = shipment("p", &[]);
+        let t = |secs| DateTime::from_timestamp(secs, 0);
+        assert_eq!(s.apply_tracking("out_for_delivery", t(300)), TrackingChange::Changed);
+        assert_eq!(s.apply_tracking(DELIVERED, t(200)), TrackingChange::Changed);
         assert_eq!((s.tracking_status.as_str(), s.tracking_updated_at), (DELIVERED, t(200)));
     }
 
