@@ -56,9 +56,16 @@ impl Store {
         if settings.url == "memory://" {
             return Ok(Self::with_jobs(Arc::new(MemoryStore::new()), None));
         }
+        let (jobs, conn) = Self::redis_jobs(settings)?;
+        Ok(Self { settings: Some(settings.clone()), ..Self::with_jobs(jobs, Some(conn)) })
+    }
+
+    /// A Redis job store over a fresh lazily connecting connection.
+    fn redis_jobs(
+        settings: &StoreSettings,
+    ) -> Result<(Arc<dyn JobStore>, ::redis::aio::ConnectionManager), StoreError> {
         let conn = redis::connection(&settings.url)?;
-        let jobs = RedisStore::new(conn.clone(), &settings.prefix, settings.partitions);
-        Ok(Self { settings: Some(settings.clone()), ..Self::with_jobs(Arc::new(jobs), Some(conn)) })
+        Ok((Arc::new(RedisStore::new(conn.clone(), &settings.prefix, settings.partitions)), conn))
     }
 
     /// The same store over a connection of its own, whose I/O runs on the calling thread's
@@ -67,8 +74,7 @@ impl Store {
     /// that hop cost more than the Redis call). Memory stores and injected ones are shared as is.
     pub fn for_this_thread(&self) -> Result<Self, StoreError> {
         let Some(settings) = &self.settings else { return Ok(self.clone()) };
-        let conn = redis::connection(&settings.url)?;
-        let jobs: Arc<dyn JobStore> = Arc::new(RedisStore::new(conn.clone(), &settings.prefix, settings.partitions));
+        let (jobs, conn) = Self::redis_jobs(settings)?;
         let jobs: Arc<dyn JobStore> = Arc::new(wake::Waking::new(jobs, self.wake.clone()));
         Ok(Self { jobs, redis: Some(conn), wake: self.wake.clone(), settings: None })
     }
