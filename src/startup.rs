@@ -46,8 +46,17 @@ pub struct Application {
 impl Application {
     /// Binds the listener, assembles the server and starts the workers with every workflow.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_workflows(settings, workflows::registry).await
+    }
+
+    /// [`Application::build`] with job handlers built over the app's own [`Deps`] (tests wrap
+    /// a workflow to stop it at a chosen point).
+    pub async fn build_with_workflows(
+        settings: Settings,
+        registry: impl FnOnce(&Deps) -> Registry,
+    ) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.store)?;
-        Self::assemble(settings, store, None).await
+        Self::assemble(settings, store, registry).await
     }
 
     /// [`Application::build`] with the given job handlers instead (queue tests).
@@ -58,15 +67,19 @@ impl Application {
 
     /// [`Application::build_with`] over an already built store (tests inject one).
     pub async fn build_with_store(settings: Settings, store: Store, registry: Registry) -> anyhow::Result<Self> {
-        Self::assemble(settings, store, Some(registry)).await
+        Self::assemble(settings, store, |_| registry).await
     }
 
-    async fn assemble(settings: Settings, store: Store, registry: Option<Registry>) -> anyhow::Result<Self> {
+    async fn assemble(
+        settings: Settings,
+        store: Store,
+        registry: impl FnOnce(&Deps) -> Registry,
+    ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         warn_about_setup(&settings);
         store.warn_about_setup().await;
         let deps = dependencies(&settings, &store)?;
-        let registry = registry.unwrap_or_else(|| workflows::registry(&deps));
+        let registry = registry(&deps);
         let readiness = Readiness::default();
         let workers = settings.workers.enabled.then(|| {
             let config = PoolConfig::from_settings(&settings);

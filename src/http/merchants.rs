@@ -10,8 +10,8 @@ use super::body::read_limited;
 use crate::jobs::{CartTask, MerchantTask};
 use crate::settings::{CartSettings, MerchantSettings};
 use crate::startup::AppState;
-use crate::store::{HoldFilter, JobKind, OnExisting, When};
-use crate::workflows::{aliases, connection};
+use crate::store::{JobKind, OnExisting, When};
+use crate::workflows::{aliases, connection, holds};
 
 fn merchant<'a>(state: &'a AppState, id: &str) -> Result<&'a MerchantSettings, ApiError> {
     state.settings.merchant(id).ok_or_else(|| ApiError::not_found(format!("unknown merchant `{id}`")))
@@ -28,8 +28,7 @@ pub async fn release_holds(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let merchant = merchant(&state, &m)?;
-    let prefixes = merchant.carts.iter().map(|c| format!("send_order:{}:", c.id)).collect();
-    let released = state.deps.jobs.release_holds(&HoldFilter::IdPrefixes(prefixes)).await?;
+    let released = holds::release(&state.deps, merchant).await?;
     Ok(HttpResponse::Ok().json(json!({"released": released})))
 }
 

@@ -12,6 +12,11 @@ pub use aliases::{Alias, Aliases};
 pub use kv::{IndexOp, Kv, MemoryKv};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 
+use crate::store::Millis;
+
+/// Hash of merchant → when its holds were last released by hand (see `workflows::holds`).
+const HOLDS_RELEASED: &str = "holds_released";
+
 /// Everything persistent besides the queue.
 #[derive(Clone)]
 pub struct Ledger {
@@ -37,6 +42,16 @@ impl Ledger {
 
     pub async fn set_cursor(&self, name: &str, value: &str) -> Result<(), crate::store::StoreError> {
         self.kv.hset("cursors", &[(name.to_owned(), value.to_owned())]).await
+    }
+
+    /// When the merchant's holds were last released by hand (store clock, ms).
+    pub async fn holds_released_at(&self, merchant: &str) -> Result<Option<Millis>, crate::store::StoreError> {
+        Ok(self.kv.hget(HOLDS_RELEASED, merchant).await?.and_then(|v| v.parse().ok()))
+    }
+
+    /// Records a release by hand of the merchant's holds at `at` (store clock, ms).
+    pub async fn note_holds_released(&self, merchant: &str, at: Millis) -> Result<(), crate::store::StoreError> {
+        self.kv.hset(HOLDS_RELEASED, &[(merchant.to_owned(), at.to_string())]).await
     }
 
     /// The raw primitives, for caches owned by other modules.

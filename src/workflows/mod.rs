@@ -10,6 +10,7 @@ pub mod connection;
 pub mod counters;
 pub mod deliver;
 pub mod ensure_webhooks;
+pub mod holds;
 pub mod import_order;
 pub mod poll_orders;
 pub mod poll_shipments;

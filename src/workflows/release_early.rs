@@ -10,12 +10,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::counters::HOLDS_RELEASED_EARLY;
 use super::sync_inventory::Totals;
-use super::{Deps, store_failed};
+use super::{Deps, holds, store_failed};
 use crate::domain::{Order, OrderStatus};
-use crate::jobs::SendOrder;
 use crate::ledger::orders::parse_member;
 use crate::settings::MerchantSettings;
-use crate::store::{HoldFilter, JobId};
 use crate::workers::Outcome;
 
 /// Orders read per page of a status index, and pages per run (bounds the work).
@@ -30,7 +28,7 @@ pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &Totals) 
             *free.entry(barcode).or_default() -= units;
         }
     }
-    let mut ids: Vec<JobId> = Vec::new();
+    let mut ids = Vec::new();
     let mut released = Vec::new();
     for order in orders(deps, merchant, OrderStatus::OnHold).await? {
         let Some(needs) = needs(&order) else { continue };
@@ -38,14 +36,15 @@ pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &Totals) 
             for (b, n) in &needs {
                 *free.entry(b.clone()).or_default() -= n;
             }
-            ids.push(SendOrder { cart: order.cart.clone(), order_id: order.cart_order_id }.job().id);
+            ids.push((order.cart.clone(), order.cart_order_id));
             released.push(order);
         }
     }
     if ids.is_empty() {
         return Ok(0);
     }
-    let count = deps.jobs.release_holds(&HoldFilter::Ids(ids)).await.map_err(store_failed)?;
+    // Not only parked jobs: one being parked right now runs again (see `holds`).
+    let count = holds::send_now(deps, ids).await.map_err(store_failed)?;
     metrics::counter!(HOLDS_RELEASED_EARLY).increment(count);
     let now = deps.now();
     for o in released {

@@ -15,7 +15,7 @@
 use chrono::{DateTime, Utc};
 
 use super::translate::{TranslateError, Translation, translate};
-use super::{Deps, Faults, payload, retry_or_give_up, store_failed};
+use super::{Deps, Faults, holds, payload, retry_or_give_up, store_failed};
 use crate::domain::hold::next_release;
 use crate::domain::{Order, OrderLine, OrderStatus};
 use crate::jobs::SendOrder;
@@ -86,12 +86,18 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             Ok(Outcome::Retry("injected crash after the warehouse accepted the order".into()))
         }
         Ok(created) => record_accepted(deps, &p, &created.id, "accepted by the warehouse").await,
-        Err(e) => refused(deps, job, &p, e).await,
+        Err(e) => refused(deps, job, &p, merchant.id.as_str(), e).await,
     }
 }
 
 /// Classifies a failed POST (UPSTREAMS.md: insufficient inventory → hold; key → error; …).
-async fn refused(deps: &Deps, job: &ClaimedJob, p: &SendOrder, e: UpstreamError) -> Result<Outcome, Outcome> {
+async fn refused(
+    deps: &Deps,
+    job: &ClaimedJob,
+    p: &SendOrder,
+    merchant: &str,
+    e: UpstreamError,
+) -> Result<Outcome, Outcome> {
     match &e {
         UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => Ok(retry_or_give_up(e)),
         UpstreamError::RateLimited { until, .. } => {
@@ -102,6 +108,10 @@ async fn refused(deps: &Deps, job: &ClaimedJob, p: &SendOrder, e: UpstreamError)
             let until = next_release(store_now(job), deps.settings.hold.release_at.0, deps.settings.hold.timezone);
             let reason = format!("the warehouse lacks inventory: {}", e.merchant_message());
             set_outcome(deps, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until)).await?;
+            // Read after writing `on_hold`, so a release by hand is never missed (`holds`).
+            if holds::released_during(deps, merchant, job).await.map_err(store_failed)? {
+                return Ok(Outcome::RetryAt(job.claimed_at));
+            }
             Ok(Outcome::Hold { until: until.timestamp_millis(), reason })
         }
         UpstreamError::Unauthorized { .. } => {

@@ -1,5 +1,7 @@
 //! Workflows 1 and 2: orders from the cart reach the warehouse exactly once, or wait visibly.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cartgate::domain::OrderStatus;
@@ -7,10 +9,14 @@ use cartgate::ledger::Alias;
 use cartgate::sim::delivery::DeliverySwitches;
 use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder};
+use cartgate::store::{ClaimedJob, JobKind};
+use cartgate::workers::{Handler, Outcome};
+use cartgate::workflows::{Deps, send_order};
 use reqwest::Method;
 use serde_json::Value;
+use tokio::sync::Notify;
 
-use crate::support::{Flow, Options, start};
+use crate::support::{Flow, Options, start, start_with};
 
 fn line(sku: &str, quantity: i64) -> NewLine {
     NewLine { sku: Some(sku.into()), quantity, ..Default::default() }
@@ -91,16 +97,119 @@ async fn an_order_beyond_stock_holds_until_0100_pacific_and_is_sent_when_release
     assert!(held.status_reason.unwrap_or_default().contains("inventory"));
 
     flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
-    // The ledger says on_hold a moment before the send job is parked in the hold set.
-    let released = crate::support::eventually(Duration::from_secs(10), || async {
-        let resp = flow.admin(Method::POST, "/admin/merchants/acme/holds/release").await.send().await.unwrap();
-        resp.json::<Value>().await.unwrap()["released"] == 1
-    })
-    .await;
-    assert!(released, "the held send was released");
+    // Released whether its job is parked yet or not (see the next two tests).
+    assert_eq!(release(&flow).await, 1);
     let pending = flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await;
     assert!(pending.is_empty(), "{pending:?}");
     assert_eq!(flow.ep.orders().len(), 1);
+}
+
+async fn release(flow: &Flow) -> u64 {
+    let resp = flow.admin(Method::POST, "/admin/merchants/acme/holds/release").await.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json::<Value>().await.unwrap()["released"].as_u64().unwrap()
+}
+
+/// Where the first send stops until the test lets it go.
+#[derive(Clone, Copy, PartialEq)]
+enum Stop {
+    /// Claimed, before it runs.
+    BeforeRun,
+    /// Run (the ledger written), before the pool acts on its outcome.
+    BeforeOutcome,
+}
+
+/// The real `send_order`, its first run stopped at `stop`; every outcome recorded.
+#[derive(Clone)]
+struct FirstSendStopped {
+    deps: Deps,
+    stop: Stop,
+    stopped: Arc<AtomicBool>,
+    reached: Arc<Notify>,
+    go: Arc<Notify>,
+    outcomes: Arc<Mutex<Vec<Outcome>>>,
+}
+
+impl FirstSendStopped {
+    fn new(deps: &Deps, stop: Stop) -> Self {
+        Self {
+            deps: deps.clone(),
+            stop,
+            stopped: Arc::default(),
+            reached: Arc::default(),
+            go: Arc::default(),
+            outcomes: Arc::default(),
+        }
+    }
+
+    async fn wait_here(&self, stop: Stop, first: bool) {
+        if first && self.stop == stop {
+            self.reached.notify_one();
+            self.go.notified().await;
+        }
+    }
+
+    fn outcomes(&self) -> Vec<Outcome> {
+        self.outcomes.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl Handler for FirstSendStopped {
+    async fn handle(&self, job: &ClaimedJob) -> Outcome {
+        let first = !self.stopped.swap(true, Ordering::SeqCst);
+        self.wait_here(Stop::BeforeRun, first).await;
+        let outcome = send_order::run(&self.deps, job).await;
+        self.outcomes.lock().unwrap().push(outcome.clone());
+        self.wait_here(Stop::BeforeOutcome, first).await;
+        outcome
+    }
+}
+
+/// Starts a flow whose first send stops at `stop`, and creates an order beyond stock.
+async fn start_stopped(stop: Stop) -> (Flow, FirstSendStopped, u64) {
+    let gate = std::sync::OnceLock::new();
+    let flow = start_with(Options { warehouse_stock: 3, ..Options::default() }, |deps| {
+        let handler = FirstSendStopped::new(deps, stop);
+        gate.set(handler.clone()).ok();
+        cartgate::workflows::registry(deps).with(JobKind::SendOrder, handler)
+    })
+    .await;
+    let gate = gate.into_inner().unwrap();
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(2), 5)])).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), gate.reached.notified()).await.expect("the first send ran");
+    (flow, gate, id)
+}
+
+#[tokio::test]
+async fn a_release_while_a_refused_send_is_being_parked_sends_the_order_again_at_once() {
+    let (flow, gate, id) = start_stopped(Stop::BeforeOutcome).await;
+    // The ledger says on_hold; the job is still in flight, not yet in the hold set.
+    assert_eq!(flow.order(id).await.unwrap().status(), OrderStatus::OnHold);
+    assert!(matches!(gate.outcomes()[..], [Outcome::Hold { .. }]), "{:?}", gate.outcomes());
+    flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
+    assert_eq!(release(&flow).await, 1, "the send being parked counts as released");
+    gate.go.notify_one();
+    let pending = flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await;
+    assert!(pending.is_empty(), "sent after the release, not at 01:00: {pending:?}");
+    assert_eq!(flow.ep.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn a_send_refused_for_inventory_after_a_release_during_its_attempt_tries_again_instead_of_parking() {
+    let (flow, gate, id) = start_stopped(Stop::BeforeRun).await;
+    // Claimed, not yet refused: nothing is held, but the release is recorded.
+    assert_eq!(release(&flow).await, 0);
+    gate.go.notify_one();
+    let parked = |o: &Outcome| matches!(o, Outcome::Hold { .. });
+    let held =
+        crate::support::eventually(Duration::from_secs(20), || async { gate.outcomes().iter().any(parked) }).await;
+    // The attempt that began before the release tries again at once; a later one parks.
+    let outcomes = gate.outcomes();
+    assert!(held, "{outcomes:?}");
+    assert!(matches!(outcomes[0], Outcome::RetryAt(_)), "{outcomes:?}");
+    assert_eq!(flow.order(id).await.unwrap().status(), OrderStatus::OnHold);
+    assert!(flow.ep.orders().is_empty());
 }
 
 #[tokio::test]

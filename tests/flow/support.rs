@@ -11,6 +11,7 @@ use cartgate::sim::easypost::{EasypostConfig, EasypostSim};
 use cartgate::sim::seed::Seed;
 use cartgate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
 use cartgate::startup::Application;
+use cartgate::workers::Registry;
 use cartgate::workflows::Deps;
 
 pub const ADMIN: &str = "flow-admin-token";
@@ -60,12 +61,17 @@ impl Drop for Flow {
 }
 
 pub async fn start(opts: Options) -> Flow {
+    start_with(opts, cartgate::workflows::registry).await
+}
+
+/// [`start`] with job handlers of the test's choosing (built over the app's store).
+pub async fn start_with(opts: Options, registry: impl FnOnce(&Deps) -> Registry) -> Flow {
     let (tg, ep) = start_sims(&opts).await;
     let port = cartgate::testkit::free_port().unwrap();
     let public = format!("http://127.0.0.1:{port}");
     let toml = config(&opts, &tg, &ep, port, &public);
     let settings = Settings::from_toml(&toml).unwrap_or_else(|e| panic!("flow config: {e:?}"));
-    let app = Application::build(settings).await.unwrap();
+    let app = Application::build_with_workflows(settings, registry).await.unwrap();
     let (deps, readiness) = (app.deps().clone(), app.readiness());
     tokio::spawn(app.run_until_stopped());
     register_easypost_webhook(&ep, &public).await;
