@@ -22,7 +22,7 @@ pub fn config_toml(
     lb: &str,
 ) -> Result<String> {
     let ep_key = ep.key(Mode::Production).context("no production key")?;
-    let tg_requests = spec.tg_rate * TG_WINDOW_SECS as u32;
+    let tg_requests = spec.cartgate_tg_requests();
     Ok(format!(
         r#"
 [server]
@@ -67,7 +67,7 @@ order_download = "1m"
         concurrency = spec.concurrency,
         lease = spec.lease_secs,
         ep_url = ep.url(),
-        ep_rate = spec.ep_rate,
+        ep_rate = spec.cartgate_ep_rate(),
         tg_url = tg.url(),
         tg_token = tg.token(),
         tg_secret = tg.client_secret(),

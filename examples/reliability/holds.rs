@@ -137,7 +137,7 @@ pub async fn hold_storm(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     let seen = cluster.lb.take_seen();
     row.finish(&mut cluster, &recon, &seen);
     row.secs = started.elapsed().as_secs_f64();
-    let floor = c.holds as f64 / f64::from(spec.ep_rate);
+    let floor = c.holds as f64 / f64::from(spec.cartgate_ep_rate());
     let ((lat0, claim0), (lat1, claim1)) = (s.before, s.during);
     row.check(s.done, format!("not all released orders reached the warehouse within {:?}", t.complete));
     row.check(s.hold_set >= c.holds as u64, format!("hold set held {} of {} orders", s.hold_set, c.holds));
@@ -149,8 +149,13 @@ pub async fn hold_storm(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     row.notes.push(format!(
         "{} orders on hold after {:.0} s (hold set {}); probe order to warehouse median {lat0:.0} ms before vs \
          {lat1:.0} ms with the hold set full; mean claim {claim0:.2} ms vs {claim1:.2} ms; released {} in {:.0} s \
-         (EasyPost limit {}/s → at least {floor:.0} s)",
-        c.holds, s.filled_secs, s.hold_set, s.released, s.release_secs, spec.ep_rate
+         (cartgate's EasyPost rate {}/s → at least {floor:.0} s)",
+        c.holds,
+        s.filled_secs,
+        s.hold_set,
+        s.released,
+        s.release_secs,
+        spec.cartgate_ep_rate()
     ));
     cluster.stop().await;
     Ok(row)

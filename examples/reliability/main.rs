@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::cluster::Spec;
+use crate::cluster::{Spec, TG_WINDOW_SECS};
 use crate::report::Row;
 
 #[derive(Parser)]
@@ -54,10 +54,11 @@ struct Args {
     /// Orders created per second in the hold storm.
     #[arg(long, default_value_t = 100.0)]
     hold_rate: f64,
-    /// TradeGecko calls per second allowed (cartgate's limit, counted over 10 s windows).
+    /// TradeGecko's limit, calls per second (its simulator counts fixed 10 s windows; cartgate
+    /// is configured 5% below).
     #[arg(long, default_value_t = 250)]
     tg_rate: u32,
-    /// EasyPost calls per second allowed.
+    /// EasyPost's limit, calls per second (cartgate is configured 5% below).
     #[arg(long, default_value_t = 100)]
     ep_rate: u32,
     #[arg(long, default_value_t = 5)]
@@ -159,12 +160,15 @@ async fn main() {
         args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("cartgate-rel-{}", std::process::id())));
     let (spec, counts, timing) = (args.spec(dir.clone()), args.counts(), args.timing());
     eprintln!(
-        "reliability: {} replicas of {}, files in {}; TradeGecko limit {}/s (real accounts: 1/s), EasyPost {}/s",
+        "reliability: {} replicas of {}, files in {}; limits TradeGecko {}/s (real accounts: 1/s), EasyPost {}/s; \
+         cartgate configured at {}/{TG_WINDOW_SECS} s and {}/s",
         spec.replicas,
         spec.bin.display(),
         dir.display(),
         spec.tg_rate,
-        spec.ep_rate
+        spec.ep_rate,
+        spec.cartgate_tg_requests(),
+        spec.cartgate_ep_rate()
     );
     let mut rows = Vec::new();
     for s in &args.scenarios {
