@@ -7,7 +7,8 @@
 //! path is paced at half the throughput it reached, and its latency percentiles are reported.
 //!
 //! Env: `BENCH_SECS` (default 10), `BENCH_CONNECTIONS` (default 32), `BENCH_STORE=memory` to
-//! run the intake on the embedded store (isolates the HTTP path from the Redis round trip).
+//! run the intake on the embedded store (isolates the HTTP path from the Redis round trip),
+//! `BENCH_PARTITIONS` (default 8, as `config/default.toml`) for the Redis store's partitions.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -156,6 +157,7 @@ fn main() {
 }
 
 async fn run() {
+    let partitions = u16::try_from(env_u64("BENCH_PARTITIONS", 8)).expect("BENCH_PARTITIONS fits u16");
     let dir = tempfile::tempdir().expect("temp dir");
     let redis = TestRedis::start(true, Some(dir.path())).expect("redis-server");
     let toml = format!(
@@ -165,6 +167,7 @@ bind = "127.0.0.1:0"
 [store]
 url = "{url}"
 prefix = "bench"
+partitions = {partitions}
 [workers]
 enabled = false
 [[merchants]]
@@ -180,7 +183,7 @@ base_url = "https://api.tradegecko.com"
 access_token = "bench-token"
 client_secret = "{SECRET}"
 "#,
-        url = if std::env::var("BENCH_STORE").as_deref() == Ok("memory") { "memory://" } else { redis.url() }
+        url = if std::env::var("BENCH_STORE").as_deref() == Ok("memory") { "memory://" } else { redis.url() },
     );
     let app = Application::build(Settings::from_toml(&toml).expect("bench config")).await.expect("cartgate builds");
     let intake = format!("http://127.0.0.1:{}", app.port());
@@ -209,7 +212,7 @@ client_secret = "{SECRET}"
     let store = cartgate::store::Store::connect(&cartgate::settings::StoreSettings {
         url: redis.url().to_owned(),
         prefix: "bench-raw".into(),
-        partitions: 8,
+        partitions,
     })
     .expect("store");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -249,7 +252,7 @@ client_secret = "{SECRET}"
     let half = tokio::task::spawn_blocking(move || wrk(&intake, path, delay_ms)).await.expect("wrk half");
 
     println!(
-        "webhook intake (wrk -t2 -c{conns}, {}s each, release build, Redis appendonly on loopback)",
+        "webhook intake (wrk -t2 -c{conns}, {}s each, release build, Redis appendonly on loopback, {partitions} partitions)",
         env_u64("BENCH_SECS", 10)
     );
     println!("{:<44} {:>12} {:>10} {:>10}", "server", "req/s", "p50", "p99");

@@ -4,12 +4,13 @@
 //! A send the warehouse refuses for inventory writes `on_hold` to the ledger and returns; only
 //! then does the pool park its job in the hold set. A release that moved parked jobs alone
 //! would miss an order in that window, and the order would wait for the next daily release.
-//! So a release by hand also
+//! So a release by hand
 //! 1. records when it happened: a refused send reads this after writing `on_hold`, and if a
 //!    release came after its attempt began it tries again at once instead of parking;
 //! 2. enqueues a send for every order the ledger has `on_hold`: a parked job moves to due, one
 //!    being parked is marked to run again right after (the store's rerun), a missing one is
-//!    created.
+//!    created;
+//! 3. then moves any of the merchant's parked sends left in the hold set.
 //!
 //! Together they leave no gap: a release that began before the refused send read the record
 //! is seen by it; one that began after finds the order `on_hold` in the ledger.
@@ -35,8 +36,6 @@ const CONCURRENCY: usize = 64;
 pub async fn release(deps: &Deps, merchant: &MerchantSettings) -> Result<u64, LedgerError> {
     let now = deps.jobs.now().await?;
     deps.ledger.note_holds_released(merchant.id.as_str(), now).await?;
-    let prefixes = merchant.carts.iter().map(|c| format!("send_order:{}:", c.id)).collect();
-    let parked = deps.jobs.release_holds(&HoldFilter::IdPrefixes(prefixes)).await?;
     let carts: HashSet<&str> = merchant.carts.iter().map(|c| c.id.as_str()).collect();
     let mut held = Vec::new();
     for offset in (0..).step_by(PAGE) {
@@ -46,7 +45,11 @@ pub async fn release(deps: &Deps, merchant: &MerchantSettings) -> Result<u64, Le
             break;
         }
     }
-    Ok(parked + send_now(deps, held).await?)
+    // The ledger's orders first, so each counts once (a parked job moves, one being parked is
+    // marked); then any parked send the ledger does not show as held.
+    let sent = send_now(deps, held).await?;
+    let prefixes = merchant.carts.iter().map(|c| format!("send_order:{}:", c.id)).collect();
+    Ok(sent + deps.jobs.release_holds(&HoldFilter::IdPrefixes(prefixes)).await?)
 }
 
 /// Makes each order's send due now, whatever its job is doing; returns how many were not due
