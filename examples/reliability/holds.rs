@@ -11,7 +11,7 @@ use cartgate::sim::tradegecko::{NewLine, NewOrder};
 
 use crate::cluster::{CART, Cluster, ITEMS, MERCHANT, Spec};
 use crate::report::Row;
-use crate::scenarios::{rate_checks, shipments_phase};
+use crate::scenarios::rate_checks;
 use crate::workload::{count_in, feed, queues, reconcile, wait_done};
 use crate::{Counts, Timing};
 
@@ -132,8 +132,9 @@ pub async fn hold_storm(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     let mut cluster = Cluster::start(spec.clone(), "5-holds").await?;
     let started = Instant::now();
     let (s, ids) = storm(&mut cluster, c, t).await?;
-    let picks = shipments_phase(&mut cluster, &ids, t, None).await;
-    let recon = reconcile(&cluster, &ids, &picks).await?;
+    // Nothing is shipped here: scenarios 1–4 prove shipments reach the cart exactly once; this
+    // one is about the hold set (so any cart fulfillment would count as a duplicate).
+    let recon = reconcile(&cluster, &ids, &std::collections::HashMap::new()).await?;
     let seen = cluster.lb.take_seen();
     row.finish(&mut cluster, &recon, &seen);
     row.secs = started.elapsed().as_secs_f64();

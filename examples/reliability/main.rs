@@ -52,14 +52,14 @@ struct Args {
     #[arg(long, default_value_t = 40.0)]
     rate: f64,
     /// Orders created per second in the hold storm.
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = 200.0)]
     hold_rate: f64,
     /// TradeGecko's limit, calls per second (its simulator counts fixed 10 s windows; cartgate
     /// is configured 5% below).
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 800)]
     tg_rate: u32,
     /// EasyPost's limit, calls per second (cartgate is configured 5% below).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 200)]
     ep_rate: u32,
     #[arg(long, default_value_t = 5)]
     lease_secs: u64,

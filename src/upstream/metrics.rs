@@ -17,7 +17,7 @@ pub fn describe() {
     describe_histogram!(DURATION, metrics::Unit::Seconds, "Upstream call latency by upstream and route template");
     describe_counter!(
         RATELIMIT_WAITS,
-        "Rate-limit acquires that could not go at once: waited in-process, or rescheduled"
+        "Rate-limit acquires that could not go at once: waited in-process, rescheduled, or late (woke after their slot; a fresh one was taken)"
     );
     describe_gauge!(PAUSE, metrics::Unit::Seconds, "Remaining pause of an upstream account after a 429 or reset");
 }
@@ -36,12 +36,15 @@ pub(super) fn request(upstream: Upstream, endpoint: &str, status: &str, elapsed:
 pub(super) enum WaitOutcome {
     Waited,
     Rescheduled,
+    /// Woke up too late for its slot and asked for a fresh one.
+    Late,
 }
 
 pub(super) fn ratelimit_wait(upstream: Upstream, outcome: WaitOutcome) {
     let outcome = match outcome {
         WaitOutcome::Waited => "waited",
         WaitOutcome::Rescheduled => "rescheduled",
+        WaitOutcome::Late => "late",
     };
     metrics::counter!(RATELIMIT_WAITS, "upstream" => upstream.as_str(), "outcome" => outcome).increment(1);
 }

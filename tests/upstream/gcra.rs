@@ -90,6 +90,39 @@ async fn three_replicas_share_one_paced_limit() {
     assert!(served >= 2, "only one replica was ever served");
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_stalled_replica_does_not_burst_the_slots_it_slept_through() {
+    let rate = RateLimit { requests: 100, per_secs: 1 };
+    let account = account(&replica(&unique_prefix(), Duration::from_secs(2)).await, rate);
+    let grants = Arc::new(Mutex::new(Vec::new()));
+    let mut handles = Vec::new();
+    // Forty callers take a slot each, 10 ms apart, and sleep until theirs.
+    for _ in 0..40 {
+        let (account, grants) = (account.clone(), grants.clone());
+        handles.push(tokio::spawn(async move {
+            loop {
+                match account.acquire().await {
+                    Ok(()) => return grants.lock().unwrap().push((0, Instant::now())),
+                    Err(UpstreamError::RateLimited { until, .. }) => sleep_until_ms(until).await,
+                    Err(other) => panic!("unexpected {other:?}"),
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The replica stalls (CPU throttled, say): every sleeper oversleeps its slot.
+    std::thread::sleep(Duration::from_millis(300));
+    for h in handles {
+        h.await.unwrap();
+    }
+    let mut grants = Arc::try_unwrap(grants).unwrap().into_inner().unwrap();
+    grants.sort_by_key(|(_, t)| *t);
+    assert_eq!(grants.len(), 40);
+    let in_100ms = max_in_window(&grants, Duration::from_millis(100));
+    // 10 slots in 100 ms; woken late, the callers take fresh slots rather than going together.
+    assert!(in_100ms <= 12, "{in_100ms} calls within 100 ms after the stall (limit 10)");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_limiter_paces_the_same_way() {
     let client = UpstreamClient::new(Limiter::local().with_max_wait(Duration::from_millis(500))).unwrap();

@@ -8,7 +8,7 @@ mod redis;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -22,6 +22,9 @@ use crate::store::Millis;
 
 /// Default longest in-process wait for a slot; longer waits are handed back to the scheduler.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Fresh slots asked for after waking up late, before the job is rescheduled instead.
+const LATE_RETRIES: u32 = 3;
 
 /// The process's rate limiter; cheap to clone.
 #[derive(Clone)]
@@ -93,6 +96,7 @@ impl Limiter {
                 upstream,
                 account: id.clone(),
                 interval,
+                late: late_tolerance(rate),
                 max_wait: self.inner.max_wait,
                 local: LocalGate::new(interval),
                 shared,
@@ -100,6 +104,13 @@ impl Limiter {
         });
         Ok(gate.clone())
     }
+}
+
+/// How late a call may go after its slot: 1% of the window, at least 2 ms. A replica that
+/// stalls (CPU throttling, a loaded machine) wakes many sleepers at once; were they to go
+/// with their old slots, the upstream would see the stall's worth of calls in a burst.
+fn late_tolerance(rate: RateLimit) -> Duration {
+    (Duration::from_secs(rate.per_secs) / 100).max(Duration::from_millis(2))
 }
 
 /// T = W / R, rounded up to whole microseconds so that R intervals never fit in less than W.
@@ -114,6 +125,8 @@ pub(crate) struct Gate {
     account: AccountId,
     /// Emission interval T = W / R.
     interval: Duration,
+    /// How late after its slot a call may still go ([`late_tolerance`]).
+    late: Duration,
     max_wait: Duration,
     local: LocalGate,
     shared: Option<RedisGate>,
@@ -137,27 +150,36 @@ impl Gate {
     }
 
     async fn acquire_shared(self: &Arc<Self>, shared: &RedisGate) -> Result<(), UpstreamError> {
-        let (store_now, decision) = shared.acquire(self.interval, self.max_wait).await.map_err(|e| {
-            tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "rate limiter unavailable");
-            self.limiter_down()
-        })?;
-        self.local.learn_clock(store_now);
-        match decision {
-            Decision::Granted { wait } => {
-                // Our slot starts after `wait`; the next one is at least an interval later.
-                self.local.block_until(store_now + adaptive::millis(wait + self.interval));
-                self.sleep(wait).await;
-                Ok(())
-            }
-            Decision::Busy { at } => {
-                self.local.block_until(at);
-                Err(self.rescheduled(at))
-            }
-            Decision::Paused { until } => {
-                self.note_pause(store_now, until);
-                Err(self.rescheduled(until))
+        for _ in 0..=LATE_RETRIES {
+            let asked = Instant::now();
+            let (store_now, decision) = shared.acquire(self.interval, self.max_wait).await.map_err(|e| {
+                tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "rate limiter unavailable");
+                self.limiter_down()
+            })?;
+            self.local.learn_clock(store_now);
+            match decision {
+                Decision::Granted { wait } => {
+                    // Our slot starts after `wait`; the next one is at least an interval later.
+                    self.local.block_until(store_now + adaptive::millis(wait + self.interval));
+                    self.sleep(wait).await;
+                    // A slot is good at its time only: woken too late, the call would bunch up
+                    // with the slots after it. It is left unused and a fresh one taken.
+                    if asked.elapsed() <= wait + self.late {
+                        return Ok(());
+                    }
+                    metrics::ratelimit_wait(self.upstream, WaitOutcome::Late);
+                }
+                Decision::Busy { at } => {
+                    self.local.block_until(at);
+                    return Err(self.rescheduled(at));
+                }
+                Decision::Paused { until } => {
+                    self.note_pause(store_now, until);
+                    return Err(self.rescheduled(until));
+                }
             }
         }
+        Err(self.rescheduled(self.local.store_now()))
     }
 
     /// The memory store: the local pacer alone, waiting in-process for a near slot.
