@@ -174,6 +174,28 @@ impl OrderLedger {
         Ok((out, Some(offset)))
     }
 
+    /// The orders in `status` whose cart `keep` accepts, oldest first, reading the index in
+    /// pages until it ends or `max_read` members (kept or not) were read.
+    pub async fn in_status(
+        &self,
+        status: OrderStatus,
+        keep: impl Fn(&CartId) -> bool,
+        max_read: usize,
+    ) -> Result<Vec<(CartId, u64)>, LedgerError> {
+        const PAGE: usize = 500;
+        let mut out = Vec::new();
+        let mut offset = 0;
+        while offset < max_read {
+            let members = self.with_status(status, offset, PAGE.min(max_read - offset)).await?;
+            out.extend(members.iter().filter_map(|m| parse_member(m)).filter(|(c, _)| keep(c)));
+            if members.len() < PAGE {
+                break;
+            }
+            offset += PAGE;
+        }
+        Ok(out)
+    }
+
     /// Members of a status index (oldest first), e.g. every held order.
     pub async fn with_status(
         &self,

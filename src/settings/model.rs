@@ -122,6 +122,13 @@ pub struct MerchantSettings {
     pub carts: Vec<CartSettings>,
 }
 
+impl MerchantSettings {
+    /// Whether `cart` is one of this merchant's carts.
+    pub fn has_cart(&self, cart: &CartId) -> bool {
+        self.carts.iter().any(|c| c.id == *cart)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WmsKind {

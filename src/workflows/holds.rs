@@ -15,20 +15,15 @@
 //! Together they leave no gap: a release that began before the refused send read the record
 //! is seen by it; one that began after finds the order `on_hold` in the ledger.
 
-use std::collections::HashSet;
-
 use futures::{StreamExt, TryStreamExt};
 
 use super::Deps;
 use crate::domain::{CartId, OrderStatus};
 use crate::jobs::SendOrder;
 use crate::ledger::LedgerError;
-use crate::ledger::orders::parse_member;
 use crate::settings::MerchantSettings;
 use crate::store::{ClaimedJob, Enqueued, HoldFilter, OnExisting, StoreError, When};
 
-/// Members read per page of the `on_hold` index.
-const PAGE: usize = 1000;
 /// Enqueues in flight at once (the store batches concurrent ones).
 const CONCURRENCY: usize = 64;
 
@@ -36,15 +31,7 @@ const CONCURRENCY: usize = 64;
 pub async fn release(deps: &Deps, merchant: &MerchantSettings) -> Result<u64, LedgerError> {
     let now = deps.jobs.now().await?;
     deps.ledger.note_holds_released(merchant.id.as_str(), now).await?;
-    let carts: HashSet<&str> = merchant.carts.iter().map(|c| c.id.as_str()).collect();
-    let mut held = Vec::new();
-    for offset in (0..).step_by(PAGE) {
-        let members = deps.ledger.orders.with_status(OrderStatus::OnHold, offset, PAGE).await?;
-        held.extend(members.iter().filter_map(|m| parse_member(m)).filter(|(c, _)| carts.contains(c.as_str())));
-        if members.len() < PAGE {
-            break;
-        }
-    }
+    let held = deps.ledger.orders.in_status(OrderStatus::OnHold, |c| merchant.has_cart(c), usize::MAX).await?;
     // The ledger's orders first, so each counts once (a parked job moves, one being parked is
     // marked); then any parked send the ledger does not show as held.
     let sent = send_now(deps, held).await?;

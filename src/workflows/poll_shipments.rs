@@ -8,23 +8,22 @@
 //! shipped, cancelled, gone, or older than [`WATCH_DAYS`]. A check is a `check_shipment` job
 //! (the same job an event starts, so an event and the poll never check one order twice at once).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::Duration;
 
 use super::{Deps, payload, store_failed};
 use crate::domain::{Order, OrderStatus};
 use crate::jobs::{CheckShipment, MerchantTask};
-use crate::ledger::orders::parse_member;
+use crate::ledger::orders::{member, parse_member};
 use crate::settings::MerchantSettings;
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::workers::Outcome;
 
 /// Orders checked per run (one WMS read each, paced by the rate limit).
 pub const BATCH: usize = 50;
-/// `at_wms` orders read per page, and pages per run.
-const PAGE: usize = 500;
-const MAX_PAGES: usize = 20;
+/// `at_wms` index members read per run.
+const MAX_READ: usize = 10_000;
 /// An order still not fully shipped after this long stops being polled.
 const WATCH_DAYS: i64 = 60;
 
@@ -87,16 +86,11 @@ fn watched(o: &Order, deps: &Deps) -> bool {
 
 /// The merchant's `at_wms` orders (index members), bounded.
 async fn at_wms(deps: &Deps, merchant: &MerchantSettings) -> Result<Vec<String>, Outcome> {
-    let carts: HashSet<&str> = merchant.carts.iter().map(|c| c.id.as_str()).collect();
-    let mut out = Vec::new();
-    for page in 0..MAX_PAGES {
-        let members =
-            deps.ledger.orders.with_status(OrderStatus::AtWms, page * PAGE, PAGE).await.map_err(store_failed)?;
-        let mine = members.iter().filter(|m| parse_member(m).is_some_and(|(c, _)| carts.contains(c.as_str())));
-        out.extend(mine.cloned());
-        if members.len() < PAGE {
-            break;
-        }
-    }
-    Ok(out)
+    let at_wms = deps
+        .ledger
+        .orders
+        .in_status(OrderStatus::AtWms, |c| merchant.has_cart(c), MAX_READ)
+        .await
+        .map_err(store_failed)?;
+    Ok(at_wms.iter().map(|(cart, id)| member(cart, *id)).collect())
 }

@@ -17,15 +17,13 @@ use crate::cart::TradeGecko;
 use crate::cart::wire::{Fulfillment, NewFulfillment, NewFulfillmentLine};
 use crate::domain::{CartId, Order, OrderStatus, Shipment};
 use crate::jobs::PushTracking;
-use crate::ledger::orders::parse_member;
 use crate::settings::CartSettings;
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
 
-/// Shipped orders read per page of the scheduled run, and pages per run.
-const PAGE: usize = 500;
-const MAX_PAGES: usize = 20;
+/// `shipped` index members read per scheduled run.
+const MAX_READ: usize = 10_000;
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     push(deps, job).await.unwrap_or_else(|o| o)
@@ -42,16 +40,11 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
 
 /// The scheduled run: every `shipped` order of the cart gets its upload job.
 async fn upload_run(deps: &Deps, cart: &CartSettings) -> Result<Outcome, Outcome> {
-    for page in 0..MAX_PAGES {
-        let members =
-            deps.ledger.orders.with_status(OrderStatus::Shipped, page * PAGE, PAGE).await.map_err(store_failed)?;
-        for (c, order_id) in members.iter().filter_map(|m| parse_member(m)).filter(|(c, _)| *c == cart.id) {
-            let job = PushTracking { cart: c, order_id: Some(order_id) }.job();
-            deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
-        }
-        if members.len() < PAGE {
-            break;
-        }
+    let shipped =
+        deps.ledger.orders.in_status(OrderStatus::Shipped, |c| *c == cart.id, MAX_READ).await.map_err(store_failed)?;
+    for (c, order_id) in shipped {
+        let job = PushTracking { cart: c, order_id: Some(order_id) }.job();
+        deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
     }
     Ok(Outcome::Done)
 }

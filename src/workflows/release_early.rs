@@ -6,19 +6,17 @@
 //! the WMS quantity minus the units of orders the warehouse accepted and has not shipped yet
 //! (`at_wms`), because the WMS counts those on hand until they leave.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::counters::HOLDS_RELEASED_EARLY;
 use super::sync_inventory::Totals;
 use super::{Deps, holds, store_failed};
 use crate::domain::{Order, OrderStatus};
-use crate::ledger::orders::parse_member;
 use crate::settings::MerchantSettings;
 use crate::workers::Outcome;
 
-/// Orders read per page of a status index, and pages per run (bounds the work).
-const PAGE: usize = 500;
-const MAX_PAGES: usize = 10;
+/// Index members read per status per run (bounds the work).
+const MAX_READ: usize = 5_000;
 
 /// Releases the merchant's held orders that `totals` can fill; returns how many.
 pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &Totals) -> Result<u64, Outcome> {
@@ -73,19 +71,14 @@ fn needs(order: &Order) -> Option<BTreeMap<String, i64>> {
 
 /// The merchant's orders in `status`, oldest first (bounded).
 async fn orders(deps: &Deps, merchant: &MerchantSettings, status: OrderStatus) -> Result<Vec<Order>, Outcome> {
-    let carts: HashSet<&str> = merchant.carts.iter().map(|c| c.id.as_str()).collect();
+    let members =
+        deps.ledger.orders.in_status(status, |c| merchant.has_cart(c), MAX_READ).await.map_err(store_failed)?;
     let mut out = Vec::new();
-    for page in 0..MAX_PAGES {
-        let members = deps.ledger.orders.with_status(status, page * PAGE, PAGE).await.map_err(store_failed)?;
-        for (cart, id) in members.iter().filter_map(|m| parse_member(m)).filter(|(c, _)| carts.contains(c.as_str())) {
-            if let Some(o) = deps.ledger.orders.get(&cart, id).await.map_err(store_failed)?
-                && o.status() == status
-            {
-                out.push(o);
-            }
-        }
-        if members.len() < PAGE {
-            break;
+    for (cart, id) in members {
+        if let Some(o) = deps.ledger.orders.get(&cart, id).await.map_err(store_failed)?
+            && o.status() == status
+        {
+            out.push(o);
         }
     }
     Ok(out)
