@@ -29,6 +29,55 @@ struct Run {
     rps: f64,
     p50: String,
     p99: String,
+    /// Requests wrk completed.
+    requests: f64,
+    /// CPU seconds spent during the run by this process (the server under test), by wrk, and by
+    /// redis-server.
+    cpu: Cpu,
+}
+
+/// CPU seconds used so far: this process, its waited-for children (wrk), and redis-server.
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    server: f64,
+    wrk: f64,
+    redis: f64,
+}
+
+impl Cpu {
+    /// From `/proc/self/stat` (utime, stime, cutime, cstime in clock ticks) and `INFO cpu`.
+    async fn now(redis_url: &str) -> Self {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // Fields after the command name (which is in parentheses and may hold spaces).
+        let fields: Vec<f64> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).copied().unwrap_or(0.0) / CLOCK_TICKS;
+        // utime is field 14 of stat, i.e. index 11 after the name and state.
+        Self { server: ticks(11) + ticks(12), wrk: ticks(13) + ticks(14), redis: redis_cpu(redis_url).await }
+    }
+
+    fn since(self, before: Self) -> Self {
+        Self { server: self.server - before.server, wrk: self.wrk - before.wrk, redis: self.redis - before.redis }
+    }
+}
+
+/// `USER_HZ`: 100 on every Linux this runs on.
+const CLOCK_TICKS: f64 = 100.0;
+
+/// redis-server's CPU seconds (user + system, all its threads).
+async fn redis_cpu(url: &str) -> f64 {
+    let Ok(client) = redis::Client::open(url) else { return 0.0 };
+    let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return 0.0 };
+    let info: String = redis::cmd("INFO").arg("cpu").query_async(&mut conn).await.unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    field("used_cpu_sys") + field("used_cpu_user")
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -70,7 +119,32 @@ end
     f
 }
 
-fn wrk(url: &str, path: &str, delay_ms: f64) -> Run {
+/// Runs wrk against `url` and accounts the CPU every party used meanwhile.
+async fn wrk(url: &str, path: &'static str, delay_ms: f64, redis_url: &str) -> Run {
+    let before = Cpu::now(redis_url).await;
+    let url = url.to_owned();
+    let text = tokio::task::spawn_blocking(move || run_wrk(&url, path, delay_ms)).await.expect("wrk");
+    let cpu = Cpu::now(redis_url).await.since(before);
+    let field = |prefix: &str, nth: usize| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix) || (prefix.starts_with(' ') && l.contains(prefix)))
+            .and_then(|l| l.split_whitespace().nth(nth))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    if text.contains("Non-2xx") {
+        eprintln!("warning: some answers were not 2xx:\n{text}");
+    }
+    Run {
+        rps: field("Requests/sec:", 1).parse().unwrap_or(0.0),
+        p50: field("50%", 1),
+        p99: field("99%", 1),
+        requests: field(" requests in ", 0).parse().unwrap_or(0.0),
+        cpu,
+    }
+}
+
+fn run_wrk(url: &str, path: &str, delay_ms: f64) -> String {
     let secs = env_u64("BENCH_SECS", 10);
     let conns = env_u64("BENCH_CONNECTIONS", 32);
     let script = wrk_script(path, delay_ms);
@@ -80,18 +154,7 @@ fn wrk(url: &str, path: &str, delay_ms: f64) -> Run {
         .arg(url)
         .output()
         .expect("wrk runs (install it: apt-get install wrk, or use scripts/bench)");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let field = |prefix: &str| {
-        text.lines()
-            .find(|l| l.trim_start().starts_with(prefix))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or("?")
-            .to_owned()
-    };
-    if text.contains("Non-2xx") {
-        eprintln!("warning: some answers were not 2xx:\n{text}");
-    }
-    Run { rps: field("Requests/sec:").parse().unwrap_or(0.0), p50: field("50%"), p99: field("99%") }
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 async fn bare(req: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -230,46 +293,47 @@ client_secret = "{SECRET}"
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let path = "/webhooks/tradegecko/bench-tg";
-    let bare_run = tokio::task::spawn_blocking({
-        let url = bare_url.clone();
-        move || wrk(&url, path, 0.0)
-    })
-    .await
-    .expect("wrk bare");
-    let ping_run = tokio::task::spawn_blocking(move || wrk(&ping_url, path, 0.0)).await.expect("wrk ping");
-    let enqueue_run = tokio::task::spawn_blocking(move || wrk(&enqueue_url, path, 0.0)).await.expect("wrk enqueue");
-    let before = redis_stats(redis.url()).await;
-    let full = tokio::task::spawn_blocking({
-        let url = intake.clone();
-        move || wrk(&url, path, 0.0)
-    })
-    .await
-    .expect("wrk intake");
-    let after = redis_stats(redis.url()).await;
+    let url = redis.url();
+    let bare_run = wrk(&bare_url, path, 0.0, url).await;
+    let ping_run = wrk(&ping_url, path, 0.0, url).await;
+    let enqueue_run = wrk(&enqueue_url, path, 0.0, url).await;
+    let before = redis_stats(url).await;
+    let full = wrk(&intake, path, 0.0, url).await;
+    let after = redis_stats(url).await;
     // Half of the measured throughput: each of C connections waits C / (rate / 2) seconds.
     let conns = env_u64("BENCH_CONNECTIONS", 32) as f64;
     let delay_ms = if full.rps > 0.0 { conns * 1000.0 / (full.rps / 2.0) } else { 10.0 };
-    let half = tokio::task::spawn_blocking(move || wrk(&intake, path, delay_ms)).await.expect("wrk half");
+    let half = wrk(&intake, path, delay_ms, url).await;
 
     println!(
         "webhook intake (wrk -t2 -c{conns}, {}s each, release build, Redis appendonly on loopback, {partitions} partitions)",
         env_u64("BENCH_SECS", 10)
     );
-    println!("{:<44} {:>12} {:>10} {:>10}", "server", "req/s", "p50", "p99");
-    println!("{:<44} {:>12.0} {:>10} {:>10}", "bare actix: read body + HMAC", bare_run.rps, bare_run.p50, bare_run.p99);
     println!(
-        "{:<44} {:>12.0} {:>10} {:>10}",
-        "bare + one Redis PING (multiplexed)", ping_run.rps, ping_run.p50, ping_run.p99
+        "{:<44} {:>9} {:>9} {:>9} | CPU us per request: {:>6} {:>6} {:>6} {:>6}",
+        "server", "req/s", "p50", "p99", "server", "redis", "wrk", "total"
     );
-    println!(
-        "{:<44} {:>12.0} {:>10} {:>10}",
-        "bare + cartgate's enqueue_once (Redis store)", enqueue_run.rps, enqueue_run.p50, enqueue_run.p99
-    );
-    println!(
-        "{:<44} {:>12.0} {:>10} {:>10}",
-        "cartgate: verify + dedupe + durable enqueue", full.rps, full.p50, full.p99
-    );
-    println!("{:<44} {:>12.0} {:>10} {:>10}", "cartgate at ~half that rate (paced)", half.rps, half.p50, half.p99);
+    let rows = [
+        ("bare actix: read body + HMAC", &bare_run),
+        ("bare + one Redis PING (multiplexed)", &ping_run),
+        ("bare + cartgate's enqueue_once (Redis store)", &enqueue_run),
+        ("cartgate: verify + dedupe + durable enqueue", &full),
+        ("cartgate at ~half that rate (paced)", &half),
+    ];
+    for (name, run) in rows {
+        let per = |secs: f64| secs * 1e6 / run.requests.max(1.0);
+        let c = run.cpu;
+        println!(
+            "{name:<44} {:>9.0} {:>9} {:>9} | {:>26.1} {:>6.1} {:>6.1} {:>6.1}",
+            run.rps,
+            run.p50,
+            run.p99,
+            per(c.server),
+            per(c.redis),
+            per(c.wrk),
+            per(c.server + c.redis + c.wrk)
+        );
+    }
     let ratio = if bare_run.rps > 0.0 { full.rps / bare_run.rps } else { 0.0 };
     println!("ratio cartgate / bare = {ratio:.2} (target >= 0.50); p99 at half load = {} (target < 10 ms)", half.p99);
     if ping_run.rps > 0.0 {
