@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::{Deps, payload, retry_or_give_up, store_failed};
+use super::{Deps, holds, payload, retry_or_give_up, store_failed};
 use crate::cart::wire::{Address, Order as CartOrder, OrderLineItem, Variant};
 use crate::domain::{Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
@@ -104,9 +104,12 @@ async fn details(
     Ok((destination(&address, order), ledger_lines(&product_lines, &variants)))
 }
 
-/// Applies edits made in the cart to an order not yet sent. An order stopped with an error is
-/// sent again when its lines changed (the merchant fixed it in the cart); a `new` order makes
-/// sure its send is queued — the record may come from a run that crashed before queueing it.
+/// Applies edits made in the cart to an order not yet sent. When its lines changed, an order
+/// stopped with an error is sent again (the merchant fixed it in the cart), and one on hold for
+/// inventory is sent at once rather than at the next daily release (the edit may be what makes
+/// it fit the stock; if not, the warehouse refuses it again and it waits as before). A `new`
+/// order makes sure its send is queued — the record may come from a run that crashed before
+/// queueing it.
 async fn refresh(
     deps: &Deps,
     merchant: &MerchantSettings,
@@ -126,7 +129,7 @@ async fn refresh(
         .orders
         .update(&known.cart, known.cart_order_id, |o| {
             if !refreshable(o) {
-                return o.status();
+                return (o.status(), false);
             }
             o.cart_version = version.clone();
             let lines_changed = !same_lines(&o.lines, &lines);
@@ -138,12 +141,16 @@ async fn refresh(
                     let _ = o.transition(OrderStatus::New, "edited in the cart: sending again", now);
                 }
             }
-            o.status()
+            (o.status(), lines_changed)
         })
         .await
         .map_err(store_failed)?;
-    if matches!(updated, Some((_, OrderStatus::New))) {
-        queue_send(deps, merchant, cart, known.cart_order_id).await?;
+    match updated {
+        Some((_, (OrderStatus::New, _))) => queue_send(deps, merchant, cart, known.cart_order_id).await?,
+        Some((_, (OrderStatus::OnHold, true))) => {
+            holds::send_now(deps, vec![(known.cart.clone(), known.cart_order_id)]).await.map_err(store_failed)?;
+        }
+        _ => {}
     }
     Ok(Outcome::Done)
 }

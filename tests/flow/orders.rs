@@ -8,7 +8,7 @@ use cartgate::domain::OrderStatus;
 use cartgate::ledger::Alias;
 use cartgate::sim::delivery::DeliverySwitches;
 use cartgate::sim::seed;
-use cartgate::sim::tradegecko::{NewLine, NewOrder};
+use cartgate::sim::tradegecko::{NewLine, NewOrder, OrderPatch};
 use cartgate::store::{ClaimedJob, JobKind};
 use cartgate::workers::{Handler, Outcome};
 use cartgate::workflows::{Deps, send_order};
@@ -259,6 +259,107 @@ async fn an_unknown_sku_stops_the_order_naming_it_and_adding_the_alias_delivers_
     assert_eq!(resp.status(), 200);
     assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
     assert_eq!(wms_barcodes(&flow, &stopped.order_number), [seed::barcode(1), seed::barcode(4)]);
+}
+
+/// (barcode, units) of the warehouse order created for `order_number`, sorted.
+fn wms_lines(flow: &Flow, order_number: &str) -> Vec<(String, u64)> {
+    let orders = flow.ep.orders();
+    let o = orders.iter().find(|o| o["description"] == order_number).expect("order at the warehouse");
+    let mut lines: Vec<(String, u64)> = o["line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["product"]["barcode"].as_str().unwrap().to_owned(), l["units"].as_u64().unwrap()))
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Edits the order's lines in the cart, silently (TradeGecko sends no webhook for edits), and
+/// has cartgate poll the cart, as its backstop poll would.
+async fn edit_in_cart_and_poll(flow: &Flow, id: u64, lines: Vec<NewLine>) {
+    let patch = OrderPatch { lines: Some(lines), ..Default::default() };
+    flow.tg.update_order(id, patch).unwrap();
+    let resp = flow.admin(Method::POST, "/admin/carts/acme-tg/sync/orders").await.send().await.unwrap();
+    assert_eq!(resp.status(), 202);
+}
+
+#[tokio::test]
+async fn a_held_order_edited_in_the_cart_to_fit_the_stock_is_sent_at_once_with_its_new_lines() {
+    let flow = start(Options { warehouse_stock: 3, ..Options::default() }).await;
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(2), 5)])).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::OnHold, Duration::from_secs(20)).await.is_empty());
+    assert!(flow.ep.orders().is_empty());
+
+    // The merchant cuts the line to what is in stock and adds another item; no release by hand.
+    edit_in_cart_and_poll(&flow, id, vec![line(&seed::sku(2), 2), line(&seed::sku(3), 1)]).await;
+    let pending = flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await;
+    assert!(pending.is_empty(), "still {pending:?}: an edited held order waits for 01:00");
+    let sent = flow.order(id).await.unwrap();
+    assert_eq!(wms_lines(&flow, &sent.order_number), [(seed::barcode(2), 2), (seed::barcode(3), 1)]);
+    assert_eq!(flow.ep.orders().len(), 1);
+    assert!(sent.timeline().iter().any(|e| e.reason.contains("updated from the cart")), "{:?}", sent.timeline());
+}
+
+#[tokio::test]
+async fn a_held_order_edited_in_the_cart_still_beyond_the_stock_holds_again_with_its_new_lines() {
+    let flow = start(Options { warehouse_stock: 3, ..Options::default() }).await;
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(2), 5)])).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::OnHold, Duration::from_secs(20)).await.is_empty());
+    let refused = || flow.ep.record().count("POST /fulfillment/vendor/v2/orders");
+    let before = refused();
+
+    edit_in_cart_and_poll(&flow, id, vec![line(&seed::sku(2), 4)]).await;
+    let tried = crate::support::eventually(Duration::from_secs(20), || async { refused() > before }).await;
+    assert!(tried, "the edited order was offered to the warehouse again");
+    assert!(flow.wait_all(&[id], OrderStatus::OnHold, Duration::from_secs(20)).await.is_empty());
+    let held = flow.order(id).await.unwrap();
+    assert_eq!(held.lines.iter().map(|l| l.quantity).collect::<Vec<_>>(), [4]);
+    assert!(flow.ep.orders().is_empty());
+
+    // Stock arrives; the daily release (here by hand) sends the edited order, once.
+    flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
+    assert_eq!(release(&flow).await, 1);
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    assert_eq!(wms_lines(&flow, &held.order_number), [(seed::barcode(2), 4)]);
+    assert_eq!(flow.ep.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_stopped_for_an_unknown_sku_is_sent_when_the_merchant_replaces_the_line_in_the_cart() {
+    let flow = start(Options::default()).await;
+    flow.tg.add_variant("NO-ALIAS-2", None, "Needs an alias", 10);
+    let id = flow.tg.create_order(order(vec![line("NO-ALIAS-2", 1), line(&seed::sku(1), 1)])).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::Error, Duration::from_secs(20)).await.is_empty());
+
+    edit_in_cart_and_poll(&flow, id, vec![line(&seed::sku(4), 3), line(&seed::sku(1), 1)]).await;
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    let sent = flow.order(id).await.unwrap();
+    assert_eq!(wms_lines(&flow, &sent.order_number), [(seed::barcode(1), 1), (seed::barcode(4), 3)]);
+    assert_eq!(flow.ep.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn an_edit_in_the_cart_after_delivery_changes_nothing_at_the_warehouse() {
+    let flow = start(Options::default()).await;
+    let id = flow.tg.create_order(order(vec![line(&seed::sku(1), 1)])).unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    let sent = flow.order(id).await.unwrap();
+
+    edit_in_cart_and_poll(&flow, id, vec![line(&seed::sku(1), 7)]).await;
+    let import = [format!("import_order:acme-tg:{id}")];
+    let calls = || flow.tg.record().count("GET /orders/{id}");
+    let before = calls();
+    let polled = crate::support::eventually(Duration::from_secs(20), || async {
+        calls() > before && flow.no_pending(&import).await
+    })
+    .await;
+    assert!(polled, "the poll re-read the order");
+    let after = flow.order(id).await.unwrap();
+    assert_eq!(after.status(), OrderStatus::AtWms);
+    assert_eq!(after.lines, sent.lines, "the ledger keeps what the warehouse has");
+    assert_eq!(wms_lines(&flow, &sent.order_number), [(seed::barcode(1), 1)]);
+    assert_eq!(flow.ep.orders().len(), 1);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::events::emit;
 use super::model::OrderStatus;
-use super::state::{NewOrder, TgError};
+use super::state::{NewLine, NewOrder, TgError};
 use super::{PaymentStatus, RateLimitConfig, TgShared, TradegeckoSim};
 use crate::sim::delivery::{DeliveryAttempt, DeliverySwitches};
 use crate::sim::faults::FaultConfig;
@@ -23,6 +23,8 @@ pub struct OrderPatch {
     pub status: Option<OrderStatus>,
     pub payment_status: Option<PaymentStatus>,
     pub notes: Option<String>,
+    /// Replaces every line of the order.
+    pub lines: Option<Vec<NewLine>>,
 }
 
 impl TgShared {
@@ -70,6 +72,9 @@ impl TgShared {
 
     pub(super) fn patch(&self, id: u64, patch: OrderPatch) -> Result<(), TgError> {
         let mut s = lock(&self.state);
+        if let Some(lines) = &patch.lines {
+            s.replace_lines(id, lines)?;
+        }
         let order = s.order_mut(id)?;
         if let Some(st) = patch.status {
             order.status = st;

@@ -21,7 +21,7 @@
 //! | `POST /_sim/orders` | create an order ([`NewOrder`]); sends `order.create` (+ `order.finalized`) |
 //! | `POST /_sim/orders/bulk` | `{"count":N,"template":NewOrder}` create many |
 //! | `POST /_sim/orders/{id}/finalize` · `/void` · `/fulfil` | change status; finalize/fulfil notify |
-//! | `PATCH /_sim/orders/{id}` | `{"payment_status","status","notes"}` silent edit (no webhook exists for edits) |
+//! | `PATCH /_sim/orders/{id}` | `{"payment_status","status","notes","lines"}` silent edit (`lines` replaces them all) (no webhook exists for edits) |
 //! | `GET /_sim/orders/{id}` | the order with lines, fulfillments |
 //! | `POST /_sim/notify` | `{"event","object_id"}` send a notification now |
 //! | `POST /_sim/variants` | `{"sku","upc","title","stock"}` add a variant |

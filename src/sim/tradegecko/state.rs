@@ -261,6 +261,24 @@ impl TgState {
         (ids, total)
     }
 
+    /// Replaces an order's lines, as an edit in TradeGecko's order screen does (the new lines get
+    /// new ids; the old ones are gone). An order already (partly) fulfilled cannot be edited.
+    pub(crate) fn replace_lines(&mut self, order_id: u64, lines: &[NewLine]) -> Result<(), TgError> {
+        let variant_ids = lines.iter().map(|l| self.variant_by_line(l)).collect::<Result<Vec<_>, _>>()?;
+        let order = self.order_mut(order_id)?;
+        if !order.fulfillment_ids.is_empty() {
+            return Err(TgError::invalid("order_line_items", "a fulfilled order cannot be edited"));
+        }
+        for old in std::mem::take(&mut order.order_line_item_ids) {
+            self.lines.remove(&old);
+        }
+        let (ids, total) = self.insert_lines(order_id, lines, variant_ids);
+        let order = self.order_mut(order_id)?;
+        order.order_line_item_ids = ids;
+        order.total = format!("{total:.2}");
+        Ok(())
+    }
+
     pub(crate) fn order_mut(&mut self, id: u64) -> Result<&mut Order, TgError> {
         self.orders.get_mut(&id).ok_or_else(|| TgError::not_found("Order", id))
     }
