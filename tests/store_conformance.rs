@@ -43,6 +43,7 @@ conformance!(
     move_earlier_moves_a_held_job_back_to_due,
     enqueue_revives_a_dead_job,
     enqueue_once_ignores_a_seen_dedupe_key,
+    a_dedupe_key_is_remembered_for_its_whole_ttl,
     concurrent_deliveries_each_get_their_own_answer,
     retry_charges_attempts_only_when_asked,
     extend_keeps_a_lease_and_fails_once_lost,
@@ -79,11 +80,34 @@ mod redis_only {
             let leases: Vec<_> = batch.jobs.into_iter().map(|j| j.lease).collect();
             assert!(store.ack_many(&leases).await.iter().all(Result::is_ok));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // A dedupe bucket of width W is gone (unlinked, or at worst expired) within 3 W.
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let mut keys: Vec<String> =
             redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn.clone()).await.unwrap();
         keys.sort();
         assert!(!keys.is_empty() && keys.iter().all(|k| k.ends_with(":seq")), "{keys:?}");
+    }
+
+    /// Dedupe keys live in time-bucket hashes: however many deliveries arrive, a partition keeps
+    /// at most the current and the previous bucket of each width.
+    #[tokio::test]
+    async fn dedupe_buckets_older_than_two_widths_are_dropped() {
+        let url = TestRedis::shared_url();
+        let prefix = unique_prefix();
+        let conn = cartgate::store::redis::connection(&url).unwrap();
+        let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, 1);
+        use cartgate::store::JobStore;
+        let width = Duration::from_millis(40);
+        let started = std::time::Instant::now();
+        let mut n = 0;
+        while started.elapsed() < width * 8 {
+            store.enqueue_once(&format!("d-{n}"), width, &job(n % 5), When::Now).await.unwrap();
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let buckets: Vec<String> =
+            redis::cmd("KEYS").arg(format!("{prefix}:*:dedupe:*")).query_async(&mut conn.clone()).await.unwrap();
+        assert!((1..=2).contains(&buckets.len()), "{n} deliveries left {buckets:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

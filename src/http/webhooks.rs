@@ -8,12 +8,15 @@
 
 use std::time::{Duration, Instant};
 
+use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use metrics::{Counter, Histogram};
 use serde_json::json;
 
 use super::ApiError;
 use super::body::{read_limited, require_json};
 use crate::intake::{self, DEDUPE_TTL, NotificationError};
+use crate::metrics::HandleCache;
 use crate::jobs::{CheckShipment, ImportOrder, TrackerEvent};
 use crate::settings::{MerchantSettings, Secret};
 use crate::signature;
@@ -197,14 +200,33 @@ fn answer(
     verdict: Result<Verdict, Refusal>,
     started: Instant,
 ) -> Result<HttpResponse, ApiError> {
+    let ok = |body: &'static str| HttpResponse::Ok().content_type(ContentType::json()).body(body);
     let (label, result) = match verdict {
-        Ok(Verdict::Accepted) => ("accepted", Ok(HttpResponse::Ok().json(json!({"status": "accepted"})))),
-        Ok(Verdict::Duplicate) => ("duplicate", Ok(HttpResponse::Ok().json(json!({"status": "duplicate"})))),
+        Ok(Verdict::Accepted) => ("accepted", Ok(ok(r#"{"status":"accepted"}"#))),
+        Ok(Verdict::Duplicate) => ("duplicate", Ok(ok(r#"{"status":"duplicate"}"#))),
         Ok(Verdict::Ignored(why)) => (why, Ok(HttpResponse::Ok().json(json!({"status": "ignored", "reason": why})))),
         Err(r) => (r.label, Err(r.error)),
     };
-    metrics::counter!("cartgate_webhooks_total", "provider" => provider, "result" => label).increment(1);
-    metrics::histogram!("cartgate_webhook_ingest_seconds", "provider" => provider)
-        .record(started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed().as_secs_f64();
+    WEBHOOK_METRICS.with(|cache| {
+        cache.with(
+            (provider, label),
+            |&(provider, label)| {
+                (
+                    metrics::counter!("cartgate_webhooks_total", "provider" => provider, "result" => label),
+                    metrics::histogram!("cartgate_webhook_ingest_seconds", "provider" => provider),
+                )
+            },
+            |(count, latency)| {
+                count.increment(1);
+                latency.record(elapsed);
+            },
+        )
+    });
     result
+}
+
+thread_local! {
+    /// By (provider, result): both are `&'static str` from a fixed set.
+    static WEBHOOK_METRICS: HandleCache<(&'static str, &'static str), (Counter, Histogram)> = HandleCache::new();
 }

@@ -125,6 +125,18 @@ pub fn parse(body: &[u8], api_base: &Url) -> Result<Notification, NotificationEr
 /// Same scheme, host and port as the configured API host; for a known event, exactly the path
 /// of that event's object.
 fn check_resource_url(raw: &str, api_base: &Url, event: &Event, object_id: u64) -> Result<(), NotificationError> {
+    if is_canonical_resource_url(raw, api_base, event, object_id) {
+        return Ok(());
+    }
+    check_parsed_resource_url(raw, api_base, event, object_id)
+}
+
+fn check_parsed_resource_url(
+    raw: &str,
+    api_base: &Url,
+    event: &Event,
+    object_id: u64,
+) -> Result<(), NotificationError> {
     let url = Url::parse(raw).map_err(|e| NotificationError::ForeignResource(format!("not a URL: {e}")))?;
     let same_origin = url.scheme() == api_base.scheme()
         && url.host_str() == api_base.host_str()
@@ -143,6 +155,21 @@ fn check_resource_url(raw: &str, api_base: &Url, event: &Event, object_id: u64) 
     } else {
         Err(NotificationError::ForeignResource(format!("expected {expected} for {}", event.name())))
     }
+}
+
+/// The usual case without parsing a URL: `raw` is exactly the base URL followed by the
+/// event's object path, which the full check below would accept too.
+fn is_canonical_resource_url(raw: &str, api_base: &Url, event: &Event, object_id: u64) -> bool {
+    let Some(collection) = event.collection() else { return false };
+    if api_base.query().is_some() || api_base.fragment().is_some() {
+        return false;
+    }
+    let tail = raw
+        .strip_prefix(api_base.as_str().trim_end_matches('/'))
+        .and_then(|t| t.strip_prefix('/'))
+        .and_then(|t| t.strip_prefix(collection))
+        .and_then(|t| t.strip_prefix('/'));
+    tail.is_some_and(|id| id.parse::<u64>().ok() == Some(object_id) && !id.starts_with(['0', '+']))
 }
 
 #[cfg(test)]
@@ -200,6 +227,35 @@ mod tests {
         let base = Url::parse("http://127.0.0.1:9000/tg/").unwrap();
         let body = br#"{"object_id":"7","event":"order.create","resource_url":"http://127.0.0.1:9000/tg/orders/7"}"#;
         assert_eq!(parse(body, &base).unwrap().object_id, 7);
+    }
+
+    #[test]
+    fn the_fast_path_accepts_only_what_the_full_check_accepts() {
+        let bases = ["https://api.tradegecko.com", "http://127.0.0.1:9000/tg/", "http://127.0.0.1:9000/tg"];
+        let tails = [
+            "/orders/5706",
+            "/orders/05706",
+            "/orders/+5706",
+            "/orders/5706/",
+            "/orders/5706?x=1",
+            "/orders/5706#f",
+            "/orders/57060",
+            "/orders//5706",
+            "orders/5706",
+            ".evil.com/orders/5706",
+            "@evil.com/orders/5706",
+        ];
+        for base in bases {
+            let api = Url::parse(base).unwrap();
+            for tail in tails {
+                let raw = format!("{}{tail}", base.trim_end_matches('/'));
+                if is_canonical_resource_url(&raw, &api, &Event::OrderCreate, 5706) {
+                    assert!(check_parsed_resource_url(&raw, &api, &Event::OrderCreate, 5706).is_ok(), "{raw}");
+                }
+            }
+            let canonical = format!("{}/orders/5706", base.trim_end_matches('/'));
+            assert!(is_canonical_resource_url(&canonical, &api, &Event::OrderCreate, 5706), "{canonical}");
+        }
     }
 
     #[test]

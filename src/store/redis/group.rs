@@ -31,7 +31,7 @@ pub(super) struct Item {
     pub mode: &'static str,
     pub value: i64,
     pub earlier: bool,
-    /// The full dedupe key and its time to live in ms.
+    /// The dedupe key and how long it is remembered, in ms.
     pub dedupe: Option<(String, i64)>,
 }
 

@@ -9,57 +9,75 @@
 //! | `{prefix}:{pN}:dead` | sorted set | ids scored by time of death (ms), capped |
 //! | `{prefix}:{pN}:seq` | string | counter for fencing tokens |
 //! | `{prefix}:{pN}:job:<id>` | hash | kind, payload, attempts, created_at, token, last_error, rerun |
-//! | `{prefix}:{pN}:dedupe:<key>` | string | dedupe marker, expires (PX) |
+//! | `{prefix}:{pN}:dedupe:<width>:<n>` | hash | dedupe keys seen in time bucket `n` (see `enqueue.lua`) |
 //!
-//! A job's partition is FNV-1a 64 of its id modulo the partition count: stable across
-//! processes, versions and platforms (unlike `std`'s `DefaultHasher`).
+//! A job's partition is FNV-1a 64 of its *owner* — the id's first part after the kind, the cart
+//! or merchant (`send_order:acme-tg:5706` → `acme-tg`) — modulo the partition count: stable
+//! across processes, versions and platforms (unlike `std`'s `DefaultHasher`). Keeping a tenant's
+//! jobs together is what lets the webhook intake's group commit put concurrent deliveries of
+//! one cart into one script call (one partition, one call); partitions still spread the tenants
+//! over a Redis Cluster, and one tenant never needs more than a slot's worth of throughput (its
+//! cart API allows about one call a second).
 
 use redis::{Script, ScriptInvocation};
 
 use crate::store::JobId;
 
-/// Keys of one partition.
+/// Keys of one partition, spelled once (the store keeps one of these per partition).
 #[derive(Debug, Clone)]
 pub(super) struct Partition {
     base: String,
+    due: String,
+    inflight: String,
+    hold: String,
+    dead: String,
+    seq: String,
+    /// The prefix of job hashes; scripts append the id.
+    job_prefix: String,
+    dedupe_prefix: String,
 }
 
 impl Partition {
     pub fn new(prefix: &str, index: u16) -> Self {
-        Self { base: format!("{prefix}:{{p{index}}}") }
+        let base = format!("{prefix}:{{p{index}}}");
+        let key = |name: &str| format!("{base}:{name}");
+        Self {
+            due: key("due"),
+            inflight: key("inflight"),
+            hold: key("hold"),
+            dead: key("dead"),
+            seq: key("seq"),
+            job_prefix: key("job:"),
+            dedupe_prefix: key("dedupe:"),
+            base,
+        }
     }
 
-    pub fn due(&self) -> String {
-        format!("{}:due", self.base)
+    pub fn due(&self) -> &str {
+        &self.due
     }
-    pub fn inflight(&self) -> String {
-        format!("{}:inflight", self.base)
+    pub fn inflight(&self) -> &str {
+        &self.inflight
     }
-    pub fn hold(&self) -> String {
-        format!("{}:hold", self.base)
+    pub fn hold(&self) -> &str {
+        &self.hold
     }
-    pub fn dead(&self) -> String {
-        format!("{}:dead", self.base)
-    }
-    pub fn seq(&self) -> String {
-        format!("{}:seq", self.base)
-    }
-    /// The prefix of job hashes; scripts append the id.
-    pub fn job_prefix(&self) -> String {
-        format!("{}:job:", self.base)
+    pub fn dead(&self) -> &str {
+        &self.dead
     }
     pub fn job(&self, id: &str) -> String {
         format!("{}:job:{id}", self.base)
     }
-    pub fn dedupe(&self, key: &str) -> String {
-        format!("{}:dedupe:{key}", self.base)
+    /// The prefix of the dedupe buckets; the enqueue script appends `<width>:<n>`.
+    pub fn dedupe_prefix(&self) -> &str {
+        &self.dedupe_prefix
     }
 
     /// Starts a call of `script` with the calling convention of `common.lua`.
     pub fn invoke<'a>(&self, script: &'a Script) -> ScriptInvocation<'a> {
         let mut inv = script.prepare_invoke();
-        inv.key(self.due()).key(self.inflight()).key(self.hold()).key(self.dead()).key(self.seq());
-        inv.arg(self.job_prefix());
+        inv.key(&self.due).key(&self.inflight).key(&self.hold).key(&self.dead).key(&self.seq);
+        inv.arg(&self.job_prefix);
         inv
     }
 }
@@ -74,9 +92,18 @@ pub(super) fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
-/// The partition of a job id among `partitions`.
+/// The partition of a job id among `partitions`: that of its owner.
 pub(super) fn partition_of(id: &JobId, partitions: u16) -> u16 {
-    (fnv1a64(id.as_str().as_bytes()) % u64::from(partitions.max(1))) as u16
+    (fnv1a64(owner(id.as_str()).as_bytes()) % u64::from(partitions.max(1))) as u16
+}
+
+/// `kind:owner:rest…` → `owner`; an id without parts is its own owner.
+fn owner(id: &str) -> &str {
+    let mut parts = id.splitn(3, ':');
+    match (parts.next(), parts.next()) {
+        (Some(_), Some(owner)) if !owner.is_empty() => owner,
+        _ => id,
+    }
 }
 
 /// `s` as a literal inside a Redis glob pattern (for `ZSCAN … MATCH prefix*`).
@@ -107,7 +134,20 @@ mod tests {
         let p = Partition::new("cg", 3);
         assert_eq!(p.due(), "cg:{p3}:due");
         assert_eq!(p.job("noop:1"), "cg:{p3}:job:noop:1");
-        assert_eq!(p.dedupe("k"), "cg:{p3}:dedupe:k");
+        assert_eq!(p.dedupe_prefix(), "cg:{p3}:dedupe:");
+    }
+
+    #[test]
+    fn a_tenants_jobs_share_a_partition() {
+        let id = |s: &str| JobId::parse(s).unwrap();
+        let of = |s: &str| partition_of(&id(s), 64);
+        assert_eq!(of("send_order:acme-tg:5706"), of("import_order:acme-tg:1"));
+        assert_eq!(of("send_order:acme-tg:5706"), of("poll_orders:acme-tg"));
+        assert_eq!(owner("check_shipment:m1:order_1"), "m1");
+        assert_eq!(owner("noop"), "noop");
+        // Different owners spread.
+        let spread: std::collections::HashSet<u16> = (0..200).map(|n| of(&format!("noop:{n}"))).collect();
+        assert!(spread.len() > 50, "{}", spread.len());
     }
 
     #[test]

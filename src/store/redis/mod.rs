@@ -33,8 +33,9 @@ type ClaimRow = (String, String, String, u32, Millis, i64);
 /// The shared queue in Redis.
 pub struct RedisStore {
     conn: ConnectionManager,
-    prefix: String,
     partitions: u16,
+    /// The keys of each partition.
+    keys: Vec<Partition>,
     /// Concurrent enqueues into a partition share script calls ([`group`]).
     groups: group::Groups,
 }
@@ -79,14 +80,15 @@ fn fenced(done: i64) -> Result<(), StoreError> {
 impl RedisStore {
     pub fn new(conn: ConnectionManager, prefix: &str, partitions: u16) -> Self {
         let partitions = partitions.max(1);
-        Self { conn, prefix: prefix.to_owned(), partitions, groups: group::Groups::new(partitions) }
+        let keys = (0..partitions).map(|i| Partition::new(prefix, i)).collect();
+        Self { conn, partitions, keys, groups: group::Groups::new(partitions) }
     }
 
-    fn partition(&self, index: u16) -> Partition {
-        Partition::new(&self.prefix, index)
+    fn partition(&self, index: u16) -> &Partition {
+        &self.keys[usize::from(index)]
     }
 
-    fn partition_of(&self, id: &JobId) -> Partition {
+    fn partition_of(&self, id: &JobId) -> &Partition {
         self.partition(partition_of(id, self.partitions))
     }
 
@@ -107,14 +109,15 @@ impl RedisStore {
             mode,
             value,
             earlier: on_existing == OnExisting::MoveEarlier,
-            dedupe: dedupe.map(|(key, ttl)| (p.dedupe(key), lease_ms(ttl))),
+            dedupe: dedupe.map(|(key, ttl)| (key.to_owned(), lease_ms(ttl))),
         };
         self.groups.commit(index, item, |items| self.enqueue_batch(p, items)).await
     }
 
     /// One enqueue script call for jobs of partition `p`; one code per job.
-    async fn enqueue_batch(&self, p: Partition, items: Vec<group::Item>) -> Result<Vec<i64>, StoreError> {
+    async fn enqueue_batch(&self, p: &Partition, items: Vec<group::Item>) -> Result<Vec<i64>, StoreError> {
         let mut inv = p.invoke(&scripts::ENQUEUE);
+        inv.arg(p.dedupe_prefix());
         for item in &items {
             let (dedupe, ttl) = item.dedupe.as_ref().map_or(("", 0), |(k, t)| (k.as_str(), *t));
             let earlier = if item.earlier { "earlier" } else { "keep" };
