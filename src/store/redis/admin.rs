@@ -141,7 +141,7 @@ pub(super) async fn release_holds(store: &RedisStore, filter: &HoldFilter) -> Re
         HoldFilter::All => {
             let mut ids = Vec::new();
             for i in 0..store.partitions {
-                ids.extend(scan_hold(store, &store.partition(i), None).await?);
+                ids.extend(scan_hold(store, store.partition(i), None).await?);
             }
             ids
         }
@@ -150,7 +150,7 @@ pub(super) async fn release_holds(store: &RedisStore, filter: &HoldFilter) -> Re
             for i in 0..store.partitions {
                 for prefix in prefixes {
                     let pattern = format!("{}*", glob_escape(prefix));
-                    ids.extend(scan_hold(store, &store.partition(i), Some(&pattern)).await?);
+                    ids.extend(scan_hold(store, store.partition(i), Some(&pattern)).await?);
                 }
             }
             ids.sort();
