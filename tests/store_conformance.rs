@@ -110,6 +110,38 @@ mod redis_only {
         assert!((1..=2).contains(&buckets.len()), "{n} deliveries left {buckets:?}");
     }
 
+    /// An operator changes `store.partitions` with jobs still queued: they are claimed from
+    /// where they are, and every follow-up call finds them there.
+    #[tokio::test]
+    async fn jobs_queued_under_another_partition_count_still_complete() {
+        use cartgate::store::JobStore;
+        let url = TestRedis::shared_url();
+        let prefix = unique_prefix();
+        let conn = cartgate::store::redis::connection(&url).unwrap();
+        let before = cartgate::store::RedisStore::new(conn.clone(), &prefix, 4);
+        for n in 0..40 {
+            before.enqueue(&job(n), When::Now, OnExisting::Keep).await.unwrap();
+        }
+        let after = cartgate::store::RedisStore::new(conn.clone(), &prefix, 7);
+        // A retry and an extension land where the job is, too.
+        let first = after.claim(1, Duration::from_secs(30)).await.unwrap().jobs;
+        after.extend(&first[0].lease, Duration::from_secs(60)).await.unwrap();
+        after.retry(&first[0].lease, When::Now, Some("again"), cartgate::store::Charge::Free).await.unwrap();
+        let mut done = 0;
+        loop {
+            let jobs = after.claim(8, Duration::from_secs(30)).await.unwrap().jobs;
+            if jobs.is_empty() {
+                break;
+            }
+            let leases: Vec<_> = jobs.iter().map(|j| j.lease.clone()).collect();
+            assert!(after.ack_many(&leases).await.iter().all(Result::is_ok));
+            done += jobs.len();
+        }
+        assert_eq!(done, 40);
+        let d = after.depths().await.unwrap();
+        assert_eq!((d.due, d.inflight, d.hold, d.dead), (0, 0, 0, 0));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn dead_letters_are_capped_per_partition_dropping_the_oldest() {
         use cartgate::store::{JobStore, MAX_DEAD_PER_PARTITION};

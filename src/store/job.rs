@@ -197,6 +197,10 @@ pub enum Deduped {
 pub struct Lease {
     pub id: JobId,
     pub token: String,
+    /// Where the store found the job (the Redis partition; 0 for the memory store). Follow-up
+    /// calls go there rather than to where the id hashes now, so a job enqueued under another
+    /// partition count or layout still completes.
+    pub partition: u16,
 }
 
 /// A claimed job.

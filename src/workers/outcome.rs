@@ -122,7 +122,7 @@ mod tests {
             attempts,
             created_at,
             claimed_at: created_at,
-            lease: Lease { id, token: "1".into() },
+            lease: Lease { id, token: "1".into(), partition: 0 },
         }
     }
 

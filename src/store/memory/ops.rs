@@ -107,7 +107,7 @@ pub(super) fn claim_locked(st: &mut State, now: Millis, max: usize, lease: Durat
             attempts: rec.attempts,
             created_at: rec.created_at,
             claimed_at: now,
-            lease: Lease { id, token },
+            lease: Lease { id, token, partition: 0 },
         });
     }
     jobs

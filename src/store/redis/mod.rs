@@ -92,6 +92,11 @@ impl RedisStore {
         self.partition(partition_of(id, self.partitions))
     }
 
+    /// The partition a lease was claimed from (or, should it not exist here, where its id hashes).
+    fn leased_index(&self, lease: &Lease) -> u16 {
+        if lease.partition < self.partitions { lease.partition } else { partition_of(&lease.id, self.partitions) }
+    }
+
     async fn enqueue_inner(
         &self,
         job: &NewJob,
@@ -137,7 +142,7 @@ impl RedisStore {
         let mut jobs = Vec::with_capacity(rows.len());
         for (id, kind, payload, attempts, created_at, token) in rows {
             let id = JobId::parse(&id).map_err(StoreError::Corrupt)?;
-            let lease = Lease { id: id.clone(), token: token.to_string() };
+            let lease = Lease { id: id.clone(), token: token.to_string(), partition: index };
             let parsed = JobKind::parse(&kind)
                 .ok_or_else(|| format!("unknown job kind `{kind}`"))
                 .and_then(|k| serde_json::from_str(&payload).map(|v| (k, v)).map_err(|e| format!("bad payload: {e}")));
@@ -207,14 +212,14 @@ impl JobStore for RedisStore {
     }
 
     async fn ack(&self, lease: &Lease) -> Result<(), StoreError> {
-        let done = self.ack_partition(partition_of(&lease.id, self.partitions), &[lease]).await?;
+        let done = self.ack_partition(self.leased_index(lease), &[lease]).await?;
         fenced(done.first().copied().unwrap_or(0))
     }
 
     async fn ack_many(&self, leases: &[Lease]) -> Vec<Result<(), StoreError>> {
         let mut groups: std::collections::BTreeMap<u16, Vec<usize>> = Default::default();
         for (i, lease) in leases.iter().enumerate() {
-            groups.entry(partition_of(&lease.id, self.partitions)).or_default().push(i);
+            groups.entry(self.leased_index(lease)).or_default().push(i);
         }
         // One script call per partition, all in flight together on the multiplexed connection.
         let calls = groups.into_iter().map(|(index, idx)| async move {
@@ -234,7 +239,7 @@ impl JobStore for RedisStore {
     }
 
     async fn retry(&self, lease: &Lease, when: When, error: Option<&str>, charge: Charge) -> Result<(), StoreError> {
-        let p = self.partition_of(&lease.id);
+        let p = self.partition(self.leased_index(lease));
         let (mode, value) = when_args(when);
         let charge = match charge {
             Charge::Attempt => "attempt",
@@ -247,19 +252,19 @@ impl JobStore for RedisStore {
     }
 
     async fn hold(&self, lease: &Lease, until: Millis, reason: &str) -> Result<(), StoreError> {
-        let mut inv = self.partition_of(&lease.id).invoke(&scripts::HOLD);
+        let mut inv = self.partition(self.leased_index(lease)).invoke(&scripts::HOLD);
         inv.arg(lease.id.as_str()).arg(&lease.token).arg(until).arg(reason);
         fenced(inv.invoke_async(&mut self.conn.clone()).await.map_err(store_error)?)
     }
 
     async fn extend(&self, lease: &Lease, lease_for: Duration) -> Result<(), StoreError> {
-        let mut inv = self.partition_of(&lease.id).invoke(&scripts::EXTEND);
+        let mut inv = self.partition(self.leased_index(lease)).invoke(&scripts::EXTEND);
         inv.arg(lease.id.as_str()).arg(&lease.token).arg(lease_ms(lease_for));
         fenced(inv.invoke_async(&mut self.conn.clone()).await.map_err(store_error)?)
     }
 
     async fn bury(&self, lease: &Lease, reason: &str) -> Result<(), StoreError> {
-        let mut inv = self.partition_of(&lease.id).invoke(&scripts::BURY);
+        let mut inv = self.partition(self.leased_index(lease)).invoke(&scripts::BURY);
         inv.arg(lease.id.as_str()).arg(&lease.token).arg(reason).arg(MAX_DEAD_PER_PARTITION);
         fenced(inv.invoke_async(&mut self.conn.clone()).await.map_err(store_error)?)
     }
