@@ -61,12 +61,17 @@ mod redis_only {
 
     use crate::conformance::queue::job;
 
+    /// A fresh key prefix on the shared test Redis: its connection, the prefix and a store.
+    fn fresh(partitions: u16) -> (redis::aio::ConnectionManager, String, cartgate::store::RedisStore) {
+        let conn = cartgate::store::redis::connection(&TestRedis::shared_url()).unwrap();
+        let prefix = unique_prefix();
+        let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, partitions);
+        (conn, prefix, store)
+    }
+
     #[tokio::test]
     async fn finished_jobs_leave_only_the_token_counters_behind() {
-        let url = TestRedis::shared_url();
-        let prefix = unique_prefix();
-        let conn = cartgate::store::redis::connection(&url).unwrap();
-        let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, 4);
+        let (conn, prefix, store) = fresh(4);
         use cartgate::store::JobStore;
         for n in 0..50 {
             store.enqueue(&job(n), When::Now, OnExisting::Keep).await.unwrap();
@@ -92,10 +97,7 @@ mod redis_only {
     /// at most the current and the previous bucket of each width.
     #[tokio::test]
     async fn dedupe_buckets_older_than_two_widths_are_dropped() {
-        let url = TestRedis::shared_url();
-        let prefix = unique_prefix();
-        let conn = cartgate::store::redis::connection(&url).unwrap();
-        let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, 1);
+        let (conn, prefix, store) = fresh(1);
         use cartgate::store::JobStore;
         let width = Duration::from_millis(40);
         let started = std::time::Instant::now();
@@ -115,10 +117,7 @@ mod redis_only {
     #[tokio::test]
     async fn jobs_queued_under_another_partition_count_still_complete() {
         use cartgate::store::JobStore;
-        let url = TestRedis::shared_url();
-        let prefix = unique_prefix();
-        let conn = cartgate::store::redis::connection(&url).unwrap();
-        let before = cartgate::store::RedisStore::new(conn.clone(), &prefix, 4);
+        let (conn, prefix, before) = fresh(4);
         for n in 0..40 {
             before.enqueue(&job(n), When::Now, OnExisting::Keep).await.unwrap();
         }
@@ -145,10 +144,7 @@ mod redis_only {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn dead_letters_are_capped_per_partition_dropping_the_oldest() {
         use cartgate::store::{JobStore, MAX_DEAD_PER_PARTITION};
-        let url = TestRedis::shared_url();
-        let prefix = unique_prefix();
-        let conn = cartgate::store::redis::connection(&url).unwrap();
-        let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, 1);
+        let (conn, prefix, store) = fresh(1);
         let total = MAX_DEAD_PER_PARTITION + 10;
         let jobs: Vec<_> = (0..total).map(job).collect();
         futures::future::join_all(jobs.iter().map(|j| store.enqueue(j, When::Now, OnExisting::Keep))).await;
