@@ -3,7 +3,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// mimalloc rather than glibc's malloc: the webhook path makes many small short-lived
-/// allocations, and glibc's allocator was ~12% of the intake's CPU (`cargo bench --bench intake`).
+/// allocations, and glibc's allocator was ~12% of the intake's CPU. Measured on `cartgate serve`
+/// with wrk, builds alternated: 10–14% more webhooks/s, for ~17 MiB more resident memory.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
