@@ -26,18 +26,23 @@ fn order(lines: Vec<NewLine>) -> NewOrder {
     NewOrder { lines, ..Default::default() }
 }
 
-/// Barcodes of the warehouse order created for `order_number`, sorted.
-fn wms_barcodes(flow: &Flow, order_number: &str) -> Vec<String> {
+/// (barcode, units) of the warehouse order created for `order_number`, sorted.
+fn wms_lines(flow: &Flow, order_number: &str) -> Vec<(String, u64)> {
     let orders = flow.ep.orders();
     let o = orders.iter().find(|o| o["description"] == order_number).expect("order at the warehouse");
-    let mut b: Vec<String> = o["line_items"]
+    let mut lines: Vec<(String, u64)> = o["line_items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| l["product"]["barcode"].as_str().unwrap().to_owned())
+        .map(|l| (l["product"]["barcode"].as_str().unwrap().to_owned(), l["units"].as_u64().unwrap()))
         .collect();
-    b.sort();
-    b
+    lines.sort();
+    lines
+}
+
+/// Barcodes of the warehouse order created for `order_number`, sorted.
+fn wms_barcodes(flow: &Flow, order_number: &str) -> Vec<String> {
+    wms_lines(flow, order_number).into_iter().map(|(barcode, _)| barcode).collect()
 }
 
 #[tokio::test]
@@ -259,20 +264,6 @@ async fn an_unknown_sku_stops_the_order_naming_it_and_adding_the_alias_delivers_
     assert_eq!(resp.status(), 200);
     assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
     assert_eq!(wms_barcodes(&flow, &stopped.order_number), [seed::barcode(1), seed::barcode(4)]);
-}
-
-/// (barcode, units) of the warehouse order created for `order_number`, sorted.
-fn wms_lines(flow: &Flow, order_number: &str) -> Vec<(String, u64)> {
-    let orders = flow.ep.orders();
-    let o = orders.iter().find(|o| o["description"] == order_number).expect("order at the warehouse");
-    let mut lines: Vec<(String, u64)> = o["line_items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| (l["product"]["barcode"].as_str().unwrap().to_owned(), l["units"].as_u64().unwrap()))
-        .collect();
-    lines.sort();
-    lines
 }
 
 /// Edits the order's lines in the cart, silently (TradeGecko sends no webhook for edits), and
