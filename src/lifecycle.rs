@@ -25,6 +25,16 @@ struct Inner {
     stale_after_ms: AtomicU64,
 }
 
+/// Why this replica should not receive traffic (or its workers are not healthy).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotReady {
+    #[error("shutting down")]
+    ShuttingDown,
+    /// The claim loop has not beaten for longer than its stale limit.
+    #[error("claim loop stale: last heartbeat {secs} s ago")]
+    ClaimLoopStale { secs: u64 },
+}
+
 /// Monotonic origin of heartbeats (wall-clock jumps must not make the loop look stale).
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
@@ -34,9 +44,9 @@ fn since_epoch_ms() -> u64 {
 
 impl Readiness {
     /// `Ok` while this replica should receive traffic, else why not.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), NotReady> {
         if self.inner.draining.load(Ordering::Acquire) {
-            return Err("shutting down".into());
+            return Err(NotReady::ShuttingDown);
         }
         Ok(())
     }
@@ -66,14 +76,14 @@ impl Readiness {
     }
 
     /// `Ok("ok")` while the claim loop beats, `Ok("not running")` without workers, else why not.
-    pub fn check_workers(&self) -> Result<&'static str, String> {
+    pub fn check_workers(&self) -> Result<&'static str, NotReady> {
         let stale_after = self.inner.stale_after_ms.load(Ordering::Acquire);
         if stale_after == 0 {
             return Ok("not running");
         }
         let age = since_epoch_ms().saturating_sub(self.inner.beat_ms.load(Ordering::Acquire));
         if age > stale_after {
-            return Err(format!("claim loop stale: last heartbeat {} s ago", age / 1000));
+            return Err(NotReady::ClaimLoopStale { secs: age / 1000 });
         }
         Ok("ok")
     }
@@ -94,7 +104,7 @@ mod tests {
         r.watch_workers(Duration::from_millis(20));
         assert_eq!(r.check_workers(), Ok("ok"));
         std::thread::sleep(Duration::from_millis(1_050));
-        assert!(r.check_workers().unwrap_err().starts_with("claim loop stale: last heartbeat 1 s ago"));
+        assert!(r.check_workers().unwrap_err().to_string().starts_with("claim loop stale: last heartbeat 1 s ago"));
         r.beat();
         assert_eq!(r.check_workers(), Ok("ok"));
     }

@@ -32,18 +32,18 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
     let lifecycle = state.readiness.check();
     if let Err(why) = &lifecycle {
-        failures.push(why.clone());
+        failures.push(why.to_string());
     }
     let workers = match state.readiness.check_workers() {
         Ok(status) => status.to_owned(),
         Err(why) => {
             failures.push(format!("workers {why}"));
-            why
+            why.to_string()
         }
     };
     let checks = json!({
         "store": store,
-        "lifecycle": lifecycle.err().unwrap_or_else(|| "ok".into()),
+        "lifecycle": lifecycle.err().map_or_else(|| "ok".to_owned(), |why| why.to_string()),
         "workers": workers,
     });
     if failures.is_empty() {
