@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;
 pub mod metrics;
+pub mod ops;
 pub mod settings;
 pub mod signature;
 pub mod sim;

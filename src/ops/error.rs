@@ -1,0 +1,51 @@
+//! Why an operator action did not happen. `http/error.rs` maps each variant to a status; the
+//! command line prints the message.
+
+use crate::domain::{IllegalTransition, OrderStatus};
+use crate::ledger::LedgerError;
+use crate::store::StoreError;
+use crate::workflows::aliases::RowError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("unknown merchant `{0}`")]
+    UnknownMerchant(String),
+    #[error("unknown cart `{0}`")]
+    UnknownCart(String),
+    /// Test Connection named neither a merchant nor a cart.
+    #[error("`{0}` is neither a configured merchant nor a cart")]
+    UnknownTarget(String),
+    #[error("no order {order_id} in cart `{cart}`")]
+    NoOrder { cart: String, order_id: u64 },
+    /// The order was there when the action began and gone when it wrote.
+    #[error("order disappeared")]
+    OrderVanished,
+    #[error("no alias for SKU `{0}`")]
+    NoAlias(String),
+    /// The order's status does not allow the action.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// An alias upload with a bad row; nothing was applied.
+    #[error(transparent)]
+    BadAliases(#[from] RowError),
+    /// A list or redrive asked for more than one request may.
+    #[error("limit must be at most {max}")]
+    LimitTooHigh { max: usize },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// An order action the order's state does not allow (the merchant sees the message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the order is being sent to the warehouse right now")]
+    SendInProgress,
+    #[error("the order is {0} and can no longer be kept from the warehouse")]
+    AlreadySent(OrderStatus),
+    #[error("the order is {0}: there is nothing to resend")]
+    NothingToResend(OrderStatus),
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+}

@@ -1,0 +1,90 @@
+//! Handles on one configured merchant or cart, and the actions that need nothing more:
+//! releasing holds, Test Connection, and "sync now" for the recurring polls.
+
+use super::OpError;
+use crate::jobs::{CartTask, MerchantTask};
+use crate::settings::{CartSettings, MerchantSettings};
+use crate::store::{JobId, JobKind, NewJob, OnExisting, When};
+use crate::workflows::connection::{self, ConnectionCheck};
+use crate::workflows::{Deps, holds};
+
+/// A configured merchant, resolved by [`super::Ops::merchant`].
+pub struct MerchantOps<'a> {
+    deps: &'a Deps,
+    merchant: &'a MerchantSettings,
+}
+
+/// A configured cart and its merchant, resolved by [`super::Ops::cart`].
+pub struct CartOps<'a> {
+    deps: &'a Deps,
+    merchant: &'a MerchantSettings,
+    cart: &'a CartSettings,
+}
+
+impl<'a> MerchantOps<'a> {
+    pub(super) fn new(deps: &'a Deps, merchant: &'a MerchantSettings) -> Self {
+        Self { deps, merchant }
+    }
+
+    pub(super) fn deps(&self) -> &'a Deps {
+        self.deps
+    }
+
+    pub fn settings(&self) -> &'a MerchantSettings {
+        self.merchant
+    }
+
+    /// Sends every held order of the merchant now; returns how many sends that made due.
+    pub async fn release_holds(&self) -> Result<u64, OpError> {
+        Ok(holds::release(self.deps, self.merchant).await?)
+    }
+
+    /// "Test WMS Connection" with the active key.
+    pub async fn test_wms(&self) -> ConnectionCheck {
+        connection::test_wms(self.deps, &self.merchant.wms).await
+    }
+
+    /// Polls the warehouse for shipments now; returns the job.
+    pub async fn sync_shipments(&self) -> Result<JobId, OpError> {
+        self.run_now(JobKind::PollShipments).await
+    }
+
+    /// Reads the warehouse's inventory now; returns the job.
+    pub async fn sync_inventory(&self) -> Result<JobId, OpError> {
+        self.run_now(JobKind::SyncInventory).await
+    }
+
+    async fn run_now(&self, kind: JobKind) -> Result<JobId, OpError> {
+        run_now(self.deps, MerchantTask { merchant: self.merchant.id.clone() }.job(kind)).await
+    }
+}
+
+impl<'a> CartOps<'a> {
+    pub(super) fn new(deps: &'a Deps, merchant: &'a MerchantSettings, cart: &'a CartSettings) -> Self {
+        Self { deps, merchant, cart }
+    }
+
+    pub(super) fn deps(&self) -> &'a Deps {
+        self.deps
+    }
+
+    pub fn settings(&self) -> &'a CartSettings {
+        self.cart
+    }
+
+    /// "Test Cart Connection" with the cart's token.
+    pub async fn test(&self) -> ConnectionCheck {
+        connection::test_cart(self.deps, self.cart, self.merchant.wms.mode()).await
+    }
+
+    /// Polls the cart for orders now; returns the job.
+    pub async fn sync_orders(&self) -> Result<JobId, OpError> {
+        run_now(self.deps, CartTask { cart: self.cart.id.clone() }.job(JobKind::PollOrders)).await
+    }
+}
+
+/// Runs a (recurring) job now: a pending occurrence moves up; one in flight runs again after.
+async fn run_now(deps: &Deps, job: NewJob) -> Result<JobId, OpError> {
+    deps.jobs.enqueue(&job, When::Now, OnExisting::MoveEarlier).await?;
+    Ok(job.id)
+}
