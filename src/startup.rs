@@ -11,7 +11,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
-use crate::http::{self, error};
+use crate::http::{self, AppState, error};
 use crate::ledger::Ledger;
 use crate::ledger::redis_kv::RedisKv;
 use crate::lifecycle::Readiness;
@@ -21,17 +21,6 @@ use crate::store::Store;
 use crate::upstream::{Limiter, UpstreamClient};
 use crate::workers::{PoolConfig, Registry, WorkerPool};
 use crate::workflows::{self, Deps, Faults};
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub readiness: Readiness,
-    pub metrics: &'static Metrics,
-    /// The workflows' dependencies (ledger, queue, upstream clients), shared with the admin API.
-    pub deps: Deps,
-}
 
 /// A built, bound, not yet running cartgate.
 pub struct Application {
@@ -85,23 +74,17 @@ impl Application {
             let config = PoolConfig::from_settings(&settings);
             WorkerPool::start(store.jobs().clone(), store.wake(), registry, config, readiness.clone())
         });
-        let state = AppState {
-            settings: settings.clone(),
-            store: store.clone(),
-            readiness: readiness.clone(),
-            metrics: Metrics::install(),
-            deps: deps.clone(),
-        };
+        let state = AppState::new(deps.clone(), readiness.clone(), Metrics::install());
+        let thread_store = store.clone();
 
         let listener = TcpListener::bind(settings.server.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
         let addr = listener.local_addr()?;
         let max_body = settings.server.max_body_bytes;
         let server = HttpServer::new(move || {
-            // Runs once per HTTP worker, on its thread: the handlers' store calls (the webhooks'
+            // Runs once per HTTP worker, on its thread: the handlers' queue calls (the webhooks'
             // enqueue above all) go over a connection driven by this worker's own runtime.
-            let store = state.store.for_this_thread().unwrap_or_else(|_| state.store.clone());
-            let state = web::Data::new(AppState { store, ..state.clone() });
+            let state = web::Data::new(state.for_this_thread(&thread_store));
             App::new()
                 .wrap(from_fn(http::middleware::observe))
                 .wrap(Compress::default())

@@ -10,8 +10,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use subtle::ConstantTimeEq;
 
-use super::ApiError;
-use crate::startup::AppState;
+use super::{ApiError, AppState};
 
 /// Proof that the request carried the admin token; take it as a handler argument.
 pub struct Admin;

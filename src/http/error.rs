@@ -63,6 +63,33 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::ledger::LedgerError> for ApiError {
+    fn from(e: crate::ledger::LedgerError) -> Self {
+        match e {
+            crate::ledger::LedgerError::Store(s) => s.into(),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::ops::OpError> for ApiError {
+    fn from(e: crate::ops::OpError) -> Self {
+        use crate::ops::OpError as O;
+        match e {
+            O::UnknownMerchant(_)
+            | O::UnknownCart(_)
+            | O::UnknownTarget(_)
+            | O::NoOrder { .. }
+            | O::OrderVanished
+            | O::NoAlias(_) => Self::NotFound(e.to_string()),
+            O::Refused(_) => Self::Conflict(e.to_string()),
+            O::BadAliases(_) | O::LimitTooHigh { .. } => Self::BadRequest(e.to_string()),
+            O::Store(e) => e.into(),
+            O::Ledger(e) => e.into(),
+        }
+    }
+}
+
 /// Seconds a sender should wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: &str = "5";
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-use crate::startup::AppState;
+use super::AppState;
 
 /// How long the store may take to answer a readiness ping.
 const STORE_PING_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -22,7 +22,7 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let mut failures = Vec::new();
-    let store = match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
+    let store = match tokio::time::timeout(STORE_PING_TIMEOUT, state.queue().ping()).await {
         Ok(Ok(())) => "ok".to_owned(),
         Ok(Err(e)) => format!("unreachable: {e}"),
         Err(_) => format!("no answer within {} ms", STORE_PING_TIMEOUT.as_millis()),

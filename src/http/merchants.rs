@@ -1,25 +1,15 @@
-//! Admin routes about merchants and carts: holds, aliases, connection tests, sync now.
+//! Admin routes about merchants and carts: holds, aliases, connection tests, sync now. Each
+//! resolves its merchant or cart (404), calls one operation of `ops`, and renders the answer.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde_json::json;
 
-use super::ApiError;
 use super::admin::Admin;
 use super::body::read_limited;
-use crate::jobs::{CartTask, MerchantTask};
-use crate::settings::{CartSettings, MerchantSettings};
-use crate::startup::AppState;
-use crate::store::{JobKind, OnExisting, When};
-use crate::workflows::{aliases, connection, holds};
-
-fn merchant<'a>(state: &'a AppState, id: &str) -> Result<&'a MerchantSettings, ApiError> {
-    state.settings.merchant(id).ok_or_else(|| ApiError::not_found(format!("unknown merchant `{id}`")))
-}
-
-fn cart<'a>(state: &'a AppState, id: &str) -> Result<(&'a MerchantSettings, &'a CartSettings), ApiError> {
-    state.settings.cart(id).ok_or_else(|| ApiError::not_found(format!("unknown cart `{id}`")))
-}
+use super::{ApiError, AppState};
+use crate::ops::aliases::AliasFormat;
+use crate::store::JobId;
 
 #[post("/admin/merchants/{m}/holds/release")]
 pub async fn release_holds(
@@ -27,8 +17,7 @@ pub async fn release_holds(
     m: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let merchant = merchant(&state, &m)?;
-    let released = holds::release(&state.deps, merchant).await?;
+    let released = state.ops.merchant(&m)?.release_holds().await?;
     Ok(HttpResponse::Ok().json(json!({"released": released})))
 }
 
@@ -38,8 +27,7 @@ pub async fn list_aliases(
     m: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let merchant = merchant(&state, &m)?;
-    let rows = state.deps.ledger.aliases.all(merchant.id.as_str()).await?;
+    let rows = state.ops.merchant(&m)?.aliases().await?;
     Ok(HttpResponse::Ok().json(json!({"aliases": rows})))
 }
 
@@ -51,20 +39,20 @@ pub async fn put_aliases(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let merchant = merchant(&state, &m)?;
+    let merchant = state.ops.merchant(&m)?;
     let body = read_limited(&req, payload, state.settings.server.max_body_bytes).await?;
+    let imported = merchant.import_aliases(alias_format(&req)?, &body).await?;
+    Ok(HttpResponse::Ok().json(json!({"upserted": imported.upserted, "requeued_orders": imported.requeued})))
+}
+
+/// JSON (also when no content type is given) or CSV; anything else is 415.
+fn alias_format(req: &HttpRequest) -> Result<AliasFormat, ApiError> {
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let rows = match mime.as_str() {
-        "text/csv" => aliases::parse_csv(&body),
-        "application/json" | "" => aliases::parse_json(&body),
-        other => {
-            return Err(ApiError::UnsupportedMediaType(format!("expected application/json or text/csv, got {other}")));
-        }
+    match ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase().as_str() {
+        "text/csv" => Ok(AliasFormat::Csv),
+        "application/json" | "" => Ok(AliasFormat::Json),
+        other => Err(ApiError::UnsupportedMediaType(format!("expected application/json or text/csv, got {other}"))),
     }
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let requeued = aliases::apply(&state.deps, merchant.id.as_str(), &rows).await?;
-    Ok(HttpResponse::Ok().json(json!({"upserted": rows.len(), "requeued_orders": requeued})))
 }
 
 #[delete("/admin/merchants/{m}/aliases/{sku}")]
@@ -73,31 +61,23 @@ pub async fn delete_alias(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let merchant = merchant(&state, &path.0)?;
-    if state.deps.ledger.aliases.delete(merchant.id.as_str(), &path.1).await? {
-        Ok(HttpResponse::Ok().json(json!({"deleted": path.1})))
-    } else {
-        Err(ApiError::not_found(format!("no alias for SKU `{}`", path.1)))
-    }
+    state.ops.merchant(&path.0)?.delete_alias(&path.1).await?;
+    Ok(HttpResponse::Ok().json(json!({"deleted": path.1})))
 }
 
 #[post("/admin/merchants/{m}/wms/test")]
 pub async fn test_wms(_: Admin, m: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let merchant = merchant(&state, &m)?;
-    Ok(HttpResponse::Ok().json(connection::test_wms(&state.deps, &merchant.wms).await))
+    Ok(HttpResponse::Ok().json(state.ops.merchant(&m)?.test_wms().await))
 }
 
 #[post("/admin/carts/{c}/test")]
 pub async fn test_cart(_: Admin, c: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (merchant, cart) = cart(&state, &c)?;
-    Ok(HttpResponse::Ok().json(connection::test_cart(&state.deps, cart, merchant.wms.mode()).await))
+    Ok(HttpResponse::Ok().json(state.ops.cart(&c)?.test().await))
 }
 
 #[post("/admin/carts/{c}/sync/orders")]
 pub async fn sync_orders(_: Admin, c: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (_, cart) = cart(&state, &c)?;
-    let job = CartTask { cart: cart.id.clone() }.job(JobKind::PollOrders);
-    run_now(&state, job).await
+    queued(state.ops.cart(&c)?.sync_orders().await?)
 }
 
 #[post("/admin/merchants/{m}/sync/shipments")]
@@ -106,8 +86,7 @@ pub async fn sync_shipments(
     m: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let merchant = merchant(&state, &m)?;
-    run_now(&state, merchant_job(merchant, JobKind::PollShipments)).await
+    queued(state.ops.merchant(&m)?.sync_shipments().await?)
 }
 
 #[post("/admin/merchants/{m}/sync/inventory")]
@@ -116,17 +95,10 @@ pub async fn sync_inventory(
     m: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let merchant = merchant(&state, &m)?;
-    run_now(&state, merchant_job(merchant, JobKind::SyncInventory)).await
+    queued(state.ops.merchant(&m)?.sync_inventory().await?)
 }
 
-/// Runs a (recurring) job now: a pending occurrence moves up; one in flight runs again after.
-pub async fn run_now(state: &AppState, job: crate::store::NewJob) -> Result<HttpResponse, ApiError> {
-    state.deps.jobs.enqueue(&job, When::Now, OnExisting::MoveEarlier).await?;
-    Ok(HttpResponse::Accepted().json(json!({"status": "queued", "job": job.id})))
-}
-
-/// A merchant task by kind (shipments, inventory syncs use this once they exist).
-pub fn merchant_job(m: &MerchantSettings, kind: JobKind) -> crate::store::NewJob {
-    MerchantTask { merchant: m.id.clone() }.job(kind)
+/// 202 naming the job that will run.
+fn queued(job: JobId) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Accepted().json(json!({"status": "queued", "job": job})))
 }

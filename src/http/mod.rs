@@ -8,11 +8,13 @@ pub mod merchants;
 pub mod middleware;
 pub mod orders;
 pub mod queues;
+pub mod state;
 pub mod webhooks;
 
 use actix_web::web;
 
 pub use error::ApiError;
+pub use state::AppState;
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {

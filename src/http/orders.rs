@@ -1,28 +1,14 @@
-//! Admin routes about orders: list, view, cancel-sending, resend.
+//! Admin routes about orders: list, view, cancel-sending, resend (the actions are `ops::orders`).
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ApiError;
 use super::admin::Admin;
-use crate::domain::{CartId, Order, OrderStatus};
-use crate::jobs::SendOrder;
-use crate::ledger::{LedgerError, OrderFilter};
-use crate::startup::AppState;
-use crate::store::{OnExisting, When};
-
-const MAX_LIMIT: usize = 500;
-
-impl From<LedgerError> for ApiError {
-    fn from(e: LedgerError) -> Self {
-        match e {
-            LedgerError::Store(s) => s.into(),
-            other => ApiError::Internal(other.into()),
-        }
-    }
-}
+use super::{ApiError, AppState};
+use crate::domain::{Order, OrderStatus};
+use crate::ledger::OrderFilter;
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -76,21 +62,12 @@ pub async fn list(_: Admin, q: web::Query<ListQuery>, state: web::Data<AppState>
         None => 0,
         Some(c) => c.parse().map_err(|_| ApiError::BadRequest(format!("invalid cursor `{c}`")))?,
     };
-    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
     let filter = OrderFilter { status, merchant: q.merchant.clone(), cart: q.cart.clone() };
-    let (orders, next) = state.deps.ledger.orders.list(&filter, limit, cursor).await?;
+    let page = state.ops.list_orders(&filter, q.limit, cursor).await?;
     Ok(HttpResponse::Ok().json(json!({
-        "orders": orders.iter().map(view).collect::<Vec<_>>(),
-        "next_cursor": next.map(|n| n.to_string()),
+        "orders": page.orders.iter().map(view).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor.map(|n| n.to_string()),
     })))
-}
-
-/// Resolves `{cart}/orders/{order_id}` to a configured cart and an existing order.
-async fn find(state: &AppState, cart: &str, order_id: u64) -> Result<(CartId, Order), ApiError> {
-    let (_, c) = state.settings.cart(cart).ok_or_else(|| ApiError::not_found(format!("unknown cart `{cart}`")))?;
-    let order = state.deps.ledger.orders.get(&c.id, order_id).await?;
-    let order = order.ok_or_else(|| ApiError::not_found(format!("no order {order_id} in cart `{cart}`")))?;
-    Ok((c.id.clone(), order))
 }
 
 #[get("/admin/carts/{cart}/orders/{order_id}")]
@@ -99,24 +76,8 @@ pub async fn show(
     path: web::Path<(String, u64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, order) = find(&state, &path.0, path.1).await?;
+    let order = state.ops.cart(&path.0)?.order(path.1).await?;
     Ok(HttpResponse::Ok().json(view(&order)))
-}
-
-/// Applies an admin action to an order: `change` says why it cannot (→ 409) or changes it.
-async fn act(
-    state: &AppState,
-    cart: &str,
-    order_id: u64,
-    change: impl Fn(&mut Order, chrono::DateTime<Utc>) -> Result<(), String>,
-) -> Result<(CartId, Order), ApiError> {
-    let (cart, _) = find(state, cart, order_id).await?;
-    let now = Utc::now();
-    match state.deps.ledger.orders.update(&cart, order_id, |o| change(o, now)).await? {
-        Some((order, Ok(()))) => Ok((cart, order)),
-        Some((_, Err(why))) => Err(ApiError::Conflict(why)),
-        None => Err(ApiError::not_found("order disappeared")),
-    }
 }
 
 #[post("/admin/carts/{cart}/orders/{order_id}/cancel-sending")]
@@ -125,17 +86,7 @@ pub async fn cancel_sending(
     path: web::Path<(String, u64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, order) = act(&state, &path.0, path.1, |o, now| {
-        if o.send_started_at.is_some() {
-            return Err("the order is being sent to the warehouse right now".to_owned());
-        }
-        if o.status() == OrderStatus::CancelSending {
-            return Ok(());
-        }
-        o.transition(OrderStatus::CancelSending, "cancelled sending by the merchant", now)
-            .map_err(|_| format!("the order is {} and can no longer be kept from the warehouse", o.status()))
-    })
-    .await?;
+    let order = state.ops.cart(&path.0)?.cancel_sending(path.1).await?;
     Ok(HttpResponse::Ok().json(view(&order)))
 }
 
@@ -145,15 +96,6 @@ pub async fn resend(
     path: web::Path<(String, u64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (cart, _) = act(&state, &path.0, path.1, |o, now| match o.status() {
-        OrderStatus::OnHold | OrderStatus::Error | OrderStatus::CancelSending => {
-            o.transition(OrderStatus::New, "resend requested", now).map_err(|e| e.to_string())
-        }
-        OrderStatus::New => Ok(()),
-        other => Err(format!("the order is {other}: there is nothing to resend")),
-    })
-    .await?;
-    let job = SendOrder { cart, order_id: path.1 }.job();
-    state.deps.jobs.enqueue(&job, When::Now, OnExisting::MoveEarlier).await?;
+    state.ops.cart(&path.0)?.resend(path.1).await?;
     Ok(HttpResponse::Accepted().json(json!({"status": "queued"})))
 }

@@ -5,20 +5,14 @@ use chrono::{DateTime, SecondsFormat};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ApiError;
 use super::admin::Admin;
-use crate::startup::AppState;
-
-/// Dead letters listed when no `limit` is given, and the most one request may ask for.
-const DEFAULT_LIMIT: usize = 100;
-const MAX_LIST: usize = 1_000;
-/// The most dead letters one redrive moves (it is a snapshot, never "until empty").
-const MAX_REDRIVE: usize = 10_000;
+use super::{ApiError, AppState};
+use crate::store::DeadLetter;
 
 /// `GET /admin/queues`: jobs per state.
 #[get("/admin/queues")]
 pub async fn depths(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let d = state.store.jobs().depths().await?;
+    let d = state.ops.queue_depths().await?;
     Ok(HttpResponse::Ok().json(json!({"due": d.due, "inflight": d.inflight, "hold": d.hold, "dead": d.dead})))
 }
 
@@ -34,23 +28,8 @@ pub async fn dead_letters(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if limit > MAX_LIST {
-        return Err(ApiError::BadRequest(format!("limit must be at most {MAX_LIST}")));
-    }
-    let letters = state.store.jobs().dead_letters(limit).await?;
-    let jobs: Vec<_> = letters
-        .into_iter()
-        .map(|l| {
-            json!({
-                "id": l.id,
-                "kind": l.kind,
-                "attempts": l.attempts,
-                "last_error": l.last_error,
-                "died_at": rfc3339(l.died_at),
-            })
-        })
-        .collect();
+    let letters = state.ops.dead_letters(query.limit).await?;
+    let jobs: Vec<_> = letters.iter().map(view).collect();
     Ok(HttpResponse::Ok().json(json!({"jobs": jobs})))
 }
 
@@ -67,11 +46,18 @@ pub async fn redrive(
     state: web::Data<AppState>,
     body: web::Json<RedriveRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if body.limit > MAX_REDRIVE {
-        return Err(ApiError::BadRequest(format!("limit must be at most {MAX_REDRIVE}")));
-    }
-    let redriven = state.store.jobs().redrive(body.limit).await?;
+    let redriven = state.ops.redrive(body.limit).await?;
     Ok(HttpResponse::Ok().json(json!({"redriven": redriven})))
+}
+
+fn view(l: &DeadLetter) -> serde_json::Value {
+    json!({
+        "id": l.id,
+        "kind": l.kind,
+        "attempts": l.attempts,
+        "last_error": l.last_error,
+        "died_at": rfc3339(l.died_at),
+    })
 }
 
 fn rfc3339(ms: i64) -> String {

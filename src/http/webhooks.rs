@@ -13,14 +13,13 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use metrics::{Counter, Histogram};
 use serde_json::json;
 
-use super::ApiError;
 use super::body::{read_limited, require_json};
+use super::{ApiError, AppState};
 use crate::intake::{self, DEDUPE_TTL, NotificationError};
 use crate::jobs::{CheckShipment, ImportOrder, TrackerEvent};
 use crate::metrics::HandleCache;
 use crate::settings::{MerchantSettings, Secret};
 use crate::signature;
-use crate::startup::AppState;
 use crate::store::{Deduped, NewJob, StoreError, When};
 
 /// The store must answer well within the senders' 10 s deadline.
@@ -181,7 +180,7 @@ fn bad_signature(provider: &str, target: &str, e: signature::SignatureError) -> 
 
 /// Remembers the delivery and enqueues its job in one atomic store call.
 async fn enqueue_once(state: &AppState, dedupe_key: &str, job: NewJob) -> Result<Verdict, Refusal> {
-    let call = state.store.jobs().enqueue_once(dedupe_key, DEDUPE_TTL, &job, When::Now);
+    let call = state.queue().enqueue_once(dedupe_key, DEDUPE_TTL, &job, When::Now);
     let unavailable = |why: String| {
         tracing::warn!(job = %job.id, error = %why, "webhook not stored: store unavailable");
         Refusal::new("store_unavailable", ApiError::Unavailable("the store is unavailable; deliver again later".into()))
