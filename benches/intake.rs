@@ -266,7 +266,8 @@ client_secret = "{SECRET}"
 "#,
         url = if std::env::var("BENCH_STORE").as_deref() == Ok("memory") { "memory://" } else { redis.url() },
     );
-    let app = Application::build(Settings::from_toml(&toml).expect("bench config")).await.expect("cartgate builds");
+    let app =
+        Application::builder(Settings::from_toml(&toml).expect("bench config")).build().await.expect("cartgate builds");
     let intake = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
 

@@ -201,7 +201,7 @@ fn check_config(settings: &Settings) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let app = Application::build(settings).await?;
+    let app = Application::builder(settings).build().await?;
     let readiness = app.readiness();
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -1,7 +1,9 @@
 //! Building and running the application: the HTTP server plus the worker pool.
 //!
-//! [`Application::build`] binds the listener first, so tests can bind port 0 and ask for the
-//! port before anything runs. On shutdown the workers drain first (readiness is already off),
+//! `Application::builder(settings).build().await` is the production app; tests add
+//! `.store(store)` (a store they built) or `.workflows(|deps| registry)` (handlers of their own).
+//! [`ApplicationBuilder::build`] binds the listener first, so tests can bind port 0 and ask for
+//! the port before anything runs. On shutdown the workers drain first (readiness is already off),
 //! then the HTTP server stops.
 
 use std::net::{SocketAddr, TcpListener};
@@ -32,76 +34,83 @@ pub struct Application {
     workers: Option<WorkerPool>,
 }
 
-impl Application {
-    /// Binds the listener, assembles the server and starts the workers with every workflow.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build_with_workflows(settings, workflows::registry).await
+/// How an [`Application`] is put together; [`Application::builder`] starts one with the
+/// defaults (the store `settings.store` names, every workflow).
+pub struct ApplicationBuilder<W = fn(&Deps) -> Registry> {
+    settings: Settings,
+    store: Option<Store>,
+    workflows: W,
+}
+
+impl<W: FnOnce(&Deps) -> Registry> ApplicationBuilder<W> {
+    /// Runs over this store instead of connecting to `settings.store` (tests inject one).
+    pub fn store(self, store: Store) -> Self {
+        Self { store: Some(store), ..self }
     }
 
-    /// [`Application::build`] with job handlers built over the app's own [`Deps`] (tests wrap
-    /// a workflow to stop it at a chosen point).
-    pub async fn build_with_workflows(
-        settings: Settings,
-        registry: impl FnOnce(&Deps) -> Registry,
-    ) -> anyhow::Result<Self> {
-        let store = Store::connect(&settings.store)?;
-        Self::assemble(settings, store, registry).await
+    /// Job handlers built over the app's own [`Deps`] instead of every workflow (tests wrap a
+    /// workflow to stop it at a chosen point, or run handlers of their own).
+    pub fn workflows<V: FnOnce(&Deps) -> Registry>(self, workflows: V) -> ApplicationBuilder<V> {
+        ApplicationBuilder { settings: self.settings, store: self.store, workflows }
     }
 
-    /// [`Application::build`] with the given job handlers instead (queue tests).
-    pub async fn build_with(settings: Settings, registry: Registry) -> anyhow::Result<Self> {
-        let store = Store::connect(&settings.store)?;
-        Self::build_with_store(settings, store, registry).await
-    }
-
-    /// [`Application::build_with`] over an already built store (tests inject one).
-    pub async fn build_with_store(settings: Settings, store: Store, registry: Registry) -> anyhow::Result<Self> {
-        Self::assemble(settings, store, |_| registry).await
-    }
-
-    async fn assemble(
-        settings: Settings,
-        store: Store,
-        registry: impl FnOnce(&Deps) -> Registry,
-    ) -> anyhow::Result<Self> {
-        let settings = Arc::new(settings);
+    /// Binds the listener, assembles the server and starts the workers.
+    pub async fn build(self) -> anyhow::Result<Application> {
+        let store = match self.store {
+            Some(store) => store,
+            None => Store::connect(&self.settings.store)?,
+        };
+        let settings = Arc::new(self.settings);
         warn_about_setup(&settings);
         store.warn_about_setup().await;
         let deps = dependencies(&settings, &store)?;
-        let registry = registry(&deps);
+        let registry = (self.workflows)(&deps);
         let readiness = Readiness::default();
         let workers = settings.workers.enabled.then(|| {
             let config = PoolConfig::from_settings(&settings);
             WorkerPool::start(store.jobs().clone(), store.wake(), registry, config, readiness.clone())
         });
         let state = AppState::new(deps.clone(), readiness.clone(), Metrics::install());
-        let thread_store = store.clone();
-
-        let listener = TcpListener::bind(settings.server.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
-        let addr = listener.local_addr()?;
-        let max_body = settings.server.max_body_bytes;
-        let server = HttpServer::new(move || {
-            // Runs once per HTTP worker, on its thread: the handlers' queue calls (the webhooks'
-            // enqueue above all) go over a connection driven by this worker's own runtime.
-            let state = web::Data::new(state.for_this_thread(&thread_store));
-            App::new()
-                .wrap(from_fn(http::middleware::observe))
-                .wrap(Compress::default())
-                .app_data(state)
-                .app_data(web::PayloadConfig::new(max_body))
-                .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
-                .app_data(web::QueryConfig::default().error_handler(error::query_error))
-                .app_data(web::PathConfig::default().error_handler(error::path_error))
-                .configure(http::routes)
-                .default_service(web::to(error::no_route))
-        })
-        .disable_signals()
-        .shutdown_timeout(settings.workers.drain_secs)
-        .listen(listener)?
-        .run();
+        let (addr, server) = serve(state, &store)?;
         tracing::info!(%addr, "listening");
-        Ok(Self { addr, server, readiness, store, deps, workers })
+        Ok(Application { addr, server, readiness, store, deps, workers })
+    }
+}
+
+/// Binds `settings.server.bind` and assembles the HTTP server (not yet polled).
+fn serve(state: AppState, store: &Store) -> anyhow::Result<(SocketAddr, Server)> {
+    let settings = state.settings.clone();
+    let listener = TcpListener::bind(settings.server.bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
+    let addr = listener.local_addr()?;
+    let max_body = settings.server.max_body_bytes;
+    let store = store.clone();
+    let server = HttpServer::new(move || {
+        // Runs once per HTTP worker, on its thread: the handlers' queue calls (the webhooks'
+        // enqueue above all) go over a connection driven by this worker's own runtime.
+        let state = web::Data::new(state.for_this_thread(&store));
+        App::new()
+            .wrap(from_fn(http::middleware::observe))
+            .wrap(Compress::default())
+            .app_data(state)
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::JsonConfig::default().limit(max_body).error_handler(error::json_error))
+            .app_data(web::QueryConfig::default().error_handler(error::query_error))
+            .app_data(web::PathConfig::default().error_handler(error::path_error))
+            .configure(http::routes)
+            .default_service(web::to(error::no_route))
+    })
+    .disable_signals()
+    .shutdown_timeout(settings.workers.drain_secs)
+    .listen(listener)?
+    .run();
+    Ok((addr, server))
+}
+
+impl Application {
+    /// Starts building: `Application::builder(settings).build().await` is the production app.
+    pub fn builder(settings: Settings) -> ApplicationBuilder {
+        ApplicationBuilder { settings, store: None, workflows: workflows::registry }
     }
 
     pub fn port(&self) -> u16 {

@@ -44,7 +44,7 @@ struct App {
 }
 
 async fn spawn(settings: Settings, registry: Registry) -> (App, cartgate::store::Store) {
-    let app = Application::build_with(settings, registry).await.unwrap();
+    let app = Application::builder(settings).workflows(|_| registry).build().await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.store().clone();
     let app_readiness = app.readiness();

@@ -78,7 +78,7 @@ impl World {
         })?;
         let config_text = toml::to_string_pretty(&settings).context("printing the configuration")?;
         let config_text = mask_store_password(config_text, store);
-        let app = Application::build(settings).await.context("starting cartgate")?;
+        let app = Application::builder(settings).build().await.context("starting cartgate")?;
         let readiness = app.readiness();
         let server = tokio::spawn(app.run_until_stopped());
         let world = Self { tg, ep, url, admin_token: secrets.admin, config_text, readiness, server };

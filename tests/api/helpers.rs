@@ -37,7 +37,7 @@ pub async fn spawn_app_with(toml: &str) -> TestApp {
         cartgate::telemetry::init();
     }
     let settings = Settings::from_toml(toml).unwrap_or_else(|e| panic!("test configuration invalid: {e:?}"));
-    let app = Application::build(settings).await.expect("application builds");
+    let app = Application::builder(settings).build().await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let readiness = app.readiness();
     let store = app.store().clone();

@@ -71,7 +71,7 @@ pub async fn start_with(opts: Options, registry: impl FnOnce(&Deps) -> Registry)
     let public = format!("http://127.0.0.1:{port}");
     let toml = config(&opts, &tg, &ep, port, &public);
     let settings = Settings::from_toml(&toml).unwrap_or_else(|e| panic!("flow config: {e:?}"));
-    let app = Application::build_with_workflows(settings, registry).await.unwrap();
+    let app = Application::builder(settings).workflows(registry).build().await.unwrap();
     let (deps, readiness) = (app.deps().clone(), app.readiness());
     tokio::spawn(app.run_until_stopped());
     register_easypost_webhook(&ep, &public).await;
