@@ -101,6 +101,11 @@ impl fmt::Display for JobKind {
     }
 }
 
+/// A string that cannot be a [`JobId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid job id `{0}`")]
+pub struct InvalidJobId(String);
+
 /// A job's natural key: `kind:part:part…`. Printable ASCII without spaces, at most 256 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -108,7 +113,7 @@ pub struct JobId(String);
 
 impl JobId {
     /// Builds `kind:part1:part2…`.
-    pub fn new(kind: JobKind, parts: &[&str]) -> Result<Self, String> {
+    pub fn new(kind: JobKind, parts: &[&str]) -> Result<Self, InvalidJobId> {
         let mut s = kind.as_str().to_owned();
         for p in parts {
             s.push(':');
@@ -117,9 +122,9 @@ impl JobId {
         Self::parse(&s)
     }
 
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, InvalidJobId> {
         let ok = !s.is_empty() && s.len() <= 256 && s.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(s.to_owned())) } else { Err(format!("invalid job id `{s}`")) }
+        if ok { Ok(Self(s.to_owned())) } else { Err(InvalidJobId(s.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -128,8 +133,8 @@ impl JobId {
 }
 
 impl TryFrom<String> for JobId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = InvalidJobId;
+    fn try_from(s: String) -> Result<Self, InvalidJobId> {
         Self::parse(&s)
     }
 }
