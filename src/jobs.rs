@@ -1,9 +1,14 @@
-//! Typed job payloads and their natural-key ids — the one place a job id is spelled.
+//! Typed job payloads and their natural-key ids — the one place a job id is spelled, together
+//! with the other natural keys that make effects happen once: webhook dedupe keys and the
+//! `Idempotency-Key`s sent upstream.
 //!
 //! Producers (webhook intake, schedules, admin actions) and consumers (workflows) share these
-//! types, so a payload written by one version is read by the same struct.
+//! types, so a payload written by one version is read by the same struct. Every string here is
+//! stored (in the queue) or remembered upstream: changing one makes old and new differ, so a
+//! redelivery or retry across an upgrade would no longer be recognised.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::domain::{CartId, MerchantId};
 use crate::store::{JobId, JobKind, NewJob};
@@ -92,7 +97,7 @@ fn job(kind: JobKind, parts: &[&str], payload: &impl Serialize) -> NewJob {
     // the caller, so they are always valid; fall back to a hashed id rather than panic.
     let id = JobId::new(kind, parts).unwrap_or_else(|_| {
         let joined = parts.join(":");
-        let digest = hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(joined.as_bytes())[..16]);
+        let digest = hex::encode(&Sha256::digest(joined.as_bytes())[..16]);
         JobId::new(kind, &[&digest]).unwrap_or_else(|e| unreachable!("hex id is valid: {e}"))
     });
     NewJob { id, kind, payload: serde_json::to_value(payload).unwrap_or_default() }
@@ -107,6 +112,12 @@ impl ImportOrder {
 impl SendOrder {
     pub fn job(&self) -> NewJob {
         job(JobKind::SendOrder, &[self.cart.as_str(), &self.order_id.to_string()], self)
+    }
+
+    /// What the id of every send of `cart` starts with (`send_order:<cart>:`), to pick a
+    /// merchant's held sends out of the hold set.
+    pub fn id_prefix(cart: &CartId) -> String {
+        format!("{}:{cart}:", JobKind::SendOrder)
     }
 }
 
@@ -155,6 +166,32 @@ impl PushInventory {
     }
 }
 
+/// The dedupe key of a TradeGecko webhook delivery (`delivery`: its delivery id).
+pub fn tradegecko_delivery_key(cart: &CartId, delivery: &str) -> String {
+    format!("tg:{cart}:{delivery}")
+}
+
+/// The dedupe key of an EasyPost event.
+pub fn easypost_event_key(merchant: &MerchantId, event_id: &str) -> String {
+    format!("ep:{merchant}:{event_id}")
+}
+
+/// The `Idempotency-Key` of the cart fulfillment for one parcel (`pick_id`) of an order.
+pub fn fulfillment_key(cart: &CartId, order_id: u64, pick_id: &str) -> String {
+    format!("cartgate:{cart}:{order_id}:{pick_id}")
+}
+
+/// The `Idempotency-Key` of one stock adjustment: the cart, the snapshot and the exact
+/// `(variant, delta)` lines, so a retry of the same deltas is the same request and different
+/// deltas (stock moved meanwhile) are a new one.
+pub fn stock_adjustment_key(cart: &CartId, snapshot: &str, lines: impl IntoIterator<Item = (u64, i64)>) -> String {
+    let mut h = Sha256::new();
+    for (variant, delta) in lines {
+        h.update(format!("{variant}={delta};").as_bytes());
+    }
+    format!("cartgate:{cart}:stock:{snapshot}:{}", hex::encode(&h.finalize()[..8]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +202,23 @@ mod tests {
         assert_eq!(j.id.as_str(), "import_order:acme-tg:5706");
         let back: ImportOrder = serde_json::from_value(j.payload).unwrap();
         assert_eq!(back.order_id, 5706);
+    }
+
+    #[test]
+    fn natural_keys_are_spelled_as_before() {
+        let cart = CartId::parse("acme-tg").unwrap();
+        let merchant = MerchantId::parse("acme").unwrap();
+        let send = SendOrder { cart: cart.clone(), order_id: 5706 }.job();
+        assert!(send.id.as_str().starts_with(&SendOrder::id_prefix(&cart)));
+        assert_eq!(SendOrder::id_prefix(&cart), "send_order:acme-tg:");
+        assert_eq!(tradegecko_delivery_key(&cart, "d-1"), "tg:acme-tg:d-1");
+        assert_eq!(easypost_event_key(&merchant, "evt_1"), "ep:acme:evt_1");
+        assert_eq!(fulfillment_key(&cart, 5706, "pick_1"), "cartgate:acme-tg:5706:pick_1");
+        let digest = hex::encode(&Sha256::digest(b"7=2;8=-1;")[..8]);
+        assert_eq!(
+            stock_adjustment_key(&cart, "abc", [(7, 2), (8, -1)]),
+            format!("cartgate:acme-tg:stock:abc:{digest}")
+        );
     }
 
     #[test]

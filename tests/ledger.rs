@@ -41,6 +41,9 @@ macro_rules! both_stores {
     };
 }
 
+#[path = "ledger/stores.rs"]
+mod stores;
+
 both_stores!(
     creating_twice_keeps_the_first,
     concurrent_updates_are_never_lost,

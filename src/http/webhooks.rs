@@ -98,7 +98,7 @@ async fn receive_tradegecko(
         _ => format!("{}:{}:{}", note.event.name(), note.object_id, note.timestamp.unwrap_or_default()),
     };
     let job = ImportOrder { cart: cart.id.clone(), order_id: note.object_id, trigger: note.event.name().to_owned() };
-    enqueue_once(state, &format!("tg:{cart_id}:{delivery}"), job.job()).await
+    enqueue_once(state, &crate::jobs::tradegecko_delivery_key(&cart.id, &delivery), job.job()).await
 }
 
 #[post("/webhooks/easypost/{merchant_id}")]
@@ -146,7 +146,7 @@ async fn receive_easypost(
         tracing::info!(merchant = merchant_id, event = %event.id, description = %event.description, "webhook accepted, no work");
         return Ok(Verdict::Ignored("no_work"));
     };
-    enqueue_once(state, &format!("ep:{merchant_id}:{}", event.id), job).await
+    enqueue_once(state, &crate::jobs::easypost_event_key(&merchant.id, &event.id), job).await
 }
 
 fn easypost_job(merchant: &MerchantSettings, event: &intake::easypost::Event) -> Option<NewJob> {

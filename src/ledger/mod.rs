@@ -1,61 +1,85 @@
 //! The ledger: orders, aliases, cursors and caches — everything cartgate knows besides the
-//! queue. Written once over [`kv::Kv`], which the memory and the Redis store implement.
+//! queue. Written once over [`kv::Kv`], which the memory and the Redis store implement; each
+//! kind of record has its own small store here, and nothing outside `ledger/` names a key.
+//!
+//! Every key (relative: the Redis store prefixes `<prefix>:`; spelled in [`keys`]). An order is
+//! named `<cart>:<id>` ([`keys::member`]); a document is a hash `v` (version), `d` (JSON).
+//!
+//! | key | type | hash tag | holds | written by |
+//! |---|---|---|---|---|
+//! | `{ledger}:order:<cart>:<id>` | document | `{ledger}` | the [`Order`](crate::domain::Order) | [`OrderLedger`] (import, send, …) |
+//! | `{ledger}:ix:orders` | sorted set | `{ledger}` | orders by creation ms | [`OrderLedger`], with the document |
+//! | `{ledger}:ix:status:<status>` | sorted set | `{ledger}` | orders in that status by creation ms | [`OrderLedger`], with the document |
+//! | `{ledger}:map:wms:<merchant>` | hash | `{ledger}` | WMS order id → order | [`OrderLedger`], with the document |
+//! | `{ledger}:map:trk:<merchant>` | hash | `{ledger}` | tracking code → order | [`OrderLedger`], with the document |
+//! | `aliases:<merchant>` | hash | — | SKU → barcode | [`Aliases`] (admin API, CLI import) |
+//! | `awaiting:<merchant>` | hash | — | order → SKUs it lacks, `\n`-separated | [`Aliases`] (`send_order`, alias upsert) |
+//! | `cursors` | hash | — | `poll_orders:<cart>` → RFC 3339 (ms) | [`Cursors`] (`poll_orders`) |
+//! | `cursors` | hash | — | `wms_products:<merchant>` → RFC 3339 of the last product read | [`ProductCache`] (translation) |
+//! | `wms_products:<merchant>` | hash | — | WMS barcode → product id | [`ProductCache`] (translation) |
+//! | `holds_released` | hash | — | merchant → ms of the last release by hand | [`HoldReleases`] (`workflows::holds`) |
+//! | `ship_watch:<merchant>` | hash | — | order → ms last checked (0: never) | [`ShipWatch`] (`poll_shipments`) |
+//! | `inventory:{<cart>}` | document | `{<cart>}` | the latest [`Snapshot`] | [`Inventory`] (`sync_inventory`) |
+//!
+//! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
+//! operation touches one key, so the ledger already runs on Redis Cluster, with all orders in
+//! one slot. Spreading the ledger over the shards (a tag per merchant) changes [`keys`] and
+//! needs a migration of the stored keys; no caller changes.
 
 pub mod aliases;
+pub mod cursors;
+pub mod holds;
+pub mod inventory;
+pub mod keys;
 pub mod kv;
 pub mod orders;
+pub mod products;
 pub mod redis_kv;
+pub mod ship_watch;
 
 use std::sync::Arc;
 
 pub use aliases::{Alias, Aliases};
+pub use cursors::Cursors;
+pub use holds::HoldReleases;
+pub use inventory::{Inventory, Snapshot};
 pub use kv::{IndexOp, Kv, MemoryKv};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
+pub use products::ProductCache;
+pub use ship_watch::ShipWatch;
 
-use crate::store::Millis;
-
-/// Hash of merchant → when its holds were last released by hand (see `workflows::holds`).
-const HOLDS_RELEASED: &str = "holds_released";
-
-/// Everything persistent besides the queue.
+/// Everything persistent besides the queue, one store per kind of record.
 #[derive(Clone)]
 pub struct Ledger {
     pub orders: OrderLedger,
     pub aliases: Aliases,
-    kv: Arc<dyn Kv>,
+    /// Where each cart's order poll has read up to.
+    pub cursors: Cursors,
+    /// The barcodes each merchant's warehouse knows.
+    pub products: ProductCache,
+    /// The orders `poll_shipments` still looks at.
+    pub ship_watch: ShipWatch,
+    /// The latest inventory snapshot per cart.
+    pub inventory: Inventory,
+    /// When each merchant's holds were last released by hand.
+    pub holds: HoldReleases,
 }
 
 impl Ledger {
     pub fn new(kv: Arc<dyn Kv>) -> Self {
-        Self { orders: OrderLedger::new(kv.clone()), aliases: Aliases::new(kv.clone()), kv }
+        Self {
+            orders: OrderLedger::new(kv.clone()),
+            aliases: Aliases::new(kv.clone()),
+            cursors: Cursors::new(kv.clone()),
+            products: ProductCache::new(kv.clone()),
+            ship_watch: ShipWatch::new(kv.clone()),
+            inventory: Inventory::new(kv.clone()),
+            holds: HoldReleases::new(kv),
+        }
     }
 
     /// The embedded ledger (`memory://`).
     pub fn memory() -> Self {
         Self::new(Arc::new(MemoryKv::default()))
-    }
-
-    /// A named cursor (e.g. the order poll's `updated_at_min`).
-    pub async fn cursor(&self, name: &str) -> Result<Option<String>, crate::store::StoreError> {
-        self.kv.hget("cursors", name).await
-    }
-
-    pub async fn set_cursor(&self, name: &str, value: &str) -> Result<(), crate::store::StoreError> {
-        self.kv.hset("cursors", &[(name.to_owned(), value.to_owned())]).await
-    }
-
-    /// When the merchant's holds were last released by hand (store clock, ms).
-    pub async fn holds_released_at(&self, merchant: &str) -> Result<Option<Millis>, crate::store::StoreError> {
-        Ok(self.kv.hget(HOLDS_RELEASED, merchant).await?.and_then(|v| v.parse().ok()))
-    }
-
-    /// Records a release by hand of the merchant's holds at `at` (store clock, ms).
-    pub async fn note_holds_released(&self, merchant: &str, at: Millis) -> Result<(), crate::store::StoreError> {
-        self.kv.hset(HOLDS_RELEASED, &[(merchant.to_owned(), at.to_string())]).await
-    }
-
-    /// The raw primitives, for caches owned by other modules.
-    pub fn kv(&self) -> &Arc<dyn Kv> {
-        &self.kv
     }
 }

@@ -1,18 +1,17 @@
 //! The order ledger: one versioned document per cart order, plus indexes.
 //!
-//! Keys (under the store prefix, all with the hash tag `{ledger}` because an order and its
-//! index entries are written in one atomic step):
-//! * `{ledger}:order:<cart>:<id>` — the [`Order`] as JSON;
-//! * `{ledger}:ix:orders`, `{ledger}:ix:status:<status>` — sorted sets of `<cart>:<id>` by
-//!   creation time, for listing (status indexes move with the order);
-//! * `{ledger}:map:wms:<merchant>` — WMS order id → `<cart>:<id>`;
-//! * `{ledger}:map:trk:<merchant>` — tracking code → `<cart>:<id>`.
+//! Its keys all carry the hash tag `{ledger}` because an order and its index entries are
+//! written in one atomic step (the key table is in the `ledger` module header): the document,
+//! the listing and status indexes (status indexes move with the order), and the maps from WMS
+//! order id and tracking code back to the order.
 
 use std::sync::Arc;
 
 use crate::domain::{CartId, Order, OrderStatus};
 use crate::store::StoreError;
 
+use super::keys::{self, ALL_ORDERS, tracking_map, wms_map};
+pub use super::keys::{member, parse_member, status_index};
 use super::kv::{Conflict, IndexOp, Kv};
 
 /// How often an update is re-applied when another replica wrote the same order meanwhile.
@@ -26,36 +25,6 @@ pub enum LedgerError {
     Corrupt(String),
     #[error("order changed concurrently too often; try again")]
     Contended,
-}
-
-/// `<cart>:<id>`: how indexes name an order.
-pub fn member(cart: &CartId, id: u64) -> String {
-    format!("{cart}:{id}")
-}
-
-/// Parses an index member back.
-pub fn parse_member(m: &str) -> Option<(CartId, u64)> {
-    let (cart, id) = m.rsplit_once(':')?;
-    Some((CartId::parse(cart).ok()?, id.parse().ok()?))
-}
-
-fn doc_key(cart: &CartId, id: u64) -> String {
-    format!("{{ledger}}:order:{cart}:{id}")
-}
-
-const ALL_INDEX: &str = "{ledger}:ix:orders";
-
-/// The sorted set of the orders in status `s` (exposed for tools that count them).
-pub fn status_index(s: OrderStatus) -> String {
-    format!("{{ledger}}:ix:status:{s}")
-}
-
-fn wms_map(merchant: &str) -> String {
-    format!("{{ledger}}:map:wms:{merchant}")
-}
-
-fn tracking_map(merchant: &str) -> String {
-    format!("{{ledger}}:map:trk:{merchant}")
 }
 
 /// Filters for listing orders.
@@ -82,7 +51,7 @@ impl OrderLedger {
     }
 
     async fn get_versioned(&self, cart: &CartId, id: u64) -> Result<Option<(u64, Order)>, LedgerError> {
-        let Some(doc) = self.kv.get(&doc_key(cart, id)).await? else { return Ok(None) };
+        let Some(doc) = self.kv.get(&keys::order(cart, id)).await? else { return Ok(None) };
         let order = serde_json::from_slice(&doc.value).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
         Ok(Some((doc.version, order)))
     }
@@ -93,11 +62,11 @@ impl OrderLedger {
         let m = member(&order.cart, order.cart_order_id);
         let score = order.created_at.timestamp_millis() as f64;
         let mut index = vec![
-            IndexOp::ZAdd { key: ALL_INDEX.to_owned(), member: m.clone(), score },
+            IndexOp::ZAdd { key: ALL_ORDERS.to_owned(), member: m.clone(), score },
             IndexOp::ZAdd { key: status_index(order.status()), member: m, score },
         ];
         index.extend(map_entries(None, order));
-        match self.kv.put(&doc_key(&order.cart, order.cart_order_id), None, &value, &index).await? {
+        match self.kv.put(&keys::order(&order.cart, order.cart_order_id), None, &value, &index).await? {
             Err(Conflict) => Ok(false),
             Ok(_) => Ok(true),
         }
@@ -125,7 +94,7 @@ impl OrderLedger {
                 return Ok(Some((after, out)));
             }
             let value = serde_json::to_vec(&after).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
-            if self.kv.put(&doc_key(cart, id), Some(version), &value, &reindex(&before, &after)).await?.is_ok() {
+            if self.kv.put(&keys::order(cart, id), Some(version), &value, &reindex(&before, &after)).await?.is_ok() {
                 return Ok(Some((after, out)));
             }
         }
@@ -151,7 +120,7 @@ impl OrderLedger {
         limit: usize,
         cursor: usize,
     ) -> Result<(Vec<Order>, Option<usize>), LedgerError> {
-        let index = filter.status.map(status_index).unwrap_or_else(|| ALL_INDEX.to_owned());
+        let index = filter.status.map(status_index).unwrap_or_else(|| ALL_ORDERS.to_owned());
         let chunk = (limit * 2).clamp(10, 500);
         let (mut out, mut offset) = (Vec::new(), cursor);
         for _ in 0..20 {

@@ -5,6 +5,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Why a text is not an [`Interval`] (the messages are what a configuration error shows).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IntervalError {
+    #[error("`{text}` is neither \"auto\" nor a duration like \"5m\", \"1h\", \"1d\": {source}")]
+    NotAnInterval { text: String, source: humantime::DurationError },
+    #[error("`{0}` is shorter than one second")]
+    TooShort(String),
+}
+
 /// How often a polled step runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interval {
@@ -16,14 +25,14 @@ pub enum Interval {
 
 impl Interval {
     /// Parses `auto` or a humantime duration of at least one second.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, IntervalError> {
         if s.eq_ignore_ascii_case("auto") {
             return Ok(Self::Auto);
         }
         let d = humantime::parse_duration(s)
-            .map_err(|e| format!("`{s}` is neither \"auto\" nor a duration like \"5m\", \"1h\", \"1d\": {e}"))?;
+            .map_err(|source| IntervalError::NotAnInterval { text: s.to_owned(), source })?;
         if d < Duration::from_secs(1) {
-            return Err(format!("`{s}` is shorter than one second"));
+            return Err(IntervalError::TooShort(s.to_owned()));
         }
         Ok(Self::Every(d))
     }
@@ -71,5 +80,14 @@ mod tests {
         assert_eq!(Interval::parse("1d"), Ok(Interval::Every(Duration::from_secs(86400))));
         assert!(Interval::parse("soon").is_err());
         assert!(Interval::parse("10ms").is_err());
+    }
+
+    #[test]
+    fn errors_say_what_was_expected() {
+        assert_eq!(
+            Interval::parse("soon").unwrap_err().to_string(),
+            "`soon` is neither \"auto\" nor a duration like \"5m\", \"1h\", \"1d\": expected number at 0"
+        );
+        assert_eq!(Interval::parse("10ms").unwrap_err().to_string(), "`10ms` is shorter than one second");
     }
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 
-pub use interval::Interval;
+pub use interval::{Interval, IntervalError};
 pub use model::*;
 pub use secret::Secret;
 

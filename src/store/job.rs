@@ -21,130 +21,20 @@
 //! * Enqueueing a dead job revives it (`Created`, attempts 0). `redrive` does the same for the
 //!   oldest `n` dead jobs.
 
-use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::StoreError;
+
+mod id;
+pub use id::{InvalidJobId, JobId, JobKind};
 
 /// Milliseconds since the Unix epoch, on the store's clock.
 pub type Millis = i64;
 
 /// Dead letters kept per partition; older ones are dropped (with their data) when more die.
 pub const MAX_DEAD_PER_PARTITION: usize = 10_000;
-
-/// What a job does; one handler per kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    ImportOrder,
-    SendOrder,
-    CancelOrder,
-    PollOrders,
-    PollShipments,
-    CheckShipment,
-    TrackerEvent,
-    PushTracking,
-    SyncInventory,
-    PushInventory,
-    EnsureWebhooks,
-    /// The scheduled delivery run of a merchant whose `order_delivery` is not `auto`.
-    DeliverOrders,
-    /// Used by tests and benchmarks of the queue itself.
-    Noop,
-}
-
-impl JobKind {
-    pub const ALL: [JobKind; 13] = [
-        Self::ImportOrder,
-        Self::SendOrder,
-        Self::CancelOrder,
-        Self::PollOrders,
-        Self::PollShipments,
-        Self::CheckShipment,
-        Self::TrackerEvent,
-        Self::PushTracking,
-        Self::SyncInventory,
-        Self::PushInventory,
-        Self::EnsureWebhooks,
-        Self::DeliverOrders,
-        Self::Noop,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ImportOrder => "import_order",
-            Self::SendOrder => "send_order",
-            Self::CancelOrder => "cancel_order",
-            Self::PollOrders => "poll_orders",
-            Self::PollShipments => "poll_shipments",
-            Self::CheckShipment => "check_shipment",
-            Self::TrackerEvent => "tracker_event",
-            Self::PushTracking => "push_tracking",
-            Self::SyncInventory => "sync_inventory",
-            Self::PushInventory => "push_inventory",
-            Self::EnsureWebhooks => "ensure_webhooks",
-            Self::DeliverOrders => "deliver_orders",
-            Self::Noop => "noop",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for JobKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A job's natural key: `kind:part:part…`. Printable ASCII without spaces, at most 256 bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct JobId(String);
-
-impl JobId {
-    /// Builds `kind:part1:part2…`.
-    pub fn new(kind: JobKind, parts: &[&str]) -> Result<Self, String> {
-        let mut s = kind.as_str().to_owned();
-        for p in parts {
-            s.push(':');
-            s.push_str(p);
-        }
-        Self::parse(&s)
-    }
-
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty() && s.len() <= 256 && s.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(s.to_owned())) } else { Err(format!("invalid job id `{s}`")) }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for JobId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<JobId> for String {
-    fn from(id: JobId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]

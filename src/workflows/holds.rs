@@ -30,12 +30,12 @@ const CONCURRENCY: usize = 64;
 /// Releases every held order of `merchant`; returns how many sends that made due.
 pub async fn release(deps: &Deps, merchant: &MerchantSettings) -> Result<u64, LedgerError> {
     let now = deps.jobs.now().await?;
-    deps.ledger.note_holds_released(merchant.id.as_str(), now).await?;
+    deps.ledger.holds.note_released(merchant.id.as_str(), now).await?;
     let held = deps.ledger.orders.in_status(OrderStatus::OnHold, |c| merchant.has_cart(c), usize::MAX).await?;
     // The ledger's orders first, so each counts once (a parked job moves, one being parked is
     // marked); then any parked send the ledger does not show as held.
     let sent = send_now(deps, held).await?;
-    let prefixes = merchant.carts.iter().map(|c| format!("send_order:{}:", c.id)).collect();
+    let prefixes = merchant.carts.iter().map(|c| SendOrder::id_prefix(&c.id)).collect();
     Ok(sent + deps.jobs.release_holds(&HoldFilter::IdPrefixes(prefixes)).await?)
 }
 
@@ -55,5 +55,5 @@ pub async fn send_now(deps: &Deps, orders: Vec<(CartId, u64)>) -> Result<u64, St
 
 /// Whether the merchant's holds were released by hand since `job`'s attempt began.
 pub async fn released_during(deps: &Deps, merchant: &str, job: &ClaimedJob) -> Result<bool, StoreError> {
-    Ok(deps.ledger.holds_released_at(merchant).await?.is_some_and(|at| at >= job.claimed_at))
+    Ok(deps.ledger.holds.released_at(merchant).await?.is_some_and(|at| at >= job.claimed_at))
 }

@@ -18,7 +18,6 @@ pub mod push_inventory;
 pub mod push_tracking;
 pub mod release_early;
 pub mod send_order;
-pub mod snapshot;
 pub mod sync_inventory;
 pub mod tracker_event;
 pub mod translate;

@@ -19,10 +19,6 @@ const FIRST_LOOKBACK: Duration = Duration::days(1);
 /// Pages per run; the next run continues from the cursor.
 const MAX_PAGES: u32 = 40;
 
-pub fn cursor_name(cart: &str) -> String {
-    format!("poll_orders:{cart}")
-}
-
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     poll(deps, job).await.unwrap_or_else(|o| o)
 }
@@ -31,12 +27,8 @@ async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CartTask = payload(job)?;
     let (_, cart) = deps.cart(p.cart.as_str())?;
     let tg = deps.tradegecko(cart)?;
-    let name = cursor_name(cart.id.as_str());
-    let cursor = deps.ledger.cursor(&name).await.map_err(store_failed)?;
-    let since = cursor
-        .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
-        .map(|t| t.with_timezone(&Utc) - OVERLAP)
-        .unwrap_or_else(|| deps.now() - FIRST_LOOKBACK);
+    let cursor = deps.ledger.cursors.order_poll(&cart.id).await.map_err(store_failed)?;
+    let since = cursor.map(|t| t - OVERLAP).unwrap_or_else(|| deps.now() - FIRST_LOOKBACK);
     let since_text = since.to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut newest = since;
     for page in 1..=MAX_PAGES {
@@ -51,7 +43,6 @@ async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             break;
         }
     }
-    let cursor = newest.max(since + OVERLAP).to_rfc3339_opts(SecondsFormat::Millis, true);
-    deps.ledger.set_cursor(&name, &cursor).await.map_err(store_failed)?;
+    deps.ledger.cursors.set_order_poll(&cart.id, newest.max(since + OVERLAP)).await.map_err(store_failed)?;
     Ok(Outcome::Done)
 }

@@ -1,14 +1,12 @@
 //! `poll_shipments`: the backstop for lost EasyPost events — look at the merchant's orders
 //! still waiting for (all) their parcels or their upload, a bounded number per run.
 //!
-//! The orders watched are kept in `ship_watch:<merchant>` (hash `<cart>:<id>` → when it was
-//! last checked, ms). Each run adds the merchant's `at_wms` orders, then checks the
+//! The orders watched are kept in the ledger's watch list ([`ShipWatch`](crate::ledger::ShipWatch)),
+//! with when each was last checked. Each run adds the merchant's `at_wms` orders, then checks the
 //! [`BATCH`] least recently checked (never-checked first), so every order gets its turn
 //! however many there are. An order leaves the watch once it is `confirmed` with every unit
 //! shipped, cancelled, gone, or older than [`WATCH_DAYS`]. A check is a `check_shipment` job
 //! (the same job an event starts, so an event and the poll never check one order twice at once).
-
-use std::collections::HashMap;
 
 use chrono::Duration;
 
@@ -27,10 +25,6 @@ const MAX_READ: usize = 10_000;
 /// An order still not fully shipped after this long stops being polled.
 const WATCH_DAYS: i64 = 60;
 
-pub fn watch_key(merchant: &str) -> String {
-    format!("ship_watch:{merchant}")
-}
-
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     poll(deps, job).await.unwrap_or_else(|o| o)
 }
@@ -38,18 +32,11 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: MerchantTask = payload(job)?;
     let merchant = deps.merchant(p.merchant.as_str())?;
-    let key = watch_key(merchant.id.as_str());
-    let kv = deps.ledger.kv();
-    let mut watch: HashMap<String, i64> =
-        kv.hgetall(&key).await.map_err(store_failed)?.into_iter().map(|(m, at)| (m, at.parse().unwrap_or(0))).collect();
-    let fresh: Vec<(String, String)> = at_wms(deps, merchant)
-        .await?
-        .into_iter()
-        .filter(|m| !watch.contains_key(m))
-        .map(|m| (m, "0".to_owned()))
-        .collect();
-    kv.hset(&key, &fresh).await.map_err(store_failed)?;
-    watch.extend(fresh.into_iter().map(|(m, _)| (m, 0)));
+    let list = &deps.ledger.ship_watch;
+    let mut watch = list.all(&merchant.id).await.map_err(store_failed)?;
+    let fresh: Vec<String> = at_wms(deps, merchant).await?.into_iter().filter(|m| !watch.contains_key(m)).collect();
+    list.add(&merchant.id, &fresh).await.map_err(store_failed)?;
+    watch.extend(fresh.into_iter().map(|m| (m, 0)));
     let mut turn: Vec<(String, i64)> = watch.into_iter().collect();
     turn.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
     let now_ms = job.claimed_at;
@@ -63,13 +50,13 @@ async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             Some(wms_order_id) => {
                 let job = CheckShipment { merchant: merchant.id.clone(), wms_order_id }.job();
                 deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
-                checked.push((member, now_ms.to_string()));
+                checked.push(member);
             }
             None => done.push(member),
         }
     }
-    kv.hset(&key, &checked).await.map_err(store_failed)?;
-    kv.hdel(&key, &done).await.map_err(store_failed)?;
+    list.checked(&merchant.id, &checked, now_ms).await.map_err(store_failed)?;
+    list.remove(&merchant.id, &done).await.map_err(store_failed)?;
     Ok(Outcome::Done)
 }
 

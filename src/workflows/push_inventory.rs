@@ -7,14 +7,12 @@
 //! deltas: a retry after a timeout that did land re-reads the levels and finds nothing to do,
 //! one that did not land sends the same deltas under the same key.
 
-use sha2::{Digest, Sha256};
-
 use super::counters::INVENTORY_LINES;
-use super::snapshot::{self, Snapshot};
 use super::sync_inventory::on_hand;
 use super::{Deps, payload, retry_or_give_up, store_failed};
 use crate::cart::wire::{NewStockAdjustment, NewStockAdjustmentLine};
-use crate::jobs::PushInventory;
+use crate::jobs::{self, PushInventory};
+use crate::ledger::Snapshot;
 use crate::store::ClaimedJob;
 use crate::workers::Outcome;
 
@@ -31,7 +29,7 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let Some(location) = cart.stock_location_id else {
         return Ok(Outcome::Permanent(format!("cart `{}` has no stock_location_id", cart.id)));
     };
-    let snap = snapshot::load(deps.ledger.kv().as_ref(), &cart.id).await.map_err(store_failed)?;
+    let snap = deps.ledger.inventory.latest(&cart.id).await.map_err(store_failed)?;
     let Some(snap) = snap.filter(|s| s.hash == p.snapshot) else {
         tracing::debug!(cart = %cart.id, snapshot = %p.snapshot, "inventory snapshot superseded");
         return Ok(Outcome::Done);
@@ -53,7 +51,7 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             notes: notes(&snap, n, lines.len()),
             stock_adjustment_line_items: chunk.to_vec(),
         };
-        let key = idempotency_key(cart.id.as_str(), &snap, chunk);
+        let key = jobs::stock_adjustment_key(&cart.id, &snap.hash, chunk.iter().map(|l| (l.variant_id, l.quantity)));
         tg.create_stock_adjustment(&adjustment, &key).await.map_err(retry_or_give_up)?;
         metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(chunk.len() as u64);
     }
@@ -67,12 +65,4 @@ fn notes(snap: &Snapshot, chunk: usize, lines: usize) -> String {
         snap.taken_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         snap.hash
     )
-}
-
-fn idempotency_key(cart: &str, snap: &Snapshot, lines: &[NewStockAdjustmentLine]) -> String {
-    let mut h = Sha256::new();
-    for l in lines {
-        h.update(format!("{}={};", l.variant_id, l.quantity).as_bytes());
-    }
-    format!("cartgate:{cart}:stock:{}:{}", snap.hash, hex::encode(&h.finalize()[..8]))
 }

@@ -96,7 +96,7 @@ async fn create(deps: &Deps, tg: &TradeGecko, order: &Order, s: &Shipment) -> Re
             .map(|(order_line_item_id, quantity)| NewFulfillmentLine { order_line_item_id, quantity })
             .collect(),
     };
-    let key = format!("cartgate:{}:{}:{}", order.cart, order.cart_order_id, s.pick_id);
+    let key = crate::jobs::fulfillment_key(&order.cart, order.cart_order_id, &s.pick_id);
     match tg.create_fulfillment(&new, &key).await {
         Ok(f) => {
             metrics::counter!(FULFILLMENTS, "result" => "created").increment(1);

@@ -11,10 +11,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::counters::INVENTORY_LINES;
-use super::snapshot::{self, Snapshot};
 use super::{Deps, payload, release_early, retry_or_give_up, store_failed};
 use crate::cart::wire::Variant;
 use crate::jobs::{MerchantTask, PushInventory};
+use crate::ledger::Snapshot;
 use crate::settings::{CartSettings, Interval, ItemField};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
@@ -60,7 +60,7 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
 }
 
 async fn queue_push(deps: &Deps, cart: &CartSettings, snap: Snapshot) -> Result<(), Outcome> {
-    snapshot::store(deps.ledger.kv().as_ref(), &cart.id, &snap).await.map_err(store_failed)?;
+    deps.ledger.inventory.replace(&cart.id, &snap).await.map_err(store_failed)?;
     let when = match cart.schedule.inventory_upload {
         Interval::Auto => When::Now,
         Interval::Every(period) => When::After(period),

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 
 use super::Deps;
 use crate::domain::OrderLine;
@@ -87,11 +87,8 @@ pub async fn known_barcodes(
     merchant: &MerchantSettings,
     refresh: bool,
 ) -> Result<HashSet<String>, TranslateError> {
-    let kv = deps.ledger.kv();
-    let key = format!("wms_products:{}", merchant.id);
-    let stamp_name = format!("wms_products:{}", merchant.id);
-    let read_at = deps.ledger.cursor(&stamp_name).await?.and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
-    let age = read_at.map(|t| Utc::now() - t.with_timezone(&Utc));
+    let cache = &deps.ledger.products;
+    let age = cache.read_at(&merchant.id).await?.map(|t| Utc::now() - t);
     let stale = age.is_none_or(|a| a > Duration::hours(PRODUCT_CACHE_TTL_HOURS));
     let may_refresh = age.is_none_or(|a| a > Duration::seconds(PRODUCT_REFRESH_MIN_SECS));
     if stale || (refresh && may_refresh) {
@@ -99,10 +96,9 @@ pub async fn known_barcodes(
         let products = ep.products().await?;
         let pairs: Vec<(String, String)> =
             products.iter().filter_map(|p| Some((p.barcode.clone()?, p.id.clone()))).collect();
-        kv.hset(&key, &pairs).await?;
-        deps.ledger.set_cursor(&stamp_name, &Utc::now().to_rfc3339()).await?;
+        cache.record(&merchant.id, &pairs, Utc::now()).await?;
     }
-    Ok(kv.hgetall(&key).await?.into_iter().map(|(barcode, _)| barcode).collect())
+    Ok(cache.barcodes(&merchant.id).await?)
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub(super) async fn dead_letters(store: &RedisStore, limit: usize) -> Result<Vec
     let mut pipe = redis::pipe();
     let mut ids = Vec::with_capacity(heads.len());
     for (died_at, id) in heads {
-        let id = JobId::parse(&id).map_err(StoreError::Corrupt)?;
+        let id = JobId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         pipe.cmd("HMGET").arg(store.partition_of(&id).job(id.as_str())).arg("kind").arg("attempts").arg("last_error");
         ids.push((id, died_at));
     }
@@ -87,7 +87,9 @@ pub(super) async fn dead_letters(store: &RedisStore, limit: usize) -> Result<Vec
 async fn move_ids(store: &RedisStore, script: &redis::Script, ids: Vec<String>) -> Result<u64, StoreError> {
     let mut groups: BTreeMap<u16, Vec<String>> = BTreeMap::new();
     for id in ids {
-        let index = JobId::parse(&id).map(|j| partition_of(&j, store.partitions)).map_err(StoreError::Corrupt)?;
+        let index = JobId::parse(&id)
+            .map(|j| partition_of(&j, store.partitions))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         groups.entry(index).or_default().push(id);
     }
     let mut moved = 0u64;

@@ -141,7 +141,7 @@ impl RedisStore {
             inv.invoke_async(&mut self.conn.clone()).await.map_err(store_error)?;
         let mut jobs = Vec::with_capacity(rows.len());
         for (id, kind, payload, attempts, created_at, token) in rows {
-            let id = JobId::parse(&id).map_err(StoreError::Corrupt)?;
+            let id = JobId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let lease = Lease { id: id.clone(), token: token.to_string(), partition: index };
             let parsed = JobKind::parse(&kind)
                 .ok_or_else(|| format!("unknown job kind `{kind}`"))

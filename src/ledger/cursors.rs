@@ -1,0 +1,38 @@
+//! Where each cart's order poll has read up to.
+//!
+//! One field per cart in the `cursors` hash, holding an RFC 3339 time in UTC with milliseconds.
+//! A cursor that does not parse reads as absent: the poll then starts over from its first-run
+//! look-back, which re-imports (idempotently) rather than skips.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::keys;
+use super::kv::Kv;
+use crate::domain::CartId;
+use crate::store::StoreError;
+
+/// The order-poll cursors.
+#[derive(Clone)]
+pub struct Cursors {
+    kv: Arc<dyn Kv>,
+}
+
+impl Cursors {
+    pub fn new(kv: Arc<dyn Kv>) -> Self {
+        Self { kv }
+    }
+
+    /// The newest `updated_at` the cart's order poll has seen (none before its first run).
+    pub async fn order_poll(&self, cart: &CartId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text = self.kv.hget(keys::CURSORS, &keys::order_poll_cursor(cart)).await?;
+        Ok(text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// Moves the cart's order-poll cursor to `at`.
+    pub async fn set_order_poll(&self, cart: &CartId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let text = at.to_rfc3339_opts(SecondsFormat::Millis, true);
+        self.kv.hset(keys::CURSORS, &[(keys::order_poll_cursor(cart), text)]).await
+    }
+}

@@ -1,0 +1,115 @@
+//! Every ledger key, spelled once (the table is in the `ledger` module header).
+//!
+//! Keys are relative: the Redis store puts `<prefix>:` in front (`redis_kv`). The strings are
+//! what earlier versions wrote, byte for byte, so an existing store reads on; re-keying the
+//! ledger (per tenant, for Redis Cluster) is a change to this file and a migration, nothing else.
+
+use crate::domain::{CartId, MerchantId, OrderStatus};
+
+/// How indexes, maps and lists name an order: `<cart>:<id>`.
+pub fn member(cart: &CartId, id: u64) -> String {
+    format!("{cart}:{id}")
+}
+
+/// Parses a [`member`] back.
+pub fn parse_member(m: &str) -> Option<(CartId, u64)> {
+    let (cart, id) = m.rsplit_once(':')?;
+    Some((CartId::parse(cart).ok()?, id.parse().ok()?))
+}
+
+/// One order's versioned document.
+pub(super) fn order(cart: &CartId, id: u64) -> String {
+    format!("{{ledger}}:order:{cart}:{id}")
+}
+
+/// Every order, by creation time.
+pub(super) const ALL_ORDERS: &str = "{ledger}:ix:orders";
+
+/// The orders in status `s`, by creation time (exposed for tools that count them).
+pub fn status_index(s: OrderStatus) -> String {
+    format!("{{ledger}}:ix:status:{s}")
+}
+
+/// WMS order id → order, per merchant.
+pub(super) fn wms_map(merchant: &str) -> String {
+    format!("{{ledger}}:map:wms:{merchant}")
+}
+
+/// Tracking code → order, per merchant.
+pub(super) fn tracking_map(merchant: &str) -> String {
+    format!("{{ledger}}:map:trk:{merchant}")
+}
+
+/// SKU → barcode aliases.
+pub(super) fn aliases(merchant: &str) -> String {
+    format!("aliases:{merchant}")
+}
+
+/// Orders waiting for aliases → the SKUs each lacks.
+pub(super) fn awaiting(merchant: &str) -> String {
+    format!("awaiting:{merchant}")
+}
+
+/// The hash of named cursors and read stamps.
+pub(super) const CURSORS: &str = "cursors";
+
+/// Field of [`CURSORS`]: where the cart's order poll has read up to.
+pub(super) fn order_poll_cursor(cart: &CartId) -> String {
+    format!("poll_orders:{cart}")
+}
+
+/// Field of [`CURSORS`]: when the merchant's WMS product list was last read. (The same text as
+/// the cache's key, in another hash.)
+pub(super) fn products_read_at(merchant: &MerchantId) -> String {
+    format!("wms_products:{merchant}")
+}
+
+/// The merchant's WMS product cache (barcode → product id).
+pub(super) fn products(merchant: &MerchantId) -> String {
+    format!("wms_products:{merchant}")
+}
+
+/// Merchant → when its holds were last released by hand.
+pub(super) const HOLDS_RELEASED: &str = "holds_released";
+
+/// The merchant's shipment watch list (order → when last checked).
+pub(super) fn ship_watch(merchant: &MerchantId) -> String {
+    format!("ship_watch:{merchant}")
+}
+
+/// The cart's latest inventory snapshot (tagged by cart: one slot per cart on a cluster).
+pub(super) fn inventory(cart: &CartId) -> String {
+    format!("inventory:{{{cart}}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stored layout: changing any of these strands the data an existing store holds.
+    #[test]
+    fn keys_are_what_earlier_versions_wrote() {
+        let (cart, merchant) = (CartId::parse("acme-tg").unwrap(), MerchantId::parse("acme").unwrap());
+        assert_eq!(order(&cart, 5706), "{ledger}:order:acme-tg:5706");
+        assert_eq!(ALL_ORDERS, "{ledger}:ix:orders");
+        assert_eq!(status_index(OrderStatus::OnHold), "{ledger}:ix:status:on_hold");
+        assert_eq!(wms_map("acme"), "{ledger}:map:wms:acme");
+        assert_eq!(tracking_map("acme"), "{ledger}:map:trk:acme");
+        assert_eq!(aliases("acme"), "aliases:acme");
+        assert_eq!(awaiting("acme"), "awaiting:acme");
+        assert_eq!((CURSORS, order_poll_cursor(&cart).as_str()), ("cursors", "poll_orders:acme-tg"));
+        assert_eq!(products_read_at(&merchant), "wms_products:acme");
+        assert_eq!(products(&merchant), "wms_products:acme");
+        assert_eq!(HOLDS_RELEASED, "holds_released");
+        assert_eq!(ship_watch(&merchant), "ship_watch:acme");
+        assert_eq!(inventory(&cart), "inventory:{acme-tg}");
+    }
+
+    #[test]
+    fn members_round_trip() {
+        let cart = CartId::parse("acme-tg").unwrap();
+        assert_eq!(member(&cart, 7), "acme-tg:7");
+        assert_eq!(parse_member("acme-tg:7"), Some((cart, 7)));
+        assert_eq!(parse_member("acme-tg"), None);
+    }
+}
