@@ -1,11 +1,15 @@
 //! Domain types: values that are valid by construction, and the rules between them.
 
+pub mod barcodes;
 pub mod hold;
 pub mod ids;
+pub mod item;
 pub mod order;
 pub mod shipment;
 pub mod status;
 
+pub use barcodes::{BarcodeRules, ItemCodes, StockLevels, UpcRule};
 pub use ids::{CartId, MerchantId};
+pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
 pub use status::{IllegalTransition, OrderStatus};

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::counters::{SHIPMENTS_RECORDED, UNKNOWN_WMS_ORDERS};
 use super::{Deps, payload, retry_or_give_up, store_failed};
-use crate::domain::{Order, OrderStatus, Shipment};
+use crate::domain::{Barcode, Order, OrderStatus, Shipment};
 use crate::jobs::{CheckShipment, PushTracking};
 use crate::settings::Interval;
 use crate::store::{ClaimedJob, OnExisting, When};
@@ -90,7 +90,9 @@ fn parcels(order: &Order, wms: &WmsOrder, now: DateTime<Utc>) -> Vec<Shipment> {
             let items = pick
                 .line_items
                 .iter()
-                .filter_map(|l| Some((l.product.barcode.clone()?, l.units.round().max(0.0) as u32)))
+                .filter_map(|l| {
+                    Some((Barcode::parse_opt(l.product.barcode.as_deref())?, l.units.round().max(0.0) as u32))
+                })
                 .filter(|(_, n)| *n > 0)
                 .collect();
             let id = pick.id.clone().or_else(|| tracker.id.clone())?;
@@ -101,13 +103,13 @@ fn parcels(order: &Order, wms: &WmsOrder, now: DateTime<Utc>) -> Vec<Shipment> {
         && let [tracker] = wms.trackers.as_slice()
         && let Some(id) = tracker.id.clone().or_else(|| tracker.tracking_code.clone())
     {
-        let items = order.lines.iter().map(|l| (l.barcode.clone().unwrap_or_else(|| l.sku.clone()), l.quantity));
+        let items = order.lines.iter().map(|l| (l.barcode.clone().unwrap_or_else(|| l.sku.as_barcode()), l.quantity));
         out.extend(shipment(id, tracker, items.collect(), now));
     }
     out
 }
 
-fn shipment(pick_id: String, t: &Tracker, items: Vec<(String, u32)>, shipped_at: DateTime<Utc>) -> Option<Shipment> {
+fn shipment(pick_id: String, t: &Tracker, items: Vec<(Barcode, u32)>, shipped_at: DateTime<Utc>) -> Option<Shipment> {
     let tracking_code = t.tracking_code.clone().filter(|c| !c.trim().is_empty())?;
     Some(Shipment {
         pick_id,
@@ -130,15 +132,15 @@ pub fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::OrderLine;
+    use crate::domain::{OrderLine, Sku};
 
     fn at_wms_order() -> Order {
         let line = |id: u64, barcode: &str, quantity| OrderLine {
             line_item_id: id,
             variant_id: id,
-            sku: format!("S{id}"),
+            sku: Sku::parse(&format!("S{id}")).unwrap(),
             upc: None,
-            barcode: Some(barcode.into()),
+            barcode: Some(Barcode::parse(barcode).unwrap()),
             quantity,
         };
         let mut o = Order::sample(vec![line(1, "A", 2), line(2, "B", 1)]);

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::{Deps, holds, payload, retry_or_give_up, store_failed};
 use crate::cart::wire::{Address, Order as CartOrder, OrderLineItem, Variant};
-use crate::domain::{Destination, NewOrder, Order, OrderLine, OrderStatus};
+use crate::domain::{Barcode, Destination, NewOrder, Order, OrderLine, OrderStatus, Sku};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
 use crate::settings::{CartSettings, Interval, MerchantSettings, OrderFilters};
 use crate::store::{ClaimedJob, OnExisting, When};
@@ -245,8 +245,9 @@ fn ledger_lines(lines: &[&OrderLineItem], variants: &HashMap<u64, Variant>) -> V
             (quantity >= 1.0).then(|| OrderLine {
                 line_item_id: l.id,
                 variant_id,
-                sku: v.and_then(|v| v.sku.clone()).unwrap_or_else(|| format!("variant-{variant_id}")),
-                upc: v.and_then(|v| v.upc.clone()),
+                sku: Sku::parse_opt(v.and_then(|v| v.sku.as_deref()))
+                    .unwrap_or_else(|| Sku::of_unnamed_variant(variant_id)),
+                upc: Barcode::parse_opt(v.and_then(|v| v.upc.as_deref())),
                 barcode: None,
                 quantity: quantity.min(f64::from(u32::MAX)) as u32,
             })

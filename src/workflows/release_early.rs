@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::counters::HOLDS_RELEASED_EARLY;
 use super::sync_inventory::Totals;
 use super::{Deps, holds, store_failed};
-use crate::domain::{Order, OrderStatus};
+use crate::domain::{Barcode, Order, OrderStatus};
 use crate::settings::MerchantSettings;
 use crate::workers::Outcome;
 
@@ -61,7 +61,7 @@ pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &Totals) 
 }
 
 /// Units per barcode an order takes; `None` when a line has no barcode (never translated).
-fn needs(order: &Order) -> Option<BTreeMap<String, i64>> {
+fn needs(order: &Order) -> Option<BTreeMap<Barcode, i64>> {
     let mut out = BTreeMap::new();
     for line in &order.lines {
         *out.entry(line.barcode.clone()?).or_default() += i64::from(line.quantity);

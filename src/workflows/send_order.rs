@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use super::translate::{TranslateError, Translation, translate};
 use super::{Deps, Faults, holds, payload, retry_or_give_up, store_failed};
 use crate::domain::hold::next_release;
-use crate::domain::{Order, OrderLine, OrderStatus};
+use crate::domain::{Order, OrderLine, OrderStatus, Sku};
 use crate::jobs::SendOrder;
 use crate::ledger::orders::member;
 use crate::store::ClaimedJob;
@@ -177,7 +177,8 @@ async fn record_accepted(deps: &Deps, p: &SendOrder, wms_id: &str, why: &str) ->
     Ok(Outcome::Done)
 }
 
-async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<String>) -> Result<Outcome, Outcome> {
+async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<Sku>) -> Result<Outcome, Outcome> {
+    let skus: Vec<String> = skus.iter().map(Sku::to_string).collect();
     let reason = format!("no warehouse barcode for SKU {} — add an alias", skus.join(", "));
     set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
     let order = member(&p.cart, p.order_id);
@@ -203,7 +204,8 @@ fn wms_order(order: &Order, lines: &[OrderLine]) -> NewOrder {
         line_items: lines
             .iter()
             .filter_map(|l| {
-                Some(NewLineItem { product: NewProductRef { barcode: l.barcode.clone()? }, units: l.quantity })
+                let barcode = l.barcode.as_ref()?.to_string();
+                Some(NewLineItem { product: NewProductRef { barcode }, units: l.quantity })
             })
             .collect(),
     }

@@ -2,27 +2,28 @@
 //!
 //! The WMS `quantity` summed over warehouses is what each mapped variant's `stock_on_hand`
 //! becomes (DESIGN.md, "Contract notes"). A variant's barcode is found as delivery finds it
-//! ([`super::translate`]): the merchant's alias for its SKU, else its UPC when the cart's
-//! `item_field` is `upc`, else its SKU if that is a WMS barcode. Barcodes no variant maps to
-//! are counted and skipped. Each cart's snapshot is stored and a `push_inventory` queued (at
+//! ([`crate::domain::barcodes`]): the merchant's alias for its SKU, else its UPC when the
+//! cart's `item_field` is `upc`, else its SKU if that is a WMS barcode. Barcodes no variant
+//! maps to are counted and skipped. Each cart's snapshot is stored and a `push_inventory` queued (at
 //! once when `inventory_upload` is `auto`, else one interval later). Held orders the new stock
 //! can fill are released first ([`super::release_early`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use super::counters::INVENTORY_LINES;
 use super::snapshot::{self, Snapshot};
 use super::{Deps, payload, release_early, retry_or_give_up, store_failed};
 use crate::cart::wire::Variant;
+use crate::domain::{Barcode, BarcodeRules, ItemCodes, Sku, StockLevels};
 use crate::jobs::{MerchantTask, PushInventory};
-use crate::settings::{CartSettings, Interval, ItemField};
+use crate::settings::{CartSettings, Interval};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::wms::EasyPost;
 use crate::workers::Outcome;
 
 /// Units on hand per barcode, summed over warehouses.
-pub type Totals = BTreeMap<String, i64>;
+pub type Totals = StockLevels;
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     sync(deps, job).await.unwrap_or_else(|o| o)
@@ -40,7 +41,8 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let aliases = deps.ledger.aliases.map(merchant.id.as_str()).await.map_err(store_failed)?;
     for cart in &merchant.carts {
         let variants = deps.tradegecko(cart)?.all_variants().await.map_err(retry_or_give_up)?;
-        let (mut levels, skipped) = levels(&totals, &variants, &aliases, cart.item_field);
+        let rules = super::translate::barcode_rules(aliases.clone(), cart.item_field);
+        let (mut levels, skipped) = levels(&totals, &variants, &rules);
         metrics::counter!(INVENTORY_LINES, "result" => "skipped").increment(skipped as u64);
         if skipped > 0 {
             tracing::info!(cart = %cart.id, skipped, "WMS barcodes the cart has no variant for were skipped");
@@ -86,54 +88,18 @@ pub async fn wms_totals(ep: &EasyPost) -> Result<Totals, UpstreamError> {
     let ids: Vec<String> = barcodes.keys().map(|id| (*id).to_owned()).collect();
     for row in ep.inventories(&ids).await? {
         let by_id = row.product.id.as_deref().and_then(|id| barcodes.get(id).copied());
-        let Some(barcode) = by_id.or(row.product.barcode.as_deref()) else { continue };
-        *totals.entry(barcode.to_owned()).or_default() += row.quantity.round() as i64;
+        let Some(barcode) = Barcode::parse_opt(by_id.or(row.product.barcode.as_deref())) else { continue };
+        *totals.entry(barcode).or_default() += row.quantity.round() as i64;
     }
     Ok(totals)
 }
 
 /// Target level per variant, and how many WMS barcodes no variant maps to.
-pub fn levels(
-    totals: &Totals,
-    variants: &[Variant],
-    aliases: &HashMap<String, String>,
-    item_field: ItemField,
-) -> (BTreeMap<u64, i64>, usize) {
-    let mut out = BTreeMap::new();
-    let mut used = HashSet::new();
-    for v in variants {
-        let sku = v.sku.as_deref().unwrap_or("");
-        let barcode = aliases
-            .get(sku)
-            .map(String::as_str)
-            .or_else(|| v.upc.as_deref().filter(|u| item_field == ItemField::Upc && !u.trim().is_empty()))
-            .or_else(|| totals.contains_key(sku).then_some(sku));
-        if let Some((b, units)) = barcode.and_then(|b| totals.get_key_value(b)) {
-            out.insert(v.id, *units);
-            used.insert(b.as_str());
-        }
-    }
-    (out, totals.len() - used.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn variant(id: u64, sku: &str, upc: Option<&str>) -> Variant {
-        Variant { id, sku: Some(sku.into()), upc: upc.map(Into::into), locations: vec![] }
-    }
-
-    #[test]
-    fn barcodes_map_back_by_alias_then_upc_then_sku_and_unknown_ones_are_skipped() {
-        let totals: Totals = [("111", 5), ("222", 6), ("C", 7), ("999", 1)].map(|(b, n)| (b.to_owned(), n)).into();
-        let aliases = HashMap::from([("A".to_owned(), "111".to_owned())]);
-        let variants = [variant(1, "A", Some("222")), variant(2, "B", Some("222")), variant(3, "C", None)];
-        let (upc, skipped) = levels(&totals, &variants, &aliases, ItemField::Upc);
-        assert_eq!(upc, BTreeMap::from([(1, 5), (2, 6), (3, 7)]));
-        assert_eq!(skipped, 1);
-        let (sku, skipped) = levels(&totals, &variants, &aliases, ItemField::Sku);
-        assert_eq!(sku, BTreeMap::from([(1, 5), (3, 7)]));
-        assert_eq!(skipped, 2);
-    }
+pub fn levels(totals: &Totals, variants: &[Variant], rules: &BarcodeRules) -> (BTreeMap<u64, i64>, usize) {
+    let codes: Vec<(u64, Option<Sku>, Option<Barcode>)> = variants
+        .iter()
+        .map(|v| (v.id, Sku::parse_opt(v.sku.as_deref()), Barcode::parse_opt(v.upc.as_deref())))
+        .collect();
+    let items = codes.iter().map(|(id, sku, upc)| (*id, ItemCodes { sku: sku.as_ref(), upc: upc.as_ref() }));
+    rules.levels(items, totals)
 }
