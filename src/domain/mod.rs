@@ -1,6 +1,7 @@
 //! Domain types: values that are valid by construction, and the rules between them.
 
 pub mod barcodes;
+pub mod cart;
 pub mod hold;
 pub mod ids;
 pub mod item;
@@ -9,6 +10,10 @@ pub mod shipment;
 pub mod status;
 
 pub use barcodes::{BarcodeRules, ItemCodes, StockLevels, UpcRule};
+pub use cart::{
+    CartFulfillment, CartItem, CartLine, CartOrder, CartOrderState, CartStatusWords, NewFulfillment, StockAdjustment,
+    UpdatedOrder,
+};
 pub use ids::{CartId, MerchantId};
 pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};

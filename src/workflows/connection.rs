@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use super::Deps;
-use crate::cart::TradeGecko;
 use crate::settings::{Mode, WmsSettings};
 use crate::upstream::{AccountSpec, Credential, Upstream, UpstreamError};
 use crate::wms::EasyPost;
@@ -46,8 +45,8 @@ pub async fn test_wms(deps: &Deps, wms: &WmsSettings) -> ConnectionCheck {
 
 /// Checks a cart's TradeGecko token.
 pub async fn test_cart(deps: &Deps, cart: &crate::settings::CartSettings, mode: Mode) -> ConnectionCheck {
-    let result = match deps.upstream.tradegecko(cart) {
-        Ok(account) => TradeGecko::new(account).check().await,
+    let result = match crate::cart::connect(&deps.upstream, cart) {
+        Ok(api) => api.check().await,
         Err(e) => Err(e),
     };
     match result {

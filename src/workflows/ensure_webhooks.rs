@@ -1,14 +1,10 @@
-//! `ensure_webhooks`: keep each TradeGecko cart's order webhooks registered at
-//! `server.public_url` (TradeGecko deletes a webhook after 3 days of failed deliveries).
+//! `ensure_webhooks`: keep each cart's order webhooks registered at `server.public_url`
+//! (TradeGecko deletes a webhook after 3 days of failed deliveries).
 
 use super::{Deps, payload, retry_or_give_up};
-use crate::intake::tradegecko::Event;
 use crate::jobs::CartTask;
 use crate::store::ClaimedJob;
 use crate::workers::Outcome;
-
-/// The events cartgate needs from every cart.
-pub const EVENTS: [&str; 2] = ["order.create", "order.finalized"];
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     ensure(deps, job).await.unwrap_or_else(|o| o)
@@ -22,14 +18,9 @@ async fn ensure(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         return Ok(Outcome::Done);
     };
     let address = format!("{}/webhooks/tradegecko/{}", public.as_str().trim_end_matches('/'), cart.id);
-    let tg = deps.tradegecko(cart)?;
-    let existing = tg.webhooks().await.map_err(retry_or_give_up)?;
-    for event in EVENTS {
-        let present = existing.iter().any(|w| w.address == address && Event::parse(&w.event) == Event::parse(event));
-        if !present {
-            tg.create_webhook(&address, event).await.map_err(retry_or_give_up)?;
-            tracing::info!(cart = %cart.id, event, %address, "registered webhook");
-        }
+    let created = deps.cart_api(cart)?.ensure_webhooks(&address).await.map_err(retry_or_give_up)?;
+    for event in created {
+        tracing::info!(cart = %cart.id, event, %address, "registered webhook");
     }
     Ok(Outcome::Done)
 }

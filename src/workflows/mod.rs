@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 
 pub use registry::registry;
 
-use crate::cart::TradeGecko;
+use crate::cart::Cart;
 use crate::ledger::{Ledger, LedgerError};
 use crate::settings::{CartSettings, MerchantSettings, Settings};
 use crate::store::{JobStore, StoreError};
@@ -76,8 +76,9 @@ impl Deps {
         self.settings.merchant(id).ok_or_else(|| Outcome::Permanent(format!("merchant `{id}` is not configured")))
     }
 
-    pub fn tradegecko(&self, cart: &CartSettings) -> Result<TradeGecko, Outcome> {
-        self.upstream.tradegecko(cart).map(TradeGecko::new).map_err(|e| Outcome::Permanent(e.to_string()))
+    /// The cart's API, whichever kind of cart it is.
+    pub fn cart_api(&self, cart: &CartSettings) -> Result<Arc<dyn Cart>, Outcome> {
+        crate::cart::connect(&self.upstream, cart).map_err(|e| Outcome::Permanent(e.to_string()))
     }
 
     pub fn easypost(&self, merchant: &MerchantSettings) -> Result<EasyPost, Outcome> {

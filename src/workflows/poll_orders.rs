@@ -30,22 +30,20 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CartTask = payload(job)?;
     let (_, cart) = deps.cart(p.cart.as_str())?;
-    let tg = deps.tradegecko(cart)?;
+    let api = deps.cart_api(cart)?;
     let name = cursor_name(cart.id.as_str());
     let cursor = deps.ledger.cursor(&name).await.map_err(store_failed)?;
     let since = cursor
         .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
         .map(|t| t.with_timezone(&Utc) - OVERLAP)
         .unwrap_or_else(|| deps.now() - FIRST_LOOKBACK);
-    let since_text = since.to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut newest = since;
     for page in 1..=MAX_PAGES {
-        let (orders, more) = tg.orders_updated_since(&since_text, page).await.map_err(retry_or_give_up)?;
+        let (orders, more) = api.orders_updated_since(since, page).await.map_err(retry_or_give_up)?;
         for o in &orders {
             let job = ImportOrder { cart: cart.id.clone(), order_id: o.id, trigger: "poll".into() }.job();
             deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
-            let updated = o.updated_at.as_deref().and_then(|u| DateTime::parse_from_rfc3339(u).ok());
-            newest = newest.max(updated.map(|u| u.with_timezone(&Utc)).unwrap_or(newest));
+            newest = newest.max(o.updated_at.unwrap_or(newest));
         }
         if !more || orders.is_empty() {
             break;

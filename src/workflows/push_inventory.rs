@@ -11,9 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::counters::INVENTORY_LINES;
 use super::snapshot::{self, Snapshot};
-use super::sync_inventory::on_hand;
 use super::{Deps, payload, retry_or_give_up, store_failed};
-use crate::cart::wire::{NewStockAdjustment, NewStockAdjustmentLine};
+use crate::domain::StockAdjustment;
 use crate::jobs::PushInventory;
 use crate::store::ClaimedJob;
 use crate::workers::Outcome;
@@ -36,25 +35,20 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         tracing::debug!(cart = %cart.id, snapshot = %p.snapshot, "inventory snapshot superseded");
         return Ok(Outcome::Done);
     };
-    let tg = deps.tradegecko(cart)?;
+    let api = deps.cart_api(cart)?;
     let ids: Vec<u64> = snap.levels.keys().copied().collect();
-    let variants = tg.variants(&ids).await.map_err(retry_or_give_up)?;
-    let lines: Vec<NewStockAdjustmentLine> = variants
+    let items = api.items(&ids).await.map_err(retry_or_give_up)?;
+    let lines: Vec<(u64, i64)> = items
         .iter()
         .filter_map(|v| {
-            let quantity = snap.levels.get(&v.id)? - on_hand(v, location);
-            (quantity != 0).then_some(NewStockAdjustmentLine { variant_id: v.id, quantity })
+            let delta = snap.levels.get(&v.variant_id)? - v.on_hand_at(location);
+            (delta != 0).then_some((v.variant_id, delta))
         })
         .collect();
     for (n, chunk) in lines.chunks(MAX_LINES).enumerate() {
-        let adjustment = NewStockAdjustment {
-            stock_location_id: location,
-            reason: "cartgate inventory sync",
-            notes: notes(&snap, n, lines.len()),
-            stock_adjustment_line_items: chunk.to_vec(),
-        };
+        let adjustment = StockAdjustment { location, notes: notes(&snap, n, lines.len()), lines: chunk.to_vec() };
         let key = idempotency_key(cart.id.as_str(), &snap, chunk);
-        tg.create_stock_adjustment(&adjustment, &key).await.map_err(retry_or_give_up)?;
+        api.adjust_stock(&adjustment, &key).await.map_err(retry_or_give_up)?;
         metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(chunk.len() as u64);
     }
     Ok(Outcome::Done)
@@ -69,10 +63,10 @@ fn notes(snap: &Snapshot, chunk: usize, lines: usize) -> String {
     )
 }
 
-fn idempotency_key(cart: &str, snap: &Snapshot, lines: &[NewStockAdjustmentLine]) -> String {
+fn idempotency_key(cart: &str, snap: &Snapshot, lines: &[(u64, i64)]) -> String {
     let mut h = Sha256::new();
-    for l in lines {
-        h.update(format!("{}={};", l.variant_id, l.quantity).as_bytes());
+    for (variant_id, delta) in lines {
+        h.update(format!("{variant_id}={delta};").as_bytes());
     }
     format!("cartgate:{cart}:stock:{}:{}", snap.hash, hex::encode(&h.finalize()[..8]))
 }

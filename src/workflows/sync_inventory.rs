@@ -13,8 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::counters::INVENTORY_LINES;
 use super::snapshot::{self, Snapshot};
 use super::{Deps, payload, release_early, retry_or_give_up, store_failed};
-use crate::cart::wire::Variant;
-use crate::domain::{Barcode, BarcodeRules, ItemCodes, Sku, StockLevels};
+use crate::domain::{Barcode, BarcodeRules, CartItem, ItemCodes, StockLevels};
 use crate::jobs::{MerchantTask, PushInventory};
 use crate::settings::{CartSettings, Interval};
 use crate::store::{ClaimedJob, OnExisting, When};
@@ -40,7 +39,7 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     release_early::release(deps, merchant, &totals).await?;
     let aliases = deps.ledger.aliases.map(merchant.id.as_str()).await.map_err(store_failed)?;
     for cart in &merchant.carts {
-        let variants = deps.tradegecko(cart)?.all_variants().await.map_err(retry_or_give_up)?;
+        let variants = deps.cart_api(cart)?.all_items().await.map_err(retry_or_give_up)?;
         let rules = super::translate::barcode_rules(aliases.clone(), cart.item_field);
         let (mut levels, skipped) = levels(&totals, &variants, &rules);
         metrics::counter!(INVENTORY_LINES, "result" => "skipped").increment(skipped as u64);
@@ -52,8 +51,8 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             continue;
         };
         // Only variants that differ now; push_inventory re-reads them just before writing.
-        let by_id: HashMap<u64, &Variant> = variants.iter().map(|v| (v.id, v)).collect();
-        levels.retain(|id, units| by_id.get(id).is_none_or(|v| on_hand(v, location) != *units));
+        let by_id: HashMap<u64, &CartItem> = variants.iter().map(|v| (v.variant_id, v)).collect();
+        levels.retain(|id, units| by_id.get(id).is_none_or(|v| v.on_hand_at(location) != *units));
         if !levels.is_empty() {
             queue_push(deps, cart, Snapshot::new(&cart.id, levels, deps.now())).await?;
         }
@@ -70,12 +69,6 @@ async fn queue_push(deps: &Deps, cart: &CartSettings, snap: Snapshot) -> Result<
     let job = PushInventory { cart: cart.id.clone(), snapshot: snap.hash }.job();
     deps.jobs.enqueue(&job, when, OnExisting::Keep).await.map_err(store_failed)?;
     Ok(())
-}
-
-/// A variant's stock on hand at one location (none listed: 0).
-pub fn on_hand(v: &Variant, location: i64) -> i64 {
-    let at = v.locations.iter().find(|l| i64::try_from(l.location_id).is_ok_and(|id| id == location));
-    at.map_or(0, |l| l.stock_on_hand.round() as i64)
 }
 
 /// Units on hand of every product the WMS reports inventory rows for. A product without rows
@@ -95,11 +88,7 @@ pub async fn wms_totals(ep: &EasyPost) -> Result<Totals, UpstreamError> {
 }
 
 /// Target level per variant, and how many WMS barcodes no variant maps to.
-pub fn levels(totals: &Totals, variants: &[Variant], rules: &BarcodeRules) -> (BTreeMap<u64, i64>, usize) {
-    let codes: Vec<(u64, Option<Sku>, Option<Barcode>)> = variants
-        .iter()
-        .map(|v| (v.id, Sku::parse_opt(v.sku.as_deref()), Barcode::parse_opt(v.upc.as_deref())))
-        .collect();
-    let items = codes.iter().map(|(id, sku, upc)| (*id, ItemCodes { sku: sku.as_ref(), upc: upc.as_ref() }));
+pub fn levels(totals: &Totals, variants: &[CartItem], rules: &BarcodeRules) -> (BTreeMap<u64, i64>, usize) {
+    let items = variants.iter().map(|v| (v.variant_id, ItemCodes { sku: v.sku.as_ref(), upc: v.upc.as_ref() }));
     rules.levels(items, totals)
 }
