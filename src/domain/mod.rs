@@ -8,6 +8,7 @@ pub mod item;
 pub mod order;
 pub mod shipment;
 pub mod status;
+pub mod warehouse;
 
 pub use barcodes::{BarcodeRules, ItemCodes, StockLevels, UpcRule};
 pub use cart::{
@@ -18,3 +19,4 @@ pub use ids::{CartId, MerchantId};
 pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
 pub use status::{IllegalTransition, OrderStatus};
+pub use warehouse::{Parcel, Tracking, WmsOrder, WmsProduct};

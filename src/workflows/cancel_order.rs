@@ -23,7 +23,7 @@ async fn cancel(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let wms_id = match (&order.wms_order_id, order.send_started_at) {
         (Some(id), _) => id.clone(),
         (None, Some(_)) => match ep.find_order(&order.order_number).await.map_err(retry_or_give_up)? {
-            Some(found) => found.id,
+            Some(found) => found,
             None => return Ok(Outcome::Retry("send still unresolved; cancelling once it is".into())),
         },
         (None, None) => return Ok(Outcome::Done),

@@ -9,9 +9,8 @@
 use std::collections::BTreeMap;
 
 use super::counters::HOLDS_RELEASED_EARLY;
-use super::sync_inventory::Totals;
 use super::{Deps, holds, store_failed};
-use crate::domain::{Barcode, Order, OrderStatus};
+use crate::domain::{Barcode, Order, OrderStatus, StockLevels};
 use crate::settings::MerchantSettings;
 use crate::workers::Outcome;
 
@@ -19,7 +18,7 @@ use crate::workers::Outcome;
 const MAX_READ: usize = 5_000;
 
 /// Releases the merchant's held orders that `totals` can fill; returns how many.
-pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &Totals) -> Result<u64, Outcome> {
+pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &StockLevels) -> Result<u64, Outcome> {
     let mut free = totals.clone();
     for order in orders(deps, merchant, OrderStatus::AtWms).await? {
         for (barcode, units) in needs(&order).unwrap_or_default() {

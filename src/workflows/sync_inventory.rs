@@ -13,16 +13,11 @@ use std::collections::{BTreeMap, HashMap};
 use super::counters::INVENTORY_LINES;
 use super::snapshot::{self, Snapshot};
 use super::{Deps, payload, release_early, retry_or_give_up, store_failed};
-use crate::domain::{Barcode, BarcodeRules, CartItem, ItemCodes, StockLevels};
+use crate::domain::{BarcodeRules, CartItem, ItemCodes, StockLevels};
 use crate::jobs::{MerchantTask, PushInventory};
 use crate::settings::{CartSettings, Interval};
 use crate::store::{ClaimedJob, OnExisting, When};
-use crate::upstream::UpstreamError;
-use crate::wms::EasyPost;
 use crate::workers::Outcome;
-
-/// Units on hand per barcode, summed over warehouses.
-pub type Totals = StockLevels;
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     sync(deps, job).await.unwrap_or_else(|o| o)
@@ -35,7 +30,7 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         // Nothing to write to and no orders to release: the warehouse is being set up first.
         return Ok(Outcome::Done);
     }
-    let totals = wms_totals(&deps.easypost(merchant)?).await.map_err(retry_or_give_up)?;
+    let totals = deps.easypost(merchant)?.stock_levels().await.map_err(retry_or_give_up)?;
     release_early::release(deps, merchant, &totals).await?;
     let aliases = deps.ledger.aliases.map(merchant.id.as_str()).await.map_err(store_failed)?;
     for cart in &merchant.carts {
@@ -71,24 +66,8 @@ async fn queue_push(deps: &Deps, cart: &CartSettings, snap: Snapshot) -> Result<
     Ok(())
 }
 
-/// Units on hand of every product the WMS reports inventory rows for. A product without rows
-/// is left out rather than read as 0: no answer is not "none in stock".
-pub async fn wms_totals(ep: &EasyPost) -> Result<Totals, UpstreamError> {
-    let products = ep.products().await?;
-    let barcodes: HashMap<&str, &str> =
-        products.iter().filter_map(|p| Some((p.id.as_str(), p.barcode.as_deref()?))).collect();
-    let mut totals = Totals::new();
-    let ids: Vec<String> = barcodes.keys().map(|id| (*id).to_owned()).collect();
-    for row in ep.inventories(&ids).await? {
-        let by_id = row.product.id.as_deref().and_then(|id| barcodes.get(id).copied());
-        let Some(barcode) = Barcode::parse_opt(by_id.or(row.product.barcode.as_deref())) else { continue };
-        *totals.entry(barcode).or_default() += row.quantity.round() as i64;
-    }
-    Ok(totals)
-}
-
 /// Target level per variant, and how many WMS barcodes no variant maps to.
-pub fn levels(totals: &Totals, variants: &[CartItem], rules: &BarcodeRules) -> (BTreeMap<u64, i64>, usize) {
+pub fn levels(totals: &StockLevels, variants: &[CartItem], rules: &BarcodeRules) -> (BTreeMap<u64, i64>, usize) {
     let items = variants.iter().map(|v| (v.variant_id, ItemCodes { sku: v.sku.as_ref(), upc: v.upc.as_ref() }));
     rules.levels(items, totals)
 }

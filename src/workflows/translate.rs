@@ -95,8 +95,7 @@ pub async fn known_barcodes(
     if stale || (refresh && may_refresh) {
         let ep = deps.easypost(merchant).map_err(|_| UpstreamError::Invalid { reason: "no WMS key".into() })?;
         let products = ep.products().await?;
-        let pairs: Vec<(String, String)> =
-            products.iter().filter_map(|p| Some((p.barcode.clone()?, p.id.clone()))).collect();
+        let pairs: Vec<(String, String)> = products.iter().map(|p| (p.barcode.to_string(), p.id.clone())).collect();
         kv.hset(&key, &pairs).await?;
         deps.ledger.set_cursor(&stamp_name, &Utc::now().to_rfc3339()).await?;
     }
