@@ -73,7 +73,7 @@ fn explain(service: &str, mode: Mode, e: &UpstreamError) -> String {
         UpstreamError::Unauthorized { code: Some(c), .. } if c.eq_ignore_ascii_case("APIKEY.INACTIVE") => {
             format!("{service} says the {} API key is inactive — reactivate it or configure another key", mode.as_str())
         }
-        UpstreamError::Unauthorized { .. } if service == "EasyPost" => super::send_order::KEY_REJECTED.to_owned(),
+        UpstreamError::Unauthorized { .. } if service == "EasyPost" => super::jobs::send_order::KEY_REJECTED.to_owned(),
         UpstreamError::Unauthorized { .. } => format!("{service} rejected the access token — check it"),
         UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => {
             format!("cannot reach {service}: {e} — check base_url and the network")

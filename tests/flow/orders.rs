@@ -11,7 +11,7 @@ use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder, OrderPatch};
 use cartgate::store::{ClaimedJob, JobKind};
 use cartgate::workers::{Handler, Outcome};
-use cartgate::workflows::{Deps, send_order};
+use cartgate::workflows::{Deps, jobs::send_order};
 use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::Notify;

@@ -7,10 +7,10 @@
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
-use super::{Deps, payload, retry_or_give_up, store_failed};
 use crate::jobs::{CartTask, ImportOrder};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::workers::Outcome;
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 /// Re-read this much before the cursor.
 const OVERLAP: Duration = Duration::minutes(5);

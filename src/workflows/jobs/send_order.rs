@@ -14,8 +14,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::translate::{TranslateError, Translation, translate};
-use super::{Deps, Faults, holds, payload, retry_or_give_up, store_failed};
 use crate::domain::hold::next_release;
 use crate::domain::{Order, OrderStatus, Sku};
 use crate::jobs::SendOrder;
@@ -23,6 +21,8 @@ use crate::ledger::orders::member;
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::translate::{TranslateError, Translation, translate};
+use crate::workflows::{Deps, Faults, holds, payload, retry_or_give_up, store_failed};
 
 /// What a merchant reads when EasyPost refuses the key.
 pub const KEY_REJECTED: &str =

@@ -9,13 +9,13 @@
 
 use sha2::{Digest, Sha256};
 
-use super::counters::INVENTORY_LINES;
-use super::snapshot::{self, Snapshot};
-use super::{Deps, payload, retry_or_give_up, store_failed};
 use crate::domain::StockAdjustment;
 use crate::jobs::PushInventory;
 use crate::store::ClaimedJob;
 use crate::workers::Outcome;
+use crate::workflows::counters::INVENTORY_LINES;
+use crate::workflows::snapshot::{self, Snapshot};
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 /// Lines per stock adjustment.
 const MAX_LINES: usize = 500;

@@ -6,13 +6,13 @@
 //! (otherwise the scheduled delivery run picks it up). An order that became `void` is stopped
 //! if not yet sent, or cancelled at the warehouse if it was.
 
-use super::{Deps, holds, payload, retry_or_give_up, store_failed};
 use crate::domain::{CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
 use crate::settings::{CartSettings, Interval, MerchantSettings, OrderFilters};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::{Deps, holds, payload, retry_or_give_up, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     import(deps, job).await.unwrap_or_else(|o| o)

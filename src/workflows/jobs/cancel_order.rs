@@ -1,12 +1,12 @@
 //! `cancel_order`: an order voided in the cart after it reached the warehouse is cancelled
 //! there (`DELETE orders/{id}`), or the reason it could not be is recorded.
 
-use super::{Deps, payload, retry_or_give_up, store_failed};
 use crate::domain::OrderStatus;
 use crate::jobs::CancelOrder;
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     cancel(deps, job).await.unwrap_or_else(|o| o)

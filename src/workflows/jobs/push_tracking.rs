@@ -9,8 +9,6 @@
 //! Without an order id the job is a cart's scheduled upload run (`shipment_upload` set to an
 //! interval): it queues this job for every `shipped` order of the cart.
 
-use super::counters::FULFILLMENTS;
-use super::{Deps, payload, retry_or_give_up, store_failed};
 use crate::cart::Cart;
 use crate::domain::{CartFulfillment, CartId, NewFulfillment, Order, OrderStatus, Shipment};
 use crate::jobs::PushTracking;
@@ -18,6 +16,8 @@ use crate::settings::CartSettings;
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::counters::FULFILLMENTS;
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 /// `shipped` index members read per scheduled run.
 const MAX_READ: usize = 10_000;

@@ -7,14 +7,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::counters::{SHIPMENTS_RECORDED, UNKNOWN_WMS_ORDERS};
-use super::{Deps, payload, retry_or_give_up, store_failed};
 use crate::domain::{Order, OrderStatus, Parcel, Shipment, WmsOrder};
 use crate::jobs::{CheckShipment, PushTracking};
 use crate::settings::Interval;
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::counters::{SHIPMENTS_RECORDED, UNKNOWN_WMS_ORDERS};
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     check(deps, job).await.unwrap_or_else(|o| o)

@@ -1,10 +1,10 @@
 //! `ensure_webhooks`: keep each cart's order webhooks registered at `server.public_url`
 //! (TradeGecko deletes a webhook after 3 days of failed deliveries).
 
-use super::{Deps, payload, retry_or_give_up};
 use crate::jobs::CartTask;
 use crate::store::ClaimedJob;
 use crate::workers::Outcome;
+use crate::workflows::{Deps, payload, retry_or_give_up};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     ensure(deps, job).await.unwrap_or_else(|o| o)

@@ -6,18 +6,18 @@
 //! cart's `item_field` is `upc`, else its SKU if that is a WMS barcode. Barcodes no variant
 //! maps to are counted and skipped. Each cart's snapshot is stored and a `push_inventory` queued (at
 //! once when `inventory_upload` is `auto`, else one interval later). Held orders the new stock
-//! can fill are released first ([`super::release_early`]).
+//! can fill are released first ([`crate::workflows::release_early`]).
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::counters::INVENTORY_LINES;
-use super::snapshot::{self, Snapshot};
-use super::{Deps, payload, release_early, retry_or_give_up, store_failed};
 use crate::domain::{BarcodeRules, CartItem, ItemCodes, StockLevels};
 use crate::jobs::{MerchantTask, PushInventory};
 use crate::settings::{CartSettings, Interval};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::workers::Outcome;
+use crate::workflows::counters::INVENTORY_LINES;
+use crate::workflows::snapshot::{self, Snapshot};
+use crate::workflows::{Deps, payload, release_early, retry_or_give_up, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     sync(deps, job).await.unwrap_or_else(|o| o)
@@ -35,7 +35,7 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let aliases = deps.ledger.aliases.map(merchant.id.as_str()).await.map_err(store_failed)?;
     for cart in &merchant.carts {
         let variants = deps.cart_api(cart)?.all_items().await.map_err(retry_or_give_up)?;
-        let rules = super::translate::barcode_rules(aliases.clone(), cart.item_field);
+        let rules = crate::workflows::translate::barcode_rules(aliases.clone(), cart.item_field);
         let (mut levels, skipped) = levels(&totals, &variants, &rules);
         metrics::counter!(INVENTORY_LINES, "result" => "skipped").increment(skipped as u64);
         if skipped > 0 {
