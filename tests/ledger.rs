@@ -128,7 +128,7 @@ async fn wms_ids_and_tracking_codes_find_their_order(kv: Arc<dyn Kv>) {
                 public_url: None,
                 tracking_status: "pre_transit".into(),
                 tracking_updated_at: None,
-                items: vec![("0001".into(), 1)],
+                items: vec![("0001".parse().unwrap(), 1)],
                 shipped_at: Utc::now(),
                 fulfillment_id: None,
             });

@@ -1,7 +1,70 @@
-//! The cart side: TradeGecko's API as cartgate uses it.
+//! The cart side: what cartgate asks of a shopping cart, in domain terms ([`Cart`]), and one
+//! adapter per cart kind that speaks its API (`tradegecko/`; `shopify/` is next).
+//!
+//! An adapter's wire shapes stay inside its folder: workflows get [`CartOrder`]s, order lines
+//! with [`Sku`]s and [`Barcode`]s, [`CartItem`]s with their stock, and hand back fulfillments
+//! and stock adjustments. Errors are the shared [`UpstreamError`], which the workflows already
+//! classify into retry, wait or give up.
+//!
+//! [`Sku`]: crate::domain::Sku
+//! [`Barcode`]: crate::domain::Barcode
 
-pub mod wire;
+pub mod tradegecko;
 
-mod client;
+use std::sync::Arc;
 
-pub use client::TradeGecko;
+use chrono::{DateTime, Utc};
+
+pub use tradegecko::TradeGecko;
+
+use crate::domain::{
+    CartFulfillment, CartItem, CartOrder, Destination, NewFulfillment, OrderLine, StockAdjustment, UpdatedOrder,
+};
+use crate::settings::{CartKind, CartSettings};
+use crate::upstream::{UpstreamClient, UpstreamError};
+
+/// One page of a listing, and whether another follows.
+pub type Page<T> = (Vec<T>, bool);
+
+/// A connected cart account.
+#[async_trait::async_trait]
+pub trait Cart: Send + Sync {
+    /// The order and its product lines (`NotFound` once it is gone from the cart).
+    async fn order(&self, id: u64) -> Result<CartOrder, UpstreamError>;
+
+    /// Where the order ships, and its product lines with their variants' SKU and UPC (lines
+    /// with no units left out).
+    async fn order_details(&self, order: &CartOrder) -> Result<(Destination, Vec<OrderLine>), UpstreamError>;
+
+    /// One page of the orders updated since `since`.
+    async fn orders_updated_since(&self, since: DateTime<Utc>, page: u32) -> Result<Page<UpdatedOrder>, UpstreamError>;
+
+    /// These items (variants), with their stock.
+    async fn items(&self, variant_ids: &[u64]) -> Result<Vec<CartItem>, UpstreamError>;
+
+    /// Every item of the account (bounded by the adapter), with their stock.
+    async fn all_items(&self) -> Result<Vec<CartItem>, UpstreamError>;
+
+    /// The fulfillments already recorded on an order.
+    async fn fulfillments(&self, order_id: u64) -> Result<Vec<CartFulfillment>, UpstreamError>;
+
+    /// Records a parcel on its order at most once per `idempotency_key`; the fulfillment's id.
+    async fn create_fulfillment(&self, f: &NewFulfillment, idempotency_key: &str) -> Result<u64, UpstreamError>;
+
+    /// Applies a stock adjustment at most once per `idempotency_key`.
+    async fn adjust_stock(&self, a: &StockAdjustment, idempotency_key: &str) -> Result<(), UpstreamError>;
+
+    /// Makes sure the order webhooks cartgate needs point at `address`; the events registered
+    /// now (those already there are left alone).
+    async fn ensure_webhooks(&self, address: &str) -> Result<Vec<&'static str>, UpstreamError>;
+
+    /// A cheap authenticated call, for "Test Cart Connection".
+    async fn check(&self) -> Result<(), UpstreamError>;
+}
+
+/// The adapter for a configured cart, on its account (token, rate limit, timeout).
+pub fn connect(upstream: &UpstreamClient, cart: &CartSettings) -> Result<Arc<dyn Cart>, UpstreamError> {
+    match cart.kind {
+        CartKind::Tradegecko => Ok(Arc::new(TradeGecko::new(upstream.tradegecko(cart)?))),
+    }
+}

@@ -1,11 +1,22 @@
 //! Domain types: values that are valid by construction, and the rules between them.
 
+pub mod barcodes;
+pub mod cart;
 pub mod hold;
 pub mod ids;
+pub mod item;
 pub mod order;
 pub mod shipment;
 pub mod status;
+pub mod warehouse;
 
+pub use barcodes::{BarcodeRules, ItemCodes, StockLevels, UpcRule};
+pub use cart::{
+    CartFulfillment, CartItem, CartLine, CartOrder, CartOrderState, CartStatusWords, NewFulfillment, StockAdjustment,
+    UpdatedOrder,
+};
 pub use ids::{CartId, MerchantId};
+pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
 pub use status::{IllegalTransition, OrderStatus};
+pub use warehouse::{Parcel, Tracking, WmsOrder, WmsProduct};

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{CartId, IllegalTransition, MerchantId, OrderStatus};
+use super::{Barcode, CartId, IllegalTransition, MerchantId, OrderStatus, Sku};
 
 /// Where the parcel goes (EasyPost's `destination` fields).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,15 +25,42 @@ pub struct Destination {
 
 /// One product line of the cart order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredLine")]
 pub struct OrderLine {
     /// The cart's order line item id (fulfillments refer to it).
     pub line_item_id: u64,
     pub variant_id: u64,
-    pub sku: String,
-    pub upc: Option<String>,
+    pub sku: Sku,
+    pub upc: Option<Barcode>,
     /// The warehouse barcode sent, once translated.
-    pub barcode: Option<String>,
+    pub barcode: Option<Barcode>,
     pub quantity: u32,
+}
+
+/// An order line as the ledger holds it. Records written before SKUs and barcodes had their
+/// own types may hold blank strings: a blank UPC or barcode reads as none, a blank SKU as the
+/// name an import gives a variant without one.
+#[derive(Deserialize)]
+struct StoredLine {
+    line_item_id: u64,
+    variant_id: u64,
+    sku: String,
+    upc: Option<String>,
+    barcode: Option<String>,
+    quantity: u32,
+}
+
+impl From<StoredLine> for OrderLine {
+    fn from(l: StoredLine) -> Self {
+        Self {
+            line_item_id: l.line_item_id,
+            variant_id: l.variant_id,
+            sku: Sku::try_from(l.sku).unwrap_or_else(|_| Sku::of_unnamed_variant(l.variant_id)),
+            upc: l.upc.and_then(|u| Barcode::try_from(u).ok()),
+            barcode: l.barcode.and_then(|b| Barcode::try_from(b).ok()),
+            quantity: l.quantity,
+        }
+    }
 }
 
 /// One parcel the warehouse shipped (a pick) and its upload to the cart.
@@ -47,10 +74,17 @@ pub struct Shipment {
     /// When the tracking status was last updated (upstream time), to drop older updates.
     pub tracking_updated_at: Option<DateTime<Utc>>,
     /// `(barcode, units)` in this parcel.
-    pub items: Vec<(String, u32)>,
+    #[serde(deserialize_with = "stored_items")]
+    pub items: Vec<(Barcode, u32)>,
     pub shipped_at: DateTime<Utc>,
     /// The cart fulfillment created for it, once uploaded.
     pub fulfillment_id: Option<u64>,
+}
+
+/// A parcel's items as the ledger holds them; a blank barcode (older records) names nothing.
+fn stored_items<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(Barcode, u32)>, D::Error> {
+    let items = Vec::<(String, u32)>::deserialize(d)?;
+    Ok(items.into_iter().filter_map(|(b, n)| Some((Barcode::try_from(b).ok()?, n))).collect())
 }
 
 /// A timeline entry: every status change and notable event.

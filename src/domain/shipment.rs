@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Order, Shipment};
+use super::{Barcode, Order, OrderLine, Shipment};
 
 /// The final tracker status.
 pub const DELIVERED: &str = "delivered";
@@ -80,7 +80,7 @@ impl Order {
         }
         let mut wanted: HashMap<&str, u64> = HashMap::new();
         for line in &self.lines {
-            let key = line.barcode.as_deref().unwrap_or(line.sku.as_str());
+            let key = line.barcode.as_ref().map_or(line.sku.as_str(), Barcode::as_str);
             *wanted.entry(key).or_default() += u64::from(line.quantity);
         }
         !self.shipments.is_empty() && wanted.iter().all(|(b, n)| shipped.get(b).copied().unwrap_or(0) >= *n)
@@ -89,10 +89,10 @@ impl Order {
 
 /// A parcel's barcode names this line: the barcode it was sent as (or, for lines sent before
 /// barcodes were kept, its UPC or SKU).
-fn line_has(line: &super::OrderLine, barcode: &str) -> bool {
+fn line_has(line: &OrderLine, barcode: &Barcode) -> bool {
     match &line.barcode {
         Some(b) => b == barcode,
-        None => line.upc.as_deref() == Some(barcode) || line.sku == barcode,
+        None => line.upc.as_ref() == Some(barcode) || line.sku.as_str() == barcode.as_str(),
     }
 }
 
@@ -106,7 +106,7 @@ fn add(out: &mut Vec<(u64, u32)>, line: u64, units: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::OrderLine;
+    use crate::domain::Sku;
 
     fn shipment(pick: &str, items: &[(&str, u32)]) -> Shipment {
         Shipment {
@@ -116,7 +116,7 @@ mod tests {
             public_url: None,
             tracking_status: "pre_transit".into(),
             tracking_updated_at: None,
-            items: items.iter().map(|(b, n)| ((*b).to_owned(), *n)).collect(),
+            items: items.iter().map(|(b, n)| (Barcode::parse(b).unwrap(), *n)).collect(),
             shipped_at: Utc::now(),
             fulfillment_id: None,
         }
@@ -128,9 +128,9 @@ mod tests {
             .map(|(id, b, q)| OrderLine {
                 line_item_id: *id,
                 variant_id: *id,
-                sku: format!("S{id}"),
+                sku: Sku::parse(&format!("S{id}")).unwrap(),
                 upc: None,
-                barcode: Some((*b).to_owned()),
+                barcode: Some(Barcode::parse(b).unwrap()),
                 quantity: *q,
             })
             .collect();

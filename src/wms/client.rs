@@ -1,10 +1,15 @@
-//! EasyPost calls. Fulfillment endpoints live under `/fulfillment/vendor/v2/`, the key check
-//! under `/v2/`. Response envelopes were seen both bare and wrapped, so both are read.
+//! EasyPost calls, in domain terms. Fulfillment endpoints live under `/fulfillment/vendor/v2/`,
+//! the key check under `/v2/`. Response envelopes were seen both bare and wrapped, so both are
+//! read.
+
+use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::wire::{Inventory, NewOrder, Order, Product};
+use super::convert;
+use super::wire::{Inventory, Order, Product};
+use crate::domain::{Barcode, Order as CartgateOrder, OrderLine, StockLevels, WmsOrder, WmsProduct};
 use crate::upstream::{Account, UpstreamError, UpstreamResponse};
 
 const FULFILLMENT: &str = "/fulfillment/vendor/v2";
@@ -29,7 +34,7 @@ fn list<T: DeserializeOwned>(resp: &UpstreamResponse, root: &str) -> Result<Vec<
 }
 
 /// `{"order":{…}}` or the order itself.
-fn order(resp: &UpstreamResponse) -> Result<Order, UpstreamError> {
+fn order_body(resp: &UpstreamResponse) -> Result<Order, UpstreamError> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Body {
@@ -51,8 +56,13 @@ impl EasyPost {
         self.account.get("/v2/trackers").query(&[("page_size", 1)]).send().await.map(|_| ())
     }
 
-    /// Every product (paged).
-    pub async fn products(&self) -> Result<Vec<Product>, UpstreamError> {
+    /// Every product that has a barcode (paged).
+    pub async fn products(&self) -> Result<Vec<WmsProduct>, UpstreamError> {
+        let products = self.all_products().await?;
+        Ok(products.into_iter().filter_map(|p| WmsProduct::try_from(p).ok()).collect())
+    }
+
+    async fn all_products(&self) -> Result<Vec<Product>, UpstreamError> {
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
             let q = [("page", page.to_string()), ("per_page", PER_PAGE.to_string())];
@@ -67,9 +77,26 @@ impl EasyPost {
         Ok(out)
     }
 
+    /// Units on hand of every product the warehouse reports inventory rows for, summed over
+    /// warehouses. A product without rows is left out rather than read as 0: no answer is not
+    /// "none in stock".
+    pub async fn stock_levels(&self) -> Result<StockLevels, UpstreamError> {
+        let products = self.all_products().await?;
+        let barcodes: HashMap<&str, &str> =
+            products.iter().filter_map(|p| Some((p.id.as_str(), p.barcode.as_deref()?))).collect();
+        let mut levels = StockLevels::new();
+        let ids: Vec<String> = barcodes.keys().map(|id| (*id).to_owned()).collect();
+        for row in self.inventories(&ids).await? {
+            let by_id = row.product.id.as_deref().and_then(|id| barcodes.get(id).copied());
+            let Some(barcode) = Barcode::parse_opt(by_id.or(row.product.barcode.as_deref())) else { continue };
+            *levels.entry(barcode).or_default() += row.quantity.round() as i64;
+        }
+        Ok(levels)
+    }
+
     /// Inventory rows (one per product per warehouse) for these products. Each batch of ids
     /// is paged too: with several warehouses it has more rows than ids.
-    pub async fn inventories(&self, product_ids: &[String]) -> Result<Vec<Inventory>, UpstreamError> {
+    async fn inventories(&self, product_ids: &[String]) -> Result<Vec<Inventory>, UpstreamError> {
         let mut out = Vec::new();
         let per_page = PER_PAGE.to_string();
         for chunk in product_ids.chunks(PER_PAGE) {
@@ -90,20 +117,24 @@ impl EasyPost {
         Ok(out)
     }
 
-    pub async fn create_order(&self, new: &NewOrder) -> Result<Order, UpstreamError> {
-        let resp = self.account.post_json(&format!("{FULFILLMENT}/orders"), new).send().await?;
-        order(&resp)
+    /// Creates the warehouse order for a cart order (its lines that have a barcode); the
+    /// warehouse's id for it.
+    pub async fn create_order(&self, order: &CartgateOrder, lines: &[OrderLine]) -> Result<String, UpstreamError> {
+        let new = convert::new_order(order, lines);
+        let resp = self.account.post_json(&format!("{FULFILLMENT}/orders"), &new).send().await?;
+        Ok(order_body(&resp)?.id)
     }
 
-    pub async fn order(&self, id: &str) -> Result<Order, UpstreamError> {
+    /// A warehouse order with its parcels.
+    pub async fn order(&self, id: &str) -> Result<WmsOrder, UpstreamError> {
         let resp = self.account.get(&format!("{FULFILLMENT}/orders/{id}")).endpoint("/orders/:id").send().await?;
-        order(&resp)
+        Ok(order_body(&resp)?.into())
     }
 
-    /// The order created for this cart order number, if one exists (verifying after an
-    /// ambiguous send): filtered by `description` server-side where supported and always
+    /// The id of the order created for this cart order number, if one exists (verifying after
+    /// an ambiguous send): filtered by `description` server-side where supported and always
     /// checked here.
-    pub async fn find_order(&self, description: &str) -> Result<Option<Order>, UpstreamError> {
+    pub async fn find_order(&self, description: &str) -> Result<Option<String>, UpstreamError> {
         for page in 1..=MAX_PAGES {
             let q = [
                 ("description", description.to_owned()),
@@ -113,7 +144,7 @@ impl EasyPost {
             let resp = self.account.get(&format!("{FULFILLMENT}/orders")).query(&q).send().await?;
             let batch: Vec<Order> = list(&resp, "orders")?;
             let done = batch.len() < PER_PAGE;
-            let found = batch.into_iter().find(|o| o.description.as_deref() == Some(description));
+            let found = batch.into_iter().find(|o| o.description.as_deref() == Some(description)).map(|o| o.id);
             if found.is_some() || done {
                 return Ok(found);
             }

@@ -4,103 +4,91 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Product {
-    pub id: String,
+pub(super) struct Product {
+    pub(super) id: String,
     #[serde(default)]
-    pub barcode: Option<String>,
+    pub(super) barcode: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct ProductRef {
+pub(super) struct ProductRef {
     #[serde(default)]
-    pub id: Option<String>,
+    pub(super) id: Option<String>,
     #[serde(default)]
-    pub barcode: Option<String>,
+    pub(super) barcode: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct WarehouseRef {
+pub(super) struct Inventory {
+    pub(super) product: ProductRef,
     #[serde(default)]
-    pub id: Option<String>,
+    pub(super) quantity: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Inventory {
-    pub product: ProductRef,
+pub(super) struct Tracker {
     #[serde(default)]
-    pub warehouse: Option<WarehouseRef>,
+    pub(super) id: Option<String>,
     #[serde(default)]
-    pub quantity: f64,
+    pub(super) tracking_code: Option<String>,
+    #[serde(default)]
+    pub(super) carrier: Option<String>,
+    #[serde(default)]
+    pub(super) status: Option<String>,
+    #[serde(default)]
+    pub(super) public_url: Option<String>,
+    #[serde(default)]
+    pub(super) updated_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Tracker {
+pub(super) struct LineItem {
+    pub(super) product: ProductRef,
     #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub tracking_code: Option<String>,
-    #[serde(default)]
-    pub carrier: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub public_url: Option<String>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
+    pub(super) units: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct LineItem {
-    pub product: ProductRef,
+pub(super) struct Pick {
     #[serde(default)]
-    pub units: f64,
+    pub(super) id: Option<String>,
+    #[serde(default)]
+    pub(super) line_items: Vec<LineItem>,
+    #[serde(default)]
+    pub(super) tracker: Option<Tracker>,
+    #[serde(default)]
+    pub(super) created_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Pick {
+pub(super) struct Order {
+    pub(super) id: String,
     #[serde(default)]
-    pub id: Option<String>,
+    pub(super) description: Option<String>,
     #[serde(default)]
-    pub line_items: Vec<LineItem>,
-    #[serde(default)]
-    pub tracker: Option<Tracker>,
-    #[serde(default)]
-    pub created_at: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Order {
-    pub id: String,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub line_items: Vec<LineItem>,
-    #[serde(default)]
-    pub picks: Vec<Pick>,
+    pub(super) picks: Vec<Pick>,
     /// Some integrations send trackers beside the order instead of inside picks.
     #[serde(default)]
-    pub trackers: Vec<Tracker>,
+    pub(super) trackers: Vec<Tracker>,
 }
 
 /// `POST orders` body.
 #[derive(Debug, Clone, Serialize)]
-pub struct NewOrder {
-    pub service: &'static str,
-    pub description: String,
+pub(super) struct NewOrder {
+    pub(super) service: &'static str,
+    pub(super) description: String,
     /// Serialised with EasyPost's field names (name, company, street1, …, phone, email).
-    pub destination: crate::domain::Destination,
-    pub line_items: Vec<NewLineItem>,
+    pub(super) destination: crate::domain::Destination,
+    pub(super) line_items: Vec<NewLineItem>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct NewLineItem {
-    pub product: NewProductRef,
-    pub units: u32,
+pub(super) struct NewLineItem {
+    pub(super) product: NewProductRef,
+    pub(super) units: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct NewProductRef {
-    pub barcode: String,
+pub(super) struct NewProductRef {
+    pub(super) barcode: String,
 }

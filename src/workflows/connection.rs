@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use super::Deps;
-use crate::cart::TradeGecko;
 use crate::settings::{Mode, WmsSettings};
 use crate::upstream::{AccountSpec, Credential, Upstream, UpstreamError};
 use crate::wms::EasyPost;
@@ -46,8 +45,8 @@ pub async fn test_wms(deps: &Deps, wms: &WmsSettings) -> ConnectionCheck {
 
 /// Checks a cart's TradeGecko token.
 pub async fn test_cart(deps: &Deps, cart: &crate::settings::CartSettings, mode: Mode) -> ConnectionCheck {
-    let result = match deps.upstream.tradegecko(cart) {
-        Ok(account) => TradeGecko::new(account).check().await,
+    let result = match crate::cart::connect(&deps.upstream, cart) {
+        Ok(api) => api.check().await,
         Err(e) => Err(e),
     };
     match result {
@@ -74,7 +73,7 @@ fn explain(service: &str, mode: Mode, e: &UpstreamError) -> String {
         UpstreamError::Unauthorized { code: Some(c), .. } if c.eq_ignore_ascii_case("APIKEY.INACTIVE") => {
             format!("{service} says the {} API key is inactive — reactivate it or configure another key", mode.as_str())
         }
-        UpstreamError::Unauthorized { .. } if service == "EasyPost" => super::send_order::KEY_REJECTED.to_owned(),
+        UpstreamError::Unauthorized { .. } if service == "EasyPost" => super::jobs::send_order::KEY_REJECTED.to_owned(),
         UpstreamError::Unauthorized { .. } => format!("{service} rejected the access token — check it"),
         UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => {
             format!("cannot reach {service}: {e} — check base_url and the network")

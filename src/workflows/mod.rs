@@ -1,25 +1,25 @@
-//! The workflows: one handler per job kind (DESIGN.md, "Jobs").
+//! The workflows (DESIGN.md, "The four workflows"): what cartgate does with a job.
 //!
-//! Handlers are written as plain async functions over [`Deps`] and return an
-//! [`Outcome`]; upstream errors map to outcomes in one place ([`retry_or_give_up`]).
+//! * [`jobs`] — the handlers, one file per job kind (DESIGN.md, "Jobs"): `import_order`,
+//!   `send_order`, `cancel_order`, `poll_orders`, `deliver_orders`, `ensure_webhooks`,
+//!   `poll_shipments`, `check_shipment`, `tracker_event`, `push_tracking`, `sync_inventory`,
+//!   `push_inventory`. Each is `run(&Deps, &ClaimedJob) -> Outcome`.
+//! * [`registry`] — which handler runs which job kind, and the recurring jobs.
+//! * The helpers the handlers share, and that the admin operations call too:
+//!   [`translate`] (SKU → warehouse barcode), [`holds`] (releasing held orders),
+//!   [`release_early`] (holds an inventory sync can fill), [`aliases`] (alias uploads),
+//!   [`connection`] ("Test Connection"), [`counters`] (metrics).
+//!
+//! Handlers are plain async functions over [`Deps`] and return an [`Outcome`]; upstream errors
+//! map to outcomes in one place ([`retry_or_give_up`]). They speak to the cart and the
+//! warehouse in domain types only ([`crate::cart::Cart`], [`crate::wms::EasyPost`]).
 
 pub mod aliases;
-pub mod cancel_order;
-pub mod check_shipment;
 pub mod connection;
 pub mod counters;
-pub mod deliver;
-pub mod ensure_webhooks;
 pub mod holds;
-pub mod import_order;
-pub mod poll_orders;
-pub mod poll_shipments;
-pub mod push_inventory;
-pub mod push_tracking;
+pub mod jobs;
 pub mod release_early;
-pub mod send_order;
-pub mod sync_inventory;
-pub mod tracker_event;
 pub mod translate;
 
 mod registry;
@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 
 pub use registry::registry;
 
-use crate::cart::TradeGecko;
+use crate::cart::Cart;
 use crate::ledger::{Ledger, LedgerError};
 use crate::settings::{CartSettings, MerchantSettings, Settings};
 use crate::store::{JobStore, StoreError};
@@ -75,8 +75,9 @@ impl Deps {
         self.settings.merchant(id).ok_or_else(|| Outcome::Permanent(format!("merchant `{id}` is not configured")))
     }
 
-    pub fn tradegecko(&self, cart: &CartSettings) -> Result<TradeGecko, Outcome> {
-        self.upstream.tradegecko(cart).map(TradeGecko::new).map_err(|e| Outcome::Permanent(e.to_string()))
+    /// The cart's API, whichever kind of cart it is.
+    pub fn cart_api(&self, cart: &CartSettings) -> Result<Arc<dyn Cart>, Outcome> {
+        crate::cart::connect(&self.upstream, cart).map_err(|e| Outcome::Permanent(e.to_string()))
     }
 
     pub fn easypost(&self, merchant: &MerchantSettings) -> Result<EasyPost, Outcome> {

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use super::{
-    Deps, cancel_order, check_shipment, deliver, ensure_webhooks, import_order, poll_orders, poll_shipments,
+use super::Deps;
+use super::jobs::{
+    cancel_order, check_shipment, deliver_orders, ensure_webhooks, import_order, poll_orders, poll_shipments,
     push_inventory, push_tracking, send_order, sync_inventory, tracker_event,
 };
 use crate::jobs::{CartTask, MerchantTask, PushTracking};
@@ -37,7 +38,7 @@ workflow!(SendOrderHandler, send_order::run);
 workflow!(CancelOrderHandler, cancel_order::run);
 workflow!(PollOrdersHandler, poll_orders::run);
 workflow!(EnsureWebhooksHandler, ensure_webhooks::run);
-workflow!(DeliverOrdersHandler, deliver::run);
+workflow!(DeliverOrdersHandler, deliver_orders::run);
 workflow!(PollShipmentsHandler, poll_shipments::run);
 workflow!(CheckShipmentHandler, check_shipment::run);
 workflow!(TrackerEventHandler, tracker_event::run);

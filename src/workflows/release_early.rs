@@ -9,9 +9,8 @@
 use std::collections::BTreeMap;
 
 use super::counters::HOLDS_RELEASED_EARLY;
-use super::sync_inventory::Totals;
 use super::{Deps, holds, store_failed};
-use crate::domain::{Order, OrderStatus};
+use crate::domain::{Barcode, Order, OrderStatus, StockLevels};
 use crate::settings::MerchantSettings;
 use crate::workers::Outcome;
 
@@ -19,7 +18,7 @@ use crate::workers::Outcome;
 const MAX_READ: usize = 5_000;
 
 /// Releases the merchant's held orders that `totals` can fill; returns how many.
-pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &Totals) -> Result<u64, Outcome> {
+pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &StockLevels) -> Result<u64, Outcome> {
     let mut free = totals.clone();
     for order in orders(deps, merchant, OrderStatus::AtWms).await? {
         for (barcode, units) in needs(&order).unwrap_or_default() {
@@ -61,7 +60,7 @@ pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &Totals) 
 }
 
 /// Units per barcode an order takes; `None` when a line has no barcode (never translated).
-fn needs(order: &Order) -> Option<BTreeMap<String, i64>> {
+fn needs(order: &Order) -> Option<BTreeMap<Barcode, i64>> {
     let mut out = BTreeMap::new();
     for line in &order.lines {
         *out.entry(line.barcode.clone()?).or_default() += i64::from(line.quantity);

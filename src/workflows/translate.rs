@@ -1,16 +1,14 @@
-//! SKU → warehouse barcode translation.
-//!
-//! For each line: the merchant's alias if one exists; else, when the cart's `item_field` is
-//! `upc`, the variant's UPC; else the SKU itself, but only if it is a barcode the warehouse
-//! knows (the WMS product list, cached per merchant). Lines with none of these stop the order
-//! with a reason naming every such SKU.
+//! SKU → warehouse barcode translation, by the one rule in [`crate::domain::barcodes`]: the
+//! merchant's alias, else the UPC when the cart's `item_field` is `upc`, else the SKU if it is a
+//! barcode the warehouse knows (the WMS product list, cached per merchant). Lines with none of
+//! these stop the order with a reason naming every such SKU.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 
 use super::Deps;
-use crate::domain::OrderLine;
+use crate::domain::{BarcodeRules, ItemCodes, OrderLine, Sku, UpcRule};
 use crate::ledger::LedgerError;
 use crate::settings::{ItemField, MerchantSettings};
 use crate::upstream::UpstreamError;
@@ -26,7 +24,7 @@ pub enum Translation {
     /// Every line has a barcode.
     Complete(Vec<OrderLine>),
     /// These SKUs have no barcode.
-    Missing(Vec<String>),
+    Missing(Vec<Sku>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,29 +48,29 @@ pub async fn translate(
     item_field: ItemField,
     lines: &[OrderLine],
 ) -> Result<Translation, TranslateError> {
-    let aliases = deps.ledger.aliases.map(merchant.id.as_str()).await?;
-    let first = pick(lines, &aliases, item_field, &known_barcodes(deps, merchant, false).await?);
+    let rules = barcode_rules(deps.ledger.aliases.map(merchant.id.as_str()).await?, item_field);
+    let first = pick(lines, &rules, &known_barcodes(deps, merchant, false).await?);
     let Translation::Missing(_) = &first else { return Ok(first) };
     // A SKU may have become a product since the cache was filled: look once more, rate-bounded.
     let fresh = known_barcodes(deps, merchant, true).await?;
-    Ok(pick(lines, &aliases, item_field, &fresh))
+    Ok(pick(lines, &rules, &fresh))
 }
 
-fn pick(
-    lines: &[OrderLine],
-    aliases: &HashMap<String, String>,
-    item_field: ItemField,
-    products: &HashSet<String>,
-) -> Translation {
+/// The merchant's aliases (as stored) under the cart's `item_field`.
+pub fn barcode_rules(aliases: std::collections::HashMap<String, String>, item_field: ItemField) -> BarcodeRules {
+    let upc = match item_field {
+        ItemField::Sku => UpcRule::Ignore,
+        ItemField::Upc => UpcRule::Use,
+    };
+    BarcodeRules::new(aliases, upc)
+}
+
+fn pick(lines: &[OrderLine], rules: &BarcodeRules, products: &HashSet<String>) -> Translation {
     let mut out = Vec::with_capacity(lines.len());
     let mut missing = Vec::new();
     for line in lines {
-        let barcode = aliases
-            .get(&line.sku)
-            .cloned()
-            .or_else(|| line.upc.clone().filter(|u| item_field == ItemField::Upc && !u.trim().is_empty()))
-            .or_else(|| products.contains(&line.sku).then(|| line.sku.clone()));
-        match barcode {
+        let codes = ItemCodes { sku: Some(&line.sku), upc: line.upc.as_ref() };
+        match rules.barcode(codes, |b| products.contains(b)) {
             Some(b) => out.push(OrderLine { barcode: Some(b), ..line.clone() }),
             None if !missing.contains(&line.sku) => missing.push(line.sku.clone()),
             None => {}
@@ -94,8 +92,7 @@ pub async fn known_barcodes(
     if stale || (refresh && may_refresh) {
         let ep = deps.easypost(merchant).map_err(|_| UpstreamError::Invalid { reason: "no WMS key".into() })?;
         let products = ep.products().await?;
-        let pairs: Vec<(String, String)> =
-            products.iter().filter_map(|p| Some((p.barcode.clone()?, p.id.clone()))).collect();
+        let pairs: Vec<(String, String)> = products.iter().map(|p| (p.barcode.to_string(), p.id.clone())).collect();
         cache.record(&merchant.id, &pairs, Utc::now()).await?;
     }
     Ok(cache.barcodes(&merchant.id).await?)
@@ -103,14 +100,17 @@ pub async fn known_barcodes(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+    use crate::domain::Barcode;
 
     fn line(sku: &str, upc: Option<&str>) -> OrderLine {
         OrderLine {
             line_item_id: 1,
             variant_id: 1,
-            sku: sku.into(),
-            upc: upc.map(Into::into),
+            sku: Sku::parse(sku).unwrap(),
+            upc: upc.map(|u| Barcode::parse(u).unwrap()),
             barcode: None,
             quantity: 1,
         }
@@ -118,20 +118,19 @@ mod tests {
 
     #[test]
     fn alias_then_upc_then_known_sku() {
-        let aliases = HashMap::from([("A".to_owned(), "111".to_owned())]);
+        let rules = barcode_rules(HashMap::from([("A".to_owned(), "111".to_owned())]), ItemField::Upc);
         let products = HashSet::from(["C".to_owned()]);
         let lines = [line("A", Some("999")), line("B", Some("222")), line("C", None)];
-        let Translation::Complete(out) = pick(&lines, &aliases, ItemField::Upc, &products) else { panic!() };
-        let barcodes: Vec<_> = out.iter().map(|l| l.barcode.clone().unwrap()).collect();
+        let Translation::Complete(out) = pick(&lines, &rules, &products) else { panic!() };
+        let barcodes: Vec<_> = out.iter().map(|l| l.barcode.clone().unwrap().to_string()).collect();
         assert_eq!(barcodes, ["111", "222", "C"]);
     }
 
     #[test]
     fn upc_is_used_only_when_item_field_is_upc_and_missing_skus_are_all_named() {
         let lines = [line("B", Some("222")), line("D", None), line("D", None)];
-        assert_eq!(
-            pick(&lines, &HashMap::new(), ItemField::Sku, &HashSet::new()),
-            Translation::Missing(vec!["B".into(), "D".into()])
-        );
+        let rules = barcode_rules(HashMap::new(), ItemField::Sku);
+        let missing = ["B", "D"].map(|s| Sku::parse(s).unwrap()).to_vec();
+        assert_eq!(pick(&lines, &rules, &HashSet::new()), Translation::Missing(missing));
     }
 }

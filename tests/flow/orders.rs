@@ -11,7 +11,7 @@ use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder, OrderPatch};
 use cartgate::store::{ClaimedJob, JobKind};
 use cartgate::workers::{Handler, Outcome};
-use cartgate::workflows::{Deps, send_order};
+use cartgate::workflows::{Deps, jobs::send_order};
 use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -424,8 +424,8 @@ async fn an_order_recorded_by_an_import_that_crashed_before_queueing_its_send_is
         lines: vec![cartgate::domain::OrderLine {
             line_item_id: 1,
             variant_id: flow.tg.variant_id(&seed::sku(5)).unwrap(),
-            sku: seed::sku(5),
-            upc: Some(seed::barcode(5)),
+            sku: seed::sku(5).parse().unwrap(),
+            upc: Some(seed::barcode(5).parse().unwrap()),
             barcode: None,
             quantity: 1,
         }],

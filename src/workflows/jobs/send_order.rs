@@ -14,16 +14,15 @@
 
 use chrono::{DateTime, Utc};
 
-use super::translate::{TranslateError, Translation, translate};
-use super::{Deps, Faults, holds, payload, retry_or_give_up, store_failed};
 use crate::domain::hold::next_release;
-use crate::domain::{Order, OrderLine, OrderStatus};
+use crate::domain::{Order, OrderStatus, Sku};
 use crate::jobs::SendOrder;
 use crate::ledger::orders::member;
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
-use crate::wms::wire::{NewLineItem, NewOrder, NewProductRef};
 use crate::workers::Outcome;
+use crate::workflows::translate::{TranslateError, Translation, translate};
+use crate::workflows::{Deps, Faults, holds, payload, retry_or_give_up, store_failed};
 
 /// What a merchant reads when EasyPost refuses the key.
 pub const KEY_REJECTED: &str =
@@ -50,7 +49,7 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     if let Some(started) = order.send_started_at {
         match ep.find_order(&order.order_number).await {
             Ok(Some(found)) => {
-                return record_accepted(deps, &p, &found.id, "found at the warehouse after an interrupted send").await;
+                return record_accepted(deps, &p, &found, "found at the warehouse after an interrupted send").await;
             }
             Ok(None) => {
                 let settled = started + settle_window(merchant.wms.timeout_secs);
@@ -81,11 +80,11 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     if !matches!(marked, Some((_, true))) {
         return Ok(Outcome::Done);
     }
-    match ep.create_order(&wms_order(&order, &lines)).await {
+    match ep.create_order(&order, &lines).await {
         Ok(_) if Faults::take(&deps.faults.crash_after_wms_accept) => {
             Ok(Outcome::Retry("injected crash after the warehouse accepted the order".into()))
         }
-        Ok(created) => record_accepted(deps, &p, &created.id, "accepted by the warehouse").await,
+        Ok(created) => record_accepted(deps, &p, &created, "accepted by the warehouse").await,
         Err(e) => refused(deps, job, &p, merchant.id.as_str(), e).await,
     }
 }
@@ -177,7 +176,8 @@ async fn record_accepted(deps: &Deps, p: &SendOrder, wms_id: &str, why: &str) ->
     Ok(Outcome::Done)
 }
 
-async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<String>) -> Result<Outcome, Outcome> {
+async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<Sku>) -> Result<Outcome, Outcome> {
+    let skus: Vec<String> = skus.iter().map(Sku::to_string).collect();
     let reason = format!("no warehouse barcode for SKU {} — add an alias", skus.join(", "));
     set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
     let order = member(&p.cart, p.order_id);
@@ -193,18 +193,4 @@ fn settle_window(timeout_secs: u64) -> chrono::Duration {
 /// The store's clock at the claim, as a time (hold releases are wall-clock decisions).
 fn store_now(job: &ClaimedJob) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(job.claimed_at).unwrap_or_else(Utc::now)
-}
-
-fn wms_order(order: &Order, lines: &[OrderLine]) -> NewOrder {
-    NewOrder {
-        service: "standard",
-        description: order.order_number.clone(),
-        destination: order.destination.clone(),
-        line_items: lines
-            .iter()
-            .filter_map(|l| {
-                Some(NewLineItem { product: NewProductRef { barcode: l.barcode.clone()? }, units: l.quantity })
-            })
-            .collect(),
-    }
 }

@@ -6,16 +6,13 @@
 //! (otherwise the scheduled delivery run picks it up). An order that became `void` is stopped
 //! if not yet sent, or cancelled at the warehouse if it was.
 
-use std::collections::HashMap;
-
-use super::{Deps, holds, payload, retry_or_give_up, store_failed};
-use crate::cart::wire::{Address, Order as CartOrder, OrderLineItem, Variant};
-use crate::domain::{Destination, NewOrder, Order, OrderLine, OrderStatus};
+use crate::domain::{CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
 use crate::settings::{CartSettings, Interval, MerchantSettings, OrderFilters};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::{Deps, holds, payload, retry_or_give_up, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     import(deps, job).await.unwrap_or_else(|o| o)
@@ -24,8 +21,8 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: ImportOrder = payload(job)?;
     let (merchant, cart) = deps.cart(p.cart.as_str())?;
-    let tg = deps.tradegecko(cart)?;
-    let (order, lines) = match tg.order_with_lines(p.order_id).await {
+    let api = deps.cart_api(cart)?;
+    let order = match api.order(p.order_id).await {
         Ok(found) => found,
         Err(UpstreamError::NotFound { .. }) => {
             tracing::info!(cart = %p.cart, order = p.order_id, "order no longer exists in the cart");
@@ -34,7 +31,7 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         Err(e) => return Ok(retry_or_give_up(e)),
     };
     let known = deps.ledger.orders.get(&p.cart, p.order_id).await.map_err(store_failed)?;
-    if matches!(order.status.as_str(), "void" | "deleted") {
+    if order.state == CartOrderState::Voided {
         return voided(deps, &p, known).await;
     }
     match &known {
@@ -42,7 +39,7 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         None if !eligible(&order, &cart.filters) => return Ok(Outcome::Done),
         _ => {}
     }
-    let version = cart_version(&order, &lines);
+    let version = order.version.clone();
     if let Some(k) = &known
         && version.is_some()
         && k.cart_version == version
@@ -54,12 +51,12 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         }
         return Ok(Outcome::Done);
     }
-    let (destination, lines) = details(&tg, &order, &lines).await?;
+    let (destination, lines) = api.order_details(&order).await.map_err(retry_or_give_up)?;
     let Some(known) = known else {
         let new = NewOrder {
             cart: cart.id.clone(),
             cart_order_id: order.id,
-            order_number: order.order_number.clone().unwrap_or_else(|| order.id.to_string()),
+            order_number: order.number,
             merchant: merchant.id.clone(),
             destination,
             lines,
@@ -69,39 +66,9 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     refresh(deps, merchant, cart, known, destination, lines, version).await
 }
 
-/// What an import reads from the cart, fingerprinted; `None` when the cart gives no
-/// `updated_at` (then every import reads everything).
-fn cart_version(order: &CartOrder, lines: &[OrderLineItem]) -> Option<String> {
-    use sha2::{Digest, Sha256};
-    let updated_at = order.updated_at.as_deref()?;
-    let mut h = Sha256::new();
-    h.update(format!("{updated_at}|{:?}|{}", order.shipping_address_id, order.status));
-    for l in lines {
-        h.update(format!("|{}:{:?}:{}:{}:{:?}", l.id, l.variant_id, l.quantity, l.freeform, l.line_type));
-    }
-    Some(hex::encode(&h.finalize()[..12]))
-}
-
 /// A known order is brought up to date from the cart only while it has not gone out.
 fn refreshable(o: &Order) -> bool {
     matches!(o.status(), OrderStatus::New | OrderStatus::Error | OrderStatus::OnHold) && o.send_started_at.is_none()
-}
-
-/// The shipping address and the product lines with their variants' SKU and UPC.
-async fn details(
-    tg: &crate::cart::TradeGecko,
-    order: &CartOrder,
-    lines: &[OrderLineItem],
-) -> Result<(Destination, Vec<OrderLine>), Outcome> {
-    let address = match order.shipping_address_id {
-        Some(id) => tg.address(id).await.map_err(retry_or_give_up)?,
-        None => Address::default(),
-    };
-    let product_lines: Vec<&OrderLineItem> = lines.iter().filter(|l| l.is_product()).collect();
-    let ids: Vec<u64> = product_lines.iter().filter_map(|l| l.variant_id).collect();
-    let variants: HashMap<u64, Variant> =
-        tg.variants(&ids).await.map_err(retry_or_give_up)?.into_iter().map(|v| (v.id, v)).collect();
-    Ok((destination(&address, order), ledger_lines(&product_lines, &variants)))
 }
 
 /// Applies edits made in the cart to an order not yet sent. When its lines changed, an order
@@ -230,44 +197,8 @@ pub fn eligible(order: &CartOrder, filters: &OrderFilters) -> bool {
     let ok = |allowed: &[String], value: Option<&str>| {
         allowed.is_empty() || value.is_some_and(|v| allowed.iter().any(|a| a.eq_ignore_ascii_case(v)))
     };
-    ok(&filters.status, Some(&order.status))
-        && ok(&filters.payment_status, order.payment_status.as_deref())
-        && ok(&filters.fulfillment_status, order.fulfillment_status.as_deref())
-}
-
-fn ledger_lines(lines: &[&OrderLineItem], variants: &HashMap<u64, Variant>) -> Vec<OrderLine> {
-    lines
-        .iter()
-        .filter_map(|l| {
-            let variant_id = l.variant_id?;
-            let v = variants.get(&variant_id);
-            let quantity = l.quantity.round();
-            (quantity >= 1.0).then(|| OrderLine {
-                line_item_id: l.id,
-                variant_id,
-                sku: v.and_then(|v| v.sku.clone()).unwrap_or_else(|| format!("variant-{variant_id}")),
-                upc: v.and_then(|v| v.upc.clone()),
-                barcode: None,
-                quantity: quantity.min(f64::from(u32::MAX)) as u32,
-            })
-        })
-        .collect()
-}
-
-fn destination(a: &Address, order: &CartOrder) -> Destination {
-    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let name = [text(&a.first_name), text(&a.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let company = text(&a.company_name);
-    Destination {
-        name: if name.is_empty() { company.clone().unwrap_or_default() } else { name },
-        company,
-        street1: text(&a.address1).unwrap_or_default(),
-        street2: text(&a.address2).or_else(|| text(&a.suburb)),
-        city: text(&a.city).unwrap_or_default(),
-        state: text(&a.state),
-        zip: text(&a.zip_code).unwrap_or_default(),
-        country: text(&a.country_code).or_else(|| text(&a.country)).unwrap_or_default(),
-        phone: text(&a.phone_number).or_else(|| text(&order.phone_number)),
-        email: text(&a.email).or_else(|| text(&order.email)),
-    }
+    let words = &order.words;
+    ok(&filters.status, Some(&words.status))
+        && ok(&filters.payment_status, words.payment.as_deref())
+        && ok(&filters.fulfillment_status, words.fulfillment.as_deref())
 }

@@ -7,14 +7,13 @@
 //! deltas: a retry after a timeout that did land re-reads the levels and finds nothing to do,
 //! one that did not land sends the same deltas under the same key.
 
-use super::counters::INVENTORY_LINES;
-use super::sync_inventory::on_hand;
-use super::{Deps, payload, retry_or_give_up, store_failed};
-use crate::cart::wire::{NewStockAdjustment, NewStockAdjustmentLine};
+use crate::domain::StockAdjustment;
 use crate::jobs::{self, PushInventory};
 use crate::ledger::Snapshot;
 use crate::store::ClaimedJob;
 use crate::workers::Outcome;
+use crate::workflows::counters::INVENTORY_LINES;
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 /// Lines per stock adjustment.
 const MAX_LINES: usize = 500;
@@ -34,25 +33,20 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         tracing::debug!(cart = %cart.id, snapshot = %p.snapshot, "inventory snapshot superseded");
         return Ok(Outcome::Done);
     };
-    let tg = deps.tradegecko(cart)?;
+    let api = deps.cart_api(cart)?;
     let ids: Vec<u64> = snap.levels.keys().copied().collect();
-    let variants = tg.variants(&ids).await.map_err(retry_or_give_up)?;
-    let lines: Vec<NewStockAdjustmentLine> = variants
+    let items = api.items(&ids).await.map_err(retry_or_give_up)?;
+    let lines: Vec<(u64, i64)> = items
         .iter()
         .filter_map(|v| {
-            let quantity = snap.levels.get(&v.id)? - on_hand(v, location);
-            (quantity != 0).then_some(NewStockAdjustmentLine { variant_id: v.id, quantity })
+            let delta = snap.levels.get(&v.variant_id)? - v.on_hand_at(location);
+            (delta != 0).then_some((v.variant_id, delta))
         })
         .collect();
     for (n, chunk) in lines.chunks(MAX_LINES).enumerate() {
-        let adjustment = NewStockAdjustment {
-            stock_location_id: location,
-            reason: "cartgate inventory sync",
-            notes: notes(&snap, n, lines.len()),
-            stock_adjustment_line_items: chunk.to_vec(),
-        };
-        let key = jobs::stock_adjustment_key(&cart.id, &snap.hash, chunk.iter().map(|l| (l.variant_id, l.quantity)));
-        tg.create_stock_adjustment(&adjustment, &key).await.map_err(retry_or_give_up)?;
+        let adjustment = StockAdjustment { location, notes: notes(&snap, n, lines.len()), lines: chunk.to_vec() };
+        let key = jobs::stock_adjustment_key(&cart.id, &snap.hash, chunk.iter().copied());
+        api.adjust_stock(&adjustment, &key).await.map_err(retry_or_give_up)?;
         metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(chunk.len() as u64);
     }
     Ok(Outcome::Done)

@@ -1,11 +1,11 @@
 //! `deliver_orders`: the scheduled delivery run for merchants whose `order_delivery` is an
 //! interval rather than `auto` — every `new` order of the merchant's carts gets a send.
 
-use super::{Deps, payload, store_failed};
 use crate::domain::OrderStatus;
 use crate::jobs::{MerchantTask, SendOrder};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::workers::Outcome;
+use crate::workflows::{Deps, payload, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     deliver(deps, job).await.unwrap_or_else(|o| o)

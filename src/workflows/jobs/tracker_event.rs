@@ -8,12 +8,12 @@
 //! [`Shipment::apply_tracking`]: crate::domain::Shipment::apply_tracking
 
 use super::check_shipment::time;
-use super::counters::TRACKER_EVENTS;
-use super::{Deps, payload, store_failed};
 use crate::domain::shipment::TrackingChange;
 use crate::jobs::TrackerEvent;
 use crate::store::ClaimedJob;
 use crate::workers::Outcome;
+use crate::workflows::counters::TRACKER_EVENTS;
+use crate::workflows::{Deps, payload, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     apply(deps, job).await.unwrap_or_else(|o| o)

@@ -1,12 +1,12 @@
 //! `cancel_order`: an order voided in the cart after it reached the warehouse is cancelled
 //! there (`DELETE orders/{id}`), or the reason it could not be is recorded.
 
-use super::{Deps, payload, retry_or_give_up, store_failed};
 use crate::domain::OrderStatus;
 use crate::jobs::CancelOrder;
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     cancel(deps, job).await.unwrap_or_else(|o| o)
@@ -23,7 +23,7 @@ async fn cancel(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let wms_id = match (&order.wms_order_id, order.send_started_at) {
         (Some(id), _) => id.clone(),
         (None, Some(_)) => match ep.find_order(&order.order_number).await.map_err(retry_or_give_up)? {
-            Some(found) => found.id,
+            Some(found) => found,
             None => return Ok(Outcome::Retry("send still unresolved; cancelling once it is".into())),
         },
         (None, None) => return Ok(Outcome::Done),

@@ -5,12 +5,12 @@
 //! previous poll was paging is not missed) and enqueues an import for each; imports are
 //! idempotent, so the overlap costs one cheap read per order, never a duplicate.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::Duration;
 
-use super::{Deps, payload, retry_or_give_up, store_failed};
 use crate::jobs::{CartTask, ImportOrder};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::workers::Outcome;
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 /// Re-read this much before the cursor.
 const OVERLAP: Duration = Duration::minutes(5);
@@ -26,18 +26,16 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CartTask = payload(job)?;
     let (_, cart) = deps.cart(p.cart.as_str())?;
-    let tg = deps.tradegecko(cart)?;
+    let api = deps.cart_api(cart)?;
     let cursor = deps.ledger.cursors.order_poll(&cart.id).await.map_err(store_failed)?;
     let since = cursor.map(|t| t - OVERLAP).unwrap_or_else(|| deps.now() - FIRST_LOOKBACK);
-    let since_text = since.to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut newest = since;
     for page in 1..=MAX_PAGES {
-        let (orders, more) = tg.orders_updated_since(&since_text, page).await.map_err(retry_or_give_up)?;
+        let (orders, more) = api.orders_updated_since(since, page).await.map_err(retry_or_give_up)?;
         for o in &orders {
             let job = ImportOrder { cart: cart.id.clone(), order_id: o.id, trigger: "poll".into() }.job();
             deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
-            let updated = o.updated_at.as_deref().and_then(|u| DateTime::parse_from_rfc3339(u).ok());
-            newest = newest.max(updated.map(|u| u.with_timezone(&Utc)).unwrap_or(newest));
+            newest = newest.max(o.updated_at.unwrap_or(newest));
         }
         if !more || orders.is_empty() {
             break;

@@ -10,13 +10,13 @@
 
 use chrono::Duration;
 
-use super::{Deps, payload, store_failed};
 use crate::domain::{Order, OrderStatus};
 use crate::jobs::{CheckShipment, MerchantTask};
 use crate::ledger::orders::{member, parse_member};
 use crate::settings::MerchantSettings;
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::workers::Outcome;
+use crate::workflows::{Deps, payload, store_failed};
 
 /// Orders checked per run (one WMS read each, paced by the rate limit).
 pub const BATCH: usize = 50;

@@ -7,15 +7,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::counters::{SHIPMENTS_RECORDED, UNKNOWN_WMS_ORDERS};
-use super::{Deps, payload, retry_or_give_up, store_failed};
-use crate::domain::{Order, OrderStatus, Shipment};
+use crate::domain::{Order, OrderStatus, Parcel, Shipment, WmsOrder};
 use crate::jobs::{CheckShipment, PushTracking};
 use crate::settings::Interval;
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
-use crate::wms::wire::{Order as WmsOrder, Tracker};
 use crate::workers::Outcome;
+use crate::workflows::counters::{SHIPMENTS_RECORDED, UNKNOWN_WMS_ORDERS};
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
     check(deps, job).await.unwrap_or_else(|o| o)
@@ -79,47 +78,25 @@ fn record(order: &mut Order, wms: &WmsOrder, now: DateTime<Utc>) -> usize {
     added.len()
 }
 
-/// The WMS order's parcels as shipments. Picks carry their own contents; an order with trackers
-/// but no picks (seen from some integrations) counts as one parcel holding every line.
+/// The WMS order's parcels as shipments. A parcel without its own contents (a tracker reported
+/// without picks) holds every line of the order.
 fn parcels(order: &Order, wms: &WmsOrder, now: DateTime<Utc>) -> Vec<Shipment> {
-    let mut out: Vec<Shipment> = wms
-        .picks
-        .iter()
-        .filter_map(|pick| {
-            let tracker = pick.tracker.as_ref()?;
-            let items = pick
-                .line_items
-                .iter()
-                .filter_map(|l| Some((l.product.barcode.clone()?, l.units.round().max(0.0) as u32)))
-                .filter(|(_, n)| *n > 0)
-                .collect();
-            let id = pick.id.clone().or_else(|| tracker.id.clone())?;
-            shipment(id, tracker, items, time(pick.created_at.as_deref()).unwrap_or(now))
-        })
-        .collect();
-    if wms.picks.is_empty()
-        && let [tracker] = wms.trackers.as_slice()
-        && let Some(id) = tracker.id.clone().or_else(|| tracker.tracking_code.clone())
-    {
-        let items = order.lines.iter().map(|l| (l.barcode.clone().unwrap_or_else(|| l.sku.clone()), l.quantity));
-        out.extend(shipment(id, tracker, items.collect(), now));
-    }
-    out
+    wms.parcels.iter().map(|p| shipment(order, p, now)).collect()
 }
 
-fn shipment(pick_id: String, t: &Tracker, items: Vec<(String, u32)>, shipped_at: DateTime<Utc>) -> Option<Shipment> {
-    let tracking_code = t.tracking_code.clone().filter(|c| !c.trim().is_empty())?;
-    Some(Shipment {
-        pick_id,
-        tracking_code,
-        carrier: t.carrier.clone(),
-        public_url: t.public_url.clone(),
-        tracking_status: t.status.clone().unwrap_or_else(|| "unknown".into()),
-        tracking_updated_at: time(t.updated_at.as_deref()),
-        items,
-        shipped_at,
+fn shipment(order: &Order, p: &Parcel, now: DateTime<Utc>) -> Shipment {
+    let whole = || order.lines.iter().map(|l| (l.barcode.clone().unwrap_or_else(|| l.sku.as_barcode()), l.quantity));
+    Shipment {
+        pick_id: p.pick_id.clone(),
+        tracking_code: p.tracking.code.clone(),
+        carrier: p.tracking.carrier.clone(),
+        public_url: p.tracking.public_url.clone(),
+        tracking_status: p.tracking.status.clone(),
+        tracking_updated_at: p.tracking.updated_at,
+        items: p.items.clone().unwrap_or_else(|| whole().collect()),
+        shipped_at: p.shipped_at.unwrap_or(now),
         fulfillment_id: None,
-    })
+    }
 }
 
 /// An upstream RFC 3339 time.
@@ -130,15 +107,15 @@ pub fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::OrderLine;
+    use crate::domain::{Barcode, OrderLine, Sku, Tracking};
 
     fn at_wms_order() -> Order {
         let line = |id: u64, barcode: &str, quantity| OrderLine {
             line_item_id: id,
             variant_id: id,
-            sku: format!("S{id}"),
+            sku: Sku::parse(&format!("S{id}")).unwrap(),
             upc: None,
-            barcode: Some(barcode.into()),
+            barcode: Some(Barcode::parse(barcode).unwrap()),
             quantity,
         };
         let mut o = Order::sample(vec![line(1, "A", 2), line(2, "B", 1)]);
@@ -146,26 +123,46 @@ mod tests {
         o
     }
 
-    fn wms(picks: serde_json::Value) -> WmsOrder {
-        serde_json::from_value(serde_json::json!({"id": "order_1", "picks": picks})).unwrap()
+    fn parcel(id: &str, code: &str, barcode: &str, units: u32) -> Parcel {
+        let tracking = Tracking {
+            code: code.into(),
+            carrier: Some("USPS".into()),
+            public_url: None,
+            status: "pre_transit".into(),
+            updated_at: None,
+        };
+        Parcel {
+            pick_id: id.into(),
+            tracking,
+            items: Some(vec![(Barcode::parse(barcode).unwrap(), units)]),
+            shipped_at: None,
+        }
+    }
+
+    fn wms(parcels: Vec<Parcel>) -> WmsOrder {
+        WmsOrder { id: "order_1".into(), parcels }
     }
 
     #[test]
     fn picks_with_trackers_are_recorded_once_and_ship_the_order() {
         let mut o = at_wms_order();
-        let pick = |id: &str, code: &str, barcode: &str, units| {
-            serde_json::json!({"id": id, "line_items": [{"product": {"barcode": barcode}, "units": units}],
-                "tracker": {"tracking_code": code, "carrier": "USPS", "status": "pre_transit"}})
-        };
-        let untracked = serde_json::json!({"id": "pick_0", "line_items": []});
-        let first = wms(serde_json::json!([pick("pick_1", "T1", "A", 2), untracked]));
+        let first = wms(vec![parcel("pick_1", "T1", "A", 2)]);
         assert_eq!(record(&mut o, &first, Utc::now()), 1);
         assert_eq!(o.status(), OrderStatus::Shipped);
         assert_eq!(record(&mut o, &first, Utc::now()), 0, "a second look records nothing");
-        let both = wms(serde_json::json!([pick("pick_1", "T1", "A", 2), pick("pick_2", "T2", "B", 1)]));
+        let both = wms(vec![parcel("pick_1", "T1", "A", 2), parcel("pick_2", "T2", "B", 1)]);
         assert_eq!(record(&mut o, &both, Utc::now()), 1);
         assert_eq!(o.shipments.iter().map(|s| s.tracking_code.as_str()).collect::<Vec<_>>(), ["T1", "T2"]);
         assert!(o.fully_shipped());
         assert_eq!(o.parcel_lines("pick_2"), [(2, 1)]);
+    }
+
+    #[test]
+    fn a_parcel_without_contents_holds_the_whole_order() {
+        let mut o = at_wms_order();
+        let mut whole = parcel("trk_1", "T9", "A", 1);
+        whole.items = None;
+        assert_eq!(record(&mut o, &wms(vec![whole]), Utc::now()), 1);
+        assert!(o.fully_shipped());
     }
 }

@@ -1,4 +1,4 @@
-//! `push_tracking`: upload an order's parcels to the cart, one TradeGecko fulfillment each.
+//! `push_tracking`: upload an order's parcels to the cart, one cart fulfillment each.
 //!
 //! One fulfillment per parcel, never two: the order's existing fulfillments are read first
 //! and one already carrying the parcel's tracking number is adopted; a create carries an
@@ -9,18 +9,15 @@
 //! Without an order id the job is a cart's scheduled upload run (`shipment_upload` set to an
 //! interval): it queues this job for every `shipped` order of the cart.
 
-use chrono::SecondsFormat;
-
-use super::counters::FULFILLMENTS;
-use super::{Deps, payload, retry_or_give_up, store_failed};
-use crate::cart::TradeGecko;
-use crate::cart::wire::{Fulfillment, NewFulfillment, NewFulfillmentLine};
-use crate::domain::{CartId, Order, OrderStatus, Shipment};
+use crate::cart::Cart;
+use crate::domain::{CartFulfillment, CartId, NewFulfillment, Order, OrderStatus, Shipment};
 use crate::jobs::PushTracking;
 use crate::settings::CartSettings;
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::counters::FULFILLMENTS;
+use crate::workflows::{Deps, payload, retry_or_give_up, store_failed};
 
 /// `shipped` index members read per scheduled run.
 const MAX_READ: usize = 10_000;
@@ -58,12 +55,12 @@ async fn upload(deps: &Deps, cart: &CartSettings, order_id: u64) -> Result<Outco
         record(deps, &cart.id, order_id, None).await?;
         return Ok(Outcome::Done);
     }
-    let tg = deps.tradegecko(cart)?;
-    let existing = tg.fulfillments(order_id).await.map_err(retry_or_give_up)?;
+    let api = deps.cart_api(cart)?;
+    let existing = api.fulfillments(order_id).await.map_err(retry_or_give_up)?;
     for s in pending {
         let id = match adopt(&existing, s) {
             Some(id) => id,
-            None => create(deps, &tg, &order, s).await?,
+            None => create(deps, api.as_ref(), &order, s).await?,
         };
         record(deps, &cart.id, order_id, Some((&s.pick_id, id))).await?;
     }
@@ -71,13 +68,13 @@ async fn upload(deps: &Deps, cart: &CartSettings, order_id: u64) -> Result<Outco
 }
 
 /// A fulfillment already in the cart for this parcel (an earlier upload, or one made by hand).
-fn adopt(existing: &[Fulfillment], s: &Shipment) -> Option<u64> {
+fn adopt(existing: &[CartFulfillment], s: &Shipment) -> Option<u64> {
     let found = existing.iter().find(|f| f.tracking_number.as_deref() == Some(s.tracking_code.as_str()))?;
     metrics::counter!(FULFILLMENTS, "result" => "adopted").increment(1);
     Some(found.id)
 }
 
-async fn create(deps: &Deps, tg: &TradeGecko, order: &Order, s: &Shipment) -> Result<u64, Outcome> {
+async fn create(deps: &Deps, api: &dyn Cart, order: &Order, s: &Shipment) -> Result<u64, Outcome> {
     let lines = order.parcel_lines(&s.pick_id);
     if lines.is_empty() {
         let why = format!("parcel {} holds nothing this order asked for; not uploaded", s.tracking_code);
@@ -86,21 +83,17 @@ async fn create(deps: &Deps, tg: &TradeGecko, order: &Order, s: &Shipment) -> Re
     }
     let new = NewFulfillment {
         order_id: order.cart_order_id,
-        status: "fulfilled",
-        shipped_at: s.shipped_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        tracking_company: s.carrier.clone(),
+        shipped_at: s.shipped_at,
+        carrier: s.carrier.clone(),
         tracking_number: s.tracking_code.clone(),
         tracking_url: s.public_url.clone(),
-        fulfillment_line_items: lines
-            .into_iter()
-            .map(|(order_line_item_id, quantity)| NewFulfillmentLine { order_line_item_id, quantity })
-            .collect(),
+        lines,
     };
     let key = crate::jobs::fulfillment_key(&order.cart, order.cart_order_id, &s.pick_id);
-    match tg.create_fulfillment(&new, &key).await {
-        Ok(f) => {
+    match api.create_fulfillment(&new, &key).await {
+        Ok(id) => {
             metrics::counter!(FULFILLMENTS, "result" => "created").increment(1);
-            Ok(f.id)
+            Ok(id)
         }
         Err(e) => {
             if matches!(e, UpstreamError::Rejected { .. }) {

@@ -1,4 +1,5 @@
-//! TradeGecko calls, one function per use, over the shared upstream core.
+//! TradeGecko calls, one function per use, over the shared upstream core. They speak the wire
+//! shapes; [`super`] turns them into the [`Cart`](crate::cart::Cart) boundary.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -33,7 +34,7 @@ impl TradeGecko {
     }
 
     /// The order with its line items (sideloaded; fetched separately when not sideloaded).
-    pub async fn order_with_lines(&self, id: u64) -> Result<(Order, Vec<OrderLineItem>), UpstreamError> {
+    pub(super) async fn order_with_lines(&self, id: u64) -> Result<(Order, Vec<OrderLineItem>), UpstreamError> {
         #[derive(Deserialize)]
         struct Body {
             order: Order,
@@ -69,7 +70,7 @@ impl TradeGecko {
         Ok(out)
     }
 
-    pub async fn address(&self, id: u64) -> Result<Address, UpstreamError> {
+    pub(super) async fn address(&self, id: u64) -> Result<Address, UpstreamError> {
         #[derive(Deserialize)]
         struct Body {
             address: Address,
@@ -79,7 +80,7 @@ impl TradeGecko {
     }
 
     /// Variants by id, batched.
-    pub async fn variants(&self, ids: &[u64]) -> Result<Vec<Variant>, UpstreamError> {
+    pub(super) async fn variants(&self, ids: &[u64]) -> Result<Vec<Variant>, UpstreamError> {
         #[derive(Deserialize)]
         struct Body {
             variants: Vec<Variant>,
@@ -95,7 +96,7 @@ impl TradeGecko {
     }
 
     /// Every variant of the account, paged (bounded by [`MAX_VARIANT_PAGES`]).
-    pub async fn all_variants(&self) -> Result<Vec<Variant>, UpstreamError> {
+    pub(super) async fn all_variants(&self) -> Result<Vec<Variant>, UpstreamError> {
         #[derive(Deserialize)]
         struct Body {
             variants: Vec<Variant>,
@@ -117,7 +118,7 @@ impl TradeGecko {
     }
 
     /// One page of orders updated since `since` (ISO-8601); whether there is a next page.
-    pub async fn orders_updated_since(&self, since: &str, page: u32) -> Result<(Vec<Order>, bool), UpstreamError> {
+    pub(super) async fn orders_page(&self, since: &str, page: u32) -> Result<(Vec<Order>, bool), UpstreamError> {
         #[derive(Deserialize)]
         struct Body {
             orders: Vec<Order>,
@@ -131,7 +132,7 @@ impl TradeGecko {
     }
 
     /// The fulfillments already recorded on an order.
-    pub async fn fulfillments(&self, order_id: u64) -> Result<Vec<Fulfillment>, UpstreamError> {
+    pub(super) async fn order_fulfillments(&self, order_id: u64) -> Result<Vec<Fulfillment>, UpstreamError> {
         #[derive(Deserialize)]
         struct Body {
             fulfillments: Vec<Fulfillment>,
@@ -146,7 +147,7 @@ impl TradeGecko {
     }
 
     /// Creates a fulfillment at most once per `idempotency_key`.
-    pub async fn create_fulfillment(
+    pub(super) async fn post_fulfillment(
         &self,
         f: &NewFulfillment,
         idempotency_key: &str,
@@ -165,7 +166,7 @@ impl TradeGecko {
     }
 
     /// Sends one stock adjustment at most once per `idempotency_key`.
-    pub async fn create_stock_adjustment(
+    pub(super) async fn create_stock_adjustment(
         &self,
         a: &NewStockAdjustment,
         idempotency_key: &str,
@@ -178,7 +179,7 @@ impl TradeGecko {
             .map(|_| ())
     }
 
-    pub async fn webhooks(&self) -> Result<Vec<Webhook>, UpstreamError> {
+    pub(super) async fn webhooks(&self) -> Result<Vec<Webhook>, UpstreamError> {
         #[derive(Deserialize)]
         struct Body {
             webhooks: Vec<Webhook>,
@@ -187,13 +188,13 @@ impl TradeGecko {
         Ok(decode::<Body>(&resp)?.webhooks)
     }
 
-    pub async fn create_webhook(&self, address: &str, event: &str) -> Result<(), UpstreamError> {
+    pub(super) async fn create_webhook(&self, address: &str, event: &str) -> Result<(), UpstreamError> {
         let body = serde_json::json!({ "webhook": { "address": address, "event": event } });
         self.account.post_json("/webhooks", &body).send().await.map(|_| ())
     }
 
     /// A cheap authenticated call for "Test Connection".
-    pub async fn check(&self) -> Result<(), UpstreamError> {
+    pub(super) async fn check_token(&self) -> Result<(), UpstreamError> {
         self.account.get("/orders").query(&[("limit", 1)]).send().await.map(|_| ())
     }
 }

@@ -1,0 +1,147 @@
+//! TradeGecko's shapes into cartgate's and back: the only place their field names and status
+//! words are read.
+//!
+//! * An order whose `status` is `void` or `deleted` is [`CartOrderState::Voided`]; any other
+//!   word is open (the cart's filters decide the rest, on the words themselves).
+//! * Only product lines count: not `freeform`, with a variant, `line_type` absent or `product`.
+//! * Quantities arrive as decimals and are rounded; a blank SKU or UPC is none.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::wire;
+use crate::domain::{
+    Barcode, CartFulfillment, CartItem, CartLine, CartOrder, CartOrderState, CartStatusWords, Destination,
+    NewFulfillment, Sku, StockAdjustment, UpdatedOrder,
+};
+
+/// The `reason` every stock adjustment is filed under.
+const ADJUSTMENT_REASON: &str = "cartgate inventory sync";
+
+impl wire::OrderLineItem {
+    /// Only non-freeform product lines go to the warehouse.
+    fn is_product(&self) -> bool {
+        !self.freeform && self.variant_id.is_some() && self.line_type.as_deref().is_none_or(|t| t == "product")
+    }
+}
+
+/// The order and its line items as an import reads them.
+pub(super) fn cart_order(order: wire::Order, lines: &[wire::OrderLineItem]) -> CartOrder {
+    let state = match order.status.as_str() {
+        "void" | "deleted" => CartOrderState::Voided,
+        _ => CartOrderState::Open,
+    };
+    let version = version(&order, lines);
+    let lines = lines
+        .iter()
+        .filter(|l| l.is_product())
+        .filter_map(|l| {
+            let quantity = l.quantity.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+            Some(CartLine { line_item_id: l.id, variant_id: l.variant_id?, quantity })
+        })
+        .collect();
+    CartOrder {
+        id: order.id,
+        number: order.order_number.unwrap_or_else(|| order.id.to_string()),
+        state,
+        words: CartStatusWords {
+            status: order.status,
+            payment: order.payment_status,
+            fulfillment: order.fulfillment_status,
+        },
+        version,
+        lines,
+        shipping_address_id: order.shipping_address_id,
+        email: order.email,
+        phone: order.phone_number,
+    }
+}
+
+/// What an import reads from the cart, fingerprinted; `None` when the cart gives no
+/// `updated_at` (then every import reads everything).
+fn version(order: &wire::Order, lines: &[wire::OrderLineItem]) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let updated_at = order.updated_at.as_deref()?;
+    let mut h = Sha256::new();
+    h.update(format!("{updated_at}|{:?}|{}", order.shipping_address_id, order.status));
+    for l in lines {
+        h.update(format!("|{}:{:?}:{}:{}:{:?}", l.id, l.variant_id, l.quantity, l.freeform, l.line_type));
+    }
+    Some(hex::encode(&h.finalize()[..12]))
+}
+
+impl From<&wire::Order> for UpdatedOrder {
+    fn from(o: &wire::Order) -> Self {
+        let updated_at = o.updated_at.as_deref().and_then(|u| DateTime::parse_from_rfc3339(u).ok());
+        Self { id: o.id, updated_at: updated_at.map(|u| u.with_timezone(&Utc)) }
+    }
+}
+
+impl From<wire::Variant> for CartItem {
+    fn from(v: wire::Variant) -> Self {
+        Self {
+            variant_id: v.id,
+            sku: Sku::parse_opt(v.sku.as_deref()),
+            upc: Barcode::parse_opt(v.upc.as_deref()),
+            on_hand: v.locations.iter().map(|l| (l.location_id, l.stock_on_hand.round() as i64)).collect(),
+        }
+    }
+}
+
+impl From<wire::Fulfillment> for CartFulfillment {
+    fn from(f: wire::Fulfillment) -> Self {
+        Self { id: f.id, tracking_number: f.tracking_number }
+    }
+}
+
+/// The shipping address as EasyPost's destination; the order's own phone and e-mail fill in
+/// what the address lacks.
+pub(super) fn destination(a: &wire::Address, order: &CartOrder) -> Destination {
+    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let name = [text(&a.first_name), text(&a.last_name)].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let company = text(&a.company_name);
+    Destination {
+        name: if name.is_empty() { company.clone().unwrap_or_default() } else { name },
+        company,
+        street1: text(&a.address1).unwrap_or_default(),
+        street2: text(&a.address2).or_else(|| text(&a.suburb)),
+        city: text(&a.city).unwrap_or_default(),
+        state: text(&a.state),
+        zip: text(&a.zip_code).unwrap_or_default(),
+        country: text(&a.country_code).or_else(|| text(&a.country)).unwrap_or_default(),
+        phone: text(&a.phone_number).or_else(|| text(&order.phone)),
+        email: text(&a.email).or_else(|| text(&order.email)),
+    }
+}
+
+impl From<&NewFulfillment> for wire::NewFulfillment {
+    fn from(f: &NewFulfillment) -> Self {
+        Self {
+            order_id: f.order_id,
+            status: "fulfilled",
+            shipped_at: f.shipped_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            tracking_company: f.carrier.clone(),
+            tracking_number: f.tracking_number.clone(),
+            tracking_url: f.tracking_url.clone(),
+            fulfillment_line_items: f
+                .lines
+                .iter()
+                .map(|&(order_line_item_id, quantity)| wire::NewFulfillmentLine { order_line_item_id, quantity })
+                .collect(),
+        }
+    }
+}
+
+impl From<&StockAdjustment> for wire::NewStockAdjustment {
+    fn from(a: &StockAdjustment) -> Self {
+        Self {
+            stock_location_id: a.location,
+            reason: ADJUSTMENT_REASON,
+            notes: a.notes.clone(),
+            stock_adjustment_line_items: a
+                .lines
+                .iter()
+                .map(|&(variant_id, quantity)| wire::NewStockAdjustmentLine { variant_id, quantity })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! `sync_inventory`: read the warehouse's stock and turn it into one snapshot per cart.
+//!
+//! The WMS `quantity` summed over warehouses is what each mapped variant's `stock_on_hand`
+//! becomes (DESIGN.md, "Contract notes"). A variant's barcode is found as delivery finds it
+//! ([`crate::domain::barcodes`]): the merchant's alias for its SKU, else its UPC when the
+//! cart's `item_field` is `upc`, else its SKU if that is a WMS barcode. Barcodes no variant
+//! maps to are counted and skipped. Each cart's snapshot is stored and a `push_inventory` queued (at
+//! once when `inventory_upload` is `auto`, else one interval later). Held orders the new stock
+//! can fill are released first ([`crate::workflows::release_early`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::domain::{BarcodeRules, CartItem, ItemCodes, StockLevels};
+use crate::jobs::{MerchantTask, PushInventory};
+use crate::ledger::Snapshot;
+use crate::settings::{CartSettings, Interval};
+use crate::store::{ClaimedJob, OnExisting, When};
+use crate::workers::Outcome;
+use crate::workflows::counters::INVENTORY_LINES;
+use crate::workflows::{Deps, payload, release_early, retry_or_give_up, store_failed};
+
+pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
+    sync(deps, job).await.unwrap_or_else(|o| o)
+}
+
+async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
+    let p: MerchantTask = payload(job)?;
+    let merchant = deps.merchant(p.merchant.as_str())?;
+    if merchant.carts.is_empty() {
+        // Nothing to write to and no orders to release: the warehouse is being set up first.
+        return Ok(Outcome::Done);
+    }
+    let totals = deps.easypost(merchant)?.stock_levels().await.map_err(retry_or_give_up)?;
+    release_early::release(deps, merchant, &totals).await?;
+    let aliases = deps.ledger.aliases.map(merchant.id.as_str()).await.map_err(store_failed)?;
+    for cart in &merchant.carts {
+        let variants = deps.cart_api(cart)?.all_items().await.map_err(retry_or_give_up)?;
+        let rules = crate::workflows::translate::barcode_rules(aliases.clone(), cart.item_field);
+        let (mut levels, skipped) = levels(&totals, &variants, &rules);
+        metrics::counter!(INVENTORY_LINES, "result" => "skipped").increment(skipped as u64);
+        if skipped > 0 {
+            tracing::info!(cart = %cart.id, skipped, "WMS barcodes the cart has no variant for were skipped");
+        }
+        let Some(location) = cart.stock_location_id else {
+            tracing::warn!(cart = %cart.id, "inventory not uploaded: the cart has no stock_location_id");
+            continue;
+        };
+        // Only variants that differ now; push_inventory re-reads them just before writing.
+        let by_id: HashMap<u64, &CartItem> = variants.iter().map(|v| (v.variant_id, v)).collect();
+        levels.retain(|id, units| by_id.get(id).is_none_or(|v| v.on_hand_at(location) != *units));
+        if !levels.is_empty() {
+            queue_push(deps, cart, Snapshot::new(&cart.id, levels, deps.now())).await?;
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+async fn queue_push(deps: &Deps, cart: &CartSettings, snap: Snapshot) -> Result<(), Outcome> {
+    deps.ledger.inventory.replace(&cart.id, &snap).await.map_err(store_failed)?;
+    let when = match cart.schedule.inventory_upload {
+        Interval::Auto => When::Now,
+        Interval::Every(period) => When::After(period),
+    };
+    let job = PushInventory { cart: cart.id.clone(), snapshot: snap.hash }.job();
+    deps.jobs.enqueue(&job, when, OnExisting::Keep).await.map_err(store_failed)?;
+    Ok(())
+}
+
+/// Target level per variant, and how many WMS barcodes no variant maps to.
+pub fn levels(totals: &StockLevels, variants: &[CartItem], rules: &BarcodeRules) -> (BTreeMap<u64, i64>, usize) {
+    let items = variants.iter().map(|v| (v.variant_id, ItemCodes { sku: v.sku.as_ref(), upc: v.upc.as_ref() }));
+    rules.levels(items, totals)
+}
