@@ -105,7 +105,8 @@ async fn refresh(
                 o.destination = destination.clone();
                 o.note("updated from the cart", now);
                 if lines_changed && o.status() == OrderStatus::Error {
-                    let _ = o.transition(OrderStatus::New, "edited in the cart: sending again", now);
+                    // `error → new` is always allowed.
+                    o.transition_or_note(OrderStatus::New, "edited in the cart: sending again", now);
                 }
             }
             (o.status(), lines_changed)
@@ -134,7 +135,8 @@ async fn create(
     let mut order = Order::new(new, now, &format!("imported from the cart ({trigger})"));
     order.cart_version = version;
     if let Some(problem) = unshippable(&order) {
-        let _ = order.transition(OrderStatus::Error, &problem, now);
+        // A new order is `new`, and `new → error` is always allowed.
+        order.transition_or_note(OrderStatus::Error, &problem, now);
     }
     // Created or found (a rerun after a crash): either way a `new` order gets its send queued.
     deps.ledger.orders.create(&order).await.map_err(store_failed)?;
@@ -179,8 +181,11 @@ async fn voided(deps: &Deps, p: &ImportOrder, known: Option<Order>) -> Result<Ou
         deps.ledger
             .orders
             .update(&p.cart, p.order_id, |o| {
-                if o.status().is_unsent() && o.send_started_at.is_none() {
-                    let _ = o.transition(OrderStatus::CancelSending, "voided in cart", now);
+                // Already `cancel_sending` (a second look at the void): nothing to record. From
+                // the other unsent statuses the move is always allowed.
+                let stoppable = o.status().is_unsent() && o.status() != OrderStatus::CancelSending;
+                if stoppable && o.send_started_at.is_none() {
+                    o.transition_or_note(OrderStatus::CancelSending, "voided in cart", now);
                 }
             })
             .await
