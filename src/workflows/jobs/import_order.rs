@@ -1,10 +1,14 @@
 //! `import_order`: bring one cart order into the ledger.
 //!
-//! Fetch the order with its line items, its shipping address and its variants (one batched
-//! `ids[]` lookup); apply the cart's filters; keep only non-freeform product lines; store it.
-//! A new eligible order is sent at once when the merchant's `order_delivery` is `auto`
-//! (otherwise the scheduled delivery run picks it up). An order that became `void` is stopped
-//! if not yet sent, or cancelled at the warehouse if it was.
+//! Read the order and its product lines from the cart ([`Cart::order`]); apply the cart's
+//! filters; then its shipping address and its lines' SKU and UPC ([`Cart::order_details`]),
+//! unless the cart's fingerprint says nothing changed since the last import; store it. A new
+//! eligible order is sent at once when the merchant's `order_delivery` is `auto` (otherwise
+//! the scheduled delivery run picks it up). An order voided in the cart is stopped if not yet
+//! sent, or cancelled at the warehouse if it was.
+//!
+//! [`Cart::order`]: crate::cart::Cart::order
+//! [`Cart::order_details`]: crate::cart::Cart::order_details
 
 use crate::domain::{CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
