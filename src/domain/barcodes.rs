@@ -44,9 +44,8 @@ pub struct BarcodeRules {
 impl BarcodeRules {
     /// Rules from the alias table as stored (SKU → barcode). Rows with a blank side cannot
     /// name anything and are left out (uploads refuse them anyway).
-    pub fn new(aliases: HashMap<String, String>, upc: UpcRule) -> Self {
-        let aliases =
-            aliases.into_iter().filter_map(|(s, b)| Some((Sku::try_from(s).ok()?, Barcode::try_from(b).ok()?)));
+    pub fn new(aliases: &HashMap<String, String>, upc: UpcRule) -> Self {
+        let aliases = aliases.iter().filter_map(|(s, b)| Some((Sku::parse(s).ok()?, Barcode::parse(b).ok()?)));
         Self { aliases: aliases.collect(), upc }
     }
 
@@ -96,7 +95,7 @@ mod tests {
     }
 
     fn rules(upc: UpcRule) -> BarcodeRules {
-        BarcodeRules::new(HashMap::from([("A".to_owned(), "111".to_owned())]), upc)
+        BarcodeRules::new(&HashMap::from([("A".to_owned(), "111".to_owned())]), upc)
     }
 
     #[test]

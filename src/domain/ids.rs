@@ -7,6 +7,15 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+/// A configured id outside the safe alphabet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {what} id (1-64 of A-Z a-z 0-9 - _)")]
+pub struct InvalidId {
+    pub value: String,
+    /// `merchant` or `cart`.
+    pub what: &'static str,
+}
+
 macro_rules! config_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
@@ -16,17 +25,14 @@ macro_rules! config_id {
 
         impl $name {
             /// Accepts 1–64 characters of `[A-Za-z0-9_-]`.
-            pub fn parse(s: &str) -> Result<Self, String> {
+            pub fn parse(s: &str) -> Result<Self, InvalidId> {
                 let ok = !s.is_empty()
                     && s.len() <= 64
                     && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
                 if ok {
                     Ok(Self(s.to_owned()))
                 } else {
-                    Err(format!(
-                        concat!("`{}` is not a valid ", $what, " id (1-64 of A-Z a-z 0-9 - _)"),
-                        s
-                    ))
+                    Err(InvalidId { value: s.to_owned(), what: $what })
                 }
             }
 
@@ -66,7 +72,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_accept_safe_alphabet_only() {
+    fn ids_accept_safe_alphabet_only_and_say_why_not() {
+        assert_eq!(
+            CartId::parse("a:b").unwrap_err().to_string(),
+            "`a:b` is not a valid cart id (1-64 of A-Z a-z 0-9 - _)"
+        );
         assert!(CartId::parse("acme-tg_1").is_ok());
         assert!(CartId::parse("").is_err());
         assert!(CartId::parse("a:b").is_err());

@@ -15,7 +15,7 @@ pub use cart::{
     CartFulfillment, CartItem, CartLine, CartOrder, CartOrderState, CartStatusWords, NewFulfillment, StockAdjustment,
     UpdatedOrder,
 };
-pub use ids::{CartId, MerchantId};
+pub use ids::{CartId, InvalidId, MerchantId};
 pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
 pub use status::{IllegalTransition, OrderStatus};

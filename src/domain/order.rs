@@ -179,6 +179,19 @@ impl Order {
         Ok(())
     }
 
+    /// A transition the caller expects the state machine to allow (it has just checked where
+    /// the order is). Should it be refused all the same, the order keeps its status and the
+    /// refusal is recorded on the timeline, so it is never lost silently. Whether it moved.
+    pub fn transition_or_note(&mut self, to: OrderStatus, reason: &str, now: DateTime<Utc>) -> bool {
+        match self.transition(to, reason, now) {
+            Ok(()) => true,
+            Err(refused) => {
+                self.note(&format!("{reason} (not applied: {refused})"), now);
+                false
+            }
+        }
+    }
+
     /// Records an event on the timeline without changing the status.
     pub fn note(&mut self, reason: &str, now: DateTime<Utc>) {
         self.timeline.push(TimelineEntry { at: now, status: self.status, reason: reason.to_owned() });
@@ -225,6 +238,20 @@ mod tests {
         o.transition(OrderStatus::AtWms, "accepted", now).unwrap();
         let statuses: Vec<_> = o.timeline().iter().map(|t| t.status).collect();
         assert_eq!(statuses, [OrderStatus::New, OrderStatus::OnHold, OrderStatus::AtWms]);
+    }
+
+    #[test]
+    fn a_refused_expected_transition_is_noted_not_lost() {
+        let mut o = order();
+        let now = Utc::now();
+        assert!(o.transition_or_note(OrderStatus::CancelSending, "voided in cart", now));
+        assert!(!o.transition_or_note(OrderStatus::AtWms, "found at the warehouse", now));
+        assert_eq!(o.status(), OrderStatus::CancelSending);
+        let last = o.timeline().last().unwrap();
+        assert_eq!(
+            last.reason,
+            "found at the warehouse (not applied: an order cannot go from cancel_sending to at_wms)"
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub async fn test_wms(deps: &Deps, wms: &WmsSettings) -> ConnectionCheck {
     };
     match result {
         Ok(()) => answer(true, format!("connected to EasyPost with the {} key", mode.as_str())),
-        Err(e) => answer(false, explain("EasyPost", mode, &e)),
+        Err(e) => answer(false, explain(Upstream::EasyPost, mode, &e)),
     }
 }
 
@@ -51,7 +51,7 @@ pub async fn test_cart(deps: &Deps, cart: &crate::settings::CartSettings, mode: 
     };
     match result {
         Ok(()) => ConnectionCheck { ok: true, mode: mode.as_str(), message: "connected to TradeGecko".into() },
-        Err(e) => ConnectionCheck { ok: false, mode: mode.as_str(), message: explain("TradeGecko", mode, &e) },
+        Err(e) => ConnectionCheck { ok: false, mode: mode.as_str(), message: explain(Upstream::TradeGecko, mode, &e) },
     }
 }
 
@@ -68,12 +68,19 @@ fn wrong_mode(mode: Mode, key: &str) -> Option<String> {
     }
 }
 
-fn explain(service: &str, mode: Mode, e: &UpstreamError) -> String {
+/// What a merchant reads for a failed check of `upstream`.
+fn explain(upstream: Upstream, mode: Mode, e: &UpstreamError) -> String {
+    let service = match upstream {
+        Upstream::EasyPost => "EasyPost",
+        Upstream::TradeGecko => "TradeGecko",
+    };
     match e {
         UpstreamError::Unauthorized { code: Some(c), .. } if c.eq_ignore_ascii_case("APIKEY.INACTIVE") => {
             format!("{service} says the {} API key is inactive — reactivate it or configure another key", mode.as_str())
         }
-        UpstreamError::Unauthorized { .. } if service == "EasyPost" => super::jobs::send_order::KEY_REJECTED.to_owned(),
+        UpstreamError::Unauthorized { .. } if upstream == Upstream::EasyPost => {
+            super::jobs::send_order::KEY_REJECTED.to_owned()
+        }
         UpstreamError::Unauthorized { .. } => format!("{service} rejected the access token — check it"),
         UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => {
             format!("cannot reach {service}: {e} — check base_url and the network")

@@ -3,7 +3,7 @@
 //! barcode the warehouse knows (the WMS product list, cached per merchant). Lines with none of
 //! these stop the order with a reason naming every such SKU.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
 
@@ -48,7 +48,7 @@ pub async fn translate(
     item_field: ItemField,
     lines: &[OrderLine],
 ) -> Result<Translation, TranslateError> {
-    let rules = barcode_rules(deps.ledger.aliases.map(merchant.id.as_str()).await?, item_field);
+    let rules = barcode_rules(&deps.ledger.aliases.map(merchant.id.as_str()).await?, item_field);
     let first = pick(lines, &rules, &known_barcodes(deps, merchant, false).await?);
     let Translation::Missing(_) = &first else { return Ok(first) };
     // A SKU may have become a product since the cache was filled: look once more, rate-bounded.
@@ -57,7 +57,7 @@ pub async fn translate(
 }
 
 /// The merchant's aliases (as stored) under the cart's `item_field`.
-pub fn barcode_rules(aliases: std::collections::HashMap<String, String>, item_field: ItemField) -> BarcodeRules {
+pub fn barcode_rules(aliases: &HashMap<String, String>, item_field: ItemField) -> BarcodeRules {
     let upc = match item_field {
         ItemField::Sku => UpcRule::Ignore,
         ItemField::Upc => UpcRule::Use,
@@ -100,8 +100,6 @@ pub async fn known_barcodes(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
     use crate::domain::Barcode;
 
@@ -118,7 +116,7 @@ mod tests {
 
     #[test]
     fn alias_then_upc_then_known_sku() {
-        let rules = barcode_rules(HashMap::from([("A".to_owned(), "111".to_owned())]), ItemField::Upc);
+        let rules = barcode_rules(&HashMap::from([("A".to_owned(), "111".to_owned())]), ItemField::Upc);
         let products = HashSet::from(["C".to_owned()]);
         let lines = [line("A", Some("999")), line("B", Some("222")), line("C", None)];
         let Translation::Complete(out) = pick(&lines, &rules, &products) else { panic!() };
@@ -129,7 +127,7 @@ mod tests {
     #[test]
     fn upc_is_used_only_when_item_field_is_upc_and_missing_skus_are_all_named() {
         let lines = [line("B", Some("222")), line("D", None), line("D", None)];
-        let rules = barcode_rules(HashMap::new(), ItemField::Sku);
+        let rules = barcode_rules(&HashMap::new(), ItemField::Sku);
         let missing = ["B", "D"].map(|s| Sku::parse(s).unwrap()).to_vec();
         assert_eq!(pick(&lines, &rules, &HashSet::new()), Translation::Missing(missing));
     }

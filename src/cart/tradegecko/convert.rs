@@ -145,3 +145,65 @@ impl From<&StockAdjustment> for wire::NewStockAdjustment {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn order(status: &str, lines: serde_json::Value) -> CartOrder {
+        let order: wire::Order = serde_json::from_value(json!({
+            "id": 7, "status": status, "updated_at": "2026-01-02T03:04:05Z", "shipping_address_id": 3
+        }))
+        .unwrap();
+        let lines: Vec<wire::OrderLineItem> = serde_json::from_value(lines).unwrap();
+        cart_order(order, &lines)
+    }
+
+    #[test]
+    fn void_and_deleted_orders_are_voided_and_every_other_word_is_open() {
+        assert_eq!(order("void", json!([])).state, CartOrderState::Voided);
+        assert_eq!(order("deleted", json!([])).state, CartOrderState::Voided);
+        let active = order("active", json!([]));
+        assert_eq!((active.state, active.words.status.as_str()), (CartOrderState::Open, "active"));
+        assert_eq!(active.number, "7", "no order number: the cart's id");
+    }
+
+    #[test]
+    fn only_product_lines_count_and_quantities_are_rounded() {
+        let o = order(
+            "active",
+            json!([
+                {"id": 1, "variant_id": 10, "quantity": "2.0"},
+                {"id": 2, "variant_id": 11, "quantity": 1, "freeform": true},
+                {"id": 3, "quantity": "1"},
+                {"id": 4, "variant_id": 12, "quantity": "1.0", "line_type": "shipping"},
+                {"id": 5, "variant_id": 13, "quantity": 0.4, "line_type": "product"}
+            ]),
+        );
+        let lines: Vec<_> = o.lines.iter().map(|l| (l.line_item_id, l.variant_id, l.quantity)).collect();
+        assert_eq!(lines, [(1, 10, 2), (5, 13, 0)]);
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_lines_and_needs_an_update_time() {
+        let one = order("active", json!([{"id": 1, "variant_id": 10, "quantity": "2.0"}]));
+        let two = order("active", json!([{"id": 1, "variant_id": 10, "quantity": "3.0"}]));
+        assert!(one.version.is_some());
+        assert_ne!(one.version, two.version);
+        let undated: wire::Order = serde_json::from_value(json!({"id": 7, "status": "active"})).unwrap();
+        assert_eq!(cart_order(undated, &[]).version, None);
+    }
+
+    #[test]
+    fn blank_codes_are_none_and_stock_is_rounded_per_location() {
+        let v: wire::Variant = serde_json::from_value(json!({
+            "id": 10, "sku": "A-1", "upc": "", "locations": [{"location_id": 5, "stock_on_hand": "3.6"}]
+        }))
+        .unwrap();
+        let item = CartItem::from(v);
+        assert_eq!((item.on_hand_at(5), item.on_hand_at(6)), (4, 0));
+        assert_eq!((item.sku.map(|s| s.to_string()), item.upc), (Some("A-1".into()), None));
+    }
+}

@@ -44,9 +44,11 @@ async fn cancel(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             o.send_started_at = None;
             match &note {
                 None => {
-                    if o.status() != OrderStatus::AtWms {
-                        // An interrupted send that did reach the warehouse: record it first.
-                        let _ = o.transition(OrderStatus::AtWms, &format!("found at the warehouse as {wms_id}"), now);
+                    // An interrupted send that did reach the warehouse: record it first. An
+                    // order stopped meanwhile (`error`, `cancel_sending`) cannot be `at_wms`;
+                    // the find is then noted on its timeline instead.
+                    if o.status().is_unsent() {
+                        o.transition_or_note(OrderStatus::AtWms, &format!("found at the warehouse as {wms_id}"), now);
                     }
                     if o.transition(OrderStatus::Canceled, "voided in cart; cancelled at the warehouse", now).is_err() {
                         o.note("voided in cart; cancelled at the warehouse", now);

@@ -99,11 +99,6 @@ fn shipment(order: &Order, p: &Parcel, now: DateTime<Utc>) -> Shipment {
     }
 }
 
-/// An upstream RFC 3339 time.
-pub fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
-    s.and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

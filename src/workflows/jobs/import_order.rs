@@ -1,10 +1,14 @@
 //! `import_order`: bring one cart order into the ledger.
 //!
-//! Fetch the order with its line items, its shipping address and its variants (one batched
-//! `ids[]` lookup); apply the cart's filters; keep only non-freeform product lines; store it.
-//! A new eligible order is sent at once when the merchant's `order_delivery` is `auto`
-//! (otherwise the scheduled delivery run picks it up). An order that became `void` is stopped
-//! if not yet sent, or cancelled at the warehouse if it was.
+//! Read the order and its product lines from the cart ([`Cart::order`]); apply the cart's
+//! filters; then its shipping address and its lines' SKU and UPC ([`Cart::order_details`]),
+//! unless the cart's fingerprint says nothing changed since the last import; store it. A new
+//! eligible order is sent at once when the merchant's `order_delivery` is `auto` (otherwise
+//! the scheduled delivery run picks it up). An order voided in the cart is stopped if not yet
+//! sent, or cancelled at the warehouse if it was.
+//!
+//! [`Cart::order`]: crate::cart::Cart::order
+//! [`Cart::order_details`]: crate::cart::Cart::order_details
 
 use crate::domain::{CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
@@ -105,7 +109,8 @@ async fn refresh(
                 o.destination = destination.clone();
                 o.note("updated from the cart", now);
                 if lines_changed && o.status() == OrderStatus::Error {
-                    let _ = o.transition(OrderStatus::New, "edited in the cart: sending again", now);
+                    // `error → new` is always allowed.
+                    o.transition_or_note(OrderStatus::New, "edited in the cart: sending again", now);
                 }
             }
             (o.status(), lines_changed)
@@ -134,7 +139,8 @@ async fn create(
     let mut order = Order::new(new, now, &format!("imported from the cart ({trigger})"));
     order.cart_version = version;
     if let Some(problem) = unshippable(&order) {
-        let _ = order.transition(OrderStatus::Error, &problem, now);
+        // A new order is `new`, and `new → error` is always allowed.
+        order.transition_or_note(OrderStatus::Error, &problem, now);
     }
     // Created or found (a rerun after a crash): either way a `new` order gets its send queued.
     deps.ledger.orders.create(&order).await.map_err(store_failed)?;
@@ -179,8 +185,11 @@ async fn voided(deps: &Deps, p: &ImportOrder, known: Option<Order>) -> Result<Ou
         deps.ledger
             .orders
             .update(&p.cart, p.order_id, |o| {
-                if o.status().is_unsent() && o.send_started_at.is_none() {
-                    let _ = o.transition(OrderStatus::CancelSending, "voided in cart", now);
+                // Already `cancel_sending` (a second look at the void): nothing to record. From
+                // the other unsent statuses the move is always allowed.
+                let stoppable = o.status().is_unsent() && o.status() != OrderStatus::CancelSending;
+                if stoppable && o.send_started_at.is_none() {
+                    o.transition_or_note(OrderStatus::CancelSending, "voided in cart", now);
                 }
             })
             .await

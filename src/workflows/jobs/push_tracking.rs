@@ -120,7 +120,8 @@ async fn record(deps: &Deps, cart: &CartId, order_id: u64, uploaded: Option<(&st
             if all && o.status() == OrderStatus::Shipped {
                 let ids: Vec<String> =
                     o.shipments.iter().filter_map(|s| s.fulfillment_id).map(|i| i.to_string()).collect();
-                let _ = o.transition(
+                // `shipped → confirmed` is always allowed.
+                o.transition_or_note(
                     OrderStatus::Confirmed,
                     &format!("tracking is in the cart (fulfillments {})", ids.join(", ")),
                     now,

@@ -7,7 +7,8 @@
 //!
 //! [`Shipment::apply_tracking`]: crate::domain::Shipment::apply_tracking
 
-use super::check_shipment::time;
+use chrono::{DateTime, Utc};
+
 use crate::domain::shipment::TrackingChange;
 use crate::jobs::TrackerEvent;
 use crate::store::ClaimedJob;
@@ -29,7 +30,8 @@ async fn apply(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         tracing::info!(merchant = %p.merchant, code = %t.tracking_code, event = %p.event_id, "tracker event for an unknown tracking code");
         return Ok(Outcome::Done);
     };
-    let at = time(t.updated_at.as_deref());
+    // Upstream time (RFC 3339); one that does not read is no time, not a failure.
+    let at = t.updated_at.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc));
     let now = deps.now();
     let updated = deps
         .ledger
