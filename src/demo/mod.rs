@@ -84,7 +84,7 @@ impl Demo {
     /// Starts everything and prints where it runs and the configuration (secrets redacted).
     pub async fn start(options: DemoOptions) -> anyhow::Result<Self> {
         let progress = Progress::new(options.output);
-        let world = World::start(&options.store).await?;
+        let world = World::start(&options.store, options.orders).await?;
         progress.line(&progress.heading("cartgate demo"));
         progress.line(&format!("  cartgate              {}", world.url));
         progress.line(&format!("  TradeGecko simulator  {}  (control: /_sim/…)", world.tg.url()));

@@ -4,5 +4,6 @@
 
 mod cli;
 mod foundation;
-mod helpers;
+mod queues;
+mod support;
 mod webhooks;

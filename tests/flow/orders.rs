@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::support::{Flow, Options, start, start_with};
+use crate::support::{Flow, HOURLY, Options, start, start_with};
 
 fn line(sku: &str, quantity: i64) -> NewLine {
     NewLine { sku: Some(sku.into()), quantity, ..Default::default() }
@@ -443,7 +443,7 @@ async fn an_order_recorded_by_an_import_that_crashed_before_queueing_its_send_is
 #[tokio::test]
 async fn cancel_sending_before_delivery_keeps_the_order_from_the_warehouse() {
     // Scheduled delivery: new orders wait for the next delivery run.
-    let flow = start(Options { order_delivery: "1h", ..Options::default() }).await;
+    let flow = start(Options { order_delivery: HOURLY, ..Options::default() }).await;
     let kept = flow.tg.create_order(order(vec![line(&seed::sku(1), 1)])).unwrap();
     let sent = flow.tg.create_order(order(vec![line(&seed::sku(2), 1)])).unwrap();
     assert!(flow.wait_all(&[kept, sent], OrderStatus::New, Duration::from_secs(20)).await.is_empty());

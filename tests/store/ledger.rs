@@ -1,7 +1,5 @@
 //! The ledger behaves the same on the memory and the Redis store.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
