@@ -11,7 +11,7 @@ use crate::sim::easypost::InventoryItem;
 use crate::sim::seed;
 use crate::testkit::sims::{CartVariant, SimOptions};
 use crate::testkit::wiring::WiredSecret;
-use crate::testkit::world::{World as Wired, WorldOptions};
+use crate::testkit::world::{self as kit, WorldOptions};
 
 pub use crate::testkit::world::{CART, MERCHANT};
 
@@ -35,9 +35,9 @@ pub enum DemoStore {
     Redis(String),
 }
 
-/// The running pieces; dereferences to the wired world (`world.tg`, `world.ep`).
+/// The running pieces; dereferences to the test kit's world (`world.tg`, `world.ep`).
 pub struct World {
-    wired: Wired,
+    inner: kit::World,
     /// cartgate's base URL.
     pub url: String,
     pub admin_token: String,
@@ -48,24 +48,24 @@ pub struct World {
 impl World {
     /// Starts the simulators, stocked for `orders` regular orders, and a cartgate wired to them.
     pub async fn start(store: &DemoStore, orders: usize) -> anyhow::Result<Self> {
-        let wired = Wired::start(options(store, orders)).await.context("starting the demo's world")?;
-        let config_text = toml::to_string_pretty(wired.settings()).context("printing the configuration")?;
+        let inner = kit::World::start(options(store, orders)).await.context("starting the demo's world")?;
+        let config_text = toml::to_string_pretty(inner.settings()).context("printing the configuration")?;
         let config_text = mask_store_password(config_text, store);
-        let (url, admin_token) = (wired.url(), wired.admin_token().to_owned());
-        Ok(Self { wired, url, admin_token, config_text })
+        let (url, admin_token) = (inner.url(), inner.admin_token().to_owned());
+        Ok(Self { inner, url, admin_token, config_text })
     }
 
     /// Stops cartgate (gracefully) and both simulators.
     pub async fn shutdown(self) {
-        self.wired.shutdown().await;
+        self.inner.shutdown().await;
     }
 }
 
 impl Deref for World {
-    type Target = Wired;
+    type Target = kit::World;
 
-    fn deref(&self) -> &Wired {
-        &self.wired
+    fn deref(&self) -> &kit::World {
+        &self.inner
     }
 }
 

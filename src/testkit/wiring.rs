@@ -61,51 +61,49 @@ impl Serialize for WiredSecret {
 }
 
 /// The whole configuration: `[server]`, `[store]`, `[workers]`, `[retry]`, `[[merchants]]`.
+/// A `None` is not written (TOML has no null), so the key keeps its default.
 #[derive(Clone, Debug, Serialize)]
 pub struct Wiring {
     pub server: ServerWiring,
     pub store: StoreWiring,
     pub workers: WorkerWiring,
     pub retry: RetryWiring,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merchants: Vec<MerchantWiring>,
 }
 
+/// `[server]` (the keys are documented on [`crate::settings::ServerSettings`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct ServerWiring {
+    /// Port 0 lets the OS pick; [`super::world::Wired::start`] picks one when it needs to know it.
     pub bind: SocketAddr,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<Url>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_token: Option<WiredSecret>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<usize>,
 }
 
+/// `[store]`.
 #[derive(Clone, Debug, Serialize)]
 pub struct StoreWiring {
     /// `memory://` or a Redis URL.
     pub url: String,
+    /// Unique per wiring, so worlds share a Redis without seeing each other's keys.
     pub prefix: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub partitions: Option<u16>,
 }
 
+/// `[workers]`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct WorkerWiring {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `false`: HTTP only (the intake bench measures the webhook path alone).
     pub enabled: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lease_secs: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub drain_secs: Option<u64>,
 }
 
+/// `[retry]`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RetryWiring {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_secs: Option<Vec<u64>>,
 }
 
@@ -118,19 +116,18 @@ pub struct MerchantWiring {
     pub carts: Vec<CartWiring>,
 }
 
+/// `[merchants.wms]`: the EasyPost account (production mode).
 #[derive(Clone, Debug, Serialize)]
 pub struct WmsWiring {
     pub kind: WmsKind,
     pub base_url: Url,
     pub production_api_key: WiredSecret,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<WiredSecret>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
 }
 
+/// `[[merchants.carts]]`: a TradeGecko cart.
 #[derive(Clone, Debug, Serialize)]
 pub struct CartWiring {
     pub id: CartId,
@@ -138,20 +135,16 @@ pub struct CartWiring {
     pub base_url: Url,
     pub access_token: WiredSecret,
     pub client_secret: WiredSecret,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_previous: Option<WiredSecret>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stock_location_id: Option<i64>,
     pub item_field: ItemField,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
     pub schedule: CartSchedule,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
 }
 
 impl Wiring {
-    /// A cartgate on a free loopback port over `store_url`, with a key prefix of its own, no
+    /// A cartgate on loopback port 0 over `store_url`, with a key prefix of its own, no
     /// admin token and no merchants: the defaults for everything else.
     pub fn new(store_url: impl Into<String>) -> Self {
         Self {
@@ -228,5 +221,42 @@ impl CartWiring {
             schedule: CartSchedule::default(),
             timeout_secs: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wiring() -> Wiring {
+        let mut wiring = Wiring::new("memory://");
+        wiring.server.admin_token = Some(WiredSecret::new("admin-s\u{e9}cret"));
+        let url = Url::parse("http://127.0.0.1:9").unwrap();
+        let merchant = MerchantId::parse("acme").unwrap();
+        wiring.merchants.push(MerchantWiring::easypost(merchant, url, WiredSecret::new("EZAK-secret-key")));
+        wiring
+    }
+
+    #[test]
+    fn the_file_holds_the_secrets_and_loads_as_the_same_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cartgate.toml");
+        wiring().write(&path).unwrap();
+        let loaded = Settings::load(Some(&path)).unwrap();
+        assert_eq!(loaded.server.admin_token.as_ref().map(|s| s.expose()), Some("admin-s\u{e9}cret"));
+        assert_eq!(loaded.merchants[0].wms.production_api_key.as_ref().map(|s| s.expose()), Some("EZAK-secret-key"));
+        assert_eq!(
+            loaded.workers.lease_secs,
+            Settings::from_toml("").unwrap().workers.lease_secs,
+            "unset keys keep defaults"
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions();
+        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o077, 0, "readable by this user only");
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let text = format!("{:?}", wiring());
+        assert!(!text.contains("secret-key") && !text.contains("admin-s"), "{text}");
     }
 }
