@@ -21,7 +21,9 @@ use crate::sim::faults::FaultConfig;
 use crate::sim::seed::Seed;
 use crate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
 
-/// How long cartgate may take to register its TradeGecko webhooks after it started.
+/// The TradeGecko webhooks cartgate registers: `order.create` and `order.finalized`.
+const CART_WEBHOOKS: usize = 2;
+/// How long cartgate may take to register them after it started.
 const CART_WEBHOOKS_WITHIN: Duration = Duration::from_secs(30);
 
 /// A cart variant outside the generated catalogue.
@@ -183,7 +185,7 @@ impl Sims {
     pub async fn connect(&self, public_url: &str, webhook_secret: &WiredSecret) -> Result<(), WorldError> {
         self.register_wms_webhook(public_url, webhook_secret).await?;
         let deadline = tokio::time::Instant::now() + CART_WEBHOOKS_WITHIN;
-        while self.tg.webhooks().len() < 2 {
+        while self.tg.webhooks().len() < CART_WEBHOOKS {
             if tokio::time::Instant::now() >= deadline {
                 return Err(WorldError::CartWebhooks(CART_WEBHOOKS_WITHIN, self.tg.webhooks().len()));
             }

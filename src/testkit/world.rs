@@ -51,7 +51,7 @@ pub enum WorldError {
     Cartgate(#[source] anyhow::Error),
     #[error("registering cartgate's webhook at EasyPost: {0}")]
     WmsWebhook(#[source] reqwest::Error),
-    #[error("cartgate registered {1} of its 2 TradeGecko webhooks within {0:?}")]
+    #[error("cartgate registered only {1} TradeGecko webhooks within {0:?}")]
     CartWebhooks(Duration, usize),
 }
 

@@ -164,6 +164,13 @@ impl Flow {
         .await
     }
 
+    /// Waits until the inventory sync that runs at start-up has finished. It releases held
+    /// orders whose stock has arrived, so a test that releases them by hand waits for it first.
+    pub async fn wait_startup_inventory_sync(&self) {
+        let done = self.wait_recurring_idle("sync_inventory:acme", Duration::from_secs(30)).await;
+        assert!(done, "the start-up inventory sync did not finish");
+    }
+
     /// Whether none of these jobs is pending or running.
     pub async fn no_pending(&self, ids: &[String]) -> bool {
         for id in ids {

@@ -8,4 +8,5 @@
 mod conformance;
 mod ledger;
 mod suite;
+mod support;
 mod workers;

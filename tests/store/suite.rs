@@ -9,7 +9,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    crate::conformance::queue::$name(&crate::conformance::MemoryHarness::new()).await;
+                    crate::conformance::queue::$name(&crate::support::MemoryHarness::new()).await;
                 }
             )*
         }
@@ -17,7 +17,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    crate::conformance::queue::$name(&crate::conformance::RedisHarness::new()).await;
+                    crate::conformance::queue::$name(&crate::support::RedisHarness::new()).await;
                 }
             )*
         }
