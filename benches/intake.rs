@@ -18,10 +18,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use cartgate::settings::Settings;
+use cartgate::domain::{CartId, MerchantId};
 use cartgate::signature::{tradegecko_sign, tradegecko_verify};
-use cartgate::startup::Application;
 use cartgate::testkit::TestRedis;
+use cartgate::testkit::wiring::{CartWiring, MerchantWiring, WiredSecret, Wiring};
 
 /// The allocator of the `cartgate` binary, for every server in this process alike.
 #[global_allocator]
@@ -232,6 +232,23 @@ fn median(values: &[f64]) -> f64 {
     sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// cartgate with the workers off, one merchant whose cart `bench-tg` signs with [`SECRET`]; the
+/// upstreams are never called.
+fn wiring(store_url: &str, partitions: u16) -> Wiring {
+    let mut wiring = Wiring::new(store_url);
+    (wiring.store.prefix, wiring.store.partitions) = ("bench".into(), Some(partitions));
+    wiring.workers.enabled = Some(false);
+    let wms_url = "http://127.0.0.1:9".parse().expect("url");
+    let merchant_id = MerchantId::parse("bench").expect("merchant id");
+    let mut merchant = MerchantWiring::easypost(merchant_id, wms_url, WiredSecret::new("EZAK-bench"));
+    let cart_url = "https://api.tradegecko.com".parse().expect("url");
+    let cart_id = CartId::parse("bench-tg").expect("cart id");
+    let (token, secret) = (WiredSecret::new("bench-token"), WiredSecret::new(SECRET));
+    merchant.carts.push(CartWiring::tradegecko(cart_id, cart_url, token, secret));
+    wiring.merchants.push(merchant);
+    wiring
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(run());
@@ -241,35 +258,10 @@ async fn run() {
     let partitions = u16::try_from(env_u64("BENCH_PARTITIONS", 8)).expect("BENCH_PARTITIONS fits u16");
     let dir = tempfile::tempdir().expect("temp dir");
     let redis = TestRedis::start(true, Some(dir.path())).expect("redis-server");
-    let toml = format!(
-        r#"
-[server]
-bind = "127.0.0.1:0"
-[store]
-url = "{url}"
-prefix = "bench"
-partitions = {partitions}
-[workers]
-enabled = false
-[[merchants]]
-id = "bench"
-[merchants.wms]
-kind = "easypost"
-base_url = "http://127.0.0.1:9"
-production_api_key = "EZAK-bench"
-[[merchants.carts]]
-id = "bench-tg"
-kind = "tradegecko"
-base_url = "https://api.tradegecko.com"
-access_token = "bench-token"
-client_secret = "{SECRET}"
-"#,
-        url = if std::env::var("BENCH_STORE").as_deref() == Ok("memory") { "memory://" } else { redis.url() },
-    );
-    let app =
-        Application::builder(Settings::from_toml(&toml).expect("bench config")).build().await.expect("cartgate builds");
-    let intake = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let store_url = if std::env::var("BENCH_STORE").as_deref() == Ok("memory") { "memory://" } else { redis.url() };
+    let settings = wiring(store_url, partitions).settings().expect("bench config");
+    let app = cartgate::testkit::app::spawn(settings, cartgate::workflows::registry).await.expect("cartgate builds");
+    let intake = app.url();
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let bare_url = format!("http://{}", listener.local_addr().expect("addr"));

@@ -7,20 +7,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use cartgate::sim::delivery::DeliveryPolicy;
-use cartgate::sim::easypost::{EasypostConfig, EasypostSim, EpRateLimit, Mode};
-use cartgate::sim::seed::Seed;
-use cartgate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
+use cartgate::sim::easypost::EasypostSim;
+use cartgate::sim::tradegecko::TradegeckoSim;
+use cartgate::testkit::world::Wired;
 use cartgate::testkit::{TestRedis, free_port};
 use std::sync::Arc;
 
-use crate::config::{config_toml, vm_rss_kb};
+use crate::config::{vm_rss_kb, world_options};
 use crate::lb::Balancer;
 
 pub const ADMIN: &str = "reliability-admin-token";
 pub const EP_SECRET: &str = "reliability-ep-secret";
-pub const CART: &str = "acme-tg";
-pub const MERCHANT: &str = "acme";
+pub use cartgate::testkit::world::{CART, MERCHANT};
 /// Catalogue size; items above `HOLD_ITEMS_FROM` are the ones the hold storm starves.
 pub const ITEMS: usize = 60;
 /// TradeGecko's limit is counted over this window in the run (the real one is 300 per 300 s).
@@ -84,49 +82,25 @@ pub struct Cluster {
     pub shipments: bool,
 }
 
-/// Webhook redelivery that outlasts a 10 s Redis outage or a replica restart (about 40 s in all).
-fn delivery() -> DeliveryPolicy {
-    DeliveryPolicy { max_attempts: 12, initial_backoff_ms: 200, max_backoff_ms: 5_000, timeout_ms: 10_000 }
-}
-
 impl Cluster {
     pub async fn start(spec: Spec, name: &str) -> Result<Self> {
         let dir = spec.dir.join(name);
         std::fs::create_dir_all(&dir)?;
         let redis = TestRedis::start(true, Some(&dir)).context("starting redis-server")?;
-        let mut seed = Seed::generated(ITEMS, 0);
-        if let Some(g) = seed.generate.as_mut() {
-            g.stock = 10_000_000;
-        }
-        let limit = spec.tg_rate * TG_WINDOW_SECS as u32;
-        let tg = TradegeckoSim::start(TradegeckoConfig {
-            rate_limit: RateLimitConfig { limit, window_secs: TG_WINDOW_SECS },
-            delivery: delivery(),
-            seed: seed.clone(),
-            ..Default::default()
-        })
-        .await?;
-        let ep_limit = EpRateLimit { rps_limit: Some(spec.ep_rate), retry_after_secs: Some(1) };
-        let ep = EasypostSim::start(EasypostConfig {
-            delivery: delivery(),
-            seed,
-            rate_limit: ep_limit,
-            ..Default::default()
-        })
-        .await?;
         let ports: Vec<u16> = (0..spec.replicas).map(|_| free_port()).collect::<std::io::Result<_>>()?;
         let lb = Balancer::start(ports.clone())?;
         let prefix = format!("rel{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let wired = Wired::start(world_options(&spec, redis.url(), &prefix, &lb.url())?).await?;
         let config = dir.join("cartgate.toml");
-        std::fs::write(&config, config_toml(&spec, &tg, &ep, redis.url(), &prefix, &lb.url())?)?;
+        wired.write_config(&config)?;
         let replicas =
             ports.into_iter().map(|port| Replica { port, child: None, restarts: 0, peak_rss_kb: 0 }).collect();
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
         let mut me = Self {
             spec,
             redis,
-            tg: Arc::new(tg),
-            ep: Arc::new(ep),
+            tg: wired.sims.tg.clone(),
+            ep: wired.sims.ep.clone(),
             lb,
             replicas,
             prefix,
@@ -140,8 +114,7 @@ impl Cluster {
         for i in 0..me.replicas.len() {
             me.wait_ready(i, Duration::from_secs(60)).await?;
         }
-        me.register_easypost_webhook().await?;
-        me.wait_cart_webhooks().await?;
+        wired.connect().await?;
         me.shipments = me.probe_shipments().await;
         Ok(me)
     }
@@ -213,33 +186,6 @@ impl Cluster {
 
     pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.lb.url())).bearer_auth(ADMIN)
-    }
-
-    async fn register_easypost_webhook(&self) -> Result<()> {
-        let key = self.ep.key(Mode::Production).context("no production key")?;
-        let url = format!("{}/webhooks/easypost/{MERCHANT}", self.lb.url());
-        let body = serde_json::json!({"webhook": {"url": url, "webhook_secret": EP_SECRET}});
-        let resp = self
-            .http
-            .post(format!("{}/v2/webhooks", self.ep.url()))
-            .basic_auth(key, Some(""))
-            .json(&body)
-            .send()
-            .await?;
-        if !resp.status().is_success() {
-            bail!("registering the EasyPost webhook: {}", resp.status());
-        }
-        Ok(())
-    }
-
-    async fn wait_cart_webhooks(&self) -> Result<()> {
-        for _ in 0..600 {
-            if self.tg.webhooks().len() >= 2 {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        bail!("cartgate did not register its TradeGecko webhooks")
     }
 
     /// Shipment pickup exists once `POST /admin/merchants/{m}/sync/shipments` does (issue 9).

@@ -1,10 +1,18 @@
-//! The replicas' configuration file, and reading a process's memory.
+//! The replicas' configuration — the test kit's wired world with this run's limits, written to
+//! one file every replica reads — and reading a process's memory.
 
-use anyhow::{Context, Result};
-use cartgate::sim::easypost::{EasypostSim, Mode};
-use cartgate::sim::tradegecko::TradegeckoSim;
+use std::time::Duration;
 
-use crate::cluster::{ADMIN, CART, EP_SECRET, MERCHANT, Spec, TG_WINDOW_SECS};
+use anyhow::Result;
+use cartgate::settings::{Interval, RateLimit};
+use cartgate::sim::delivery::DeliveryPolicy;
+use cartgate::sim::easypost::EpRateLimit;
+use cartgate::sim::tradegecko::RateLimitConfig;
+use cartgate::testkit::sims::SimOptions;
+use cartgate::testkit::wiring::{WiredSecret, WorkerWiring};
+use cartgate::testkit::world::WorldOptions;
+
+use crate::cluster::{ADMIN, EP_SECRET, ITEMS, Spec, TG_WINDOW_SECS};
 
 /// VmRSS of a process in kB.
 pub fn vm_rss_kb(pid: u32) -> Option<u64> {
@@ -13,64 +21,41 @@ pub fn vm_rss_kb(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-pub fn config_toml(
-    spec: &Spec,
-    tg: &TradegeckoSim,
-    ep: &EasypostSim,
-    redis: &str,
-    prefix: &str,
-    lb: &str,
-) -> Result<String> {
-    let ep_key = ep.key(Mode::Production).context("no production key")?;
-    let tg_requests = spec.cartgate_tg_requests();
-    Ok(format!(
-        r#"
-[server]
-bind = "127.0.0.1:0"
-public_url = "{lb}"
-admin_token = "{ADMIN}"
-[store]
-url = "{redis}"
-prefix = "{prefix}"
-[workers]
-concurrency = {concurrency}
-lease_secs = {lease}
-drain_secs = 2
-[retry]
-schedule_secs = [1, 2, 4, 8]
-[[merchants]]
-id = "{MERCHANT}"
-[merchants.wms]
-kind = "easypost"
-base_url = "{ep_url}"
-production_api_key = "{ep_key}"
-webhook_secret = "{EP_SECRET}"
-rate_limit = {{ requests = {ep_rate}, per_secs = 1 }}
-timeout_secs = 5
-[merchants.schedule]
-order_delivery = "auto"
-shipping_confirmations = "1m"
-inventory = "1h"
-[[merchants.carts]]
-id = "{CART}"
-kind = "tradegecko"
-base_url = "{tg_url}"
-access_token = "{tg_token}"
-client_secret = "{tg_secret}"
-stock_location_id = {location}
-item_field = "upc"
-rate_limit = {{ requests = {tg_requests}, per_secs = {TG_WINDOW_SECS} }}
-timeout_secs = 5
-[merchants.carts.schedule]
-order_download = "1m"
-"#,
-        concurrency = spec.concurrency,
-        lease = spec.lease_secs,
-        ep_url = ep.url(),
-        ep_rate = spec.cartgate_ep_rate(),
-        tg_url = tg.url(),
-        tg_token = tg.token(),
-        tg_secret = tg.client_secret(),
-        location = tg.location_id(),
-    ))
+/// Webhook redelivery that outlasts a 10 s Redis outage or a replica restart (about 40 s in all).
+fn delivery() -> DeliveryPolicy {
+    DeliveryPolicy { max_attempts: 12, initial_backoff_ms: 200, max_backoff_ms: 5_000, timeout_ms: 10_000 }
+}
+
+/// The world of one cluster: simulators at `spec`'s limits, cartgate on `redis` under `prefix`,
+/// reached through the balancer at `lb` (each replica gets its own `CARTGATE__SERVER__BIND`).
+pub fn world_options(spec: &Spec, redis: &str, prefix: &str, lb: &str) -> Result<WorldOptions> {
+    let sims = SimOptions {
+        items: ITEMS,
+        stock: 10_000_000,
+        cart_rate_limit: RateLimitConfig { limit: spec.tg_rate * TG_WINDOW_SECS as u32, window_secs: TG_WINDOW_SECS },
+        wms_rate_limit: EpRateLimit { rps_limit: Some(spec.ep_rate), retry_after_secs: Some(1) },
+        delivery: delivery(),
+        ..SimOptions::default()
+    };
+    let mut opts = WorldOptions { sims, ..WorldOptions::default() };
+    let every_minute = Interval::Every(Duration::from_secs(60));
+    let tenant = &mut opts.tenant;
+    tenant.webhook_secret = WiredSecret::new(EP_SECRET);
+    tenant.wms_rate_limit = RateLimit { requests: spec.cartgate_ep_rate(), per_secs: 1 };
+    tenant.cart_rate_limit = RateLimit { requests: spec.cartgate_tg_requests(), per_secs: TG_WINDOW_SECS };
+    (tenant.wms_timeout_secs, tenant.cart_timeout_secs) = (Some(5), Some(5));
+    tenant.merchant_schedule.shipping_confirmations = every_minute;
+    tenant.cart_schedule.order_download = every_minute;
+    let cartgate = &mut opts.cartgate;
+    cartgate.server.public_url = Some(lb.parse()?);
+    cartgate.server.admin_token = Some(WiredSecret::new(ADMIN));
+    (cartgate.store.url, cartgate.store.prefix) = (redis.to_owned(), prefix.to_owned());
+    cartgate.workers = WorkerWiring {
+        concurrency: Some(spec.concurrency),
+        lease_secs: Some(spec.lease_secs),
+        drain_secs: Some(2),
+        ..WorkerWiring::default()
+    };
+    cartgate.retry.schedule_secs = Some(vec![1, 2, 4, 8]);
+    Ok(opts)
 }

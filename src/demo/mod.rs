@@ -7,9 +7,11 @@
 //! per order change, and returns a [`DemoReport`]: each order against the status its part of
 //! the story must end in, the counts at each simulator, the steps that failed. The report
 //! passes only when every order is where it should be, nothing is duplicated and every step
-//! happened, so the demo doubles as an end-to-end test (`tests/demo.rs`).
+//! happened, so the demo doubles as an end-to-end test (`tests/flow/demo.rs`).
 //!
-//! The story (each step waits with a timeout and names what did not happen):
+//! The world is sized to the story: the warehouse and the cart are stocked for N orders, and a
+//! step waits as long as cartgate keeps moving orders along (failing after `step_timeout`
+//! without progress). The story (each step names what did not happen):
 //! 1. the cart finalizes N orders → all `at_wms`, no duplicates;
 //! 2. an order with a SKU that has no alias → `error` naming it; the alias is added through
 //!    the admin API → `at_wms`;
@@ -50,7 +52,8 @@ pub struct DemoOptions {
     /// Regular orders finalized in the cart (the story adds 4 more).
     pub orders: usize,
     pub store: DemoStore,
-    /// How long each step waits for cartgate before it fails.
+    /// How long a step waits for cartgate to move one more order along before it fails (so
+    /// a step's whole length grows with the number of orders).
     pub step_timeout: Duration,
     pub output: Output,
 }
@@ -84,7 +87,7 @@ impl Demo {
     /// Starts everything and prints where it runs and the configuration (secrets redacted).
     pub async fn start(options: DemoOptions) -> anyhow::Result<Self> {
         let progress = Progress::new(options.output);
-        let world = World::start(&options.store).await?;
+        let world = World::start(&options.store, options.orders).await?;
         progress.line(&progress.heading("cartgate demo"));
         progress.line(&format!("  cartgate              {}", world.url));
         progress.line(&format!("  TradeGecko simulator  {}  (control: /_sim/…)", world.tg.url()));

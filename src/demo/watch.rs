@@ -1,6 +1,6 @@
 //! Watching orders through `GET /admin/orders`: every status change is printed as it is
-//! seen, and a wait ends when every order of interest is in the wanted status or the time
-//! runs out — naming the orders that did not get there, never hanging.
+//! seen, and a wait ends when every order of interest is in the wanted status or no more of
+//! them get there for a while — naming the orders that did not, never hanging.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -49,17 +49,25 @@ impl Watch {
         Ok(())
     }
 
-    /// Waits until every order in `ids` is `want`; on timeout, names the ones that are not.
-    pub async fn wait(&mut self, ids: &[u64], want: OrderStatus, timeout: Duration) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + timeout;
+    /// Waits until every order in `ids` is `want`. The wait is on progress, not on the whole
+    /// step: it fails only when `patience` passes with no further order getting there, so a
+    /// story of a thousand orders takes as long as the rate limits need and a stuck order still
+    /// fails in time — naming the orders that did not get there.
+    pub async fn wait(&mut self, ids: &[u64], want: OrderStatus, patience: Duration) -> anyhow::Result<()> {
+        let mut deadline = tokio::time::Instant::now() + patience;
+        let mut fewest = usize::MAX;
         loop {
             self.refresh().await?;
             let pending: Vec<u64> = ids.iter().copied().filter(|id| self.status(*id) != Some(want)).collect();
             if pending.is_empty() {
                 return Ok(());
             }
-            if tokio::time::Instant::now() >= deadline {
-                bail!("after {} s, not {want}: {}", timeout.as_secs(), self.describe(&pending));
+            let now = tokio::time::Instant::now();
+            if pending.len() < fewest {
+                (fewest, deadline) = (pending.len(), now + patience);
+            }
+            if now >= deadline {
+                bail!("after {} s without progress, not {want}: {}", patience.as_secs(), self.describe(&pending));
             }
             tokio::time::sleep(POLL).await;
         }

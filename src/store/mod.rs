@@ -2,7 +2,7 @@
 //!
 //! `memory://` selects the embedded in-process store (one instance only); `redis://…` the
 //! shared Redis every replica coordinates through. Both implement [`JobStore`] with the same
-//! semantics (module docs of [`job`]); `tests/store_conformance.rs` runs against both.
+//! semantics (module docs of [`job`]); `tests/store/suite.rs` runs against both.
 
 use std::sync::Arc;
 

@@ -3,27 +3,28 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, TestApp, base_toml, spawn_app_with};
+use cartgate::domain::{CartId, MerchantId};
+use cartgate::testkit::wiring::{CartWiring, MerchantWiring, WiredSecret};
 
-const MERCHANT: &str = r#"
-[[merchants]]
-id = "acme"
-[merchants.wms]
-kind = "easypost"
-base_url = "http://127.0.0.1:9"
-production_api_key = "EZAK-test"
-[[merchants.carts]]
-id = "acme-tg"
-kind = "tradegecko"
-base_url = "http://127.0.0.1:9"
-access_token = "tg-token"
-client_secret = "tg-client-secret"
-stock_location_id = 1
-"#;
+use crate::support::{ADMIN_TOKEN, TestApp, base, spawn_app_with};
 
+/// One merchant with one cart whose upstreams are never reached, and no workers.
 async fn spawn() -> TestApp {
-    let toml = format!("{}{MERCHANT}", base_toml("memory://"));
-    spawn_app_with(&toml.replace("[store]", "[workers]\nenabled = false\n[store]")).await
+    let mut wiring = base("memory://");
+    wiring.workers.enabled = Some(false);
+    let nowhere: url::Url = "http://127.0.0.1:9".parse().unwrap();
+    let mut merchant =
+        MerchantWiring::easypost(MerchantId::parse("acme").unwrap(), nowhere.clone(), WiredSecret::new("EZAK-test"));
+    let mut cart = CartWiring::tradegecko(
+        CartId::parse("acme-tg").unwrap(),
+        nowhere,
+        WiredSecret::new("tg-token"),
+        WiredSecret::new("tg-client-secret"),
+    );
+    cart.stock_location_id = Some(1);
+    merchant.carts.push(cart);
+    wiring.merchants.push(merchant);
+    spawn_app_with(&wiring).await
 }
 
 impl TestApp {

@@ -1,6 +1,6 @@
 //! Health, readiness, metrics, request ids, the error shape and the admin guard.
 
-use crate::helpers::{ADMIN_TOKEN, base_toml, error_code, spawn_app, spawn_app_with};
+use crate::support::{ADMIN_TOKEN, base, error_code, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_200_on_the_embedded_store() {
@@ -14,7 +14,7 @@ async fn healthz_and_readyz_answer_200_on_the_embedded_store() {
 
 #[tokio::test]
 async fn readyz_is_503_naming_the_store_when_redis_is_unreachable_but_healthz_stays_200() {
-    let app = spawn_app_with(&base_toml("redis://127.0.0.1:1/0")).await;
+    let app = spawn_app_with(&base("redis://127.0.0.1:1/0")).await;
     assert_eq!(app.get("/healthz").await.status(), 200);
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
@@ -25,7 +25,7 @@ async fn readyz_is_503_naming_the_store_when_redis_is_unreachable_but_healthz_st
 
 #[tokio::test]
 async fn readyz_is_200_against_a_real_redis() {
-    let app = spawn_app_with(&base_toml(&cartgate::testkit::TestRedis::shared_url())).await;
+    let app = spawn_app_with(&base(&cartgate::testkit::TestRedis::shared_url())).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 }
 
@@ -90,8 +90,9 @@ async fn admin_routes_need_the_bearer_token() {
 
 #[tokio::test]
 async fn admin_routes_are_404_when_no_token_is_configured() {
-    let toml = base_toml("memory://").replace(&format!("admin_token = \"{ADMIN_TOKEN}\""), "");
-    let app = spawn_app_with(&toml).await;
+    let mut wiring = base("memory://");
+    wiring.server.admin_token = None;
+    let app = spawn_app_with(&wiring).await;
     let resp = app.client.get(app.url("/admin/config")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
     assert_eq!(resp.status(), 404);
     assert_eq!(error_code(resp).await, "not_found");

@@ -5,5 +5,6 @@
 mod admin;
 mod cli;
 mod foundation;
-mod helpers;
+mod queues;
+mod support;
 mod webhooks;

@@ -4,7 +4,10 @@ use cartgate::store::{JobId, JobState};
 use cartgate::testkit::TestRedis;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, base_toml, spawn_app_with};
+use cartgate::domain::{CartId, MerchantId};
+use cartgate::testkit::wiring::{CartWiring, MerchantWiring, WiredSecret, Wiring};
+
+use crate::support::{TestApp, base, spawn_app_with};
 
 const TG_BODY: &[u8] = include_bytes!("../data/tradegecko-webhook-order-create.json");
 const TG_SIGNATURE: &str = "CBMB3+xgjh4KhOp3BP71zNFhbkYppaE4KFYEHubFwCw=";
@@ -12,32 +15,25 @@ const EP_BODY: &[u8] = include_bytes!("../data/easypost-tracker-updated-event.js
 const EP_SIGNATURE: &str = "hmac-sha256-hex=38f3f53c103713df81616a0a186d77141957323ec21d5fe9363db93840f527db";
 
 /// One merchant (`acme`, production mode, the official EasyPost vector's secret) with one cart
-/// (`acme-tg`, signed with the documented test secret) whose API host is `tg_base`.
-fn merchant_toml(tg_base: &str) -> String {
-    format!(
-        r#"
-[[merchants]]
-id = "acme"
-[merchants.wms]
-kind = "easypost"
-base_url = "http://127.0.0.1:9"
-production_api_key = "EZAK-test"
-webhook_secret = "s\u00e9cret"
-[[merchants.carts]]
-id = "acme-tg"
-kind = "tradegecko"
-base_url = "{tg_base}"
-access_token = "tg-token"
-client_secret = "tg-client-secret"
-client_secret_previous = "tg-old-secret"
-stock_location_id = 1
-"#
-    )
+/// (`acme-tg`, signed with the documented test secret) whose API host is `tg_base`; workers off.
+fn wiring(store_url: &str, tg_base: &str) -> Wiring {
+    let mut wiring = base(store_url);
+    wiring.workers.enabled = Some(false);
+    let wms_url = "http://127.0.0.1:9".parse().unwrap();
+    let mut merchant =
+        MerchantWiring::easypost(MerchantId::parse("acme").unwrap(), wms_url, WiredSecret::new("EZAK-test"));
+    merchant.wms.webhook_secret = Some(WiredSecret::new("s\u{e9}cret"));
+    let (token, secret) = (WiredSecret::new("tg-token"), WiredSecret::new("tg-client-secret"));
+    let mut cart = CartWiring::tradegecko(CartId::parse("acme-tg").unwrap(), tg_base.parse().unwrap(), token, secret);
+    cart.client_secret_previous = Some(WiredSecret::new("tg-old-secret"));
+    cart.stock_location_id = Some(1);
+    merchant.carts.push(cart);
+    wiring.merchants.push(merchant);
+    wiring
 }
 
 async fn spawn(store_url: &str) -> TestApp {
-    let toml = format!("{}{}", base_toml(store_url), merchant_toml("https://api.tradegecko.com"));
-    spawn_app_with(&toml.replace("[store]", "[workers]\nenabled = false\n[store]")).await
+    spawn_app_with(&wiring(store_url, "https://api.tradegecko.com")).await
 }
 
 impl TestApp {
@@ -192,9 +188,7 @@ async fn a_fulfillment_order_event_enqueues_a_shipment_check() {
 async fn a_resource_url_on_another_host_or_for_another_resource_is_400_and_nothing_is_fetched() {
     let cart_api = wiremock::MockServer::start().await;
     let elsewhere = wiremock::MockServer::start().await;
-    let toml = format!("{}{}", base_toml("memory://"), merchant_toml(&cart_api.uri()))
-        .replace("[store]", "[workers]\nenabled = false\n[store]");
-    let app = spawn_app_with(&toml).await;
+    let app = spawn_app_with(&wiring("memory://", &cart_api.uri())).await;
     let urls = [format!("{}/orders/5", elsewhere.uri()), format!("{}/orders/6", cart_api.uri())];
     for url in urls {
         let body = format!(r#"{{"object_id":5,"event":"order.create","timestamp":1,"resource_url":"{url}"}}"#);

@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::support::{Flow, Options, start, start_with};
+use crate::support::{Flow, HOURLY, Options, start, start_with};
 
 fn line(sku: &str, quantity: i64) -> NewLine {
     NewLine { sku: Some(sku.into()), quantity, ..Default::default() }
@@ -101,6 +101,7 @@ async fn an_order_beyond_stock_holds_until_0100_pacific_and_is_sent_when_release
     assert!(next > chrono::Utc::now() && next < chrono::Utc::now() + chrono::Duration::hours(25));
     assert!(held.status_reason.unwrap_or_default().contains("inventory"));
 
+    flow.wait_startup_inventory_sync().await;
     flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
     // Released whether its job is parked yet or not (see the next two tests).
     assert_eq!(release(&flow).await, 1);
@@ -192,6 +193,7 @@ async fn a_release_while_a_refused_send_is_being_parked_sends_the_order_again_at
     // The ledger says on_hold; the job is still in flight, not yet in the hold set.
     assert_eq!(flow.order(id).await.unwrap().status(), OrderStatus::OnHold);
     assert!(matches!(gate.outcomes()[..], [Outcome::Hold { .. }]), "{:?}", gate.outcomes());
+    flow.wait_startup_inventory_sync().await;
     flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
     assert_eq!(release(&flow).await, 1, "the send being parked counts as released");
     gate.go.notify_one();
@@ -309,6 +311,7 @@ async fn a_held_order_edited_in_the_cart_still_beyond_the_stock_holds_again_with
     assert!(flow.ep.orders().is_empty());
 
     // Stock arrives; the daily release (here by hand) sends the edited order, once.
+    flow.wait_startup_inventory_sync().await;
     flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
     assert_eq!(release(&flow).await, 1);
     assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
@@ -443,7 +446,7 @@ async fn an_order_recorded_by_an_import_that_crashed_before_queueing_its_send_is
 #[tokio::test]
 async fn cancel_sending_before_delivery_keeps_the_order_from_the_warehouse() {
     // Scheduled delivery: new orders wait for the next delivery run.
-    let flow = start(Options { order_delivery: "1h", ..Options::default() }).await;
+    let flow = start(Options { order_delivery: HOURLY, ..Options::default() }).await;
     let kept = flow.tg.create_order(order(vec![line(&seed::sku(1), 1)])).unwrap();
     let sent = flow.tg.create_order(order(vec![line(&seed::sku(2), 1)])).unwrap();
     assert!(flow.wait_all(&[kept, sent], OrderStatus::New, Duration::from_secs(20)).await.is_empty());

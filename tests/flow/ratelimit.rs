@@ -7,43 +7,40 @@ use std::time::Duration;
 use cartgate::domain::{CartId, OrderStatus};
 use cartgate::ledger::Ledger;
 use cartgate::ledger::redis_kv::RedisKv;
-use cartgate::settings::Settings;
+use cartgate::settings::RateLimit;
 use cartgate::sim::easypost::{EpRateLimit, Mode};
 use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder, RateLimitConfig};
 use cartgate::store::Store;
+use cartgate::testkit::world::Wired;
 
 use crate::process::{serve, terminate, wait_exit, wait_ready};
-use crate::support::{CART, Options, config, register_easypost_webhook, start_sims, wait_for_cart_webhooks};
+use crate::support::{CART, Options};
 
 const ORDERS: usize = 40;
 
 #[tokio::test]
 async fn three_replicas_keep_each_account_within_its_limit_as_counted_by_the_simulators() {
-    let opts = Options::default();
-    let (tg, ep) = start_sims(&opts).await;
+    let mut opts = Options::default().world();
+    // cartgate's limits, scaled down: EasyPost 5/s, TradeGecko 20 per 2 s.
+    opts.tenant.wms_rate_limit = RateLimit { requests: 5, per_secs: 1 };
+    opts.tenant.cart_rate_limit = RateLimit { requests: 20, per_secs: 2 };
+    let ports: Vec<u16> = (0..3).map(|_| cartgate::testkit::free_port().unwrap()).collect();
+    opts.cartgate.server.bind.set_port(ports[0]);
+    opts.cartgate.server.public_url = Some(format!("http://127.0.0.1:{}", ports[0]).parse().unwrap());
+    let wired = Wired::start(opts).await.unwrap();
+    let (tg, ep) = (&wired.sims.tg, &wired.sims.ep);
     // The simulators allow one more than cartgate is configured for: GCRA spaces calls evenly,
     // so any window holds at most the configured count plus one (clock granularity).
     tg.set_rate_limit(RateLimitConfig { limit: 21, window_secs: 2 });
     ep.set_rate_limit(EpRateLimit { rps_limit: Some(6), retry_after_secs: None });
-    let ports: Vec<u16> = (0..3).map(|_| cartgate::testkit::free_port().unwrap()).collect();
-    let public = format!("http://127.0.0.1:{}", ports[0]);
-    let base = config(&opts, &tg, &ep, ports[0], &public)
-        .replace(
-            "rate_limit = { requests = 500, per_secs = 1 }\ntimeout_secs",
-            "rate_limit = { requests = 5, per_secs = 1 }\ntimeout_secs",
-        )
-        .replace("rate_limit = { requests = 500, per_secs = 1 }", "rate_limit = { requests = 20, per_secs = 2 }");
-    assert!(base.contains("requests = 5, per_secs = 1") && base.contains("requests = 20, per_secs = 2"));
     let files: Vec<tempfile::NamedTempFile> = ports
         .iter()
         .map(|p| {
             let f = tempfile::NamedTempFile::new().unwrap();
-            std::fs::write(
-                f.path(),
-                base.replace(&format!("bind = \"127.0.0.1:{}\"", ports[0]), &format!("bind = \"127.0.0.1:{p}\"")),
-            )
-            .unwrap();
+            let mut replica = wired.wiring.clone();
+            replica.server.bind.set_port(*p);
+            replica.write(f.path()).unwrap();
             f
         })
         .collect();
@@ -53,15 +50,14 @@ async fn three_replicas_keep_each_account_within_its_limit_as_counted_by_the_sim
         replicas.push(serve(file.path()));
         wait_ready(&client, &format!("http://127.0.0.1:{port}")).await;
     }
-    register_easypost_webhook(&ep, &public).await;
-    wait_for_cart_webhooks(&tg).await;
+    wired.connect().await.unwrap();
 
     let line = |n: usize| NewLine { sku: Some(seed::sku(1 + n % 5)), quantity: 1, ..Default::default() };
     let ids: Vec<u64> = (0..ORDERS)
         .map(|n| tg.create_order(NewOrder { lines: vec![line(n)], ..Default::default() }).unwrap())
         .collect();
 
-    let settings = Settings::from_toml(&base).unwrap();
+    let settings = wired.settings().unwrap();
     let store = Store::connect(&settings.store).unwrap();
     let ledger = Ledger::new(std::sync::Arc::new(RedisKv::new(store.redis().unwrap(), &settings.store.prefix)));
     let cart = CartId::parse(CART).unwrap();

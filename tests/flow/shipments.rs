@@ -11,7 +11,7 @@ use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder};
 use serde_json::{Value, json};
 
-use crate::support::{EP_WEBHOOK_SECRET, Flow, Options, eventually, start};
+use crate::support::{EP_WEBHOOK_SECRET, Flow, HOURLY, Options, eventually, start};
 
 fn line(sku: &str, quantity: i64) -> NewLine {
     NewLine { sku: Some(sku.into()), quantity, ..Default::default() }
@@ -210,7 +210,7 @@ async fn a_second_parcel_shipped_after_the_first_was_confirmed_is_found_and_uplo
 
 #[tokio::test]
 async fn with_an_upload_interval_tracking_waits_for_the_scheduled_upload_run() {
-    let flow = start(Options { shipment_upload: "1h", ..Options::default() }).await;
+    let flow = start(Options { shipment_upload: HOURLY, ..Options::default() }).await;
     let id = flow.tg.create_order(NewOrder { lines: vec![line(&seed::sku(1), 1)], ..Default::default() }).unwrap();
     assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
     let wms = flow.order(id).await.unwrap().wms_order_id.unwrap();

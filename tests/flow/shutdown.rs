@@ -8,21 +8,19 @@ use std::time::{Duration, Instant};
 use cartgate::domain::{CartId, OrderStatus};
 use cartgate::ledger::Ledger;
 use cartgate::ledger::redis_kv::RedisKv;
-use cartgate::settings::Settings;
 use cartgate::sim::faults::FaultConfig;
 use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder};
 use cartgate::store::{JobId, JobState, Store};
 
 use crate::process::{readyz, serve, wait_exit, wait_ready};
-use crate::support::{CART, Options, config, register_easypost_webhook, start_sims, wait_for_cart_webhooks};
+use crate::support::{CART, Options};
 
 const DRAIN_SECS: u64 = 2;
 
 #[tokio::test]
 async fn sigterm_turns_readiness_off_first_hands_back_unfinished_jobs_and_exits_0() {
-    let opts = Options::default();
-    let (tg, ep) = start_sims(&opts).await;
+    let mut wired = Options::default().wired().await;
     // Warehouse order creation takes longer than the drain: those sends are in flight at SIGTERM.
     let slow = FaultConfig {
         latency_ms: 4_000,
@@ -30,22 +28,19 @@ async fn sigterm_turns_readiness_off_first_hands_back_unfinished_jobs_and_exits_
         path_contains: Some("/orders".into()),
         ..Default::default()
     };
-    ep.set_faults(slow);
-    let port = cartgate::testkit::free_port().unwrap();
-    let public = format!("http://127.0.0.1:{port}");
-    let toml = config(&opts, &tg, &ep, port, &public)
-        .replace("[workers]\nlease_secs = 10", &format!("[workers]\nlease_secs = 10\ndrain_secs = {DRAIN_SECS}"));
+    wired.sims.ep.set_faults(slow);
+    wired.wiring.workers.drain_secs = Some(DRAIN_SECS);
     let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), &toml).unwrap();
-    let settings = Settings::from_toml(&toml).unwrap();
+    wired.write_config(file.path()).unwrap();
+    let settings = wired.settings().unwrap();
     let store = Store::connect(&settings.store).unwrap();
     let ledger = Ledger::new(std::sync::Arc::new(RedisKv::new(store.redis().unwrap(), &settings.store.prefix)));
     let client = reqwest::Client::new();
+    let (public, tg, ep) = (wired.public_url(), &wired.sims.tg, &wired.sims.ep);
 
     let mut child = serve(file.path());
     wait_ready(&client, &public).await;
-    register_easypost_webhook(&ep, &public).await;
-    wait_for_cart_webhooks(&tg).await;
+    wired.connect().await.unwrap();
     let line = |n: usize| NewLine { sku: Some(seed::sku(n)), quantity: 1, ..Default::default() };
     let ids: Vec<u64> =
         (1..=5).map(|n| tg.create_order(NewOrder { lines: vec![line(n)], ..Default::default() }).unwrap()).collect();

@@ -1,62 +1,82 @@
-//! A cartgate wired to a simulated TradeGecko and a simulated EasyPost Fulfillment.
+//! The flows' world: the test kit's wired world ([`cartgate::testkit::world`]) on the shared
+//! test Redis, with the admin token and webhook secret the flows sign with, plus the waits
+//! the flows share.
 
+use std::ops::Deref;
 use std::time::Duration;
 
 use cartgate::domain::{CartId, Order, OrderStatus};
-use cartgate::lifecycle::Readiness;
-use cartgate::settings::Settings;
-use cartgate::sim::delivery::DeliveryPolicy;
-use cartgate::sim::easypost::Mode as SimMode;
-use cartgate::sim::easypost::{EasypostConfig, EasypostSim};
-use cartgate::sim::seed::Seed;
-use cartgate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
-use cartgate::startup::Application;
+use cartgate::settings::Interval;
+use cartgate::testkit::sims::SimOptions;
+use cartgate::testkit::wiring::WiredSecret;
+use cartgate::testkit::world::{Wired, World, WorldOptions};
 use cartgate::workers::Registry;
 use cartgate::workflows::Deps;
 
-pub const ADMIN: &str = "flow-admin-token";
-pub const EP_WEBHOOK_SECRET: &str = "ep-webhook-s\u{e9}cret";
-pub const CART: &str = "acme-tg";
+pub use cartgate::testkit::world::CART;
 
-/// Options that differ between flows.
+pub const ADMIN: &str = "flow-admin-token";
+/// Not ASCII: the signature is computed over the secret's UTF-8 bytes.
+pub const EP_WEBHOOK_SECRET: &str = "ep-webhook-s\u{e9}cret";
+/// Once an hour: in a test, "only when asked".
+pub const HOURLY: Interval = Interval::Every(Duration::from_secs(3600));
+
+/// What differs between flows.
 pub struct Options {
     pub items: usize,
+    /// Units of each item at both sides.
     pub warehouse_stock: i64,
-    pub item_field: &'static str,
-    pub store_url: String,
-    pub order_download: &'static str,
-    /// The merchant's `order_delivery`: "auto" or an interval for scheduled delivery runs.
-    pub order_delivery: &'static str,
+    /// The merchant's `order_delivery`: auto or an interval for scheduled delivery runs.
+    pub order_delivery: Interval,
     /// The cart's `shipment_upload` schedule.
-    pub shipment_upload: &'static str,
+    pub shipment_upload: Interval,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self {
-            items: 10,
-            warehouse_stock: 1000,
-            item_field: "upc",
-            store_url: cartgate::testkit::TestRedis::shared_url(),
-            order_download: "1h",
-            order_delivery: "auto",
-            shipment_upload: "auto",
-        }
+        Self { items: 10, warehouse_stock: 1000, order_delivery: Interval::Auto, shipment_upload: Interval::Auto }
     }
 }
 
+impl Options {
+    /// The world these options describe.
+    pub fn world(&self) -> WorldOptions {
+        let sims = SimOptions { items: self.items, stock: self.warehouse_stock, ..SimOptions::default() };
+        let mut world = WorldOptions { sims, ..WorldOptions::default() };
+        world.tenant.webhook_secret = WiredSecret::new(EP_WEBHOOK_SECRET);
+        world.tenant.merchant_schedule.order_delivery = self.order_delivery;
+        world.tenant.cart_schedule.shipment_upload = self.shipment_upload;
+        world.cartgate.store.url = cartgate::testkit::TestRedis::shared_url();
+        world.cartgate.server.admin_token = Some(WiredSecret::new(ADMIN));
+        world
+    }
+
+    /// The simulators running and cartgate's configuration ready, for flows that run cartgate
+    /// as a process.
+    pub async fn wired(&self) -> Wired {
+        Wired::start(self.world()).await.unwrap()
+    }
+}
+
+/// A flow's world and an HTTP client; cartgate shuts down when it is dropped.
 pub struct Flow {
-    pub tg: TradegeckoSim,
-    pub ep: EasypostSim,
+    world: World,
     pub address: String,
     pub client: reqwest::Client,
     pub deps: Deps,
-    readiness: Readiness,
+}
+
+impl Deref for Flow {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.world
+    }
 }
 
 impl Drop for Flow {
     fn drop(&mut self) {
-        self.readiness.begin_shutdown();
+        self.world.readiness().begin_shutdown();
     }
 }
 
@@ -66,119 +86,9 @@ pub async fn start(opts: Options) -> Flow {
 
 /// [`start`] with job handlers of the test's choosing (built over the app's store).
 pub async fn start_with(opts: Options, registry: impl FnOnce(&Deps) -> Registry) -> Flow {
-    let (tg, ep) = start_sims(&opts).await;
-    let port = cartgate::testkit::free_port().unwrap();
-    let public = format!("http://127.0.0.1:{port}");
-    let toml = config(&opts, &tg, &ep, port, &public);
-    let settings = Settings::from_toml(&toml).unwrap_or_else(|e| panic!("flow config: {e:?}"));
-    let app = Application::builder(settings).workflows(registry).build().await.unwrap();
-    let (deps, readiness) = (app.deps().clone(), app.readiness());
-    tokio::spawn(app.run_until_stopped());
-    register_easypost_webhook(&ep, &public).await;
-    wait_for_cart_webhooks(&tg).await;
-    Flow { tg, ep, address: public, client: reqwest::Client::new(), deps, readiness }
-}
-
-/// Both simulators, seeded with `opts.items` items in stock.
-pub async fn start_sims(opts: &Options) -> (TradegeckoSim, EasypostSim) {
-    let mut seed = Seed::generated(opts.items, 0);
-    if let Some(g) = seed.generate.as_mut() {
-        g.stock = opts.warehouse_stock;
-    }
-    let tg = TradegeckoSim::start(TradegeckoConfig {
-        rate_limit: RateLimitConfig { limit: 100_000, window_secs: 300 },
-        delivery: DeliveryPolicy::fast(),
-        seed: seed.clone(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let ep = EasypostSim::start(EasypostConfig { delivery: DeliveryPolicy::fast(), seed, ..Default::default() })
-        .await
-        .unwrap();
-    (tg, ep)
-}
-
-/// cartgate's configuration for these simulators, listening on `port`.
-pub fn config(opts: &Options, tg: &TradegeckoSim, ep: &EasypostSim, port: u16, public: &str) -> String {
-    format!(
-        r#"
-[server]
-bind = "127.0.0.1:{port}"
-public_url = "{public}"
-admin_token = "{ADMIN}"
-[store]
-url = "{store}"
-prefix = "{prefix}"
-[workers]
-lease_secs = 10
-[retry]
-schedule_secs = [1, 1, 2]
-[[merchants]]
-id = "acme"
-[merchants.wms]
-kind = "easypost"
-base_url = "{ep_url}"
-production_api_key = "{ep_key}"
-webhook_secret = "{EP_WEBHOOK_SECRET}"
-rate_limit = {{ requests = 500, per_secs = 1 }}
-timeout_secs = 5
-[merchants.schedule]
-order_delivery = "{order_delivery}"
-shipping_confirmations = "1h"
-inventory = "1h"
-[[merchants.carts]]
-id = "{CART}"
-kind = "tradegecko"
-base_url = "{tg_url}"
-access_token = "{tg_token}"
-client_secret = "{tg_secret}"
-stock_location_id = {location}
-item_field = "{item_field}"
-rate_limit = {{ requests = 500, per_secs = 1 }}
-[merchants.carts.schedule]
-order_download = "{order_download}"
-shipment_upload = "{shipment_upload}"
-"#,
-        store = opts.store_url,
-        prefix = cartgate::testkit::unique_prefix(),
-        ep_url = ep.url(),
-        ep_key = ep.key(SimMode::Production).unwrap(),
-        tg_url = tg.url(),
-        tg_token = tg.token(),
-        tg_secret = tg.client_secret(),
-        location = tg.location_id(),
-        item_field = opts.item_field,
-        order_download = opts.order_download,
-        order_delivery = opts.order_delivery,
-        shipment_upload = opts.shipment_upload,
-    )
-}
-
-/// The merchant registers cartgate in EasyPost's dashboard; here, through the API.
-pub async fn register_easypost_webhook(ep: &EasypostSim, public: &str) {
-    let key = ep.key(SimMode::Production).unwrap();
-    let body = serde_json::json!({"webhook": {"url": format!("{public}/webhooks/easypost/acme"), "webhook_secret": EP_WEBHOOK_SECRET}});
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v2/webhooks", ep.url()))
-        .basic_auth(key, Some(""))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "registering the EasyPost webhook: {}", resp.status());
-}
-
-/// cartgate registers its TradeGecko webhooks at start-up (`ensure_webhooks`); orders created
-/// before that would only arrive by the poll.
-pub async fn wait_for_cart_webhooks(tg: &TradegeckoSim) {
-    for _ in 0..200 {
-        if tg.webhooks().len() >= 2 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("cartgate did not register its TradeGecko webhooks: {:?}", tg.webhooks());
+    let world = World::start_with(opts.world(), registry).await.unwrap_or_else(|e| panic!("{e}"));
+    let (address, deps) = (world.url(), world.deps().clone());
+    Flow { world, address, client: reqwest::Client::new(), deps }
 }
 
 impl Flow {
@@ -252,6 +162,13 @@ impl Flow {
             job.is_some_and(|j| j.state == cartgate::store::JobState::Due && j.at > now + 600_000)
         })
         .await
+    }
+
+    /// Waits until the inventory sync that runs at start-up has finished. It releases held
+    /// orders whose stock has arrived, so a test that releases them by hand waits for it first.
+    pub async fn wait_startup_inventory_sync(&self) {
+        let done = self.wait_recurring_idle("sync_inventory:acme", Duration::from_secs(30)).await;
+        assert!(done, "the start-up inventory sync did not finish");
     }
 
     /// Whether none of these jobs is pending or running.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{EP_TEST_KEY, client, destination, easypost, tradegecko};
+use crate::support::{EP_TEST_KEY, client, destination, easypost, tradegecko};
 
 #[tokio::test]
 async fn tradegecko_orders_are_created_voided_and_filtered_through_control_routes() {

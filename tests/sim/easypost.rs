@@ -4,7 +4,7 @@ use cartgate::sim::easypost::{PickLine, PickSpec};
 use cartgate::sim::seed::barcode;
 use serde_json::{Value, json};
 
-use crate::common::{EP_PROD_KEY, EP_TEST_KEY, client, destination, easypost, header};
+use crate::support::{EP_PROD_KEY, EP_TEST_KEY, client, destination, easypost, header};
 
 const FF: &str = "/fulfillment/vendor/v2";
 

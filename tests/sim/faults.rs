@@ -3,7 +3,7 @@
 use cartgate::sim::faults::FaultConfig;
 use serde_json::Value;
 
-use crate::common::{EP_TEST_KEY, client, easypost, tradegecko};
+use crate::support::{EP_TEST_KEY, client, easypost, tradegecko};
 
 #[tokio::test]
 async fn error_rate_one_makes_every_api_call_a_5xx_but_control_routes_still_answer() {
@@ -56,7 +56,7 @@ async fn a_reset_after_the_handler_creates_the_order_but_loses_the_answer() {
         path_contains: Some("/orders".into()),
         ..FaultConfig::default()
     });
-    let body = serde_json::json!({"service": "standard", "description": "SO-77", "destination": crate::common::destination(),
+    let body = serde_json::json!({"service": "standard", "description": "SO-77", "destination": crate::support::destination(),
         "line_items": [{"product": {"barcode": cartgate::sim::seed::barcode(1)}, "units": 1}]});
     let url = format!("{}/fulfillment/vendor/v2/orders", sim.url());
     let sent = client().post(&url).basic_auth(EP_TEST_KEY, Some("")).json(&body).send().await;

@@ -4,9 +4,9 @@
 // Helpers outside #[test] functions may unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 mod control;
 mod easypost;
 mod faults;
+mod support;
 mod tradegecko;
 mod webhooks;

@@ -3,7 +3,7 @@
 use cartgate::sim::tradegecko::{NewLine, NewOrder, RateLimitConfig};
 use serde_json::{Value, json};
 
-use crate::common::{client, header, tradegecko};
+use crate::support::{client, header, tradegecko};
 
 fn order_of(sku: &str, quantity: i64) -> NewOrder {
     NewOrder { lines: vec![NewLine { sku: Some(sku.into()), quantity, ..NewLine::default() }], ..NewOrder::default() }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{EP_TEST_KEY, client, destination, easypost, eventually, tradegecko};
+use crate::support::{EP_TEST_KEY, client, destination, easypost, eventually, tradegecko};
 
 fn an_order() -> NewOrder {
     NewOrder {

@@ -2,13 +2,6 @@
 //! and once against a real Redis (a private server started by the testkit, a fresh key prefix
 //! per test). Worker-pool level properties (give-up horizon, skewed local clocks) run here too.
 
-// Test helpers outside #[test] fns panic on purpose when the store misbehaves.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod conformance;
-
-use conformance::{MemoryHarness, RedisHarness};
-
 /// Instantiates each listed test for both stores.
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -16,7 +9,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    crate::conformance::queue::$name(&crate::MemoryHarness::new()).await;
+                    crate::conformance::queue::$name(&crate::support::MemoryHarness::new()).await;
                 }
             )*
         }
@@ -24,7 +17,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    crate::conformance::queue::$name(&crate::RedisHarness::new()).await;
+                    crate::conformance::queue::$name(&crate::support::RedisHarness::new()).await;
                 }
             )*
         }

@@ -1,8 +1,6 @@
 //! The worker pool over the memory store: panics, unknown kinds, lease extension, drain and
 //! hand-back, recurring jobs shared by two replicas.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;

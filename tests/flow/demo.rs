@@ -1,7 +1,5 @@
 //! `cartgate demo` as a test: the scripted story in-process, judged by its own report.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::Duration;
 
 use cartgate::demo::{DemoOptions, DemoReport, OrderOutcome, Output, Role};

@@ -1,7 +1,5 @@
 //! The ledger behaves the same on the memory and the Redis store.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -41,7 +39,6 @@ macro_rules! both_stores {
     };
 }
 
-#[path = "ledger/stores.rs"]
 mod stores;
 
 both_stores!(

@@ -9,7 +9,7 @@ use cartgate::store::{
 };
 use serde_json::json;
 
-use super::Harness;
+use crate::support::Harness;
 
 pub use super::pool::{
     give_up_horizon_sends_a_failing_job_to_dead, pool_with_a_local_clock_hours_off_still_schedules_on_the_store_clock,

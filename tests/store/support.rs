@@ -1,8 +1,5 @@
 //! Harnesses: how to get handles on one store under test.
 
-pub mod pool;
-pub mod queue;
-
 use std::sync::Arc;
 
 use cartgate::store::{JobStore, MemoryStore, RedisStore};

@@ -1,4 +1,4 @@
-//! A private `redis-server` for tests, benchmarks and `demo --redis`.
+//! A private `redis-server` for tests and benchmarks.
 //!
 //! Tests never use the machine's Redis on 6379 (a fresh machine has none): each test binary
 //! starts its own server on a free loopback port, or uses `CARTGATE_TEST_REDIS_URL` when set.

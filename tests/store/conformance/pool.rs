@@ -10,8 +10,8 @@ use cartgate::store::{ClaimedJob, Depths, JobKind, JobStore, OnExisting, When};
 use cartgate::workers::{Handler, Outcome, PoolConfig, Registry, RetryPolicy, WorkerPool};
 use tokio::sync::Notify;
 
-use super::Harness;
 use super::queue::job;
+use crate::support::Harness;
 
 const HOUR_MS: i64 = 3_600_000;
 

@@ -1,0 +1,67 @@
+//! cartgate in this process, on a loopback port, for the test kit's users.
+//!
+//! The one place outside `main` that builds an [`Application`]: the world, the API tests and
+//! the intake bench all start cartgate through [`spawn`], so a change to how an application is
+//! built is made here once.
+
+use std::time::Duration;
+
+use super::world::WorldError;
+use crate::lifecycle::Readiness;
+use crate::settings::Settings;
+use crate::startup::Application;
+use crate::store::Store;
+use crate::workers::Registry;
+use crate::workflows::Deps;
+
+/// A running in-process cartgate.
+pub struct RunningApp {
+    port: u16,
+    readiness: Readiness,
+    store: Store,
+    deps: Deps,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Builds cartgate from `settings` with the job handlers `registry` makes over its [`Deps`]
+/// (`crate::workflows::registry` for the real ones) and runs it on the current runtime.
+pub async fn spawn(settings: Settings, registry: impl FnOnce(&Deps) -> Registry) -> Result<RunningApp, WorldError> {
+    let app = Application::builder(settings).workflows(registry).build().await.map_err(WorldError::Cartgate)?;
+    let (port, readiness) = (app.port(), app.readiness());
+    let (store, deps) = (app.store().clone(), app.deps().clone());
+    let server = tokio::spawn(app.run_until_stopped());
+    Ok(RunningApp { port, readiness, store, deps, server })
+}
+
+impl RunningApp {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Turns readiness off and starts the graceful shutdown (what SIGTERM does).
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The workflows' dependencies (ledger, queue, fault switches).
+    pub fn deps(&self) -> &Deps {
+        &self.deps
+    }
+
+    /// Shuts down gracefully and waits up to `within` for the drain.
+    pub async fn stop(self, within: Duration) {
+        self.readiness.begin_shutdown();
+        if tokio::time::timeout(within, self.server).await.is_err() {
+            tracing::warn!("cartgate did not stop within {within:?}");
+        }
+    }
+}

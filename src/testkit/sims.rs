@@ -1,0 +1,219 @@
+//! The simulated upstreams of a world — TradeGecko (the cart) and EasyPost Fulfillment (the
+//! warehouse) — and everything that ties cartgate to them: starting and seeding them, the
+//! merchant and cart sections of cartgate's configuration that point at them, the webhook the
+//! merchant registers at EasyPost, and waiting for the ones cartgate registers at TradeGecko.
+//!
+//! This is the one place that knows which simulators a world has; a third one is added here
+//! (a field of [`Sims`], its options in [`SimOptions`], its section in [`Sims::merchant`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use super::wiring::{CartWiring, MerchantWiring, WiredSecret};
+use super::world::{CART, MERCHANT, WorldError};
+use crate::domain::{CartId, MerchantId};
+use crate::settings::{CartSchedule, Interval, ItemField, MerchantSchedule, RateLimit};
+use crate::sim::delivery::DeliveryPolicy;
+use crate::sim::easypost::{EasypostConfig, EasypostSim, EpRateLimit, InventoryItem, Mode};
+use crate::sim::faults::FaultConfig;
+use crate::sim::seed::Seed;
+use crate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
+
+/// The TradeGecko webhooks cartgate registers: `order.create` and `order.finalized`.
+const CART_WEBHOOKS: usize = 2;
+/// How long cartgate may take to register them after it started.
+const CART_WEBHOOKS_WITHIN: Duration = Duration::from_secs(30);
+
+/// A cart variant outside the generated catalogue.
+#[derive(Clone, Debug)]
+pub struct CartVariant {
+    pub sku: String,
+    pub upc: Option<String>,
+    pub title: String,
+    pub stock: i64,
+}
+
+/// What the simulators start with.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// Catalogue items `SKU-0001…`, each with a barcode that is its UPC in the cart.
+    pub items: usize,
+    /// Units of each catalogue item on hand at both sides at the start.
+    pub stock: i64,
+    /// Cart variants beyond the catalogue.
+    pub cart_variants: Vec<CartVariant>,
+    /// Warehouse levels set over the seeded ones before cartgate starts.
+    pub warehouse_levels: Vec<InventoryItem>,
+    /// TradeGecko's own limit (generous by default: cartgate's limit is the one under test).
+    pub cart_rate_limit: RateLimitConfig,
+    /// EasyPost's own limit (none by default).
+    pub wms_rate_limit: EpRateLimit,
+    /// How both simulators deliver their webhooks.
+    pub delivery: DeliveryPolicy,
+    pub cart_faults: FaultConfig,
+    pub wms_faults: FaultConfig,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            items: 10,
+            stock: 1000,
+            cart_variants: Vec::new(),
+            warehouse_levels: Vec::new(),
+            cart_rate_limit: RateLimitConfig { limit: 100_000, window_secs: 300 },
+            wms_rate_limit: EpRateLimit::default(),
+            delivery: DeliveryPolicy::fast(),
+            cart_faults: FaultConfig::default(),
+            wms_faults: FaultConfig::default(),
+        }
+    }
+}
+
+/// How cartgate's merchant ([`MERCHANT`]) and cart ([`CART`]) are set up against the simulators.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub item_field: ItemField,
+    pub merchant_schedule: MerchantSchedule,
+    pub cart_schedule: CartSchedule,
+    /// cartgate's limit for the EasyPost account.
+    pub wms_rate_limit: RateLimit,
+    /// cartgate's limit for the TradeGecko account.
+    pub cart_rate_limit: RateLimit,
+    pub wms_timeout_secs: Option<u64>,
+    pub cart_timeout_secs: Option<u64>,
+    /// The secret EasyPost signs its webhooks to cartgate with.
+    pub webhook_secret: WiredSecret,
+}
+
+impl Default for Tenant {
+    /// Barcodes by UPC, everything event-driven but the hourly polls, limits far above the work.
+    fn default() -> Self {
+        let hourly = Interval::Every(Duration::from_secs(3600));
+        Self {
+            item_field: ItemField::Upc,
+            merchant_schedule: MerchantSchedule {
+                order_delivery: Interval::Auto,
+                shipping_confirmations: hourly,
+                inventory: hourly,
+            },
+            cart_schedule: CartSchedule { order_download: hourly, ..CartSchedule::default() },
+            wms_rate_limit: RateLimit { requests: 500, per_secs: 1 },
+            cart_rate_limit: RateLimit { requests: 500, per_secs: 1 },
+            wms_timeout_secs: Some(5),
+            cart_timeout_secs: None,
+            webhook_secret: WiredSecret::new(uuid::Uuid::new_v4().simple().to_string()),
+        }
+    }
+}
+
+/// The running simulators. Shared handles, so a test can hand them to tasks.
+pub struct Sims {
+    pub tg: Arc<TradegeckoSim>,
+    pub ep: Arc<EasypostSim>,
+}
+
+impl Sims {
+    /// Starts both simulators on free loopback ports, seeded and stocked as `opts` says.
+    pub async fn start(opts: &SimOptions) -> Result<Self, WorldError> {
+        let mut seed = Seed::generated(opts.items, 0);
+        if let Some(g) = seed.generate.as_mut() {
+            g.stock = opts.stock;
+        }
+        let tg = TradegeckoSim::start(TradegeckoConfig {
+            rate_limit: opts.cart_rate_limit,
+            delivery: opts.delivery.clone(),
+            faults: opts.cart_faults.clone(),
+            seed: seed.clone(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| WorldError::Sim("TradeGecko", e))?;
+        let ep = EasypostSim::start(EasypostConfig {
+            rate_limit: opts.wms_rate_limit,
+            delivery: opts.delivery.clone(),
+            faults: opts.wms_faults.clone(),
+            seed,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| WorldError::Sim("EasyPost", e))?;
+        for v in &opts.cart_variants {
+            tg.add_variant(&v.sku, v.upc.as_deref(), &v.title, v.stock);
+        }
+        if !opts.warehouse_levels.is_empty() {
+            ep.set_inventory(&opts.warehouse_levels).map_err(WorldError::Stock)?;
+        }
+        Ok(Self { tg: Arc::new(tg), ep: Arc::new(ep) })
+    }
+
+    /// The EasyPost key cartgate uses (the production one).
+    pub fn wms_key(&self) -> Result<String, WorldError> {
+        self.ep.key(Mode::Production).ok_or(WorldError::NoWmsKey)
+    }
+
+    /// cartgate's merchant and cart, pointing at these simulators.
+    pub fn merchant(&self, tenant: &Tenant) -> Result<MerchantWiring, WorldError> {
+        let merchant = MerchantId::parse(MERCHANT).map_err(|e| WorldError::Id(e.to_string()))?;
+        let mut m = MerchantWiring::easypost(merchant, url(self.ep.url())?, WiredSecret::new(self.wms_key()?));
+        m.wms.webhook_secret = Some(tenant.webhook_secret.clone());
+        m.wms.rate_limit = Some(tenant.wms_rate_limit);
+        m.wms.timeout_secs = tenant.wms_timeout_secs;
+        m.schedule = tenant.merchant_schedule.clone();
+        let cart_id = CartId::parse(CART).map_err(|e| WorldError::Id(e.to_string()))?;
+        let mut cart = CartWiring::tradegecko(
+            cart_id,
+            url(self.tg.url())?,
+            WiredSecret::new(self.tg.token()),
+            WiredSecret::new(self.tg.client_secret()),
+        );
+        cart.stock_location_id = i64::try_from(self.tg.location_id()).ok();
+        cart.item_field = tenant.item_field;
+        cart.rate_limit = Some(tenant.cart_rate_limit);
+        cart.timeout_secs = tenant.cart_timeout_secs;
+        cart.schedule = tenant.cart_schedule.clone();
+        m.carts.push(cart);
+        Ok(m)
+    }
+
+    /// Connects the webhooks of a cartgate reachable at `public_url`: the merchant registers it
+    /// at EasyPost (in the dashboard for real; here through the API), and cartgate registers
+    /// its own at TradeGecko at start-up (`ensure_webhooks`) — orders created before that
+    /// would only arrive by the poll, so this waits for them.
+    pub async fn connect(&self, public_url: &str, webhook_secret: &WiredSecret) -> Result<(), WorldError> {
+        self.register_wms_webhook(public_url, webhook_secret).await?;
+        let deadline = tokio::time::Instant::now() + CART_WEBHOOKS_WITHIN;
+        while self.tg.webhooks().len() < CART_WEBHOOKS {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(WorldError::CartWebhooks(CART_WEBHOOKS_WITHIN, self.tg.webhooks().len()));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Ok(())
+    }
+
+    async fn register_wms_webhook(&self, public_url: &str, secret: &WiredSecret) -> Result<(), WorldError> {
+        let url = format!("{}/webhooks/easypost/{MERCHANT}", public_url.trim_end_matches('/'));
+        let body = serde_json::json!({"webhook": {"url": url, "webhook_secret": secret.expose()}});
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v2/webhooks", self.ep.url()))
+            .basic_auth(self.wms_key()?, Some(""))
+            .json(&body)
+            .send()
+            .await
+            .map_err(WorldError::WmsWebhook)?;
+        resp.error_for_status().map(drop).map_err(WorldError::WmsWebhook)
+    }
+
+    /// Stops both simulators.
+    pub async fn stop(&self) {
+        self.tg.stop().await;
+        self.ep.stop().await;
+    }
+}
+
+fn url(text: &str) -> Result<Url, WorldError> {
+    Ok(Url::parse(text)?)
+}

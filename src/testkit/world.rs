@@ -1,0 +1,196 @@
+//! One wired world: the simulators ([`Sims`]), a cartgate configured for them, and the webhooks
+//! between them connected — what the demo, the flow tests, the reliability example and the
+//! intake bench run on, wired the way a merchant wires the real services.
+//!
+//! Two stages, because some users run cartgate as separate processes:
+//! * [`Wired::start`] starts the simulators and types cartgate's configuration ([`Wiring`]).
+//!   Processes get it as a file ([`Wired::write_config`]) and are connected with
+//!   [`Wired::connect`] once they answer at the public URL.
+//! * [`Wired::serve`] (or [`World::start`] for both stages) runs cartgate in this process and
+//!   connects it: a [`World`].
+
+use std::ops::Deref;
+use std::time::Duration;
+
+use url::Url;
+
+use super::app::{self, RunningApp};
+use super::sims::{SimOptions, Sims, Tenant};
+use super::wiring::{RetryWiring, WiredSecret, Wiring, WiringError, WorkerWiring};
+use crate::lifecycle::Readiness;
+use crate::settings::Settings;
+use crate::sim::SimError;
+use crate::sim::easypost::EpError;
+use crate::store::Store;
+use crate::workers::Registry;
+use crate::workflows::Deps;
+
+/// The world's merchant.
+pub const MERCHANT: &str = "acme";
+/// The merchant's TradeGecko cart.
+pub const CART: &str = "acme-tg";
+
+/// Why a world could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("starting the {0} simulator: {1}")]
+    Sim(&'static str, #[source] SimError),
+    #[error("stocking the warehouse: {0}")]
+    Stock(#[source] EpError),
+    #[error("the EasyPost simulator has no production key")]
+    NoWmsKey,
+    #[error("invalid id: {0}")]
+    Id(String),
+    #[error("invalid URL: {0}")]
+    Url(#[from] url::ParseError),
+    #[error("finding a free port: {0}")]
+    Port(#[source] std::io::Error),
+    #[error(transparent)]
+    Wiring(#[from] WiringError),
+    #[error("starting cartgate: {0:#}")]
+    Cartgate(#[source] anyhow::Error),
+    #[error("registering cartgate's webhook at EasyPost: {0}")]
+    WmsWebhook(#[source] reqwest::Error),
+    #[error("cartgate registered only {1} TradeGecko webhooks within {0:?}")]
+    CartWebhooks(Duration, usize),
+}
+
+/// Everything a world is built from.
+#[derive(Clone, Debug)]
+pub struct WorldOptions {
+    pub sims: SimOptions,
+    pub tenant: Tenant,
+    /// cartgate's configuration apart from the merchant, which [`Wired::start`] adds from
+    /// `tenant` once the simulators run. Without a `public_url`, cartgate gets a free loopback
+    /// port and that is its public URL.
+    pub cartgate: Wiring,
+}
+
+impl Default for WorldOptions {
+    /// Ten items in plenty, the embedded store, a random admin token, 10 s leases and retries
+    /// after 1, 1 and 2 s (so a failed step shows within seconds).
+    fn default() -> Self {
+        let mut cartgate = Wiring::new("memory://");
+        cartgate.server.admin_token = Some(WiredSecret::new(uuid::Uuid::new_v4().simple().to_string()));
+        cartgate.workers = WorkerWiring { lease_secs: Some(10), ..WorkerWiring::default() };
+        cartgate.retry = RetryWiring { schedule_secs: Some(vec![1, 1, 2]) };
+        Self { sims: SimOptions::default(), tenant: Tenant::default(), cartgate }
+    }
+}
+
+/// Simulators running and cartgate's configuration typed; cartgate not started yet.
+pub struct Wired {
+    pub sims: Sims,
+    pub wiring: Wiring,
+    webhook_secret: WiredSecret,
+}
+
+impl Wired {
+    /// Starts the simulators and writes cartgate's merchant and cart for them into the wiring.
+    pub async fn start(opts: WorldOptions) -> Result<Self, WorldError> {
+        let sims = Sims::start(&opts.sims).await?;
+        let mut wiring = opts.cartgate;
+        if wiring.server.public_url.is_none() {
+            let port = super::free_port().map_err(WorldError::Port)?;
+            wiring.server.bind.set_port(port);
+            wiring.server.public_url = Some(Url::parse(&format!("http://127.0.0.1:{port}"))?);
+        }
+        wiring.merchants.push(sims.merchant(&opts.tenant)?);
+        Ok(Self { sims, wiring, webhook_secret: opts.tenant.webhook_secret })
+    }
+
+    /// Where the simulators send cartgate's webhooks (no trailing slash).
+    pub fn public_url(&self) -> String {
+        self.wiring.server.public_url.as_ref().map_or_else(String::new, |u| u.as_str().trim_end_matches('/').to_owned())
+    }
+
+    /// The validated settings.
+    pub fn settings(&self) -> Result<Settings, WorldError> {
+        Ok(self.wiring.settings()?)
+    }
+
+    /// Writes the configuration for `cartgate serve --config` (readable by this user only).
+    pub fn write_config(&self, path: &std::path::Path) -> Result<(), WorldError> {
+        Ok(self.wiring.write(path)?)
+    }
+
+    /// Connects the webhooks of the cartgate(s) answering at the public URL.
+    pub async fn connect(&self) -> Result<(), WorldError> {
+        self.sims.connect(&self.public_url(), &self.webhook_secret).await
+    }
+
+    /// Runs cartgate in this process with the job handlers `registry` builds, and connects it.
+    pub async fn serve(self, registry: impl FnOnce(&Deps) -> Registry) -> Result<World, WorldError> {
+        let settings = self.settings()?;
+        let app = app::spawn(settings.clone(), registry).await?;
+        let world = World { wired: self, app, settings };
+        world.wired.connect().await?;
+        Ok(world)
+    }
+}
+
+/// The simulators and a cartgate running in this process, connected. Dereferences to the
+/// simulators (`world.tg`, `world.ep`).
+pub struct World {
+    wired: Wired,
+    app: RunningApp,
+    settings: Settings,
+}
+
+impl World {
+    /// Starts everything with the real job handlers.
+    pub async fn start(opts: WorldOptions) -> Result<Self, WorldError> {
+        Self::start_with(opts, crate::workflows::registry).await
+    }
+
+    /// [`World::start`] with job handlers of the caller's choosing (built over cartgate's deps).
+    pub async fn start_with(opts: WorldOptions, registry: impl FnOnce(&Deps) -> Registry) -> Result<Self, WorldError> {
+        Wired::start(opts).await?.serve(registry).await
+    }
+
+    /// cartgate's base URL.
+    pub fn url(&self) -> String {
+        self.wired.public_url()
+    }
+
+    /// The bearer token of `/admin/*`.
+    pub fn admin_token(&self) -> &str {
+        self.wired.wiring.server.admin_token.as_ref().map_or("", WiredSecret::expose)
+    }
+
+    /// The secret EasyPost signs its webhooks to cartgate with.
+    pub fn webhook_secret(&self) -> &WiredSecret {
+        &self.wired.webhook_secret
+    }
+
+    /// cartgate's effective settings (`Debug` and serialisation redact the secrets).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn deps(&self) -> &Deps {
+        self.app.deps()
+    }
+
+    pub fn store(&self) -> &Store {
+        self.app.store()
+    }
+
+    pub fn readiness(&self) -> &Readiness {
+        self.app.readiness()
+    }
+
+    /// Stops cartgate (gracefully, waiting up to 30 s for the drain) and the simulators.
+    pub async fn shutdown(self) {
+        self.app.stop(Duration::from_secs(30)).await;
+        self.wired.sims.stop().await;
+    }
+}
+
+impl Deref for World {
+    type Target = Sims;
+
+    fn deref(&self) -> &Sims {
+        &self.wired.sims
+    }
+}
