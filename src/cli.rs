@@ -51,6 +51,11 @@ pub enum Command {
         #[command(subcommand)]
         action: AliasAction,
     },
+    /// Merchants and carts managed at runtime.
+    Tenants {
+        #[command(subcommand)]
+        action: TenantsAction,
+    },
     /// Wait this many seconds, then exit 0 (a Kubernetes preStop hook in an image without
     /// a shell or `sleep`).
     Pause { seconds: u64 },
@@ -68,6 +73,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         seed: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsAction {
+    /// Print a fresh key for `tenants.keys` (the base64 of 32 random bytes).
+    Keygen,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +108,10 @@ impl Cli {
                 Ok(settings) => crate::cli_ops::import_aliases(settings, &merchant, &file).await,
                 Err(code) => code,
             },
+            Command::Tenants { action: TenantsAction::Keygen } => {
+                println!("{}", secrecy::ExposeSecret::expose_secret(&crate::tenants::generate_key()));
+                ExitCode::SUCCESS
+            }
             Command::Pause { seconds } => {
                 tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
                 ExitCode::SUCCESS

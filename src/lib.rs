@@ -33,6 +33,7 @@
 //!
 //! Running it:
 //! - [`settings`] — the configuration contract (layers, secrets, validation).
+//! - [`tenants`] — merchants and carts managed at runtime; the key ring sealing their secrets.
 //! - [`startup`] — [`startup::Application::builder`]: one way to assemble the server + workers.
 //! - [`lifecycle`] — readiness and graceful shutdown; [`telemetry`] logs; [`metrics`] Prometheus.
 //! - [`cli`] / [`cli_ops`] — the command line (`serve`, `check-config`, `demo`, `sim`, …).
@@ -78,6 +79,7 @@ pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tenants;
 pub mod testkit;
 pub mod upstream;
 pub mod wms;

@@ -35,6 +35,14 @@ impl ConfigError {
     pub fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid { key: key.into(), message: message.into() }
     }
+
+    /// The key a problem is about (`None` for a file that could not be read at all).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { key, .. } => Some(key),
+            Self::Load(_) => None,
+        }
+    }
 }
 
 impl Settings {

@@ -20,7 +20,19 @@ pub struct Settings {
     pub retry: RetrySettings,
     pub hold: HoldSettings,
     #[serde(default)]
+    pub tenants: TenantSettings,
+    #[serde(default)]
     pub merchants: Vec<MerchantSettings>,
+}
+
+/// Merchants and carts managed at runtime through the admin API.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettings {
+    /// Keys that seal the secrets written through the API (each the base64 of 32 random bytes,
+    /// `cartgate tenants keygen`). The first seals new secrets; every key opens (rotation).
+    #[serde(default)]
+    pub keys: Vec<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -11,6 +11,7 @@ impl Settings {
         self.check_scalars(&mut errors);
         self.check_ids(&mut errors);
         self.resolve_secrets(&mut errors);
+        self.check_tenant_keys(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 
@@ -48,6 +49,18 @@ impl Settings {
         }
     }
 
+    /// Every key of the ring must be usable: a bad one found only when a secret is sealed or
+    /// opened would make tenants unusable at run time.
+    fn check_tenant_keys(&self, errors: &mut Vec<ConfigError>) {
+        if let Err((i, e)) = self.tenants.key_ring() {
+            let key = format!("tenants.keys[{i}]");
+            // A key that could not be resolved (missing variable or file) is reported already.
+            if !errors.iter().any(|known| known.key() == Some(key.as_str())) {
+                errors.push(ConfigError::invalid(key, e.to_string()));
+            }
+        }
+    }
+
     /// Merchant ids and cart ids are route segments and key parts: each must be unique.
     fn check_ids(&self, errors: &mut Vec<ConfigError>) {
         let mut merchants = HashSet::new();
@@ -79,6 +92,9 @@ impl Settings {
             }
         };
         resolve("server.admin_token".into(), self.server.admin_token.as_mut());
+        for (i, key) in self.tenants.keys.iter_mut().enumerate() {
+            resolve(format!("tenants.keys[{i}]"), Some(key));
+        }
         for (i, m) in self.merchants.iter_mut().enumerate() {
             let w = &mut m.wms;
             resolve(format!("merchants[{i}].wms.production_api_key"), w.production_api_key.as_mut());

@@ -227,3 +227,34 @@ fn test_connection_says_when_the_warehouse_is_unreachable() {
     let out = cartgate().args(["test-connection", "nobody"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn tenants_keygen_prints_a_key_the_configuration_accepts_and_a_bad_key_exits_2() {
+    let out = cartgate().args(["tenants", "keygen"]).output().unwrap();
+    assert!(out.status.success());
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let again = cartgate().args(["tenants", "keygen"]).output().unwrap();
+    assert_ne!(String::from_utf8_lossy(&again.stdout).trim(), key, "every key is fresh");
+
+    let good = write_config("[tenants]\nkeys = [\"env:CARTGATE_TEST_TENANT_KEY\"]\n");
+    let out = cartgate()
+        .args(["check-config", "--config"])
+        .arg(good.path())
+        .env("CARTGATE_TEST_TENANT_KEY", &key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&key), "the key is never printed");
+
+    let bad = write_config("[tenants]\nkeys = [\"env:CARTGATE_TEST_TENANT_KEY\", \"c2hvcnQ=\"]\n");
+    let out = cartgate()
+        .args(["check-config", "--config"])
+        .arg(bad.path())
+        .env("CARTGATE_TEST_TENANT_KEY", &key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tenants.keys[1]: must be the base64 of 32 random bytes"), "{stderr}");
+    assert!(!stderr.contains(&key), "{stderr}");
+}
