@@ -139,7 +139,7 @@ pub struct DemoArgs {
     /// Leave the simulators and cartgate running after the story, until Ctrl-C.
     #[arg(long)]
     pub keep_running: bool,
-    /// Seconds each step waits for cartgate before it fails.
+    /// Seconds a step may go without any order moving before it fails.
     #[arg(long, value_name = "SECS", default_value_t = 20)]
     pub step_timeout: u64,
     /// Plain lines even on a terminal (no colour).

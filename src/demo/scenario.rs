@@ -161,3 +161,25 @@ pub async fn void_after_sending(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
     cx.progress.ok(&format!("the poll saw the void; warehouse order {wms_id} cancelled"));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::world::stock_for;
+    use super::*;
+
+    /// `--orders N` must not run the warehouse dry: every plentiful item is stocked for what
+    /// the regular orders and the unaliased order (one unit of `SKU-0001`) ask of it.
+    #[test]
+    fn the_world_is_stocked_for_every_regular_order() {
+        for orders in [2, 6, 25, 99, 100, 1000, 5000] {
+            let mut demand: BTreeMap<String, i64> = BTreeMap::from([(seed::sku(1), 1)]);
+            for line in (0..orders).flat_map(regular_lines) {
+                *demand.entry(line.sku.unwrap_or_default()).or_default() += line.quantity;
+            }
+            let most = demand.values().copied().max().unwrap_or(0);
+            assert!(most <= stock_for(orders), "{orders} orders ask {most} of one item: {demand:?}");
+        }
+    }
+}

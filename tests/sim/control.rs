@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{EP_TEST_KEY, client, destination, easypost, tradegecko};
+use crate::support::{EP_TEST_KEY, client, destination, easypost, json, tradegecko};
 
 #[tokio::test]
 async fn tradegecko_orders_are_created_voided_and_filtered_through_control_routes() {
@@ -39,16 +39,10 @@ async fn easypost_orders_ship_and_trackers_advance_through_control_routes() {
     let c = client();
     let body = json!({"service": "standard", "description": "SO-8", "destination": destination(),
         "line_items": [{"product": {"barcode": cartgate::sim::seed::barcode(1)}, "units": 2}]});
-    let order: Value = c
-        .post(format!("{}/fulfillment/vendor/v2/orders", sim.url()))
-        .basic_auth(EP_TEST_KEY, Some(""))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let order = json(
+        c.post(format!("{}/fulfillment/vendor/v2/orders", sim.url())).basic_auth(EP_TEST_KEY, Some("")).json(&body),
+    )
+    .await;
     let id = order["id"].as_str().unwrap();
     let picks = json!({"picks": [{"line_items": [{"barcode": cartgate::sim::seed::barcode(1), "units": 1}], "carrier": "UPS"},
                                  {"line_items": [{"barcode": cartgate::sim::seed::barcode(1), "units": 1}]}]});

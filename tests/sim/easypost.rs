@@ -4,7 +4,7 @@ use cartgate::sim::easypost::{PickLine, PickSpec};
 use cartgate::sim::seed::barcode;
 use serde_json::{Value, json};
 
-use crate::support::{EP_PROD_KEY, EP_TEST_KEY, client, destination, easypost, header};
+use crate::support::{EP_PROD_KEY, EP_TEST_KEY, client, destination, easypost, header, json};
 
 const FF: &str = "/fulfillment/vendor/v2";
 
@@ -128,29 +128,20 @@ async fn shipping_in_picks_creates_trackers_and_consumes_stock() {
     let on_hand = |bc: &str| stock.iter().find(|s| s["barcode"] == bc).unwrap()["on_hand"].as_i64().unwrap();
     assert_eq!((on_hand(&a), on_hand(&b)), (98, 99));
 
-    let listed: Value = client()
-        .get(format!("{}{FF}/orders?description=SO-6", sim.url()))
-        .basic_auth(EP_TEST_KEY, Some(""))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed =
+        json(client().get(format!("{}{FF}/orders?description=SO-6", sim.url())).basic_auth(EP_TEST_KEY, Some("")))
+            .await;
     assert_eq!(listed["orders"].as_array().unwrap().len(), 1);
-    let inv: Value = client()
-        .get(format!(
-            "{}{FF}/inventories?product_ids[]={}&includes[]=product&includes[]=warehouse",
-            sim.url(),
-            done["line_items"][0]["product"]["id"].as_str().unwrap()
-        ))
-        .basic_auth(EP_TEST_KEY, Some(""))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let inv = json(
+        client()
+            .get(format!(
+                "{}{FF}/inventories?product_ids[]={}&includes[]=product&includes[]=warehouse",
+                sim.url(),
+                done["line_items"][0]["product"]["id"].as_str().unwrap()
+            ))
+            .basic_auth(EP_TEST_KEY, Some("")),
+    )
+    .await;
     assert_eq!(inv["inventories"].as_array().unwrap().len(), 2, "one row per warehouse");
     assert!(sim.duplicate_descriptions().is_empty());
 }

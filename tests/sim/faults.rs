@@ -3,7 +3,7 @@
 use cartgate::sim::faults::FaultConfig;
 use serde_json::Value;
 
-use crate::support::{EP_TEST_KEY, client, easypost, tradegecko};
+use crate::support::{EP_TEST_KEY, client, easypost, json, tradegecko};
 
 #[tokio::test]
 async fn error_rate_one_makes_every_api_call_a_5xx_but_control_routes_still_answer() {
@@ -62,15 +62,7 @@ async fn a_reset_after_the_handler_creates_the_order_but_loses_the_answer() {
     let sent = client().post(&url).basic_auth(EP_TEST_KEY, Some("")).json(&body).send().await;
     assert!(sent.is_err(), "the answer is lost");
     assert_eq!(sim.orders_by_description()["SO-77"], 1, "but the order exists");
-    let found: Value = client()
-        .get(format!("{url}?description=SO-77"))
-        .basic_auth(EP_TEST_KEY, Some(""))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found = json(client().get(format!("{url}?description=SO-77")).basic_auth(EP_TEST_KEY, Some(""))).await;
     assert_eq!(found["orders"].as_array().unwrap().len(), 1, "GET is not affected by a POST-only fault");
 }
 

@@ -49,3 +49,8 @@ pub fn destination() -> serde_json::Value {
     serde_json::json!({"name": "Ada Lovelace", "company": null, "street1": "1 Main St", "street2": null,
         "city": "Springfield", "state": "IL", "zip": "62701", "country": "US", "phone": "555-0100", "email": "ada@example.com"})
 }
+
+/// Sends a request and reads its JSON answer.
+pub async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}

@@ -3,7 +3,7 @@
 use cartgate::sim::tradegecko::{NewLine, NewOrder, RateLimitConfig};
 use serde_json::{Value, json};
 
-use crate::support::{client, header, tradegecko};
+use crate::support::{client, header, json, tradegecko};
 
 fn order_of(sku: &str, quantity: i64) -> NewOrder {
     NewOrder { lines: vec![NewLine { sku: Some(sku.into()), quantity, ..NewLine::default() }], ..NewOrder::default() }
@@ -157,25 +157,9 @@ async fn order_sideloads_lines_with_decimal_strings_and_ms_timestamps() {
     assert!(created.ends_with('Z') && created.len() == 24, "{created}");
     assert_eq!(body["order"]["status"], "finalized");
     let addr = body["order"]["shipping_address_id"].as_u64().unwrap();
-    let a: Value = c
-        .get(format!("{}/addresses/{addr}", sim.url()))
-        .bearer_auth(sim.token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let a = json(c.get(format!("{}/addresses/{addr}", sim.url())).bearer_auth(sim.token())).await;
     assert!(a["address"]["address1"].is_string());
-    let v: Value = c
-        .get(format!("{}/variants?sku=SKU-0001", sim.url()))
-        .bearer_auth(sim.token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = json(c.get(format!("{}/variants?sku=SKU-0001", sim.url())).bearer_auth(sim.token())).await;
     let loc = &v["variants"][0]["locations"][0];
     assert_eq!(
         (loc["stock_on_hand"].as_str(), loc["committed"].as_str(), loc["available"].as_str()),

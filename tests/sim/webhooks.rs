@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{EP_TEST_KEY, client, destination, easypost, eventually, tradegecko};
+use crate::support::{EP_TEST_KEY, client, destination, easypost, eventually, json, tradegecko};
 
 fn an_order() -> NewOrder {
     NewOrder {
@@ -101,16 +101,10 @@ async fn easypost_events_verify_with_the_nfkd_secret_for_ship_and_tracker_update
     assert_eq!(r.status(), 201);
     let body = json!({"service": "standard", "description": "SO-9", "destination": destination(),
         "line_items": [{"product": {"barcode": barcode(1)}, "units": 1}]});
-    let order: Value = c
-        .post(format!("{}/fulfillment/vendor/v2/orders", sim.url()))
-        .basic_auth(EP_TEST_KEY, Some(""))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let order = json(
+        c.post(format!("{}/fulfillment/vendor/v2/orders", sim.url())).basic_auth(EP_TEST_KEY, Some("")).json(&body),
+    )
+    .await;
     let shipped = sim.ship(order["id"].as_str().unwrap(), &[]).unwrap();
     let code = shipped["picks"][0]["tracker"]["tracking_code"].as_str().unwrap().to_owned();
     sim.advance_tracker(&code, None).unwrap();
