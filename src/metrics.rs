@@ -109,6 +109,10 @@ fn describe() {
     describe_counter!("cartgate_jobs_total", "Job runs by kind and outcome");
     describe_histogram!("cartgate_claim_duration_seconds", metrics::Unit::Seconds, "Time of one claim call");
     describe_histogram!("cartgate_job_duration_seconds", metrics::Unit::Seconds, "Handler run time by kind");
+    describe_counter!(
+        "cartgate_admin_auth_failures_total",
+        "Failed admin authentications by reason (missing, invalid, throttled)"
+    );
     crate::upstream::describe_metrics();
     crate::workflows::counters::describe();
 }

@@ -1,51 +1,102 @@
-//! The admin surface: every `/admin/*` route requires `Authorization: Bearer <admin_token>`.
+//! The admin surface: every `/admin/*` route takes a [`Principal`] — who is asking — from
+//! `Authorization: Bearer <token>`. What each principal may do is `http/access.rs`.
 //!
-//! The token is compared in constant time. With no token configured the routes answer 404, as
-//! if they did not exist, and start-up logs that they are disabled.
+//! Checks, in order, and the answer each failure gets:
+//! 1. `server.admin_token` is not configured → **404**, as if the routes did not exist (start-up
+//!    logs that they are disabled); merchant tokens are off with them.
+//! 2. The source address has used up its failed authentications → **429** with `Retry-After`
+//!    (`http/slowdown.rs`), before the credentials are looked at.
+//! 3. No bearer token → **401**.
+//! 4. The operator token, compared in constant time → [`Principal::Operator`].
+//! 5. A merchant token, found by its SHA-256 in the store (never compared or kept in plaintext;
+//!    looked up on every request, so a revocation is in force on every replica at once) →
+//!    [`Principal::Merchant`]; unknown, revoked, or its merchant gone → **401**, counted
+//!    against the address.
+//!
+//! Every failure is counted in `cartgate_admin_auth_failures_total{reason}`.
 
-use std::future::{Ready, ready};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
+use futures::future::LocalBoxFuture;
 use subtle::ConstantTimeEq;
 
+use super::slowdown::retry_after_secs;
 use super::{ApiError, AppState};
+use crate::domain::MerchantId;
 
-/// Proof that the request carried the admin token; take it as a handler argument.
-pub struct Admin;
+/// Who is asking; take it as a handler argument, then scope the request with its methods
+/// (`operator_only`, `merchant`, `cart`, `narrow`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The holder of `server.admin_token`.
+    Operator,
+    /// A merchant token: this merchant only.
+    Merchant { merchant: MerchantId, token_id: String },
+}
 
-impl FromRequest for Admin {
+impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authorize(req))
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let (method, path) = (req.method().clone(), req.path().to_owned());
+        let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let presented = bearer(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+            if state.settings.server.admin_token.is_none() {
+                return Err(ApiError::not_found(format!("no route for {method} {path}")));
+            }
+            let outcome = authenticate(&state, peer, presented.as_deref()).await;
+            if let Err(failure) = &outcome {
+                count_failure(failure);
+            }
+            outcome
+        })
     }
 }
 
-fn authorize(req: &HttpRequest) -> Result<Admin, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-    let Some(token) = state.settings.server.admin_token.as_ref() else {
-        return Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.path())));
-    };
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
-        Ok(Admin)
-    } else {
-        Err(ApiError::Unauthorized)
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").filter(|t| !t.is_empty())
+}
+
+async fn authenticate(state: &AppState, peer: IpAddr, presented: Option<&str>) -> Result<Principal, ApiError> {
+    if let Err(wait) = state.failed_auths.check(peer, Instant::now()) {
+        return Err(ApiError::TooManyRequests { retry_after_secs: retry_after_secs(wait) });
     }
+    let Some(presented) = presented else { return Err(ApiError::Unauthorized) };
+    let operator = state.settings.server.admin_token.as_ref().map(|t| t.expose().as_bytes());
+    if operator.is_some_and(|t| bool::from(presented.as_bytes().ct_eq(t))) {
+        return Ok(Principal::Operator);
+    }
+    match state.ops.authenticate_token(presented).await? {
+        Some(owner) => Ok(Principal::Merchant { merchant: owner.merchant, token_id: owner.id }),
+        None => {
+            state.failed_auths.failed(peer, Instant::now());
+            Err(ApiError::InvalidCredentials)
+        }
+    }
+}
+
+fn count_failure(failure: &ApiError) {
+    let reason = match failure {
+        ApiError::Unauthorized => "missing",
+        ApiError::InvalidCredentials => "invalid",
+        ApiError::TooManyRequests { .. } => "throttled",
+        _ => return,
+    };
+    metrics::counter!("cartgate_admin_auth_failures_total", "reason" => reason).increment(1);
 }
 
 /// The effective configuration, secrets shown only by their source.
 #[get("/admin/config")]
-pub async fn config(_: Admin, state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(&*state.settings)
+pub async fn config(p: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    p.operator_only()?;
+    Ok(HttpResponse::Ok().json(&*state.settings))
 }

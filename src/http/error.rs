@@ -14,8 +14,20 @@ use serde_json::json;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// No credentials were presented.
     #[error("missing or invalid credentials")]
     Unauthorized,
+    /// Credentials were presented and are wrong (unknown or revoked): the same answer as
+    /// [`ApiError::Unauthorized`], told apart for the failure count and the slowdown.
+    #[error("missing or invalid credentials")]
+    InvalidCredentials,
+    /// Authenticated, but the route is not for this principal (a merchant token on an
+    /// operator-only route).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed authentications from this address; retry after the given seconds.
+    #[error("too many failed authentications from this address; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -36,7 +48,9 @@ impl ApiError {
     fn code_and_status(&self) -> (&'static str, StatusCode) {
         match self {
             Self::BadRequest(_) => ("bad_request", StatusCode::BAD_REQUEST),
-            Self::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED),
+            Self::Unauthorized | Self::InvalidCredentials => ("unauthorized", StatusCode::UNAUTHORIZED),
+            Self::Forbidden(_) => ("forbidden", StatusCode::FORBIDDEN),
+            Self::TooManyRequests { .. } => ("too_many_requests", StatusCode::TOO_MANY_REQUESTS),
             Self::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
             Self::Conflict(_) => ("conflict", StatusCode::CONFLICT),
             Self::PayloadTooLarge { .. } => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
@@ -81,9 +95,10 @@ impl From<crate::ops::OpError> for ApiError {
             | O::UnknownTarget(_)
             | O::NoOrder { .. }
             | O::OrderVanished
-            | O::NoAlias(_) => Self::NotFound(e.to_string()),
+            | O::NoAlias(_)
+            | O::NoToken(_) => Self::NotFound(e.to_string()),
             O::Refused(_) => Self::Conflict(e.to_string()),
-            O::BadAliases(_) | O::LimitTooHigh { .. } => Self::BadRequest(e.to_string()),
+            O::BadAliases(_) | O::LimitTooHigh { .. } | O::BadTokenName { .. } => Self::BadRequest(e.to_string()),
             O::Store(e) => e.into(),
             O::Ledger(e) => e.into(),
         }
@@ -106,6 +121,9 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(status).json(json!({"error": {"code": code, "message": self.to_string()}}));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
+        if let Self::TooManyRequests { retry_after_secs } = self {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         resp
     }

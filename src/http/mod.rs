@@ -1,5 +1,6 @@
 //! HTTP routes and the pieces every route shares.
 
+pub mod access;
 pub mod admin;
 pub mod body;
 pub mod error;
@@ -8,7 +9,9 @@ pub mod merchants;
 pub mod middleware;
 pub mod orders;
 pub mod queues;
+pub mod slowdown;
 pub mod state;
+pub mod tokens;
 pub mod webhooks;
 
 use actix_web::web;
@@ -39,5 +42,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(merchants::test_cart)
         .service(merchants::sync_orders)
         .service(merchants::sync_shipments)
-        .service(merchants::sync_inventory);
+        .service(merchants::sync_inventory)
+        .service(tokens::create)
+        .service(tokens::list)
+        .service(tokens::revoke)
+        .service(tokens::audit);
 }

@@ -5,10 +5,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::admin::Admin;
+use super::admin::Principal;
 use super::{ApiError, AppState};
 use crate::domain::{Order, OrderStatus};
 use crate::ledger::OrderFilter;
+use crate::ops::audit::Write;
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -53,7 +54,11 @@ pub struct ListQuery {
 }
 
 #[get("/admin/orders")]
-pub async fn list(_: Admin, q: web::Query<ListQuery>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    p: Principal,
+    q: web::Query<ListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(OrderStatus::parse(s).ok_or_else(|| ApiError::BadRequest(format!("unknown status `{s}`")))?),
@@ -63,6 +68,9 @@ pub async fn list(_: Admin, q: web::Query<ListQuery>, state: web::Data<AppState>
         Some(c) => c.parse().map_err(|_| ApiError::BadRequest(format!("invalid cursor `{c}`")))?,
     };
     let filter = OrderFilter { status, merchant: q.merchant.clone(), cart: q.cart.clone() };
+    let Some(filter) = p.narrow(filter) else {
+        return Ok(HttpResponse::Ok().json(json!({"orders": [], "next_cursor": null})));
+    };
     let page = state.ops.list_orders(&filter, q.limit, cursor).await?;
     Ok(HttpResponse::Ok().json(json!({
         "orders": page.orders.iter().map(view).collect::<Vec<_>>(),
@@ -72,30 +80,36 @@ pub async fn list(_: Admin, q: web::Query<ListQuery>, state: web::Data<AppState>
 
 #[get("/admin/carts/{cart}/orders/{order_id}")]
 pub async fn show(
-    _: Admin,
+    p: Principal,
     path: web::Path<(String, u64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = state.ops.cart(&path.0)?.order(path.1).await?;
+    let order = p.cart(&state.ops, &path.0)?.order(path.1).await?;
     Ok(HttpResponse::Ok().json(view(&order)))
 }
 
 #[post("/admin/carts/{cart}/orders/{order_id}/cancel-sending")]
 pub async fn cancel_sending(
-    _: Admin,
+    p: Principal,
     path: web::Path<(String, u64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = state.ops.cart(&path.0)?.cancel_sending(path.1).await?;
+    let cart = p.cart(&state.ops, &path.0)?;
+    let order = cart.cancel_sending(path.1).await?;
+    let write = Write::new("order.cancel_sending", format!("{}/{}", path.0, path.1)).changed(["status"]);
+    state.ops.audit(cart.merchant_id(), &p.actor(), write).await;
     Ok(HttpResponse::Ok().json(view(&order)))
 }
 
 #[post("/admin/carts/{cart}/orders/{order_id}/resend")]
 pub async fn resend(
-    _: Admin,
+    p: Principal,
     path: web::Path<(String, u64)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    state.ops.cart(&path.0)?.resend(path.1).await?;
+    let cart = p.cart(&state.ops, &path.0)?;
+    cart.resend(path.1).await?;
+    let write = Write::new("order.resend", format!("{}/{}", path.0, path.1)).changed(["status"]);
+    state.ops.audit(cart.merchant_id(), &p.actor(), write).await;
     Ok(HttpResponse::Accepted().json(json!({"status": "queued"})))
 }

@@ -5,13 +5,14 @@ use chrono::{DateTime, SecondsFormat};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::admin::Admin;
+use super::admin::Principal;
 use super::{ApiError, AppState};
 use crate::store::DeadLetter;
 
 /// `GET /admin/queues`: jobs per state.
 #[get("/admin/queues")]
-pub async fn depths(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn depths(p: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    p.operator_only()?;
     let d = state.ops.queue_depths().await?;
     Ok(HttpResponse::Ok().json(json!({"due": d.due, "inflight": d.inflight, "hold": d.hold, "dead": d.dead})))
 }
@@ -24,10 +25,11 @@ pub struct ListQuery {
 /// `GET /admin/dead-letters?limit=N`: the most recently dead jobs first.
 #[get("/admin/dead-letters")]
 pub async fn dead_letters(
-    _: Admin,
+    p: Principal,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    p.operator_only()?;
     let letters = state.ops.dead_letters(query.limit).await?;
     let jobs: Vec<_> = letters.iter().map(view).collect();
     Ok(HttpResponse::Ok().json(json!({"jobs": jobs})))
@@ -42,10 +44,11 @@ pub struct RedriveRequest {
 /// `POST /admin/dead-letters/redrive` with `{"limit": N}`: the N oldest dead jobs back to due.
 #[post("/admin/dead-letters/redrive")]
 pub async fn redrive(
-    _: Admin,
+    p: Principal,
     state: web::Data<AppState>,
     body: web::Json<RedriveRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    p.operator_only()?;
     let redriven = state.ops.redrive(body.limit).await?;
     Ok(HttpResponse::Ok().json(json!({"redriven": redriven})))
 }

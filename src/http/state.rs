@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::slowdown::FailedAuths;
 use crate::lifecycle::Readiness;
 use crate::metrics::Metrics;
 use crate::ops::Ops;
@@ -21,11 +22,14 @@ pub struct AppState {
     pub metrics: &'static Metrics,
     /// The operator actions, over the workflows' dependencies (ledger, queue, upstreams).
     pub ops: Ops,
+    /// Failed admin authentications per source address (shared by every HTTP worker).
+    pub failed_auths: Arc<FailedAuths>,
 }
 
 impl AppState {
     pub fn new(deps: Deps, readiness: Readiness, metrics: &'static Metrics) -> Self {
-        Self { settings: deps.settings.clone(), readiness, metrics, ops: Ops::new(deps) }
+        let failed_auths = Arc::new(FailedAuths::default());
+        Self { settings: deps.settings.clone(), readiness, metrics, ops: Ops::new(deps), failed_auths }
     }
 
     /// The same state with the queue over `store`'s connection for the calling thread (a

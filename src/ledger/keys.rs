@@ -82,6 +82,25 @@ pub(super) fn inventory(cart: &CartId) -> String {
     format!("inventory:{{{cart}}}")
 }
 
+/// The merchant's API tokens: token id → its record (name, creation, SHA-256 of the token).
+pub(super) fn tokens(merchant: &MerchantId) -> String {
+    format!("tokens:{merchant}")
+}
+
+/// Every live token by the hex SHA-256 of its value → the merchant and token id (the lookup a
+/// request authenticates through; the token itself is never stored).
+pub(super) const TOKEN_HASHES: &str = "token_hashes";
+
+/// The merchant's tokens: token id → ms of its last successful use.
+pub(super) fn token_used(merchant: &MerchantId) -> String {
+    format!("token_used:{merchant}")
+}
+
+/// The merchant's audit log, newest first, capped.
+pub(super) fn audit(merchant: &MerchantId) -> String {
+    format!("audit:{merchant}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +122,10 @@ mod tests {
         assert_eq!(HOLDS_RELEASED, "holds_released");
         assert_eq!(ship_watch(&merchant), "ship_watch:acme");
         assert_eq!(inventory(&cart), "inventory:{acme-tg}");
+        assert_eq!(tokens(&merchant), "tokens:acme");
+        assert_eq!(TOKEN_HASHES, "token_hashes");
+        assert_eq!(token_used(&merchant), "token_used:acme");
+        assert_eq!(audit(&merchant), "audit:acme");
     }
 
     #[test]

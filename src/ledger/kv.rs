@@ -7,7 +7,7 @@
 //! leave a document its indexes do not know. Keys written together share a hash tag (Redis
 //! Cluster safe); every other operation touches one key.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use crate::store::StoreError;
@@ -54,6 +54,11 @@ pub trait Kv: Send + Sync + 'static {
     async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
     async fn hdel(&self, key: &str, fields: &[String]) -> Result<u64, StoreError>;
     async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// Puts `value` at the head of the list `key` and keeps only its first `keep` entries, in
+    /// one atomic step (a bounded log, newest first).
+    async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError>;
+    /// The first `limit` entries of the list `key` (the newest, for a [`Kv::push_capped`] log).
+    async fn head(&self, key: &str, limit: usize) -> Result<Vec<String>, StoreError>;
 }
 
 /// The embedded implementation.
@@ -67,6 +72,7 @@ struct Maps {
     docs: HashMap<String, Versioned>,
     zsets: HashMap<String, ZSet>,
     hashes: HashMap<String, BTreeMap<String, String>>,
+    lists: HashMap<String, VecDeque<String>>,
 }
 
 /// A sorted set: members ordered by (score, member), and each member's score.
@@ -183,5 +189,17 @@ impl Kv for MemoryKv {
             .get(key)
             .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default())
+    }
+
+    async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError> {
+        let mut maps = self.lock();
+        let list = maps.lists.entry(key.to_owned()).or_default();
+        list.push_front(value.to_owned());
+        list.truncate(keep);
+        Ok(())
+    }
+
+    async fn head(&self, key: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        Ok(self.lock().lists.get(key).map(|l| l.iter().take(limit).cloned().collect()).unwrap_or_default())
     }
 }

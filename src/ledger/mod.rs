@@ -20,6 +20,10 @@
 //! | `holds_released` | hash | — | merchant → ms of the last release by hand | [`HoldReleases`] (`workflows::holds`) |
 //! | `ship_watch:<merchant>` | hash | — | order → ms last checked (0: never) | [`ShipWatch`] (`poll_shipments`) |
 //! | `inventory:{<cart>}` | document | `{<cart>}` | the latest [`Snapshot`] | [`Inventory`] (`sync_inventory`) |
+//! | `tokens:<merchant>` | hash | — | token id → name, creation, SHA-256 of the token | [`MerchantTokens`] (admin API) |
+//! | `token_hashes` | hash | — | SHA-256 of a live token → merchant and token id | [`MerchantTokens`] (admin API) |
+//! | `token_used:<merchant>` | hash | — | token id → ms of its last successful use | [`MerchantTokens`] (each request) |
+//! | `audit:<merchant>` | list | — | the last 1,000 admin writes, newest first | [`AuditLog`] (`ops::audit`) |
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
 //! operation touches one key, so the ledger already runs on Redis Cluster, with all orders in
@@ -27,6 +31,7 @@
 //! needs a migration of the stored keys; no caller changes.
 
 pub mod aliases;
+pub mod audit;
 pub mod cursors;
 pub mod holds;
 pub mod inventory;
@@ -36,10 +41,12 @@ pub mod orders;
 pub mod products;
 pub mod redis_kv;
 pub mod ship_watch;
+pub mod tokens;
 
 use std::sync::Arc;
 
 pub use aliases::{Alias, Aliases};
+pub use audit::{AuditEntry, AuditLog};
 pub use cursors::Cursors;
 pub use holds::HoldReleases;
 pub use inventory::{Inventory, Snapshot};
@@ -47,6 +54,7 @@ pub use kv::{IndexOp, Kv, MemoryKv};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
 pub use ship_watch::ShipWatch;
+pub use tokens::{ListedToken, MerchantTokens, TokenOwner, TokenRecord};
 
 /// Everything persistent besides the queue, one store per kind of record.
 #[derive(Clone)]
@@ -63,6 +71,10 @@ pub struct Ledger {
     pub inventory: Inventory,
     /// When each merchant's holds were last released by hand.
     pub holds: HoldReleases,
+    /// Merchant API tokens (by digest).
+    pub tokens: MerchantTokens,
+    /// Each merchant's audit log.
+    pub audit: AuditLog,
 }
 
 impl Ledger {
@@ -74,7 +86,9 @@ impl Ledger {
             products: ProductCache::new(kv.clone()),
             ship_watch: ShipWatch::new(kv.clone()),
             inventory: Inventory::new(kv.clone()),
-            holds: HoldReleases::new(kv),
+            holds: HoldReleases::new(kv.clone()),
+            tokens: MerchantTokens::new(kv.clone()),
+            audit: AuditLog::new(kv),
         }
     }
 

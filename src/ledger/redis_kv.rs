@@ -101,4 +101,28 @@ impl Kv for RedisKv {
         let mut conn = self.conn.clone();
         conn.hgetall(self.key(key)).await.map_err(unavailable)
     }
+
+    async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.key(key);
+        let stop = keep.saturating_sub(1) as isize;
+        // MULTI/EXEC: the log is never seen (or left, on a failure) longer than `keep`.
+        redis::pipe()
+            .atomic()
+            .lpush(&key, value)
+            .ignore()
+            .ltrim(&key, 0, stop)
+            .ignore()
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn head(&self, key: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn.clone();
+        conn.lrange(self.key(key), 0, (limit - 1) as isize).await.map_err(unavailable)
+    }
 }

@@ -15,11 +15,13 @@ pub enum AliasFormat {
 }
 
 /// What an upload did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasImport {
     pub upserted: usize,
     /// Orders in `error` for want of one of these aliases, now sent again.
     pub requeued: usize,
+    /// The SKUs written, in upload order (for the audit log: keys, not barcodes).
+    pub skus: Vec<String>,
 }
 
 impl MerchantOps<'_> {
@@ -34,7 +36,8 @@ impl MerchantOps<'_> {
             AliasFormat::Csv => aliases::parse_csv(body),
         }?;
         let requeued = aliases::apply(self.deps(), self.settings().id.as_str(), &rows).await?;
-        Ok(AliasImport { upserted: rows.len(), requeued })
+        let skus = rows.iter().map(|r| r.sku.clone()).collect();
+        Ok(AliasImport { upserted: rows.len(), requeued, skus })
     }
 
     pub async fn delete_alias(&self, sku: &str) -> Result<(), OpError> {

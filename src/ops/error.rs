@@ -22,6 +22,10 @@ pub enum OpError {
     OrderVanished,
     #[error("no alias for SKU `{0}`")]
     NoAlias(String),
+    #[error("no token `{0}`")]
+    NoToken(String),
+    #[error("a token name must be 1 to {max} printable characters")]
+    BadTokenName { max: usize },
     /// The order's status does not allow the action.
     #[error(transparent)]
     Refused(#[from] Refusal),

@@ -10,10 +10,12 @@
 //! state machine; failures are [`OpError`]s, which `http/error.rs` maps to statuses.
 
 pub mod aliases;
+pub mod audit;
 mod error;
 pub mod orders;
 pub mod queue;
 pub mod tenants;
+pub mod tokens;
 
 use crate::settings::Settings;
 use crate::workflows::Deps;

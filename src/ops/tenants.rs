@@ -2,6 +2,7 @@
 //! releasing holds, Test Connection, and "sync now" for the recurring polls.
 
 use super::OpError;
+use crate::domain::MerchantId;
 use crate::jobs::{CartTask, MerchantTask};
 use crate::settings::{CartSettings, MerchantSettings};
 use crate::store::{JobId, JobKind, NewJob, OnExisting, When};
@@ -70,6 +71,11 @@ impl<'a> CartOps<'a> {
 
     pub fn settings(&self) -> &'a CartSettings {
         self.cart
+    }
+
+    /// The merchant the cart belongs to.
+    pub fn merchant_id(&self) -> &'a MerchantId {
+        &self.merchant.id
     }
 
     /// "Test Cart Connection" with the cart's token.

@@ -208,6 +208,12 @@ impl Kv for FailingKv {
     async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, StoreError> {
         self.call(self.inner.hgetall(key)).await
     }
+    async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError> {
+        self.call(self.inner.push_capped(key, value, keep)).await
+    }
+    async fn head(&self, key: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.call(self.inner.head(key, limit)).await
+    }
 }
 
 /// Found by the Redis-restart reliability scenario: an order written while the store went away
