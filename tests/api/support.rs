@@ -12,6 +12,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub readiness: Readiness,
     pub store: Store,
+    /// The app's ledger, queue and upstreams (to set up state a test starts from).
+    pub deps: cartgate::workflows::Deps,
 }
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
@@ -45,7 +47,30 @@ async fn spawn_with_workflows(
     let settings = wiring.settings().unwrap_or_else(|e| panic!("test configuration invalid: {e}"));
     let app: RunningApp = cartgate::testkit::app::spawn(settings, registry).await.expect("application builds");
     let readiness = app.readiness().clone();
-    TestApp { address: app.url(), client: reqwest::Client::new(), readiness, store: app.store().clone() }
+    let (store, deps) = (app.store().clone(), app.deps().clone());
+    TestApp { address: app.url(), client: reqwest::Client::new(), readiness, store, deps }
+}
+
+/// Two merchants, `acme` (cart `acme-tg`) and `beta` (cart `beta-tg`), whose upstreams are
+/// never reached (a closed port), on `store_url`, without workers.
+pub fn two_merchants(store_url: &str) -> Wiring {
+    use cartgate::domain::{CartId, MerchantId};
+    use cartgate::testkit::wiring::{CartWiring, MerchantWiring};
+    let mut wiring = base(store_url);
+    wiring.server.max_body_bytes = None;
+    wiring.workers.enabled = Some(false);
+    let nowhere: url::Url = "http://127.0.0.1:9".parse().expect("a URL");
+    for name in ["acme", "beta"] {
+        let id = MerchantId::parse(name).expect("a merchant id");
+        let mut merchant = MerchantWiring::easypost(id, nowhere.clone(), WiredSecret::new(format!("EZAK-{name}")));
+        let cart_id = CartId::parse(&format!("{name}-tg")).expect("a cart id");
+        let (token, secret) = (WiredSecret::new(format!("tg-{name}")), WiredSecret::new(format!("tg-secret-{name}")));
+        let mut cart = CartWiring::tradegecko(cart_id, nowhere.clone(), token, secret);
+        cart.stock_location_id = Some(1);
+        merchant.carts.push(cart);
+        wiring.merchants.push(merchant);
+    }
+    wiring
 }
 
 /// The application on the embedded store.

@@ -39,6 +39,7 @@ macro_rules! both_stores {
     };
 }
 
+mod access;
 mod stores;
 
 both_stores!(
