@@ -8,4 +8,5 @@ mod cli;
 mod foundation;
 mod queues;
 mod support;
+mod tokens;
 mod webhooks;
