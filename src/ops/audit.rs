@@ -10,6 +10,7 @@
 use std::fmt;
 
 use chrono::{SecondsFormat, Utc};
+use serde_json::Value;
 
 use super::{OpError, Ops};
 use crate::domain::MerchantId;
@@ -73,6 +74,30 @@ pub async fn record(deps: &Deps, merchant: &MerchantId, actor: &Actor, write: Wr
     }
 }
 
+/// The dotted paths of the keys whose values differ between two JSON documents (objects are
+/// followed, anything else compared whole), sorted — what a merchant or cart write puts in
+/// [`Write::changed`]: `changed_keys(&old, &new)` over the settings before and after.
+pub fn changed_keys(before: &Value, after: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    diff("", before, after, &mut out);
+    out.sort();
+    out
+}
+
+fn diff(path: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
+    let (Value::Object(b), Value::Object(a)) = (before, after) else {
+        if before != after && !path.is_empty() {
+            out.push(path.to_owned());
+        }
+        return;
+    };
+    let null = Value::Null;
+    for key in b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))) {
+        let sub = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        diff(&sub, b.get(key).unwrap_or(&null), a.get(key).unwrap_or(&null), out);
+    }
+}
+
 impl Ops {
     /// The merchant's newest audit entries, newest first; `limit` at most 1,000.
     pub async fn audit_log(&self, merchant: &MerchantId, limit: Option<usize>) -> Result<Vec<AuditEntry>, OpError> {
@@ -86,5 +111,32 @@ impl Ops {
     /// [`record`] over these actions' dependencies.
     pub async fn audit(&self, merchant: &MerchantId, actor: &Actor, write: Write<'_>) {
         record(self.deps(), merchant, actor, write).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn changed_keys_names_the_paths_that_differ_and_never_a_value() {
+        let before = json!({"wms": {"test_mode": false, "production_api_key": "EZAK-old", "base_url": "u"}});
+        let after = json!({"wms": {"test_mode": true, "production_api_key": "EZAK-new", "base_url": "u",
+                                   "test_api_key": "EZTK-1"}, "schedule": {"inventory": "1h"}});
+        let changed = changed_keys(&before, &after);
+        assert_eq!(
+            changed,
+            ["schedule", "wms.production_api_key", "wms.test_api_key", "wms.test_mode"],
+            "a new table is one key"
+        );
+        assert!(changed_keys(&after, &after).is_empty());
+    }
+
+    #[test]
+    fn actors_read_as_the_log_writes_them() {
+        assert_eq!(Actor::Operator.to_string(), "operator");
+        assert_eq!(Actor::Token("1f2e".into()).to_string(), "token:1f2e");
     }
 }
