@@ -4,8 +4,9 @@
 //! Checks, in order, and the answer each failure gets:
 //! 1. `server.admin_token` is not configured → **404**, as if the routes did not exist (start-up
 //!    logs that they are disabled); merchant tokens are off with them.
-//! 2. The source address has used up its failed authentications → **429** with `Retry-After`
-//!    (`http/slowdown.rs`), before the credentials are looked at.
+//! 2. The source address has used up its failed authentications (counting its attempts still
+//!    under way) → **429** with `Retry-After` (`http/slowdown.rs`), before the credentials are
+//!    looked at.
 //! 3. No bearer token → **401**.
 //! 4. The operator token, compared in constant time → [`Principal::Operator`].
 //! 5. A merchant token, found by its SHA-256 in the store (never compared or kept in plaintext;
@@ -22,6 +23,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use futures::future::LocalBoxFuture;
+use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use super::slowdown::retry_after_secs;
@@ -46,13 +48,13 @@ impl FromRequest for Principal {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let (method, path) = (req.method().clone(), req.path().to_owned());
         let peer = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-        let presented = bearer(req).map(str::to_owned);
+        let presented = bearer(req).map(|t| SecretString::from(t.to_owned()));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
             if state.settings.server.admin_token.is_none() {
                 return Err(ApiError::not_found(format!("no route for {method} {path}")));
             }
-            let outcome = authenticate(&state, peer, presented.as_deref()).await;
+            let outcome = authenticate(&state, peer, presented).await;
             if let Err(failure) = &outcome {
                 count_failure(failure);
             }
@@ -66,11 +68,13 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     value.strip_prefix("Bearer ").filter(|t| !t.is_empty())
 }
 
-async fn authenticate(state: &AppState, peer: IpAddr, presented: Option<&str>) -> Result<Principal, ApiError> {
-    if let Err(wait) = state.failed_auths.check(peer, Instant::now()) {
-        return Err(ApiError::TooManyRequests { retry_after_secs: retry_after_secs(wait) });
-    }
+async fn authenticate(state: &AppState, peer: IpAddr, presented: Option<SecretString>) -> Result<Principal, ApiError> {
+    let attempt = state
+        .failed_auths
+        .begin(peer, Instant::now())
+        .map_err(|wait| ApiError::TooManyRequests { retry_after_secs: retry_after_secs(wait) })?;
     let Some(presented) = presented else { return Err(ApiError::Unauthorized) };
+    let presented = presented.expose_secret();
     let operator = state.settings.server.admin_token.as_ref().map(|t| t.expose().as_bytes());
     if operator.is_some_and(|t| bool::from(presented.as_bytes().ct_eq(t))) {
         return Ok(Principal::Operator);
@@ -78,7 +82,7 @@ async fn authenticate(state: &AppState, peer: IpAddr, presented: Option<&str>) -
     match state.ops.authenticate_token(presented).await? {
         Some(owner) => Ok(Principal::Merchant { merchant: owner.merchant, token_id: owner.id }),
         None => {
-            state.failed_auths.failed(peer, Instant::now());
+            attempt.failed(Instant::now());
             Err(ApiError::InvalidCredentials)
         }
     }
