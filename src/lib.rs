@@ -6,6 +6,8 @@
 //!
 //! The edges (the outside world, in its own words):
 //! - [`http`] — the actix-web routes: webhooks, health, metrics, `/admin/*`; [`http::AppState`].
+//!   Who may use which admin route: [`http::admin::Principal`] (operator or merchant token) and
+//!   the one access rule, [`http::access`].
 //! - [`intake`] — webhook bodies of both providers parsed into what cartgate acts on.
 //! - [`signature`] — the two webhook signature schemes, constant-time, with key rotation.
 //! - [`cart`] — the [`cart::Cart`] trait in domain terms; `cart/tradegecko/` is the adapter
@@ -22,14 +24,16 @@
 //! - [`workflows`] — `workflows::jobs::*`, one handler per job kind, apart from the helpers they
 //!   share (translate, holds, aliases, connection…); [`workflows::Deps`] is what they reach.
 //! - [`ops`] — operator actions (cancel-sending, resend, release, aliases, test connection,
-//!   sync, redrive), called by both the admin API and the CLI.
+//!   sync, redrive, merchant tokens), called by both the admin API and the CLI; `ops::audit`
+//!   records every admin write in the merchant's audit log.
 //! - [`workers`] — the claim loop, leases, recurring jobs, and the retry decision.
 //!
 //! Where state lives:
 //! - [`store`] — the queue (`due`/`inflight`/`hold`/`dead` per partition) behind the
 //!   [`store::JobStore`] trait: `redis/` (Lua scripts, key table) and `memory/`.
-//! - [`ledger`] — orders with their timelines and indexes, aliases, cursors, caches: one named
-//!   store each, every key spelled in `ledger/keys.rs` (key table in the module header).
+//! - [`ledger`] — orders with their timelines and indexes, aliases, cursors, caches, merchant
+//!   tokens (by digest), audit logs: one named store each, every key spelled in
+//!   `ledger/keys.rs` (key table in the module header).
 //!
 //! Running it:
 //! - [`settings`] — the configuration contract (layers, secrets, validation).

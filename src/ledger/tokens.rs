@@ -90,6 +90,16 @@ impl MerchantTokens {
         Ok(true)
     }
 
+    /// Revokes every token of the merchant (when it is deleted: a merchant created again under
+    /// the same id must not inherit them). Returns how many there were.
+    pub async fn revoke_all(&self, merchant: &MerchantId) -> Result<usize, StoreError> {
+        let ids: Vec<String> = self.kv.hgetall(&keys::tokens(merchant)).await?.into_iter().map(|(id, _)| id).collect();
+        for id in &ids {
+            self.revoke(merchant, id).await?;
+        }
+        Ok(ids.len())
+    }
+
     /// Whose token has this digest, if it is live.
     pub async fn owner(&self, digest: &str) -> Result<Option<TokenOwner>, StoreError> {
         let Some(json) = self.kv.hget(keys::TOKEN_HASHES, digest).await? else { return Ok(None) };

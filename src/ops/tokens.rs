@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 use super::{MerchantOps, OpError, Ops};
+use crate::domain::MerchantId;
 use crate::ledger::{ListedToken, TokenOwner, TokenRecord};
 
 /// What every token starts with (so a leaked one is recognisable in a scan).
@@ -60,6 +61,12 @@ impl MerchantOps<'_> {
 }
 
 impl Ops {
+    /// Revokes every token of merchant `id` — for deleting a merchant, so one created again
+    /// under the same id does not inherit them. Returns how many there were.
+    pub async fn revoke_all_tokens(&self, id: &MerchantId) -> Result<usize, OpError> {
+        Ok(self.deps().ledger.tokens.revoke_all(id).await?)
+    }
+
     /// Whose live token `presented` is — `None` when it is unknown, revoked, or its merchant no
     /// longer exists. Records the use.
     pub async fn authenticate_token(&self, presented: &str) -> Result<Option<TokenOwner>, OpError> {

@@ -34,6 +34,9 @@ async fn a_token_is_found_by_its_digest_listed_without_it_and_gone_once_revoked(
     assert_eq!(tokens.owner("d1").await.unwrap(), None);
     assert!(!tokens.revoke(&acme, "t1").await.unwrap());
     assert_eq!(tokens.list(&acme).await.unwrap().len(), 1);
+    assert_eq!(tokens.revoke_all(&acme).await.unwrap(), 1);
+    assert_eq!(tokens.owner("d0").await.unwrap(), None);
+    assert!(tokens.list(&acme).await.unwrap().is_empty());
 }
 
 async fn the_audit_log_is_newest_first_and_keeps_the_last_thousand(kv: Arc<dyn Kv>) {
