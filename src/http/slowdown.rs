@@ -14,7 +14,7 @@
 //! this process: with R replicas an address gets R × the budget, which still caps guessing at a
 //! rate nobody can brute-force a token with. The address is the TCP peer (`X-Forwarded-For` is
 //! not trusted: a client could send a fresh one each time). The table is bounded: expired
-//! windows are swept when it grows past [`MAX_ADDRESSES`], and if that is not enough it starts
+//! windows are swept when it grows past `MAX_ADDRESSES`, and if that is not enough it starts
 //! again empty (a flood of distinct addresses then gets a fresh budget, never a block of others).
 
 use std::collections::HashMap;

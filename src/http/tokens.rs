@@ -4,6 +4,7 @@
 //! A new token's value is in the 201 answer and nowhere else (the store keeps its SHA-256);
 //! the listing shows ids, names and times only.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -31,7 +32,10 @@ pub async fn create(
     let issued = merchant.create_token(&body.name).await?;
     let write = Write::new("token.create", format!("token:{}", issued.id)).changed(["name"]);
     state.ops.audit(&merchant.settings().id, &p.actor(), write).await;
-    Ok(HttpResponse::Created().json(json!({"id": issued.id, "token": issued.token.expose_secret()})))
+    // The one answer that carries a token: no cache may keep it.
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({"id": issued.id, "token": issued.token.expose_secret()})))
 }
 
 #[get("/admin/merchants/{m}/tokens")]

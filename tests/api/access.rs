@@ -115,6 +115,7 @@ pub async fn issue(app: &TestApp, merchant: &str) -> (String, String) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 201);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
     let body: Value = resp.json().await.unwrap();
     (body["id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned())
 }
