@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::admin::Admin;
 use super::body::read_limited;
@@ -65,14 +65,37 @@ pub async fn delete_alias(
     Ok(HttpResponse::Ok().json(json!({"deleted": path.1})))
 }
 
+/// Test WMS Connection: the saved key, or (Test before Save) the candidate `{"wms":{…}}`.
 #[post("/admin/merchants/{m}/wms/test")]
-pub async fn test_wms(_: Admin, m: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.ops.merchant(&m)?.test_wms().await))
+pub async fn test_wms(
+    _: Admin,
+    m: web::Path<String>,
+    body: Option<web::Json<Value>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    match candidate(body, "wms") {
+        Some(wms) => Ok(HttpResponse::Ok().json(state.ops.test_wms_candidate(&m, wms).await?)),
+        None => Ok(HttpResponse::Ok().json(state.ops.merchant(&m)?.test_wms().await)),
+    }
 }
 
+/// Test Cart Connection: the saved token, or (Test before Save) the candidate `{"cart":{…}}`.
 #[post("/admin/carts/{c}/test")]
-pub async fn test_cart(_: Admin, c: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.ops.cart(&c)?.test().await))
+pub async fn test_cart(
+    _: Admin,
+    c: web::Path<String>,
+    body: Option<web::Json<Value>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    match candidate(body, "cart") {
+        Some(cart) => Ok(HttpResponse::Ok().json(state.ops.test_cart_candidate(None, &c, cart).await?)),
+        None => Ok(HttpResponse::Ok().json(state.ops.cart(&c)?.test().await)),
+    }
+}
+
+/// The candidate settings under `key` of an optional JSON body.
+fn candidate(body: Option<web::Json<Value>>, key: &str) -> Option<Value> {
+    body.and_then(|b| b.into_inner().get_mut(key).map(Value::take))
 }
 
 #[post("/admin/carts/{c}/sync/orders")]

@@ -73,7 +73,7 @@ async fn receive_tradegecko(
     state: &AppState,
 ) -> Result<Verdict, Refusal> {
     let (_, cart) = state
-        .settings
+        .tenants()
         .cart(cart_id)
         .ok_or_else(|| Refusal::new("unknown_target", ApiError::not_found(format!("unknown cart `{cart_id}`"))))?;
     let body = read_body(req, payload, state).await?;
@@ -119,7 +119,7 @@ async fn receive_easypost(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<Verdict, Refusal> {
-    let merchant = state.settings.merchant(merchant_id).ok_or_else(|| {
+    let merchant = state.tenants().merchant(merchant_id).ok_or_else(|| {
         Refusal::new("unknown_target", ApiError::not_found(format!("unknown merchant `{merchant_id}`")))
     })?;
     let body = read_body(req, payload, state).await?;
@@ -142,7 +142,7 @@ async fn receive_easypost(
         );
         return Ok(Verdict::Ignored("other_mode"));
     }
-    let Some(job) = easypost_job(merchant, &event) else {
+    let Some(job) = easypost_job(&merchant, &event) else {
         tracing::info!(merchant = merchant_id, event = %event.id, description = %event.description, "webhook accepted, no work");
         return Ok(Verdict::Ignored("no_work"));
     };

@@ -82,6 +82,9 @@ pub(super) fn inventory(cart: &CartId) -> String {
     format!("inventory:{{{cart}}}")
 }
 
+/// The merchants and carts set up through the admin API (one versioned document, secrets sealed).
+pub(super) const TENANTS: &str = "tenants";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +106,7 @@ mod tests {
         assert_eq!(HOLDS_RELEASED, "holds_released");
         assert_eq!(ship_watch(&merchant), "ship_watch:acme");
         assert_eq!(inventory(&cart), "inventory:{acme-tg}");
+        assert_eq!(TENANTS, "tenants");
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! | `holds_released` | hash | — | merchant → ms of the last release by hand | [`HoldReleases`] (`workflows::holds`) |
 //! | `ship_watch:<merchant>` | hash | — | order → ms last checked (0: never) | [`ShipWatch`] (`poll_shipments`) |
 //! | `inventory:{<cart>}` | document | `{<cart>}` | the latest [`Snapshot`] | [`Inventory`] (`sync_inventory`) |
+//! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
 //! operation touches one key, so the ledger already runs on Redis Cluster, with all orders in
@@ -36,6 +37,7 @@ pub mod orders;
 pub mod products;
 pub mod redis_kv;
 pub mod ship_watch;
+pub mod tenants;
 
 use std::sync::Arc;
 
@@ -47,6 +49,7 @@ pub use kv::{IndexOp, Kv, MemoryKv};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
 pub use ship_watch::ShipWatch;
+pub use tenants::{StoredTenants, TenantStore, TenantsAt};
 
 /// Everything persistent besides the queue, one store per kind of record.
 #[derive(Clone)]
@@ -63,6 +66,8 @@ pub struct Ledger {
     pub inventory: Inventory,
     /// When each merchant's holds were last released by hand.
     pub holds: HoldReleases,
+    /// The merchants and carts set up through the admin API.
+    pub tenants: TenantStore,
 }
 
 impl Ledger {
@@ -74,7 +79,8 @@ impl Ledger {
             products: ProductCache::new(kv.clone()),
             ship_watch: ShipWatch::new(kv.clone()),
             inventory: Inventory::new(kv.clone()),
-            holds: HoldReleases::new(kv),
+            holds: HoldReleases::new(kv.clone()),
+            tenants: TenantStore::new(kv),
         }
     }
 

@@ -10,9 +10,12 @@
 //! state machine; failures are [`OpError`]s, which `http/error.rs` maps to statuses.
 
 pub mod aliases;
+mod candidates;
 mod error;
 pub mod orders;
 pub mod queue;
+pub mod setup;
+mod setup_carts;
 pub mod tenants;
 
 use crate::settings::Settings;
@@ -44,13 +47,13 @@ impl Ops {
 
     /// A configured merchant, to act on.
     pub fn merchant(&self, id: &str) -> Result<MerchantOps<'_>, OpError> {
-        let merchant = self.settings().merchant(id).ok_or_else(|| OpError::UnknownMerchant(id.to_owned()))?;
+        let merchant = self.deps.tenants.merchant(id).ok_or_else(|| OpError::UnknownMerchant(id.to_owned()))?;
         Ok(MerchantOps::new(&self.deps, merchant))
     }
 
     /// A configured cart (and its merchant), to act on.
     pub fn cart(&self, id: &str) -> Result<CartOps<'_>, OpError> {
-        let (merchant, cart) = self.settings().cart(id).ok_or_else(|| OpError::UnknownCart(id.to_owned()))?;
+        let (merchant, cart) = self.deps.tenants.cart(id).ok_or_else(|| OpError::UnknownCart(id.to_owned()))?;
         Ok(CartOps::new(&self.deps, merchant, cart))
     }
 
