@@ -7,4 +7,6 @@ mod cli;
 mod foundation;
 mod queues;
 mod support;
+mod tenants;
+mod tenants_store;
 mod webhooks;
