@@ -45,6 +45,11 @@ impl TenantStore {
         Ok(TenantsAt { version: doc.version, tenants })
     }
 
+    /// The stored version alone (0: nothing stored): what every replica polls.
+    pub async fn version(&self) -> Result<u64, StoreError> {
+        Ok(self.kv.version(keys::TENANTS).await?.unwrap_or(0))
+    }
+
     /// Writes `tenants` if nobody wrote since `read` was loaded; returns the new version.
     pub async fn save(&self, read: &TenantsAt, tenants: &StoredTenants) -> Result<Result<u64, Conflict>, StoreError> {
         let expected = (read.version > 0).then_some(read.version);

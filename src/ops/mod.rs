@@ -8,6 +8,9 @@
 //! [`OpError::UnknownMerchant`] / [`OpError::UnknownCart`]) — then acts through the handle it
 //! got back. Order rules (cancel-sending, resend) are in [`orders`], written over the domain
 //! state machine; failures are [`OpError`]s, which `http/error.rs` maps to statuses.
+//!
+//! Setting merchants and carts up at runtime is [`setup`] (merchants, rekey) and `setup_carts`
+//! (carts); Test before Save on candidate settings is `candidates`.
 
 pub mod aliases;
 mod candidates;

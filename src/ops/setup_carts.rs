@@ -8,7 +8,9 @@ use super::setup::{Written, check_body, opened, store_record};
 use super::{OpError, Ops};
 use crate::ledger::StoredTenants;
 use crate::settings::ConfigError;
-use crate::tenants::{record, view};
+use crate::store::{NewJob, OnExisting, When};
+use crate::tenants::{record, sync, view};
+use crate::workflows::recurring;
 
 impl Ops {
     /// One cart of merchant `m`.
@@ -59,10 +61,12 @@ impl Ops {
         self.cart_view(m, c)
     }
 
-    /// Deletes cart `c`: its webhooks answer 404 at once (everywhere within a poll) and its
-    /// recurring jobs finish at their next run. Its orders stay in the ledger.
+    /// Deletes cart `c`: its webhooks answer 404 at once (everywhere within a poll), and its
+    /// recurring jobs are moved up to run once every replica knows (they then find no cart and
+    /// finish for good). Its orders stay in the ledger.
     pub async fn delete_cart(&self, m: &str, c: &str) -> Result<(), OpError> {
         self.cart_writable(m, c)?;
+        let jobs = self.deps().tenants.cart(c).map(|(_, cart)| recurring::of_cart(&cart)).unwrap_or_default();
         self.transact(|stored| {
             let rec = stored.merchants.get_mut(m).ok_or_else(|| OpError::UnknownMerchant(m.to_owned()))?;
             let carts = rec["carts"].as_array_mut().ok_or_else(|| OpError::UnknownCart(c.to_owned()))?;
@@ -73,7 +77,13 @@ impl Ops {
             }
             Ok(())
         })
-        .await
+        .await?;
+        let settle = When::After(sync::POLL * 4);
+        for r in jobs {
+            let job = NewJob { id: r.id, kind: r.kind, payload: r.payload };
+            self.deps().jobs.enqueue(&job, settle, OnExisting::MoveEarlier).await?;
+        }
+        Ok(())
     }
 
     /// A cart the API may write: its merchant is not the file's, and no merchant of the file

@@ -71,10 +71,7 @@ impl Directory {
                     Ok(m) => Tenant::Usable(Arc::new(m)),
                     Err(problems) => unusable(id, rec, format!("stored settings are invalid: {}", joined(&problems))),
                 },
-                Err(e) => {
-                    tracing::error!(merchant = %id, field = %e.field, error = %e.error, "stored secret does not open: merchant unusable");
-                    unusable(id, rec, format!("secret {} does not open: {}", e.field, e.error))
-                }
+                Err(e) => unusable(id, rec, format!("secret {} does not open: {}", e.field, e.error)),
             };
             dir.insert_as(id, Source::Store, tenant);
         }
@@ -146,8 +143,10 @@ impl Directory {
     }
 }
 
+/// A merchant that cannot run; the log names it and (in `reason`) the key id that is missing
+/// or does not open its secret.
 fn unusable(id: &str, rec: &serde_json::Value, reason: String) -> Tenant {
-    tracing::error!(merchant = %id, %reason, "merchant unusable");
+    tracing::error!(merchant = %id, %reason, "stored merchant unusable");
     let carts = rec["carts"].as_array().into_iter().flatten().filter_map(|c| c["id"].as_str()).map(str::to_owned);
     Tenant::Unusable { reason, carts: carts.collect() }
 }
@@ -197,8 +196,12 @@ impl Tenants {
         &self.inner.store
     }
 
-    /// Reads the stored version and rebuilds when it changed; returns whether it did.
+    /// Reads the stored version and, only when it is newer than the one served, the tenants,
+    /// and rebuilds; returns whether it did.
     pub async fn reload(&self) -> Result<bool, StoreError> {
+        if self.inner.store.version().await? <= self.now().version() {
+            return Ok(false);
+        }
         let stored = self.inner.store.load().await?;
         Ok(self.install(&stored))
     }

@@ -47,7 +47,7 @@ pub fn each_secret<E>(record: &mut Value, mut f: impl FnMut(&str, &mut Value) ->
     Ok(())
 }
 
-/// Seals every plaintext secret of `record` (one already sealed is left as it is).
+/// Seals every secret of an opened `record` (each a plaintext string) in place.
 pub fn seal(ring: &KeyRing, merchant: &str, record: &mut Value) -> Result<(), FieldError> {
     each_secret(record, |field, slot| {
         let Some(plain) = slot.as_str() else { return Ok(()) };

@@ -235,3 +235,39 @@ async fn test_before_save_tries_candidate_settings_and_stores_nothing() {
     assert_eq!(app.admin(reqwest::Method::POST, "/admin/merchants/filed/wms/test", None).await.0, 200);
     assert_eq!(app.admin(reqwest::Method::POST, "/admin/merchants/newshop/wms/test", None).await.0, 404);
 }
+
+#[tokio::test]
+async fn a_new_carts_recurring_jobs_start_at_once_and_a_deleted_carts_stop_without_a_dead_letter() {
+    use cartgate::jobs::CartTask;
+    use cartgate::store::JobKind;
+    let mut wiring = wiring("memory://");
+    wiring.workers.enabled = Some(true);
+    wiring.retry.schedule_secs = Some(vec![1]);
+    let app = spawn_app_with(&wiring).await;
+    app.put("/admin/merchants/shop", merchant_body("j")).await;
+    let mut cart = cart_body("j", "s");
+    cart["base_url"] = json!("http://127.0.0.1:9");
+    assert_eq!(app.put("/admin/merchants/shop/carts/shop-tg", cart).await.0, 201);
+    let task = CartTask { cart: CartId::parse("shop-tg").unwrap() };
+    let ids = [task.job(JobKind::PollOrders).id, task.job(JobKind::EnsureWebhooks).id];
+    for id in &ids {
+        assert!(app.store.jobs().job(id).await.unwrap().is_some(), "{id} queued at once");
+    }
+
+    assert_eq!(app.delete("/admin/merchants/shop/carts/shop-tg").await, 204);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut left = Vec::new();
+        for id in &ids {
+            if app.store.jobs().job(id).await.unwrap().is_some() {
+                left.push(id.clone());
+            }
+        }
+        if left.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still queued after the cart was deleted: {left:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.store.jobs().depths().await.unwrap().dead, 0, "finished, not dead");
+}
