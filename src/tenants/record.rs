@@ -214,3 +214,61 @@ fn cart_secret<'a>(cart: &'a CartSettings, field: &str) -> Option<&'a Secret> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn ring() -> KeyRing {
+        let key = super::super::generate_key();
+        KeyRing::new([secrecy::ExposeSecret::expose_secret(&key)]).unwrap()
+    }
+
+    fn rec() -> Value {
+        json!({"wms": {"production_api_key": "EZAK-1", "webhook_secret": null},
+               "carts": [{"id": "c1", "access_token": "tok", "client_secret": "cs"}]})
+    }
+
+    #[test]
+    fn every_secret_is_sealed_and_opens_only_for_its_own_merchant_and_field() {
+        let ring = ring();
+        let mut sealed = rec();
+        seal(&ring, "acme", &mut sealed).unwrap();
+        let text = sealed.to_string();
+        assert!(!text.contains("EZAK-1") && !text.contains("\"tok\"") && !text.contains("\"cs\""), "{text}");
+        assert_eq!(sealed["wms"]["webhook_secret"], Value::Null, "an absent secret stays absent");
+        assert_eq!(open(&ring, "acme", &sealed).unwrap(), rec());
+        assert!(open(&ring, "other", &sealed).is_err(), "moved to another merchant");
+        let mut swapped = sealed.clone();
+        swapped["carts"][0]["access_token"] = sealed["carts"][0]["client_secret"].clone();
+        let err = open(&ring, "acme", &swapped).unwrap_err();
+        assert_eq!(err.field, "carts.c1.access_token", "moved to another field");
+    }
+
+    #[test]
+    fn a_merge_patch_follows_rfc_7396() {
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+        let mut target = json!({"a": [1]});
+        merge_patch(&mut target, &json!({"a": {"b": "c"}, "n": null}));
+        assert_eq!(target, json!({"a": {"b": "c"}}));
+    }
+
+    #[test]
+    fn only_literal_non_empty_strings_are_secrets_here() {
+        let body = json!({"wms": {"production_api_key": "env:KEY", "test_api_key": "", "webhook_secret": 5}});
+        let keys: Vec<_> =
+            literal_problems(&body, &merchant_secret_fields()).iter().map(|p| p.key().unwrap().to_owned()).collect();
+        assert_eq!(keys, ["wms.production_api_key", "wms.test_api_key", "wms.webhook_secret"]);
+    }
+
+    #[test]
+    fn a_secret_shows_as_set_with_its_last_four_characters() {
+        assert_eq!(shown(Some(&Secret::literal("abcdefgh"))), json!({"set": true, "last4": "efgh"}));
+        assert_eq!(shown(Some(&Secret::literal("ab"))), json!({"set": true, "last4": "ab"}));
+        assert_eq!(shown(None), Value::Null);
+    }
+}

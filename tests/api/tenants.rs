@@ -133,7 +133,16 @@ async fn a_patch_changes_only_what_it_names_and_an_omitted_secret_keeps_its_valu
     app.put("/admin/merchants/shop", merchant_body("p1")).await;
     app.put("/admin/merchants/shop/carts/shop-tg", cart_body("p1", "hook-old")).await;
     let patch = json!({"wms": {"test_api_key": "EZTK-test-p1", "test_mode": true}});
-    let (code, patched) = app.patch("/admin/merchants/shop", patch).await;
+    let resp = app
+        .client
+        .patch(app.url("/admin/merchants/shop"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/merge-patch+json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (code, patched): (u16, Value) = (resp.status().as_u16(), resp.json().await.unwrap());
     assert_eq!(code, 200, "{patched}");
     assert_eq!(patched["wms"]["test_mode"], true);
     assert_eq!(patched["wms"]["production_api_key"]["last4"], "d-p1", "kept");

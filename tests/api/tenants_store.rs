@@ -135,6 +135,7 @@ async fn a_tenant_no_key_opens_is_unusable_and_the_others_keep_running() {
     assert_eq!(gone["state"], "unusable", "{gone}");
     assert!(gone["reason"].as_str().unwrap().contains("not in tenants.keys"), "{gone}");
     assert_eq!(gone["carts"][0]["id"], "gone-tg");
+    assert_eq!(app.signed_tg("gone-tg", "gone-secret", "d").await, 503, "its webhooks are delivered again later");
     assert_eq!(app.get("/readyz").await.status(), 200);
     assert_eq!(app.signed_tg("fine-tg", "fine-secret", "d").await, 200);
     assert_eq!(app.signed_tg("filed-tg", "filed-secret", "d").await, 200);
