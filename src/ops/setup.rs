@@ -11,10 +11,12 @@
 use serde_json::{Value, json};
 
 use super::{OpError, Ops};
+use crate::jobs::CartTask;
 use crate::ledger::{StoredTenants, TenantsAt};
 use crate::settings::ConfigError;
-use crate::tenants::{KeyRing, record, view};
-use crate::workers::schedule_recurring;
+use crate::store::{JobKind, NewJob, OnExisting, When};
+use crate::tenants::{KeyRing, record, sync, view};
+use crate::workers::{Recurring, schedule_recurring};
 use crate::workflows::recurring;
 
 /// How many times a write is retried when another replica wrote first.
@@ -79,9 +81,11 @@ impl Ops {
         self.merchant_view(m)
     }
 
-    /// Deletes a stored merchant without carts. Its orders stay in the ledger.
+    /// Deletes a stored merchant without carts; its recurring jobs wind down as a deleted
+    /// cart's do. Its orders stay in the ledger.
     pub async fn delete_merchant(&self, m: &str) -> Result<(), OpError> {
         self.merchant_writable(m)?;
+        let jobs = self.deps().tenants.merchant(m).map(|m| recurring::of_merchant(&m)).unwrap_or_default();
         self.transact(|stored| {
             let rec = stored.merchants.get(m).ok_or_else(|| OpError::UnknownMerchant(m.to_owned()))?;
             if rec["carts"].as_array().is_some_and(|c| !c.is_empty()) {
@@ -90,7 +94,20 @@ impl Ops {
             stored.merchants.remove(m);
             Ok(())
         })
-        .await
+        .await?;
+        self.wind_down(jobs).await
+    }
+
+    /// Moves the recurring jobs of a deleted merchant or cart up to run once every replica
+    /// knows of the deletion (a few polls from now): they find nothing, finish, and are not
+    /// rescheduled — instead of lingering until their next period.
+    pub(super) async fn wind_down(&self, jobs: Vec<Recurring>) -> Result<(), OpError> {
+        let settle = When::After(sync::POLL * 4);
+        for r in jobs {
+            let job = NewJob { id: r.id, kind: r.kind, payload: r.payload };
+            self.deps().jobs.enqueue(&job, settle, OnExisting::MoveEarlier).await?;
+        }
+        Ok(())
     }
 
     /// Re-seals every stored secret under the first key; returns how many were re-sealed. A
@@ -145,8 +162,8 @@ impl Ops {
         match cart.and_then(|c| merchant.carts.iter().find(|x| x.id.as_str() == c)) {
             Some(cart) => {
                 schedule_recurring(jobs, &recurring::of_cart(cart)).await?;
-                let ensure = crate::jobs::CartTask { cart: cart.id.clone() }.job(crate::store::JobKind::EnsureWebhooks);
-                jobs.enqueue(&ensure, crate::store::When::Now, crate::store::OnExisting::MoveEarlier).await?;
+                let ensure = CartTask { cart: cart.id.clone() }.job(JobKind::EnsureWebhooks);
+                jobs.enqueue(&ensure, When::Now, OnExisting::MoveEarlier).await?;
             }
             None => schedule_recurring(jobs, &recurring::of_merchant(&merchant)).await?,
         }

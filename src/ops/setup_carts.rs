@@ -8,8 +8,7 @@ use super::setup::{Written, check_body, opened, store_record};
 use super::{OpError, Ops};
 use crate::ledger::StoredTenants;
 use crate::settings::ConfigError;
-use crate::store::{NewJob, OnExisting, When};
-use crate::tenants::{record, sync, view};
+use crate::tenants::{record, view};
 use crate::workflows::recurring;
 
 impl Ops {
@@ -78,12 +77,7 @@ impl Ops {
             Ok(())
         })
         .await?;
-        let settle = When::After(sync::POLL * 4);
-        for r in jobs {
-            let job = NewJob { id: r.id, kind: r.kind, payload: r.payload };
-            self.deps().jobs.enqueue(&job, settle, OnExisting::MoveEarlier).await?;
-        }
-        Ok(())
+        self.wind_down(jobs).await
     }
 
     /// A cart the API may write: its merchant is not the file's, and no merchant of the file

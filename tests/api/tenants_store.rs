@@ -34,9 +34,9 @@ async fn within_two_seconds(app: &TestApp, cart: &str, secret: &str, status: u16
     }
 }
 
-/// Every key and value of the whole Redis, read by type (DUMP may compress a value).
-async fn everything_in_redis() -> String {
-    let client = redis::Client::open(TestRedis::shared_url()).unwrap();
+/// Every key and value of the whole Redis at `url`, read by type (DUMP may compress a value).
+async fn everything_in_redis(url: &str) -> String {
+    let client = redis::Client::open(url).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
     let mut all = String::new();
@@ -77,10 +77,26 @@ async fn a_cart_created_through_one_replica_is_live_on_another_within_two_second
     within_two_seconds(&two, "live-tg", "second", 404).await;
 }
 
+/// Every byte of every file under `dir` (the AOF), as text.
+fn every_file(dir: &std::path::Path) -> String {
+    let mut all = String::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            all.push_str(&every_file(&path));
+        } else {
+            all.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()));
+        }
+    }
+    all
+}
+
 #[tokio::test]
-async fn no_secret_written_through_the_api_is_anywhere_in_redis() {
+async fn no_secret_written_through_the_api_is_anywhere_in_redis_or_its_aof() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = TestRedis::start(true, Some(dir.path())).unwrap();
     let key = new_key();
-    let app = spawn_app_with(&with_keys(wiring(&TestRedis::shared_url()), &[&key])).await;
+    let app = spawn_app_with(&with_keys(wiring(redis.url()), &[&key])).await;
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let mut body = merchant_body(&tag);
     body["wms"]["test_api_key"] = json!(format!("EZTK-test-{tag}"));
@@ -92,9 +108,12 @@ async fn no_secret_written_through_the_api_is_anywhere_in_redis() {
     assert_eq!(app.signed_tg("sealed-tg", &format!("client-{tag}"), "d").await, 200);
     app.admin(reqwest::Method::POST, "/admin/tenants/rekey", None).await;
 
-    let everything = everything_in_redis().await;
+    let everything = everything_in_redis(redis.url()).await;
     assert!(everything.contains("sealed-tg"), "the scan sees the stored tenants");
     assert!(!everything.contains(&tag), "a secret written through the API is in Redis in plaintext");
+    let aof = every_file(dir.path());
+    assert!(aof.contains("sealed-tg"), "the AOF holds the stored tenants");
+    assert!(!aof.contains(&tag), "a secret written through the API is in the AOF in plaintext");
 }
 
 #[tokio::test]
