@@ -3,10 +3,11 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::admin::Admin;
 use super::body::read_limited;
+use super::tenants::candidate;
 use super::{ApiError, AppState};
 use crate::ops::aliases::AliasFormat;
 use crate::store::JobId;
@@ -70,10 +71,11 @@ pub async fn delete_alias(
 pub async fn test_wms(
     _: Admin,
     m: web::Path<String>,
-    body: Option<web::Json<Value>>,
+    req: HttpRequest,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    match candidate(body, "wms") {
+    match candidate(&req, payload, &state, "wms").await? {
         Some(wms) => Ok(HttpResponse::Ok().json(state.ops.test_wms_candidate(&m, wms).await?)),
         None => Ok(HttpResponse::Ok().json(state.ops.merchant(&m)?.test_wms().await)),
     }
@@ -84,18 +86,14 @@ pub async fn test_wms(
 pub async fn test_cart(
     _: Admin,
     c: web::Path<String>,
-    body: Option<web::Json<Value>>,
+    req: HttpRequest,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    match candidate(body, "cart") {
+    match candidate(&req, payload, &state, "cart").await? {
         Some(cart) => Ok(HttpResponse::Ok().json(state.ops.test_cart_candidate(None, &c, cart).await?)),
         None => Ok(HttpResponse::Ok().json(state.ops.cart(&c)?.test().await)),
     }
-}
-
-/// The candidate settings under `key` of an optional JSON body.
-fn candidate(body: Option<web::Json<Value>>, key: &str) -> Option<Value> {
-    body.and_then(|b| b.into_inner().get_mut(key).map(Value::take))
 }
 
 #[post("/admin/carts/{c}/sync/orders")]

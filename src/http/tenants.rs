@@ -2,10 +2,11 @@
 //! re-sealing the stored secrets. Each parses the request, calls one operation of `ops`
 //! (`ops/setup.rs`, `ops/setup_carts.rs`) and renders the answer; secrets never come back.
 
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use serde_json::{Value, json};
 
 use super::admin::Admin;
+use super::body::{read_limited, require_json};
 use super::{ApiError, AppState};
 use crate::ops::setup::Written;
 
@@ -84,12 +85,30 @@ pub async fn delete_cart(_: Admin, path: Cart, state: web::Data<AppState>) -> Re
 pub async fn test_new_cart(
     _: Admin,
     path: Cart,
-    body: Option<web::Json<Value>>,
+    req: HttpRequest,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let candidate = body.map(|b| b.into_inner()).and_then(|mut b| b.get_mut("cart").map(Value::take));
-    let check = state.ops.test_cart_candidate(Some(&path.0), &path.1, candidate.unwrap_or(json!({}))).await?;
-    Ok(HttpResponse::Ok().json(check))
+    let candidate = candidate(&req, payload, &state, "cart").await?.unwrap_or(json!({}));
+    Ok(HttpResponse::Ok().json(state.ops.test_cart_candidate(Some(&path.0), &path.1, candidate).await?))
+}
+
+/// The candidate settings under `key` of an optional JSON body (Test before Save): `None`
+/// for an empty body or one without `key`; a body that is not JSON is 400.
+pub async fn candidate(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    key: &str,
+) -> Result<Option<Value>, ApiError> {
+    let body = read_limited(req, payload, state.settings.server.max_body_bytes).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    require_json(req)?;
+    let mut body: Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?;
+    Ok(body.get_mut(key).map(Value::take))
 }
 
 #[post("/admin/tenants/rekey")]

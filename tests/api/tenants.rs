@@ -243,6 +243,16 @@ async fn test_before_save_tries_candidate_settings_and_stores_nothing() {
     // Without a body, the saved settings as before; unknown without a body is 404.
     assert_eq!(app.admin(reqwest::Method::POST, "/admin/merchants/filed/wms/test", None).await.0, 200);
     assert_eq!(app.admin(reqwest::Method::POST, "/admin/merchants/newshop/wms/test", None).await.0, 404);
+    let garbled = app
+        .client
+        .post(app.url("/admin/merchants/filed/wms/test"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbled.status(), 400, "a body that is not JSON is not taken for no body");
 }
 
 #[tokio::test]
