@@ -221,3 +221,28 @@ impl Tenants {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{MemoryKv, StoredTenants};
+
+    fn settings() -> Arc<Settings> {
+        Arc::new(Settings::from_toml("").unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_is_only_replaced_by_a_newer_version() {
+        let store = TenantStore::new(Arc::new(MemoryKv::default()));
+        let tenants = Tenants::new(settings(), KeyRing::new([]).unwrap(), store.clone());
+        let empty = StoredTenants::default();
+        let v1 = store.save(&TenantsAt::default(), &empty).await.unwrap().unwrap();
+        let read = store.load().await.unwrap();
+        let v2 = store.save(&read, &empty).await.unwrap().unwrap();
+        assert!(tenants.reload().await.unwrap());
+        assert_eq!(tenants.now().version(), v2);
+        assert!(!tenants.install(&TenantsAt { version: v1, tenants: empty }), "never back");
+        assert!(!tenants.reload().await.unwrap(), "nothing new");
+        assert_eq!(tenants.now().version(), v2);
+    }
+}

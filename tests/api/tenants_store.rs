@@ -161,3 +161,12 @@ async fn a_tenant_no_key_opens_is_unusable_and_the_others_keep_running() {
     let (code, _) = app.patch("/admin/merchants/gone", json!({"wms": {"test_mode": false}})).await;
     assert_eq!(code, 409, "an unusable merchant is not changed in part");
 }
+
+#[tokio::test]
+async fn without_a_tenant_key_on_redis_a_secret_is_refused_rather_than_stored_in_plaintext() {
+    let app = spawn_app_with(&wiring(&TestRedis::shared_url())).await;
+    let (code, body) = app.put("/admin/merchants/keyless", merchant_body("n")).await;
+    assert_eq!((code, body["error"]["code"].as_str()), (409, Some("conflict")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("tenants.keys"), "{body}");
+    assert_eq!(app.show("/admin/merchants/keyless").await.0, 404);
+}
