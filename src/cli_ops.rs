@@ -11,10 +11,15 @@ use crate::settings::Settings;
 use crate::startup::dependencies;
 use crate::store::Store;
 
-fn ops(settings: Settings) -> Result<Ops, ExitCode> {
+/// The operator actions over the configured store, merchants set up through the API included.
+async fn ops(settings: Settings) -> Result<Ops, ExitCode> {
     let settings = Arc::new(settings);
     let store = Store::connect(&settings.store).map_err(|e| fail(&format!("store: {e}")))?;
-    dependencies(&settings, &store).map(Ops::new).map_err(|e| fail(&format!("{e:#}")))
+    let deps = dependencies(&settings, &store).map_err(|e| fail(&format!("{e:#}")))?;
+    if let Err(e) = deps.tenants.reload().await {
+        eprintln!("warning: cannot read the merchants set up through the API ({e}); only the file's are known");
+    }
+    Ok(Ops::new(deps))
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -24,7 +29,7 @@ fn fail(message: &str) -> ExitCode {
 
 /// `cartgate test-connection MERCHANT_OR_CART`: prints the check as JSON; exit 0 when ok.
 pub async fn test_connection(settings: Settings, target: &str) -> ExitCode {
-    let ops = match ops(settings) {
+    let ops = match ops(settings).await {
         Ok(ops) => ops,
         Err(code) => return code,
     };
@@ -40,7 +45,7 @@ pub async fn test_connection(settings: Settings, target: &str) -> ExitCode {
 /// re-queues the orders that were waiting for one.
 pub async fn import_aliases(settings: Settings, merchant: &str, file: &Path) -> ExitCode {
     let memory = settings.is_memory_store();
-    let ops = match ops(settings) {
+    let ops = match ops(settings).await {
         Ok(ops) => ops,
         Err(code) => return code,
     };

@@ -37,7 +37,8 @@
 //!
 //! Running it:
 //! - [`settings`] — the configuration contract (layers, secrets, validation).
-//! - [`tenants`] — merchants and carts managed at runtime; the key ring sealing their secrets.
+//! - [`tenants`] — the live directory of merchants and carts (file + store) every lookup reads,
+//!   polled from the store on every replica; the key ring sealing stored secrets.
 //! - [`startup`] — [`startup::Application::builder`]: one way to assemble the server + workers.
 //! - [`lifecycle`] — readiness and graceful shutdown; [`telemetry`] logs; [`metrics`] Prometheus.
 //! - [`cli`] / [`cli_ops`] — the command line (`serve`, `check-config`, `demo`, `sim`, …).

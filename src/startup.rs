@@ -4,7 +4,8 @@
 //! `.store(store)` (a store they built) or `.workflows(|deps| registry)` (handlers of their own).
 //! [`ApplicationBuilder::build`] binds the listener first, so tests can bind port 0 and ask for
 //! the port before anything runs. On shutdown the workers drain first (readiness is already off),
-//! then the HTTP server stops.
+//! then the HTTP server stops. The tenant directory's poll (`tenants::sync`) runs alongside and
+//! stops when shutdown begins.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::lifecycle::Readiness;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::tenants::Tenants;
 use crate::upstream::{Limiter, UpstreamClient};
 use crate::workers::{PoolConfig, Registry, WorkerPool};
 use crate::workflows::{self, Deps, Faults};
@@ -64,8 +66,12 @@ impl<W: FnOnce(&Deps) -> Registry> ApplicationBuilder<W> {
         warn_about_setup(&settings);
         store.warn_about_setup().await;
         let deps = dependencies(&settings, &store)?;
+        if let Err(e) = deps.tenants.reload().await {
+            tracing::warn!(error = %e, "cannot read the stored tenants yet; serving the file's until it can");
+        }
         let registry = (self.workflows)(&deps);
         let readiness = Readiness::default();
+        tokio::spawn(crate::tenants::sync::poll_until_stopped(deps.tenants.clone(), readiness.clone()));
         let workers = settings.workers.enabled.then(|| {
             let config = PoolConfig::from_settings(&settings);
             WorkerPool::start(store.jobs().clone(), store.wake(), registry, config, readiness.clone())
@@ -165,8 +171,11 @@ pub fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<D
         ),
         None => (Ledger::memory(), Limiter::local()),
     };
+    let ring = crate::tenants::ring_for(settings)?;
+    let tenants = Tenants::new(settings.clone(), ring, ledger.tenants.clone());
     Ok(Deps {
         settings: settings.clone(),
+        tenants,
         jobs: store.jobs().clone(),
         ledger,
         upstream: UpstreamClient::new(limiter)?,

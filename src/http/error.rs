@@ -36,6 +36,12 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Settings that break the configuration's rules, each problem naming its key.
+    #[error("{message}")]
+    InvalidSettings { message: String, problems: Vec<(String, String)> },
+    /// A write to a merchant or cart that the configuration file manages.
+    #[error("{0}")]
+    ManagedByConfig(String),
     /// The store cannot be reached: the sender should retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -53,6 +59,8 @@ impl ApiError {
             Self::TooManyRequests { .. } => ("too_many_requests", StatusCode::TOO_MANY_REQUESTS),
             Self::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
             Self::Conflict(_) => ("conflict", StatusCode::CONFLICT),
+            Self::InvalidSettings { .. } => ("invalid_settings", StatusCode::BAD_REQUEST),
+            Self::ManagedByConfig(_) => ("managed_by_config", StatusCode::CONFLICT),
             Self::PayloadTooLarge { .. } => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             Self::UnsupportedMediaType(_) => ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE),
             Self::Unavailable(_) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
@@ -97,7 +105,20 @@ impl From<crate::ops::OpError> for ApiError {
             | O::OrderVanished
             | O::NoAlias(_)
             | O::NoToken(_) => Self::NotFound(e.to_string()),
-            O::Refused(_) => Self::Conflict(e.to_string()),
+            O::Refused(_) | O::MerchantHasCarts(_) | O::CartTaken { .. } | O::Unusable(..) => {
+                Self::Conflict(e.to_string())
+            }
+            O::ManagedByConfig(_) => Self::ManagedByConfig(e.to_string()),
+            O::InvalidSettings(problems) => Self::InvalidSettings {
+                message: "the settings are invalid".into(),
+                problems: problems
+                    .iter()
+                    .map(|p| (p.key().unwrap_or_default().to_owned(), p.message().to_owned()))
+                    .collect(),
+            },
+            O::Seal(ref f) if f.error == crate::tenants::SealError::NoKey => Self::Conflict(e.to_string()),
+            O::Seal(_) => Self::Internal(anyhow::Error::new(e)),
+            O::Contended => Self::Unavailable(e.to_string()),
             O::BadAliases(_) | O::LimitTooHigh { .. } | O::BadTokenName { .. } => Self::BadRequest(e.to_string()),
             O::Store(e) => e.into(),
             O::Ledger(e) => e.into(),
@@ -118,7 +139,13 @@ impl ResponseError for ApiError {
         if let Self::Internal(e) = self {
             tracing::error!(error = ?e, "internal error");
         }
-        let mut resp = HttpResponse::build(status).json(json!({"error": {"code": code, "message": self.to_string()}}));
+        let mut body = json!({"error": {"code": code, "message": self.to_string()}});
+        if let Self::InvalidSettings { problems, .. } = self {
+            let problems: Vec<_> =
+                problems.iter().map(|(key, message)| json!({"key": key, "message": message})).collect();
+            body["error"]["problems"] = json!(problems);
+        }
+        let mut resp = HttpResponse::build(status).json(body);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
         }

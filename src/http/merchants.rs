@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::admin::Principal;
 use super::body::read_limited;
+use super::tenants::candidate;
 use super::{ApiError, AppState};
 use crate::ops::aliases::AliasFormat;
 use crate::ops::audit::Write;
@@ -76,22 +77,40 @@ pub async fn delete_alias(
     Ok(HttpResponse::Ok().json(json!({"deleted": path.1})))
 }
 
+/// Test WMS Connection: the saved key, or (Test before Save) the candidate `{"wms":{…}}`.
 #[post("/admin/merchants/{m}/wms/test")]
 pub async fn test_wms(
     p: Principal,
     m: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(p.merchant(&state.ops, &m)?.test_wms().await))
+    match candidate(&req, payload, &state, "wms").await? {
+        Some(wms) => {
+            if !p.may_see_merchant(&m) {
+                return Err(crate::ops::OpError::UnknownMerchant(m.into_inner()).into());
+            }
+            Ok(HttpResponse::Ok().json(state.ops.test_wms_candidate(&m, wms).await?))
+        }
+        None => Ok(HttpResponse::Ok().json(p.merchant(&state.ops, &m)?.test_wms().await)),
+    }
 }
 
+/// Test Cart Connection: the saved token, or (Test before Save) the candidate `{"cart":{…}}`.
 #[post("/admin/carts/{c}/test")]
 pub async fn test_cart(
     p: Principal,
     c: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(p.cart(&state.ops, &c)?.test().await))
+    let saved = p.cart(&state.ops, &c)?;
+    match candidate(&req, payload, &state, "cart").await? {
+        Some(cart) => Ok(HttpResponse::Ok().json(state.ops.test_cart_candidate(None, &c, cart).await?)),
+        None => Ok(HttpResponse::Ok().json(saved.test().await)),
+    }
 }
 
 #[post("/admin/carts/{c}/sync/orders")]

@@ -11,6 +11,7 @@ pub mod orders;
 pub mod queues;
 pub mod slowdown;
 pub mod state;
+pub mod tenants;
 pub mod tokens;
 pub mod webhooks;
 
@@ -34,6 +35,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(orders::show)
         .service(orders::cancel_sending)
         .service(orders::resend)
+        .service(tenants::list)
+        .service(tenants::show)
+        .service(tenants::put_merchant)
+        .service(tenants::patch_merchant)
+        .service(tenants::delete_merchant)
+        .service(tenants::show_cart)
+        .service(tenants::put_cart)
+        .service(tenants::patch_cart)
+        .service(tenants::delete_cart)
+        .service(tenants::test_new_cart)
+        .service(tenants::rekey)
         .service(merchants::release_holds)
         .service(merchants::list_aliases)
         .service(merchants::put_aliases)

@@ -40,6 +40,11 @@ impl AppState {
         Self { ops: Ops::new(deps), ..self.clone() }
     }
 
+    /// The merchants and carts served now.
+    pub fn tenants(&self) -> &crate::tenants::Tenants {
+        &self.ops.deps().tenants
+    }
+
     /// The queue.
     pub fn queue(&self) -> &Arc<dyn JobStore> {
         &self.ops.deps().jobs

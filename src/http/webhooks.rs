@@ -1,6 +1,7 @@
 //! Webhook receivers: verify, dedupe, durably enqueue, answer fast.
 //!
-//! Order of checks, cheapest first: unknown cart/merchant (404), content type (415), body size
+//! Order of checks, cheapest first: unknown cart/merchant (404; 503 with `Retry-After` while a
+//! merchant set up through the API is unusable, so the sender delivers again), content type (415), body size
 //! while reading (413), signature over the raw bytes (401, reason only in the log), payload
 //! shape and `resource_url` (400), then one atomic store call that remembers the delivery id and
 //! enqueues the job. 200 is answered only after that call succeeded (invariant 1); a store that
@@ -72,10 +73,7 @@ async fn receive_tradegecko(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<Verdict, Refusal> {
-    let (_, cart) = state
-        .settings
-        .cart(cart_id)
-        .ok_or_else(|| Refusal::new("unknown_target", ApiError::not_found(format!("unknown cart `{cart_id}`"))))?;
+    let (_, cart) = state.tenants().cart(cart_id).ok_or_else(|| unknown_cart(state, cart_id))?;
     let body = read_body(req, payload, state).await?;
     let secrets = secrets([Some(&cart.client_secret), cart.client_secret_previous.as_ref()]);
     let header = req.headers().get("x-gecko-signature").map(|v| v.as_bytes());
@@ -101,6 +99,29 @@ async fn receive_tradegecko(
     enqueue_once(state, &crate::jobs::tradegecko_delivery_key(&cart.id, &delivery), job.job()).await
 }
 
+/// 404 for a cart nobody set up; 503 for one whose merchant is unusable (a stored secret no
+/// key opens), so TradeGecko delivers again once the key ring is fixed.
+fn unknown_cart(state: &AppState, cart_id: &str) -> Refusal {
+    match state.tenants().now().owner_of(cart_id) {
+        Some(merchant) => Refusal::new(
+            "unusable_tenant",
+            ApiError::Unavailable(format!("merchant `{merchant}` of cart `{cart_id}` is unusable right now")),
+        ),
+        None => Refusal::new("unknown_target", ApiError::not_found(format!("unknown cart `{cart_id}`"))),
+    }
+}
+
+/// 404 for a merchant nobody set up; 503 for an unusable one (as [`unknown_cart`]).
+fn unknown_merchant(state: &AppState, merchant_id: &str) -> Refusal {
+    match state.tenants().now().entry(merchant_id) {
+        Some(_) => Refusal::new(
+            "unusable_tenant",
+            ApiError::Unavailable(format!("merchant `{merchant_id}` is unusable right now")),
+        ),
+        None => Refusal::new("unknown_target", ApiError::not_found(format!("unknown merchant `{merchant_id}`"))),
+    }
+}
+
 #[post("/webhooks/easypost/{merchant_id}")]
 pub async fn easypost(
     req: HttpRequest,
@@ -119,9 +140,7 @@ async fn receive_easypost(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<Verdict, Refusal> {
-    let merchant = state.settings.merchant(merchant_id).ok_or_else(|| {
-        Refusal::new("unknown_target", ApiError::not_found(format!("unknown merchant `{merchant_id}`")))
-    })?;
+    let merchant = state.tenants().merchant(merchant_id).ok_or_else(|| unknown_merchant(state, merchant_id))?;
     let body = read_body(req, payload, state).await?;
     let wms = &merchant.wms;
     if wms.webhook_secret.is_none() {
@@ -142,7 +161,7 @@ async fn receive_easypost(
         );
         return Ok(Verdict::Ignored("other_mode"));
     }
-    let Some(job) = easypost_job(merchant, &event) else {
+    let Some(job) = easypost_job(&merchant, &event) else {
         tracing::info!(merchant = merchant_id, event = %event.id, description = %event.description, "webhook accepted, no work");
         return Ok(Verdict::Ignored("no_work"));
     };

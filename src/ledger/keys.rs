@@ -100,6 +100,8 @@ pub(super) fn token_used(merchant: &MerchantId) -> String {
 pub(super) fn audit(merchant: &MerchantId) -> String {
     format!("audit:{merchant}")
 }
+/// The merchants and carts set up through the admin API (one versioned document, secrets sealed).
+pub(super) const TENANTS: &str = "tenants";
 
 #[cfg(test)]
 mod tests {
@@ -126,6 +128,7 @@ mod tests {
         assert_eq!(TOKEN_HASHES, "token_hashes");
         assert_eq!(token_used(&merchant), "token_used:acme");
         assert_eq!(audit(&merchant), "audit:acme");
+        assert_eq!(TENANTS, "tenants");
     }
 
     #[test]

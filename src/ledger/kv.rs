@@ -38,6 +38,10 @@ pub enum IndexOp {
 #[async_trait::async_trait]
 pub trait Kv: Send + Sync + 'static {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError>;
+    /// A document's version alone (what a poll for changes reads).
+    async fn version(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.get(key).await?.map(|d| d.version))
+    }
     /// Writes `value` if the stored version is `expected` (`None`: the key must not exist), and
     /// with it every one of `index` — all or nothing: on a conflict nothing is written. Returns
     /// the new version. All keys must share the document's hash tag.
@@ -132,6 +136,10 @@ impl MemoryKv {
 impl Kv for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
         Ok(self.lock().docs.get(key).cloned())
+    }
+
+    async fn version(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.lock().docs.get(key).map(|d| d.version))
     }
 
     async fn put(

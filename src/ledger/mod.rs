@@ -24,6 +24,7 @@
 //! | `token_hashes` | hash | — | SHA-256 of a live token → merchant and token id | [`MerchantTokens`] (admin API) |
 //! | `token_used:<merchant>` | hash | — | token id → ms of its last successful use | [`MerchantTokens`] (each request) |
 //! | `audit:<merchant>` | list | — | the last 1,000 admin writes, newest first | [`AuditLog`] (`ops::audit`) |
+//! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
 //! operation touches one key, so the ledger already runs on Redis Cluster, with all orders in
@@ -41,6 +42,7 @@ pub mod orders;
 pub mod products;
 pub mod redis_kv;
 pub mod ship_watch;
+pub mod tenants;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -54,6 +56,7 @@ pub use kv::{IndexOp, Kv, MemoryKv};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
 pub use ship_watch::ShipWatch;
+pub use tenants::{StoredTenants, TenantStore, TenantsAt};
 pub use tokens::{ListedToken, MerchantTokens, TokenOwner, TokenRecord};
 
 /// Everything persistent besides the queue, one store per kind of record.
@@ -75,6 +78,8 @@ pub struct Ledger {
     pub tokens: MerchantTokens,
     /// Each merchant's audit log.
     pub audit: AuditLog,
+    /// The merchants and carts set up through the admin API.
+    pub tenants: TenantStore,
 }
 
 impl Ledger {
@@ -88,7 +93,8 @@ impl Ledger {
             inventory: Inventory::new(kv.clone()),
             holds: HoldReleases::new(kv.clone()),
             tokens: MerchantTokens::new(kv.clone()),
-            audit: AuditLog::new(kv),
+            audit: AuditLog::new(kv.clone()),
+            tenants: TenantStore::new(kv),
         }
     }
 

@@ -45,6 +45,11 @@ impl Kv for RedisKv {
         })
     }
 
+    async fn version(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.hget(self.key(key), "v").await.map_err(unavailable)
+    }
+
     async fn put(
         &self,
         key: &str,

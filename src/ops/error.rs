@@ -3,7 +3,9 @@
 
 use crate::domain::{IllegalTransition, OrderStatus};
 use crate::ledger::LedgerError;
+use crate::settings::ConfigError;
 use crate::store::StoreError;
+use crate::tenants::record::FieldError;
 use crate::workflows::aliases::RowError;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,26 @@ pub enum OpError {
     /// A list or redrive asked for more than one request may.
     #[error("limit must be at most {max}")]
     LimitTooHigh { max: usize },
+    /// Settings written through the API break the configuration's rules; keys are relative to
+    /// the merchant or cart written.
+    #[error("the settings are invalid")]
+    InvalidSettings(Vec<ConfigError>),
+    /// The merchant or cart comes from the configuration file, which the API does not write.
+    #[error("`{0}` is set up in the configuration file and is read-only here")]
+    ManagedByConfig(String),
+    #[error("merchant `{0}` still has carts; delete them first")]
+    MerchantHasCarts(String),
+    #[error("cart id `{cart}` is already used by merchant `{merchant}`")]
+    CartTaken { cart: String, merchant: String },
+    /// A stored merchant whose secrets do not open cannot be changed in part.
+    #[error("merchant `{0}` is unusable: {1}")]
+    Unusable(String, String),
+    /// A secret could not be sealed (no key configured, most likely).
+    #[error("cannot seal a secret: {0}")]
+    Seal(#[from] FieldError),
+    /// Writers kept colliding on the tenant document.
+    #[error("the tenants were changed concurrently too often; try again")]
+    Contended,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

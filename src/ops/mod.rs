@@ -8,12 +8,18 @@
 //! [`OpError::UnknownMerchant`] / [`OpError::UnknownCart`]) — then acts through the handle it
 //! got back. Order rules (cancel-sending, resend) are in [`orders`], written over the domain
 //! state machine; failures are [`OpError`]s, which `http/error.rs` maps to statuses.
+//!
+//! Setting merchants and carts up at runtime is [`setup`] (merchants, rekey) and `setup_carts`
+//! (carts); Test before Save on candidate settings is `candidates`.
 
 pub mod aliases;
 pub mod audit;
+mod candidates;
 mod error;
 pub mod orders;
 pub mod queue;
+pub mod setup;
+mod setup_carts;
 pub mod tenants;
 pub mod tokens;
 
@@ -46,13 +52,13 @@ impl Ops {
 
     /// A configured merchant, to act on.
     pub fn merchant(&self, id: &str) -> Result<MerchantOps<'_>, OpError> {
-        let merchant = self.settings().merchant(id).ok_or_else(|| OpError::UnknownMerchant(id.to_owned()))?;
+        let merchant = self.deps.tenants.merchant(id).ok_or_else(|| OpError::UnknownMerchant(id.to_owned()))?;
         Ok(MerchantOps::new(&self.deps, merchant))
     }
 
     /// A configured cart (and its merchant), to act on.
     pub fn cart(&self, id: &str) -> Result<CartOps<'_>, OpError> {
-        let (merchant, cart) = self.settings().cart(id).ok_or_else(|| OpError::UnknownCart(id.to_owned()))?;
+        let (merchant, cart) = self.deps.tenants.cart(id).ok_or_else(|| OpError::UnknownCart(id.to_owned()))?;
         Ok(CartOps::new(&self.deps, merchant, cart))
     }
 

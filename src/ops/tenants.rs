@@ -1,6 +1,8 @@
 //! Handles on one configured merchant or cart, and the actions that need nothing more:
 //! releasing holds, Test Connection, and "sync now" for the recurring polls.
 
+use std::sync::Arc;
+
 use super::OpError;
 use crate::domain::MerchantId;
 use crate::jobs::{CartTask, MerchantTask};
@@ -12,18 +14,18 @@ use crate::workflows::{Deps, holds};
 /// A configured merchant, resolved by [`super::Ops::merchant`].
 pub struct MerchantOps<'a> {
     deps: &'a Deps,
-    merchant: &'a MerchantSettings,
+    merchant: Arc<MerchantSettings>,
 }
 
 /// A configured cart and its merchant, resolved by [`super::Ops::cart`].
 pub struct CartOps<'a> {
     deps: &'a Deps,
-    merchant: &'a MerchantSettings,
-    cart: &'a CartSettings,
+    merchant: Arc<MerchantSettings>,
+    cart: Arc<CartSettings>,
 }
 
 impl<'a> MerchantOps<'a> {
-    pub(super) fn new(deps: &'a Deps, merchant: &'a MerchantSettings) -> Self {
+    pub(super) fn new(deps: &'a Deps, merchant: Arc<MerchantSettings>) -> Self {
         Self { deps, merchant }
     }
 
@@ -31,13 +33,13 @@ impl<'a> MerchantOps<'a> {
         self.deps
     }
 
-    pub fn settings(&self) -> &'a MerchantSettings {
-        self.merchant
+    pub fn settings(&self) -> &MerchantSettings {
+        &self.merchant
     }
 
     /// Sends every held order of the merchant now; returns how many sends that made due.
     pub async fn release_holds(&self) -> Result<u64, OpError> {
-        Ok(holds::release(self.deps, self.merchant).await?)
+        Ok(holds::release(self.deps, &self.merchant).await?)
     }
 
     /// "Test WMS Connection" with the active key.
@@ -61,7 +63,7 @@ impl<'a> MerchantOps<'a> {
 }
 
 impl<'a> CartOps<'a> {
-    pub(super) fn new(deps: &'a Deps, merchant: &'a MerchantSettings, cart: &'a CartSettings) -> Self {
+    pub(super) fn new(deps: &'a Deps, merchant: Arc<MerchantSettings>, cart: Arc<CartSettings>) -> Self {
         Self { deps, merchant, cart }
     }
 
@@ -69,18 +71,18 @@ impl<'a> CartOps<'a> {
         self.deps
     }
 
-    pub fn settings(&self) -> &'a CartSettings {
-        self.cart
+    pub fn settings(&self) -> &CartSettings {
+        &self.cart
     }
 
     /// The merchant the cart belongs to.
-    pub fn merchant_id(&self) -> &'a MerchantId {
+    pub fn merchant_id(&self) -> &MerchantId {
         &self.merchant.id
     }
 
     /// "Test Cart Connection" with the cart's token.
     pub async fn test(&self) -> ConnectionCheck {
-        connection::test_cart(self.deps, self.cart, self.merchant.wms.mode()).await
+        connection::test_cart(self.deps, &self.cart, self.merchant.wms.mode()).await
     }
 
     /// Polls the cart for orders now; returns the job.

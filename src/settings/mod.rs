@@ -18,6 +18,7 @@ use figment::providers::{Env, Format, Toml};
 pub use interval::{Interval, IntervalError};
 pub use model::*;
 pub use secret::Secret;
+pub use validate::{cart_problems, merchant_problems};
 
 /// The compiled-in defaults, also shipped as `config/default.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
@@ -34,6 +35,21 @@ pub enum ConfigError {
 impl ConfigError {
     pub fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid { key: key.into(), message: message.into() }
+    }
+
+    /// The same problem with its key under `prefix` (`wms.base_url` → `merchants[0].wms.base_url`).
+    pub fn under(self, prefix: &str) -> Self {
+        match self {
+            Self::Invalid { key, message } => Self::Invalid { key: format!("{prefix}.{key}"), message },
+            other => other,
+        }
+    }
+
+    /// The message without the key.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Invalid { message, .. } | Self::Load(message) => message,
+        }
     }
 
     /// The key a problem is about (`None` for a file that could not be read at all).
@@ -72,7 +88,7 @@ impl Settings {
 }
 
 /// Turns figment's errors into ours, with paths written as `merchants[0].wms.kind`.
-fn figment_errors(err: figment::Error) -> Vec<ConfigError> {
+pub(crate) fn figment_errors(err: figment::Error) -> Vec<ConfigError> {
     err.into_iter()
         .map(|e| {
             let mut key = String::new();

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{ConfigError, MerchantSettings, Secret, Settings};
+use super::{CartSettings, ConfigError, MerchantSettings, Secret, Settings};
 
 impl Settings {
     /// Resolves secrets and checks cross-field rules. Reports every problem, not just the first.
@@ -112,26 +112,44 @@ impl Settings {
 }
 
 fn check_merchant(i: usize, m: &MerchantSettings, errors: &mut Vec<ConfigError>) {
-    let mut bad = |key: String, msg: &str| errors.push(ConfigError::invalid(key, msg));
+    for problem in merchant_problems(m) {
+        errors.push(problem.under(&format!("merchants[{i}]")));
+    }
+}
+
+/// The rules a merchant's settings must follow, with keys relative to the merchant
+/// (`wms.base_url`, `carts[0].rate_limit`): the file's validation and the admin API's both
+/// use them, so a problem reads the same wherever the merchant was written.
+pub fn merchant_problems(m: &MerchantSettings) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let mut bad = |key: &str, msg: &str| errors.push(ConfigError::invalid(key, msg));
     let w = &m.wms;
     if w.active_key().is_none() {
-        let field = if w.test_mode { "test_api_key" } else { "production_api_key" };
-        bad(format!("merchants[{i}].wms.{field}"), "is required for the active mode (wms.test_mode)");
+        let field = if w.test_mode { "wms.test_api_key" } else { "wms.production_api_key" };
+        bad(field, "is required for the active mode (wms.test_mode)");
     }
     if w.rate_limit.requests == 0 || w.rate_limit.per_secs == 0 {
-        bad(format!("merchants[{i}].wms.rate_limit"), "requests and per_secs must be positive");
+        bad("wms.rate_limit", "requests and per_secs must be positive");
     }
     if !matches!(w.base_url.scheme(), "http" | "https") {
-        bad(format!("merchants[{i}].wms.base_url"), "must be an http(s) URL");
+        bad("wms.base_url", "must be an http(s) URL");
     }
     for (j, c) in m.carts.iter().enumerate() {
-        if c.rate_limit.requests == 0 || c.rate_limit.per_secs == 0 {
-            bad(format!("merchants[{i}].carts[{j}].rate_limit"), "requests and per_secs must be positive");
-        }
-        if !matches!(c.base_url.scheme(), "http" | "https") {
-            bad(format!("merchants[{i}].carts[{j}].base_url"), "must be an http(s) URL");
-        }
+        errors.extend(cart_problems(c).into_iter().map(|p| p.under(&format!("carts[{j}]"))));
     }
+    errors
+}
+
+/// The rules a cart's settings must follow, with keys relative to the cart (`base_url`).
+pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    if c.rate_limit.requests == 0 || c.rate_limit.per_secs == 0 {
+        errors.push(ConfigError::invalid("rate_limit", "requests and per_secs must be positive"));
+    }
+    if !matches!(c.base_url.scheme(), "http" | "https") {
+        errors.push(ConfigError::invalid("base_url", "must be an http(s) URL"));
+    }
+    errors
 }
 
 impl Settings {

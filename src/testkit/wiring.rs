@@ -68,7 +68,14 @@ pub struct Wiring {
     pub store: StoreWiring,
     pub workers: WorkerWiring,
     pub retry: RetryWiring,
+    pub tenants: TenantWiring,
     pub merchants: Vec<MerchantWiring>,
+}
+
+/// `[tenants]`: the key ring sealing secrets written through the API (first seals).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TenantWiring {
+    pub keys: Vec<WiredSecret>,
 }
 
 /// `[server]` (the keys are documented on [`crate::settings::ServerSettings`]).
@@ -157,6 +164,7 @@ impl Wiring {
             store: StoreWiring { url: store_url.into(), prefix: super::unique_prefix(), partitions: None },
             workers: WorkerWiring::default(),
             retry: RetryWiring::default(),
+            tenants: TenantWiring::default(),
             merchants: Vec::new(),
         }
     }

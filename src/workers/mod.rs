@@ -26,11 +26,19 @@ pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, job: &ClaimedJob) -> Outcome;
 }
 
+/// Recurring jobs that change while the replica runs (carts set up through the admin API):
+/// asked each time, so a new cart's jobs recur and a deleted cart's stop.
+pub trait LiveRecurring: Send + Sync + 'static {
+    fn recurring(&self) -> Vec<Recurring>;
+    fn period_of(&self, id: &JobId) -> Option<Duration>;
+}
+
 /// Which handler runs which kind, and which jobs recur.
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<JobKind, Arc<dyn Handler>>,
     recurring: Vec<Recurring>,
+    live: Option<Arc<dyn LiveRecurring>>,
 }
 
 impl Registry {
@@ -56,17 +64,26 @@ impl Registry {
         self
     }
 
+    /// Adds recurring jobs that may change at run time.
+    pub fn live(mut self, source: impl LiveRecurring) -> Self {
+        self.live = Some(Arc::new(source));
+        self
+    }
+
     pub fn handler(&self, kind: JobKind) -> Option<&Arc<dyn Handler>> {
         self.handlers.get(&kind)
     }
 
-    pub fn recurring(&self) -> &[Recurring] {
-        &self.recurring
+    /// Every recurring job now.
+    pub fn recurring(&self) -> Vec<Recurring> {
+        let live = self.live.as_ref().map(|l| l.recurring()).unwrap_or_default();
+        self.recurring.iter().cloned().chain(live).collect()
     }
 
     /// The period of `id` if it is a recurring job.
     pub fn period_of(&self, id: &JobId) -> Option<Duration> {
-        self.recurring.iter().find(|r| &r.id == id).map(|r| r.period)
+        let fixed = self.recurring.iter().find(|r| &r.id == id).map(|r| r.period);
+        fixed.or_else(|| self.live.as_ref().and_then(|l| l.period_of(id)))
     }
 }
 

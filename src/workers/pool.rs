@@ -179,7 +179,7 @@ async fn drain(mut tasks: JoinSet<()>, hand_back: CancellationToken, within: Dur
 async fn schedule_recurring_until_done(shared: Arc<Shared>, readiness: Readiness) {
     let recurring = shared.registry.recurring();
     while !readiness.is_stopping() {
-        match super::schedule_recurring(shared.store.as_ref(), recurring).await {
+        match super::schedule_recurring(shared.store.as_ref(), &recurring).await {
             Ok(()) => return,
             Err(e) => tracing::warn!(error = %e, "cannot schedule recurring jobs yet; retrying"),
         }

@@ -19,6 +19,7 @@ pub mod connection;
 pub mod counters;
 pub mod holds;
 pub mod jobs;
+pub mod recurring;
 pub mod release_early;
 pub mod translate;
 
@@ -34,6 +35,7 @@ use crate::cart::Cart;
 use crate::ledger::{Ledger, LedgerError};
 use crate::settings::{CartSettings, MerchantSettings, Settings};
 use crate::store::{JobStore, StoreError};
+use crate::tenants::Tenants;
 use crate::upstream::{UpstreamClient, UpstreamError};
 use crate::wms::EasyPost;
 use crate::workers::Outcome;
@@ -42,6 +44,8 @@ use crate::workers::Outcome;
 #[derive(Clone)]
 pub struct Deps {
     pub settings: Arc<Settings>,
+    /// The merchants and carts served now (file and store): every lookup goes through here.
+    pub tenants: Tenants,
     pub jobs: Arc<dyn JobStore>,
     pub ledger: Ledger,
     pub upstream: UpstreamClient,
@@ -65,14 +69,38 @@ impl Faults {
 }
 
 impl Deps {
-    /// The cart and its merchant, or a permanent failure for a job naming a cart that is no
-    /// longer configured.
-    pub fn cart(&self, id: &str) -> Result<(&MerchantSettings, &CartSettings), Outcome> {
-        self.settings.cart(id).ok_or_else(|| Outcome::Permanent(format!("cart `{id}` is not configured")))
+    /// The cart and its merchant. A cart this replica does not know is looked up once more in
+    /// the store (it may have been added a moment ago through another replica); a cart that is
+    /// gone (deleted) finishes the job without a dead letter, and stops its recurring jobs.
+    pub async fn cart(&self, id: &str) -> Result<(Arc<MerchantSettings>, Arc<CartSettings>), Outcome> {
+        if let Some(found) = self.tenants.cart(id) {
+            return Ok(found);
+        }
+        self.refresh().await?;
+        let dir = self.tenants.now();
+        match (dir.cart(id), dir.owner_of(id)) {
+            (Some(found), _) => Ok(found),
+            (None, Some(owner)) => Err(Outcome::Retry(format!("cart `{id}`: merchant `{owner}` is unusable"))),
+            (None, None) => Err(gone("cart", id)),
+        }
     }
 
-    pub fn merchant(&self, id: &str) -> Result<&MerchantSettings, Outcome> {
-        self.settings.merchant(id).ok_or_else(|| Outcome::Permanent(format!("merchant `{id}` is not configured")))
+    /// The merchant, on the same terms as [`Deps::cart`].
+    pub async fn merchant(&self, id: &str) -> Result<Arc<MerchantSettings>, Outcome> {
+        if let Some(found) = self.tenants.merchant(id) {
+            return Ok(found);
+        }
+        self.refresh().await?;
+        let dir = self.tenants.now();
+        match (dir.merchant(id), dir.entry(id)) {
+            (Some(found), _) => Ok(found),
+            (None, Some(_)) => Err(Outcome::Retry(format!("merchant `{id}` is unusable"))),
+            (None, None) => Err(gone("merchant", id)),
+        }
+    }
+
+    async fn refresh(&self) -> Result<bool, Outcome> {
+        self.tenants.reload().await.map_err(store_failed)
     }
 
     /// The cart's API, whichever kind of cart it is.
@@ -88,6 +116,12 @@ impl Deps {
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+}
+
+/// A job for a cart or merchant that no longer exists: nothing left to do.
+fn gone(what: &str, id: &str) -> Outcome {
+    tracing::info!(what, id, "job for a {what} that no longer exists: finished without running");
+    Outcome::Done
 }
 
 /// The outcome for an upstream failure of a step that is safe to retry as it is.

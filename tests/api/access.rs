@@ -84,7 +84,32 @@ const ROUTES: &[Route] = &[
     route("GET", "/admin/merchants/acme/tokens", Class::Acme, 200),
     route("DELETE", "/admin/merchants/acme/tokens/{spare}", Class::Acme, 204),
     route("GET", "/admin/merchants/acme/audit?limit=5", Class::Acme, 200),
+    route("GET", "/admin/merchants", Class::Listing, 200),
+    route("GET", "/admin/merchants/acme", Class::Acme, 200),
+    Route { body: Some(NEW_MERCHANT), ..route("PUT", "/admin/merchants/new-{who}", Class::OperatorOnly, 201) },
+    // `acme` comes from the configuration file: writing it is refused to everyone allowed.
+    Route { body: Some(r#"{"wms":{"test_mode":true}}"#), ..route("PATCH", "/admin/merchants/acme", Class::Acme, 409) },
+    route("DELETE", "/admin/merchants/new-{who}", Class::OperatorOnly, 204),
+    route("GET", "/admin/merchants/acme/carts/acme-tg", Class::Acme, 200),
+    Route { body: Some(NEW_CART), ..route("PUT", "/admin/merchants/acme/carts/new-{who}", Class::Acme, 409) },
+    Route {
+        body: Some(r#"{"item_field":"sku"}"#),
+        ..route("PATCH", "/admin/merchants/acme/carts/acme-tg", Class::Acme, 409)
+    },
+    route("DELETE", "/admin/merchants/acme/carts/acme-tg", Class::Acme, 409),
+    Route {
+        body: Some(CANDIDATE_CART),
+        ..route("POST", "/admin/merchants/acme/carts/new-{who}/test", Class::Acme, 200)
+    },
+    route("POST", "/admin/tenants/rekey", Class::OperatorOnly, 200),
 ];
+
+const NEW_MERCHANT: &str =
+    r#"{"wms":{"kind":"easypost","base_url":"http://127.0.0.1:9","production_api_key":"EZAK-matrix"}}"#;
+const NEW_CART: &str =
+    r#"{"kind":"tradegecko","base_url":"http://127.0.0.1:9","access_token":"t","client_secret":"s"}"#;
+const CANDIDATE_CART: &str =
+    r#"{"cart":{"kind":"tradegecko","base_url":"http://127.0.0.1:9","access_token":"t","client_secret":"s"}}"#;
 
 /// What `who` must get from a route of `class` whose allowed answer is `ok`.
 #[derive(Debug, PartialEq)]

@@ -8,5 +8,7 @@ mod cli;
 mod foundation;
 mod queues;
 mod support;
+mod tenants;
+mod tenants_store;
 mod tokens;
 mod webhooks;

@@ -10,3 +10,4 @@ mod ratelimit;
 mod shipments;
 mod shutdown;
 mod support;
+mod tenants;

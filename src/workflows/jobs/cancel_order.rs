@@ -14,7 +14,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn cancel(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CancelOrder = payload(job)?;
-    let (merchant, _) = deps.cart(p.cart.as_str())?;
+    let (merchant, _) = &deps.cart(p.cart.as_str()).await?;
     let Some(order) = deps.ledger.orders.get(&p.cart, p.order_id).await.map_err(store_failed)? else {
         return Ok(Outcome::Done);
     };

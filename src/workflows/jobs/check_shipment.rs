@@ -22,14 +22,14 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn check(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CheckShipment = payload(job)?;
-    let merchant = deps.merchant(p.merchant.as_str())?;
+    let merchant = &deps.merchant(p.merchant.as_str()).await?;
     let found = deps.ledger.orders.by_wms_order(merchant.id.as_str(), &p.wms_order_id).await.map_err(store_failed)?;
     let Some((cart_id, order_id)) = found else {
         metrics::counter!(UNKNOWN_WMS_ORDERS).increment(1);
         tracing::info!(merchant = %p.merchant, wms_order = %p.wms_order_id, "shipment check for an unknown WMS order");
         return Ok(Outcome::Done);
     };
-    let (_, cart) = deps.cart(cart_id.as_str())?;
+    let (_, cart) = &deps.cart(cart_id.as_str()).await?;
     let wms = match deps.easypost(merchant)?.order(&p.wms_order_id).await {
         Ok(o) => o,
         Err(UpstreamError::NotFound { .. }) => {

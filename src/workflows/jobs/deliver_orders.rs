@@ -13,7 +13,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn deliver(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: MerchantTask = payload(job)?;
-    let merchant = deps.merchant(p.merchant.as_str())?;
+    let merchant = &deps.merchant(p.merchant.as_str()).await?;
     let new = deps
         .ledger
         .orders

@@ -12,7 +12,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn ensure(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CartTask = payload(job)?;
-    let (_, cart) = deps.cart(p.cart.as_str())?;
+    let (_, cart) = &deps.cart(p.cart.as_str()).await?;
     let Some(public) = deps.settings.server.public_url.as_ref() else {
         tracing::info!(cart = %cart.id, "server.public_url is not set: webhooks are not registered");
         return Ok(Outcome::Done);

@@ -24,7 +24,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: ImportOrder = payload(job)?;
-    let (merchant, cart) = deps.cart(p.cart.as_str())?;
+    let (merchant, cart) = &deps.cart(p.cart.as_str()).await?;
     let api = deps.cart_api(cart)?;
     let order = match api.order(p.order_id).await {
         Ok(found) => found,

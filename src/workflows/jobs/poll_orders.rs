@@ -25,7 +25,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CartTask = payload(job)?;
-    let (_, cart) = deps.cart(p.cart.as_str())?;
+    let (_, cart) = &deps.cart(p.cart.as_str()).await?;
     let api = deps.cart_api(cart)?;
     let cursor = deps.ledger.cursors.order_poll(&cart.id).await.map_err(store_failed)?;
     let since = cursor.map(|t| t - OVERLAP).unwrap_or_else(|| deps.now() - FIRST_LOOKBACK);

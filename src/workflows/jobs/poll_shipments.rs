@@ -31,7 +31,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: MerchantTask = payload(job)?;
-    let merchant = deps.merchant(p.merchant.as_str())?;
+    let merchant = &deps.merchant(p.merchant.as_str()).await?;
     let list = &deps.ledger.ship_watch;
     let mut watch = list.all(&merchant.id).await.map_err(store_failed)?;
     let fresh: Vec<String> = at_wms(deps, merchant).await?.into_iter().filter(|m| !watch.contains_key(m)).collect();

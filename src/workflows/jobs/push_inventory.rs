@@ -24,7 +24,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: PushInventory = payload(job)?;
-    let (_, cart) = deps.cart(p.cart.as_str())?;
+    let (_, cart) = &deps.cart(p.cart.as_str()).await?;
     let Some(location) = cart.stock_location_id else {
         return Ok(Outcome::Permanent(format!("cart `{}` has no stock_location_id", cart.id)));
     };

@@ -28,7 +28,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: PushTracking = payload(job)?;
-    let (_, cart) = deps.cart(p.cart.as_str())?;
+    let (_, cart) = &deps.cart(p.cart.as_str()).await?;
     match p.order_id {
         Some(id) => upload(deps, cart, id).await,
         None => upload_run(deps, cart).await,

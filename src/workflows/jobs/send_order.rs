@@ -38,7 +38,7 @@ fn sendable(o: &Order) -> bool {
 
 async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: SendOrder = payload(job)?;
-    let (merchant, cart) = deps.cart(p.cart.as_str())?;
+    let (merchant, cart) = &deps.cart(p.cart.as_str()).await?;
     let ledger = &deps.ledger.orders;
     let Some(order) = ledger.get(&p.cart, p.order_id).await.map_err(store_failed)? else { return Ok(Outcome::Done) };
     if !sendable(&order) {

@@ -26,7 +26,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: MerchantTask = payload(job)?;
-    let merchant = deps.merchant(p.merchant.as_str())?;
+    let merchant = &deps.merchant(p.merchant.as_str()).await?;
     if merchant.carts.is_empty() {
         // Nothing to write to and no orders to release: the warehouse is being set up first.
         return Ok(Outcome::Done);
