@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::admin::Principal;
 use super::body::read_limited;
-use super::tenants::candidate;
+use super::tenants::{candidate, visible};
 use super::{ApiError, AppState};
 use crate::ops::aliases::AliasFormat;
 use crate::ops::audit::Write;
@@ -88,9 +88,7 @@ pub async fn test_wms(
 ) -> Result<HttpResponse, ApiError> {
     match candidate(&req, payload, &state, "wms").await? {
         Some(wms) => {
-            if !p.may_see_merchant(&m) {
-                return Err(crate::ops::OpError::UnknownMerchant(m.into_inner()).into());
-            }
+            visible(&p, &m)?;
             Ok(HttpResponse::Ok().json(state.ops.test_wms_candidate(&m, wms).await?))
         }
         None => Ok(HttpResponse::Ok().json(p.merchant(&state.ops, &m)?.test_wms().await)),

@@ -20,7 +20,7 @@ type Merchant = web::Path<String>;
 type Cart = web::Path<(String, String)>;
 
 /// 404 (as for a missing merchant) unless `p` may act on merchant `m`.
-fn visible(p: &Principal, m: &str) -> Result<(), ApiError> {
+pub(super) fn visible(p: &Principal, m: &str) -> Result<(), ApiError> {
     if p.may_see_merchant(m) { Ok(()) } else { Err(OpError::UnknownMerchant(m.to_owned()).into()) }
 }
 
