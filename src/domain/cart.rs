@@ -99,10 +99,39 @@ pub struct NewFulfillment {
     pub lines: Vec<(u64, u32)>,
 }
 
+/// Why a stock adjustment is filed: TradeGecko accepts only its documented reasons (anything
+/// else is a 422), so the configuration can name no other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentReason {
+    Supplier,
+    Customer,
+    Damaged,
+    /// The closest to "the count was corrected to the warehouse's": the default.
+    #[default]
+    Shrinkage,
+    Promotion,
+    Production,
+}
+
+impl AdjustmentReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Supplier => "supplier",
+            Self::Customer => "customer",
+            Self::Damaged => "damaged",
+            Self::Shrinkage => "shrinkage",
+            Self::Promotion => "promotion",
+            Self::Production => "production",
+        }
+    }
+}
+
 /// Signed changes of stock on hand at one stock location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockAdjustment {
     pub location: i64,
+    pub reason: AdjustmentReason,
     /// Shown to the merchant beside the adjustment.
     pub notes: String,
     /// `(variant id, signed units)`.

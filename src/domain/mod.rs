@@ -12,8 +12,8 @@ pub mod warehouse;
 
 pub use barcodes::{BarcodeRules, ItemCodes, StockLevels, UpcRule};
 pub use cart::{
-    CartFulfillment, CartItem, CartLine, CartOrder, CartOrderState, CartStatusWords, NewFulfillment, StockAdjustment,
-    UpdatedOrder,
+    AdjustmentReason, CartFulfillment, CartItem, CartLine, CartOrder, CartOrderState, CartStatusWords, NewFulfillment,
+    StockAdjustment, UpdatedOrder,
 };
 pub use ids::{CartId, InvalidId, MerchantId};
 pub use item::{Barcode, ItemCodeError, Sku};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
 use super::{Interval, Secret};
-use crate::domain::{CartId, MerchantId};
+use crate::domain::{AdjustmentReason, CartId, MerchantId};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -277,9 +277,22 @@ pub struct CartSettings {
     pub filters: OrderFilters,
     #[serde(default)]
     pub schedule: CartSchedule,
+    /// How the warehouse's stock is written to the cart.
+    #[serde(default)]
+    pub inventory: CartInventory,
     /// Per-request timeout in seconds.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+}
+
+/// How the warehouse's stock is written to the cart.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartInventory {
+    /// The `reason` of every stock adjustment: one of TradeGecko's documented reasons
+    /// (`supplier`, `customer`, `damaged`, `shrinkage`, `promotion`, `production`).
+    #[serde(default)]
+    pub adjustment_reason: AdjustmentReason,
 }
 
 /// Which cart orders go to the warehouse (CartRover's defaults).

@@ -258,3 +258,14 @@ fn tenants_keygen_prints_a_key_the_configuration_accepts_and_a_bad_key_exits_2()
     assert!(stderr.contains("tenants.keys[1]: must be the base64 of 32 random bytes"), "{stderr}");
     assert!(!stderr.contains(&key), "{stderr}");
 }
+
+#[test]
+fn an_undocumented_stock_adjustment_reason_exits_2_naming_the_key() {
+    let toml = format!("{MERCHANT}[merchants.carts.inventory]\nadjustment_reason = \"cartgate inventory sync\"\n");
+    let out = check_config(&write_config(&toml));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("merchants[0].carts[0].inventory.adjustment_reason"), "{stderr}");
+    let ok = format!("{MERCHANT}[merchants.carts.inventory]\nadjustment_reason = \"damaged\"\n");
+    assert_eq!(check_config(&write_config(&ok)).status.code(), Some(0));
+}

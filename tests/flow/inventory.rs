@@ -65,6 +65,7 @@ async fn a_sync_sets_the_cart_stock_to_the_warehouse_totals_in_one_adjustment_an
     assert_eq!(lines.len(), 100);
     let notes = adjustments[0]["stock_adjustment"]["notes"].as_str().unwrap_or_default();
     assert!(notes.contains("cartgate"), "{notes}");
+    assert_eq!(adjustments[0]["stock_adjustment"]["reason"], "shrinkage", "a documented reason, the default");
 
     assert_eq!(flow.post_admin("/admin/merchants/acme/sync/inventory").await, 202);
     assert!(flow.wait_recurring_idle(SYNC, Duration::from_secs(30)).await);

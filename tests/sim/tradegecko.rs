@@ -191,4 +191,24 @@ async fn stock_adjustments_apply_deltas_and_variant_put_changes_nothing() {
         c.post(format!("{}/stock_adjustments", sim.url())).bearer_auth(sim.token()).json(&bad).send().await.unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.json::<Value>().await.unwrap()["errors"]["stock_location_id"].is_array());
+    // Only TradeGecko's documented reasons (or a custom reason's id) are accepted.
+    for reason in [json!("cartgate inventory sync"), Value::Null] {
+        let undocumented = json!({"stock_adjustment": {"stock_location_id": loc, "reason": reason,
+            "stock_adjustment_line_items": [{"variant_id": v, "quantity": 1}]}});
+        let r = c
+            .post(format!("{}/stock_adjustments", sim.url()))
+            .bearer_auth(sim.token())
+            .json(&undocumented)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{reason}");
+        assert!(r.json::<Value>().await.unwrap()["errors"]["reason"].is_array());
+    }
+    let custom = json!({"stock_adjustment": {"stock_location_id": loc, "stock_adjustment_reason_id": 7,
+        "stock_adjustment_line_items": [{"variant_id": v, "quantity": 1}]}});
+    let r =
+        c.post(format!("{}/stock_adjustments", sim.url())).bearer_auth(sim.token()).json(&custom).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(sim.stock_on_hand(v, loc), 91, "the refused adjustments changed nothing");
 }

@@ -14,9 +14,6 @@ use crate::domain::{
     NewFulfillment, Sku, StockAdjustment, UpdatedOrder,
 };
 
-/// The `reason` every stock adjustment is filed under.
-const ADJUSTMENT_REASON: &str = "cartgate inventory sync";
-
 impl wire::OrderLineItem {
     /// Only non-freeform product lines go to the warehouse.
     fn is_product(&self) -> bool {
@@ -135,7 +132,7 @@ impl From<&StockAdjustment> for wire::NewStockAdjustment {
     fn from(a: &StockAdjustment) -> Self {
         Self {
             stock_location_id: a.location,
-            reason: ADJUSTMENT_REASON,
+            reason: a.reason.as_str(),
             notes: a.notes.clone(),
             stock_adjustment_line_items: a
                 .lines

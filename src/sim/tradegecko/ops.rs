@@ -166,6 +166,7 @@ impl TgState {
         if !self.locations.iter().any(|l| l.id == location) {
             return Err(TgError::invalid("stock_location_id", format!("location {location} does not exist")));
         }
+        check_reason(a)?;
         let deltas = self.adjustment_deltas(a)?;
         let id = self.next_id();
         let now = Utc::now();
@@ -254,5 +255,20 @@ impl TgState {
         obj.insert("locations".into(), Value::Array(locations));
         obj.insert("stock_levels".into(), Value::Object(levels));
         Some(out)
+    }
+}
+
+/// TradeGecko's documented adjustment reasons; a custom one is named by
+/// `stock_adjustment_reason_id` instead. Anything else is a 422 (UPSTREAMS.md, "Stock").
+const DOCUMENTED_REASONS: [&str; 6] = ["supplier", "customer", "damaged", "shrinkage", "promotion", "production"];
+
+fn check_reason(a: &Value) -> Result<(), TgError> {
+    if a.get("stock_adjustment_reason_id").is_some_and(|v| !v.is_null()) {
+        return Ok(());
+    }
+    match a.get("reason").and_then(Value::as_str) {
+        Some(r) if DOCUMENTED_REASONS.contains(&r) => Ok(()),
+        Some(r) => Err(TgError::invalid("reason", format!("`{r}` is not included in the list"))),
+        None => Err(TgError::invalid("reason", "can't be blank")),
     }
 }

@@ -44,7 +44,12 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         })
         .collect();
     for (n, chunk) in lines.chunks(MAX_LINES).enumerate() {
-        let adjustment = StockAdjustment { location, notes: notes(&snap, n, lines.len()), lines: chunk.to_vec() };
+        let adjustment = StockAdjustment {
+            location,
+            reason: cart.inventory.adjustment_reason,
+            notes: notes(&snap, n, lines.len()),
+            lines: chunk.to_vec(),
+        };
         let key = jobs::stock_adjustment_key(&cart.id, &snap.hash, chunk.iter().copied());
         api.adjust_stock(&adjustment, &key).await.map_err(retry_or_give_up)?;
         metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(chunk.len() as u64);
