@@ -72,6 +72,9 @@ pub enum Command {
         /// Seed data (TOML), e.g. config/sim-seed.toml.
         #[arg(long, value_name = "FILE")]
         seed: Option<PathBuf>,
+        /// EasyPost only: the `service` values orders may use (default standard,express,overnight,2day).
+        #[arg(long, value_delimiter = ',')]
+        services: Vec<String>,
     },
 }
 
@@ -117,8 +120,8 @@ impl Cli {
                 ExitCode::SUCCESS
             }
             Command::Demo(args) => demo(args).await,
-            Command::Sim { kind, port, bind, seed } => {
-                exit(crate::sim::cli::run(kind, bind, port, seed.as_deref()).await)
+            Command::Sim { kind, port, bind, seed, services } => {
+                exit(crate::sim::cli::run(kind, bind, port, seed.as_deref(), services).await)
             }
         }
     }

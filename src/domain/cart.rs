@@ -53,6 +53,9 @@ pub struct CartOrder {
     /// Contact details on the order itself, used when the address has none.
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// How the customer asked for it to be shipped: the label of its shipping line, as the
+    /// cart wrote it (`None`: no shipping line, or one without a label).
+    pub ship_method: Option<String>,
 }
 
 /// An order seen by a "changed since" poll.

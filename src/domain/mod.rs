@@ -19,4 +19,4 @@ pub use ids::{CartId, InvalidId, MerchantId};
 pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
 pub use status::{IllegalTransition, OrderStatus};
-pub use warehouse::{Parcel, Tracking, WmsOrder, WmsProduct};
+pub use warehouse::{Parcel, Tracking, WarehouseService, WmsOrder, WmsProduct};

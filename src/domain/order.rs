@@ -118,6 +118,9 @@ pub struct Order {
     /// product lines): an import that reads the same skips the address and variant calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cart_version: Option<String>,
+    /// The cart's shipping method (the label of its shipping line, as the cart wrote it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_method: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -131,6 +134,8 @@ pub struct NewOrder {
     pub merchant: MerchantId,
     pub destination: Destination,
     pub lines: Vec<OrderLine>,
+    /// The cart's shipping method, if the order has one.
+    pub ship_method: Option<String>,
 }
 
 /// Timelines are bounded; the oldest entries beyond this are dropped.
@@ -139,7 +144,7 @@ const MAX_TIMELINE: usize = 200;
 impl Order {
     /// A freshly imported order, status `new`.
     pub fn new(new: NewOrder, now: DateTime<Utc>, reason: &str) -> Self {
-        let NewOrder { cart, cart_order_id, order_number, merchant, destination, lines } = new;
+        let NewOrder { cart, cart_order_id, order_number, merchant, destination, lines, ship_method } = new;
         Self {
             cart,
             cart_order_id,
@@ -155,6 +160,7 @@ impl Order {
             timeline: vec![TimelineEntry { at: now, status: OrderStatus::New, reason: reason.to_owned() }],
             send_started_at: None,
             cart_version: None,
+            ship_method,
             created_at: now,
             updated_at: now,
         }
@@ -214,6 +220,7 @@ impl Order {
             merchant: MerchantId::parse("m").unwrap_or_else(|e| panic!("{e}")),
             destination: Destination::default(),
             lines,
+            ship_method: None,
         };
         Order::new(new, Utc::now(), "imported")
     }

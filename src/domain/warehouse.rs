@@ -44,3 +44,22 @@ pub struct Tracking {
     pub status: String,
     pub updated_at: Option<DateTime<Utc>>,
 }
+
+/// The service level a warehouse order goes out with, and the options that come with it (a
+/// cart's ship method mapped through `[merchants.carts.ship_methods]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseService {
+    /// EasyPost's `service` (account-specific; `standard` is the one every account has).
+    pub service: String,
+    /// EasyPost's `shipment_options.delivery_confirmation` (e.g. `signature`), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_confirmation: Option<String>,
+}
+
+impl WarehouseService {
+    /// What every order went out with before ship methods could be mapped.
+    pub fn standard() -> Self {
+        Self { service: "standard".into(), delivery_confirmation: None }
+    }
+}

@@ -9,6 +9,7 @@ pub mod merchants;
 pub mod middleware;
 pub mod orders;
 pub mod queues;
+pub mod ship_methods;
 pub mod slowdown;
 pub mod state;
 pub mod tenants;
@@ -55,6 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(merchants::sync_orders)
         .service(merchants::sync_shipments)
         .service(merchants::sync_inventory)
+        .service(ship_methods::show)
+        .service(ship_methods::put)
         .service(tokens::create)
         .service(tokens::list)
         .service(tokens::revoke)

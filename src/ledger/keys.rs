@@ -100,6 +100,16 @@ pub(super) fn token_used(merchant: &MerchantId) -> String {
 pub(super) fn audit(merchant: &MerchantId) -> String {
     format!("audit:{merchant}")
 }
+/// The cart's ship methods seen on orders: `<YYYY-MM-DD>|<label>` → orders that day.
+pub(super) fn ship_seen(cart: &CartId) -> String {
+    format!("ship_seen:{cart}")
+}
+
+/// The cart's orders waiting for a ship method mapping → the method label each waits for.
+pub(super) fn ship_awaiting(cart: &CartId) -> String {
+    format!("ship_awaiting:{cart}")
+}
+
 /// The merchants and carts set up through the admin API (one versioned document, secrets sealed).
 pub(super) const TENANTS: &str = "tenants";
 
@@ -129,6 +139,8 @@ mod tests {
         assert_eq!(token_used(&merchant), "token_used:acme");
         assert_eq!(audit(&merchant), "audit:acme");
         assert_eq!(TENANTS, "tenants");
+        assert_eq!(ship_seen(&cart), "ship_seen:acme-tg");
+        assert_eq!(ship_awaiting(&cart), "ship_awaiting:acme-tg");
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub trait Kv: Send + Sync + 'static {
     async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
     async fn hdel(&self, key: &str, fields: &[String]) -> Result<u64, StoreError>;
     async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, StoreError>;
+    /// Adds `by` to the integer in `field` of the hash `key` (a missing field counts as 0), in
+    /// one atomic step; returns the new value.
+    async fn hincr(&self, key: &str, field: &str, by: i64) -> Result<i64, StoreError>;
     /// Puts `value` at the head of the list `key` and keeps only its first `keep` entries, in
     /// one atomic step (a bounded log, newest first).
     async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError>;
@@ -197,6 +200,14 @@ impl Kv for MemoryKv {
             .get(key)
             .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default())
+    }
+
+    async fn hincr(&self, key: &str, field: &str, by: i64) -> Result<i64, StoreError> {
+        let mut maps = self.lock();
+        let slot = maps.hashes.entry(key.to_owned()).or_default().entry(field.to_owned()).or_default();
+        let now = slot.parse::<i64>().unwrap_or(0).saturating_add(by);
+        *slot = now.to_string();
+        Ok(now)
     }
 
     async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError> {

@@ -24,6 +24,8 @@
 //! | `token_hashes` | hash | — | SHA-256 of a live token → merchant and token id | [`MerchantTokens`] (admin API) |
 //! | `token_used:<merchant>` | hash | — | token id → ms of its last successful use | [`MerchantTokens`] (each request) |
 //! | `audit:<merchant>` | list | — | the last 1,000 admin writes, newest first | [`AuditLog`] (`ops::audit`) |
+//! | `ship_seen:<cart>` | hash | — | `<YYYY-MM-DD>\|<label>` → orders imported that day with that ship method; days past 30 pruned | [`ShipMethodLedger`] (`import_order`) |
+//! | `ship_awaiting:<cart>` | hash | — | order → the unmapped ship method it waits for | [`ShipMethodLedger`] (`send_order`, ship methods PUT) |
 //! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
@@ -41,6 +43,7 @@ pub mod kv;
 pub mod orders;
 pub mod products;
 pub mod redis_kv;
+pub mod ship_methods;
 pub mod ship_watch;
 pub mod tenants;
 pub mod tokens;
@@ -55,6 +58,7 @@ pub use inventory::{Inventory, Snapshot};
 pub use kv::{IndexOp, Kv, MemoryKv};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
+pub use ship_methods::{SeenMethod, ShipMethodLedger};
 pub use ship_watch::ShipWatch;
 pub use tenants::{StoredTenants, TenantStore, TenantsAt};
 pub use tokens::{ListedToken, MerchantTokens, TokenOwner, TokenRecord};
@@ -80,6 +84,8 @@ pub struct Ledger {
     pub audit: AuditLog,
     /// The merchants and carts set up through the admin API.
     pub tenants: TenantStore,
+    /// Ship methods seen per cart, and the orders waiting for a mapping.
+    pub ship_methods: ShipMethodLedger,
 }
 
 impl Ledger {
@@ -94,6 +100,7 @@ impl Ledger {
             holds: HoldReleases::new(kv.clone()),
             tokens: MerchantTokens::new(kv.clone()),
             audit: AuditLog::new(kv.clone()),
+            ship_methods: ShipMethodLedger::new(kv.clone()),
             tenants: TenantStore::new(kv),
         }
     }

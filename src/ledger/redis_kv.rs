@@ -107,6 +107,11 @@ impl Kv for RedisKv {
         conn.hgetall(self.key(key)).await.map_err(unavailable)
     }
 
+    async fn hincr(&self, key: &str, field: &str, by: i64) -> Result<i64, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.hincr(self.key(key), field, by).await.map_err(unavailable)
+    }
+
     async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let key = self.key(key);

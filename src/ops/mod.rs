@@ -20,6 +20,7 @@ pub mod orders;
 pub mod queue;
 pub mod setup;
 mod setup_carts;
+pub mod ship_methods;
 pub mod tenants;
 pub mod tokens;
 

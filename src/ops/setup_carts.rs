@@ -82,7 +82,7 @@ impl Ops {
 
     /// A cart the API may write: its merchant is not the file's, and no merchant of the file
     /// has a cart with this id.
-    fn cart_writable(&self, m: &str, c: &str) -> Result<(), OpError> {
+    pub(super) fn cart_writable(&self, m: &str, c: &str) -> Result<(), OpError> {
         self.merchant_writable(m)?;
         match self.settings().cart(c) {
             Some((owner, _)) => Err(OpError::CartTaken { cart: c.to_owned(), merchant: owner.id.to_string() }),
@@ -99,13 +99,13 @@ fn ensure_cart_free(stored: &StoredTenants, m: &str, c: &str) -> Result<(), OpEr
     }
 }
 
-fn has_cart(rec: &Value, c: &str) -> bool {
+pub(super) fn has_cart(rec: &Value, c: &str) -> bool {
     rec["carts"].as_array().is_some_and(|carts| carts.iter().any(|x| x["id"] == c))
 }
 
 /// Changes cart `c` of `rec` in place with `edit` (appending it first if new); returns whether
 /// it was new.
-fn upsert_cart(rec: &mut Value, c: &str, edit: impl FnOnce(&mut Value)) -> bool {
+pub(super) fn upsert_cart(rec: &mut Value, c: &str, edit: impl FnOnce(&mut Value)) -> bool {
     if !rec["carts"].is_array() {
         rec["carts"] = json!([]);
     }
@@ -122,7 +122,7 @@ fn upsert_cart(rec: &mut Value, c: &str, edit: impl FnOnce(&mut Value)) -> bool 
 }
 
 /// [`store_record`] with the problems of cart `c` keyed relative to the cart.
-fn store_cart(
+pub(super) fn store_cart(
     ring: &crate::tenants::KeyRing,
     stored: &mut StoredTenants,
     m: &str,

@@ -8,6 +8,7 @@
 mod interval;
 mod model;
 mod secret;
+mod ship_methods;
 mod validate;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ use figment::providers::{Env, Format, Toml};
 pub use interval::{Interval, IntervalError};
 pub use model::*;
 pub use secret::Secret;
+pub use ship_methods::{ShipMethods, Unmapped, method_code};
 pub use validate::{cart_problems, merchant_problems};
 
 /// The compiled-in defaults, also shipped as `config/default.toml`.

@@ -280,6 +280,9 @@ pub struct CartSettings {
     /// How the warehouse's stock is written to the cart.
     #[serde(default)]
     pub inventory: CartInventory,
+    /// Which warehouse service each of the cart's shipping methods goes out with.
+    #[serde(default)]
+    pub ship_methods: super::ShipMethods,
     /// Per-request timeout in seconds.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,

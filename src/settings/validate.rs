@@ -149,6 +149,7 @@ pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
     if !matches!(c.base_url.scheme(), "http" | "https") {
         errors.push(ConfigError::invalid("base_url", "must be an http(s) URL"));
     }
+    errors.extend(c.ship_methods.problems());
     errors
 }
 

@@ -1,4 +1,4 @@
-//! `cartgate sim tradegecko|easypost --port N [--seed FILE]`: one simulator in the foreground.
+//! `cartgate sim tradegecko|easypost --port N [--seed FILE] [--services a,b]`: one simulator in the foreground.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -14,7 +14,14 @@ pub enum SimKind {
 }
 
 /// Runs the simulator until Ctrl-C / SIGTERM.
-pub async fn run(kind: SimKind, bind: IpAddr, port: u16, seed: Option<&Path>) -> anyhow::Result<()> {
+/// `services` (EasyPost only, empty = the default list) are the `service` values orders may use.
+pub async fn run(
+    kind: SimKind,
+    bind: IpAddr,
+    port: u16,
+    seed: Option<&Path>,
+    services: Vec<String>,
+) -> anyhow::Result<()> {
     let seed = match seed {
         Some(path) => Seed::load(path)?,
         None => Seed::default(),
@@ -28,7 +35,9 @@ pub async fn run(kind: SimKind, bind: IpAddr, port: u16, seed: Option<&Path>) ->
             sim.stop().await;
         }
         SimKind::Easypost => {
-            let sim = EasypostSim::start(EasypostConfig { bind, seed, ..EasypostConfig::default() }).await?;
+            let defaults = EasypostConfig::default();
+            let services = if services.is_empty() { defaults.services.clone() } else { services };
+            let sim = EasypostSim::start(EasypostConfig { bind, seed, services, ..defaults }).await?;
             println!("EasyPost simulator on {} (keys {:?}, control routes under /_sim)", sim.url(), sim.keys());
             wait_for_signal().await;
             sim.stop().await;

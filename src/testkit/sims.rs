@@ -14,9 +14,9 @@ use url::Url;
 use super::wiring::{CartWiring, MerchantWiring, WiredSecret};
 use super::world::{CART, MERCHANT, WorldError};
 use crate::domain::{CartId, MerchantId};
-use crate::settings::{CartSchedule, Interval, ItemField, MerchantSchedule, RateLimit};
+use crate::settings::{CartSchedule, Interval, ItemField, MerchantSchedule, RateLimit, ShipMethods};
 use crate::sim::delivery::DeliveryPolicy;
-use crate::sim::easypost::{EasypostConfig, EasypostSim, EpRateLimit, InventoryItem, Mode};
+use crate::sim::easypost::{DEFAULT_SERVICES, EasypostConfig, EasypostSim, EpRateLimit, InventoryItem, Mode};
 use crate::sim::faults::FaultConfig;
 use crate::sim::seed::Seed;
 use crate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
@@ -54,6 +54,8 @@ pub struct SimOptions {
     pub delivery: DeliveryPolicy,
     pub cart_faults: FaultConfig,
     pub wms_faults: FaultConfig,
+    /// The `service` values the warehouse account offers.
+    pub wms_services: Vec<String>,
 }
 
 impl Default for SimOptions {
@@ -68,6 +70,7 @@ impl Default for SimOptions {
             delivery: DeliveryPolicy::fast(),
             cart_faults: FaultConfig::default(),
             wms_faults: FaultConfig::default(),
+            wms_services: DEFAULT_SERVICES.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -86,6 +89,8 @@ pub struct Tenant {
     pub cart_timeout_secs: Option<u64>,
     /// The secret EasyPost signs its webhooks to cartgate with.
     pub webhook_secret: WiredSecret,
+    /// The cart's ship method mapping.
+    pub ship_methods: ShipMethods,
 }
 
 impl Default for Tenant {
@@ -105,6 +110,7 @@ impl Default for Tenant {
             wms_timeout_secs: Some(5),
             cart_timeout_secs: None,
             webhook_secret: WiredSecret::new(uuid::Uuid::new_v4().simple().to_string()),
+            ship_methods: ShipMethods::default(),
         }
     }
 }
@@ -135,6 +141,7 @@ impl Sims {
             rate_limit: opts.wms_rate_limit,
             delivery: opts.delivery.clone(),
             faults: opts.wms_faults.clone(),
+            services: opts.wms_services.clone(),
             seed,
             ..Default::default()
         })
@@ -174,6 +181,7 @@ impl Sims {
         cart.rate_limit = Some(tenant.cart_rate_limit);
         cart.timeout_secs = tenant.cart_timeout_secs;
         cart.schedule = tenant.cart_schedule.clone();
+        cart.ship_methods = tenant.ship_methods.clone();
         m.carts.push(cart);
         Ok(m)
     }

@@ -15,7 +15,9 @@ use serde::{Serialize, Serializer};
 use url::Url;
 
 use crate::domain::{CartId, MerchantId};
-use crate::settings::{CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, RateLimit, Settings, WmsKind};
+use crate::settings::{
+    CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, RateLimit, Settings, ShipMethods, WmsKind,
+};
 
 /// Why a wiring could not become settings or a file.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +150,7 @@ pub struct CartWiring {
     pub rate_limit: Option<RateLimit>,
     pub schedule: CartSchedule,
     pub timeout_secs: Option<u64>,
+    pub ship_methods: ShipMethods,
 }
 
 impl Wiring {
@@ -228,6 +231,7 @@ impl CartWiring {
             rate_limit: None,
             schedule: CartSchedule::default(),
             timeout_secs: None,
+            ship_methods: ShipMethods::default(),
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::convert;
 use super::wire::{Inventory, Order, Product};
-use crate::domain::{Barcode, Order as CartgateOrder, OrderLine, StockLevels, WmsOrder, WmsProduct};
+use crate::domain::{Barcode, Order as CartgateOrder, OrderLine, StockLevels, WarehouseService, WmsOrder, WmsProduct};
 use crate::upstream::{Account, UpstreamError, UpstreamResponse};
 
 const FULFILLMENT: &str = "/fulfillment/vendor/v2";
@@ -117,10 +117,15 @@ impl EasyPost {
         Ok(out)
     }
 
-    /// Creates the warehouse order for a cart order (its lines that have a barcode); the
-    /// warehouse's id for it.
-    pub async fn create_order(&self, order: &CartgateOrder, lines: &[OrderLine]) -> Result<String, UpstreamError> {
-        let new = convert::new_order(order, lines);
+    /// Creates the warehouse order for a cart order (its lines that have a barcode), going out
+    /// with `service`; the warehouse's id for it.
+    pub async fn create_order(
+        &self,
+        order: &CartgateOrder,
+        lines: &[OrderLine],
+        service: &WarehouseService,
+    ) -> Result<String, UpstreamError> {
+        let new = convert::new_order(order, lines, service);
         let resp = self.account.post_json(&format!("{FULFILLMENT}/orders"), &new).send().await?;
         Ok(order_body(&resp)?.id)
     }

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::wire;
-use crate::domain::{Barcode, Order, OrderLine, Parcel, Tracking, WmsOrder, WmsProduct};
+use crate::domain::{Barcode, Order, OrderLine, Parcel, Tracking, WarehouseService, WmsOrder, WmsProduct};
 
 /// Why an upstream product is not one cartgate can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,10 +72,14 @@ fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
     s.and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
 }
 
-/// `POST orders` body: the order's lines that have a barcode.
-pub(super) fn new_order(order: &Order, lines: &[OrderLine]) -> wire::NewOrder {
+/// `POST orders` body: the order's lines that have a barcode, with the service (and its
+/// `shipment_options`, when it has any) the order's ship method maps to.
+pub(super) fn new_order(order: &Order, lines: &[OrderLine], service: &WarehouseService) -> wire::NewOrder {
+    let delivery_confirmation = service.delivery_confirmation.clone();
     wire::NewOrder {
-        service: "standard",
+        service: service.service.clone(),
+        shipment_options: delivery_confirmation
+            .map(|delivery_confirmation| wire::ShipmentOptions { delivery_confirmation }),
         description: order.order_number.clone(),
         destination: order.destination.clone(),
         line_items: lines
@@ -110,6 +114,18 @@ mod tests {
         assert_eq!(parcel.tracking.code, "T1");
         assert_eq!(parcel.items, Some(vec![(Barcode::parse("A").unwrap(), 2)]));
         assert_eq!(parcel.shipped_at, time(Some("2026-01-02T03:04:05Z")));
+    }
+
+    #[test]
+    fn the_order_goes_with_its_service_and_options_only_when_set() {
+        let order = Order::sample(Vec::new());
+        let plain = serde_json::to_value(new_order(&order, &[], &WarehouseService::standard())).unwrap();
+        assert_eq!(plain["service"], "standard");
+        assert!(plain.get("shipment_options").is_none(), "{plain}");
+        let signed = WarehouseService { service: "overnight".into(), delivery_confirmation: Some("signature".into()) };
+        let body = serde_json::to_value(new_order(&order, &[], &signed)).unwrap();
+        assert_eq!(body["service"], "overnight");
+        assert_eq!(body["shipment_options"], serde_json::json!({"delivery_confirmation": "signature"}));
     }
 
     #[test]

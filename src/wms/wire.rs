@@ -75,11 +75,19 @@ pub(super) struct Order {
 /// `POST orders` body.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct NewOrder {
-    pub(super) service: &'static str,
+    pub(super) service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) shipment_options: Option<ShipmentOptions>,
     pub(super) description: String,
     /// Serialised with EasyPost's field names (name, company, street1, …, phone, email).
     pub(super) destination: crate::domain::Destination,
     pub(super) line_items: Vec<NewLineItem>,
+}
+
+/// `shipment_options` of `POST orders` (only what cartgate sets).
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct ShipmentOptions {
+    pub(super) delivery_confirmation: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

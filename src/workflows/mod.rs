@@ -21,6 +21,7 @@ pub mod holds;
 pub mod jobs;
 pub mod recurring;
 pub mod release_early;
+pub mod ship_methods;
 pub mod translate;
 
 mod registry;

@@ -102,7 +102,12 @@ const ROUTES: &[Route] = &[
         ..route("POST", "/admin/merchants/acme/carts/new-{who}/test", Class::Acme, 200)
     },
     route("POST", "/admin/tenants/rekey", Class::OperatorOnly, 200),
+    route("GET", "/admin/carts/acme-tg/ship-methods", Class::Acme, 200),
+    // `acme-tg` comes from the configuration file: its mapping is read-only here.
+    Route { body: Some(SHIP_METHODS), ..route("PUT", "/admin/carts/acme-tg/ship-methods", Class::Acme, 409) },
 ];
+
+const SHIP_METHODS: &str = r#"{"map":{"Express":{"service":"express"}},"reject_unmapped":true}"#;
 
 const NEW_MERCHANT: &str =
     r#"{"wms":{"kind":"easypost","base_url":"http://127.0.0.1:9","production_api_key":"EZAK-matrix"}}"#;
@@ -154,6 +159,7 @@ pub async fn store_order(app: &TestApp, cart: &str, id: u64, merchant: &str) {
         merchant: MerchantId::parse(merchant).unwrap(),
         destination: Destination::default(),
         lines: vec![],
+        ship_method: None,
     };
     assert!(app.deps.ledger.orders.create(&Order::new(new, Utc::now(), "imported")).await.unwrap());
 }

@@ -7,6 +7,7 @@ mod admin;
 mod cli;
 mod foundation;
 mod queues;
+mod ship_methods;
 mod support;
 mod tenants;
 mod tenants_store;

@@ -432,6 +432,7 @@ async fn an_order_recorded_by_an_import_that_crashed_before_queueing_its_send_is
             barcode: None,
             quantity: 1,
         }],
+        ship_method: None,
     };
     let recorded = cartgate::domain::Order::new(new, chrono::Utc::now(), "imported (then crashed)");
     assert!(flow.deps.ledger.orders.create(&recorded).await.unwrap());

@@ -24,6 +24,7 @@ fn order(cart: &str, id: u64, minutes_ago: i64) -> Order {
         merchant: MerchantId::parse(if cart.starts_with('b') { "beta" } else { "acme" }).unwrap(),
         destination: Destination::default(),
         lines: vec![],
+        ship_method: None,
     };
     Order::new(new, Utc::now() - Duration::minutes(minutes_ago), "imported")
 }
@@ -208,6 +209,9 @@ impl Kv for FailingKv {
     }
     async fn hgetall(&self, key: &str) -> Result<Vec<(String, String)>, StoreError> {
         self.call(self.inner.hgetall(key)).await
+    }
+    async fn hincr(&self, key: &str, field: &str, by: i64) -> Result<i64, StoreError> {
+        self.call(self.inner.hincr(key, field, by)).await
     }
     async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError> {
         self.call(self.inner.push_capped(key, value, keep)).await

@@ -4,6 +4,7 @@
 //! * An order whose `status` is `void` or `deleted` is [`CartOrderState::Voided`]; any other
 //!   word is open (the cart's filters decide the rest, on the words themselves).
 //! * Only product lines count: not `freeform`, with a variant, `line_type` absent or `product`.
+//! * The order's ship method is the label of its first `shipping` line with a label.
 //! * Quantities arrive as decimals and are rounded; a blank SKU or UPC is none.
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -28,6 +29,10 @@ pub(super) fn cart_order(order: wire::Order, lines: &[wire::OrderLineItem]) -> C
         _ => CartOrderState::Open,
     };
     let version = version(&order, lines);
+    let ship_method = lines
+        .iter()
+        .filter(|l| l.line_type.as_deref() == Some("shipping"))
+        .find_map(|l| l.label.clone().filter(|label| !label.trim().is_empty()));
     let lines = lines
         .iter()
         .filter(|l| l.is_product())
@@ -50,6 +55,7 @@ pub(super) fn cart_order(order: wire::Order, lines: &[wire::OrderLineItem]) -> C
         shipping_address_id: order.shipping_address_id,
         email: order.email,
         phone: order.phone_number,
+        ship_method,
     }
 }
 
@@ -62,6 +68,9 @@ fn version(order: &wire::Order, lines: &[wire::OrderLineItem]) -> Option<String>
     h.update(format!("{updated_at}|{:?}|{}", order.shipping_address_id, order.status));
     for l in lines {
         h.update(format!("|{}:{:?}:{}:{}:{:?}", l.id, l.variant_id, l.quantity, l.freeform, l.line_type));
+        if l.line_type.as_deref() == Some("shipping") {
+            h.update(format!(":{:?}", l.label));
+        }
     }
     Some(hex::encode(&h.finalize()[..12]))
 }
@@ -181,6 +190,21 @@ mod tests {
         );
         let lines: Vec<_> = o.lines.iter().map(|l| (l.line_item_id, l.variant_id, l.quantity)).collect();
         assert_eq!(lines, [(1, 10, 2), (5, 13, 0)]);
+    }
+
+    #[test]
+    fn the_ship_method_is_the_label_of_the_shipping_line() {
+        let o = order(
+            "active",
+            json!([
+                {"id": 1, "variant_id": 10, "quantity": "1", "label": "Widget"},
+                {"id": 2, "quantity": "1", "line_type": "shipping", "label": " Express "}
+            ]),
+        );
+        assert_eq!(o.ship_method.as_deref(), Some(" Express "), "as the cart wrote it");
+        assert_eq!(o.lines.len(), 1);
+        let none = order("active", json!([{"id": 1, "variant_id": 10, "quantity": "1", "label": "Widget"}]));
+        assert_eq!(none.ship_method, None);
     }
 
     #[test]

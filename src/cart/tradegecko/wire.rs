@@ -58,6 +58,8 @@ pub(super) struct OrderLineItem {
     pub(super) freeform: bool,
     #[serde(default)]
     pub(super) line_type: Option<String>,
+    #[serde(default)]
+    pub(super) label: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -143,6 +143,11 @@ impl EasypostSim {
         self.orders_by_description().into_iter().filter(|(_, n)| *n > 1).map(|(d, _)| d).collect()
     }
 
+    /// The `service` values orders may use (any other: 422 naming `service`).
+    pub fn set_services(&self, services: &[&str]) {
+        lock(&self.shared.state).services = services.iter().map(|s| (*s).to_owned()).collect();
+    }
+
     /// Activates or deactivates a key (inactive → 403 `APIKEY.INACTIVE`).
     pub fn set_key_active(&self, key: &str, active: bool) {
         lock(&self.shared.keys).iter_mut().filter(|k| k.key == key).for_each(|k| k.active = active);
@@ -265,6 +270,20 @@ async fn set_key(shared: Shared, k: web::Json<KeyState>) -> HttpResponse {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Services {
+    services: Vec<String>,
+}
+
+async fn services(shared: Shared, body: Option<web::Json<Services>>) -> HttpResponse {
+    let mut s = lock(&shared.state);
+    if let Some(body) = body {
+        s.services = body.into_inner().services;
+    }
+    reply(200, &json!({"services": s.services}))
+}
+
 async fn rate_limit(shared: Shared, body: Option<web::Json<EpRateLimit>>) -> HttpResponse {
     if let Some(limit) = body {
         *lock(&shared.rate_limit) = limit.into_inner();
@@ -289,6 +308,8 @@ pub(crate) fn scope() -> Scope {
         .route("/inventory/receive", post().to(receive))
         .route("/products", post().to(add_product))
         .route("/keys", put().to(set_key))
+        .route("/services", get().to(services))
+        .route("/services", put().to(services))
         .route("/rate_limit", get().to(rate_limit))
         .route("/rate_limit", put().to(rate_limit))
         .configure(crate::sim::control::common_routes::<EpShared>)

@@ -13,6 +13,9 @@
 //!   message `Insufficient inventory for barcode B: requested N, available M`; an unknown
 //!   barcode → 422 `PRODUCT.NOT_FOUND` `No product with barcode B` (no stock words in it);
 //!   missing fields → 422 `PARAMETER.REQUIRED`/`PARAMETER.INVALID`; accepted orders reserve;
+//! * `service` must be one of the configured list ([`EasypostConfig::services`], default
+//!   [`DEFAULT_SERVICES`]; an absent one is `standard`), else 422 `PARAMETER.INVALID` with
+//!   `errors[0].field = "service"`; `shipment_options` (an object) is kept and shown on the order;
 //! * `PATCH orders/{id}` changes `description`/`service`/`destination` while `pending`
 //!   (422 `ORDER.NOT_EDITABLE` after); line items cannot be patched;
 //! * `DELETE orders/{id}` after any pick → 422 `ORDER.NOT_CANCELLABLE`; cancelling twice is a no-op 200;
@@ -33,6 +36,7 @@
 //! | `GET /_sim/inventory` | on hand / reserved / available per barcode |
 //! | `POST /_sim/products` | `{"barcode","title"}` |
 //! | `GET /_sim/orders` | every order (both modes) and counts per description |
+//! | `GET/PUT /_sim/services` | `{"services":[…]}`: the `service` values orders may use |
 //! | `PUT /_sim/keys` | `{"key","active"}` (de)activate a key |
 //! | `GET/PUT /_sim/rate_limit` | [`EpRateLimit`] |
 //! | `GET/DELETE /_sim/requests` · `GET /_sim/requests/counts` · `GET /_sim/calls` · `/_sim/faults` · `/_sim/deliveries` | as for TradeGecko |
@@ -79,7 +83,12 @@ pub struct EasypostConfig {
     pub faults: FaultConfig,
     pub delivery: DeliveryPolicy,
     pub seed: Seed,
+    /// The `service` values the account offers (`cartgate sim easypost --services a,b`).
+    pub services: Vec<String>,
 }
+
+/// The services a simulated account offers unless configured otherwise.
+pub const DEFAULT_SERVICES: [&str; 4] = ["standard", "express", "overnight", "2day"];
 
 impl Default for EasypostConfig {
     fn default() -> Self {
@@ -95,6 +104,7 @@ impl Default for EasypostConfig {
             faults: FaultConfig::default(),
             delivery: DeliveryPolicy::default(),
             seed: Seed::default(),
+            services: DEFAULT_SERVICES.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -131,7 +141,10 @@ impl EasypostSim {
         });
         let shared = Arc::new(EpShared {
             common: common.clone(),
-            state: Mutex::new(EpState::from_seed(&config.seed, &config.warehouses)),
+            state: Mutex::new(EpState {
+                services: config.services.clone(),
+                ..EpState::from_seed(&config.seed, &config.warehouses)
+            }),
             keys: Mutex::new(config.keys.clone()),
             rate_limit: Mutex::new(config.rate_limit),
             limiter: RpsLimiter::default(),

@@ -162,6 +162,8 @@ pub(crate) struct Order {
     /// `pending` (accepted), `partially_shipped`, `shipped`, `cancelled`.
     pub status: String,
     pub service: String,
+    /// As posted (`null` when none): `{"delivery_confirmation":…}` and the like.
+    pub shipment_options: Value,
     pub description: Option<String>,
     pub destination: Value,
     pub lines: Vec<OrderLine>,
@@ -181,6 +183,7 @@ impl Order {
         let trackers: Vec<Value> = self.picks.iter().map(|p| p.tracker.json()).collect();
         json!({
             "id": self.id, "object": "Order", "mode": self.mode, "status": self.status, "service": self.service,
+            "shipment_options": self.shipment_options,
             "description": self.description, "destination": self.destination, "line_items": lines,
             "picks": picks, "trackers": trackers,
             "created_at": ep_time(&self.created_at), "updated_at": ep_time(&self.updated_at),

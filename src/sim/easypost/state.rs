@@ -66,6 +66,8 @@ pub(crate) struct EpState {
     pub orders: Vec<Order>,
     pub webhooks: Vec<Webhook>,
     pub tracking_seq: u64,
+    /// The `service` values this account offers; any other is a 422 naming `service`.
+    pub services: Vec<String>,
 }
 
 impl EpState {
@@ -129,6 +131,13 @@ impl EpState {
                 ));
             }
         }
+        let service = o.get("service").and_then(Value::as_str).unwrap_or("standard").to_owned();
+        self.check_service(&service)?;
+        let shipment_options = o.get("shipment_options").cloned().unwrap_or(Value::Null);
+        if !(shipment_options.is_null() || shipment_options.is_object()) {
+            let msg = "shipment_options must be an object";
+            return Err(EpError::field("PARAMETER.INVALID", "shipment_options", msg));
+        }
         let wanted = self.requested_units(o)?;
         self.check_inventory(&wanted)?;
         let mut lines = Vec::new();
@@ -141,7 +150,8 @@ impl EpState {
             id: new_id("order"),
             mode,
             status: "pending".into(),
-            service: o.get("service").and_then(Value::as_str).unwrap_or("standard").to_owned(),
+            service,
+            shipment_options,
             description: o.get("description").and_then(Value::as_str).map(str::to_owned),
             destination: dest.clone(),
             lines,
@@ -152,6 +162,16 @@ impl EpState {
         let out = order.json();
         self.orders.push(order);
         Ok(out)
+    }
+
+    /// A service the account offers (UPSTREAMS.md: values are account-specific).
+    fn check_service(&self, service: &str) -> Result<(), EpError> {
+        if self.services.iter().any(|s| s == service) {
+            return Ok(());
+        }
+        let msg =
+            format!("service \"{service}\" is not offered by this account; offered: {}", self.services.join(", "));
+        Err(EpError::field("PARAMETER.INVALID", "service", &msg))
     }
 
     /// The order's lines as (product id, barcode, units), same barcodes merged.
@@ -231,16 +251,21 @@ impl EpState {
 
     /// `PATCH orders/{id}`: changes `description`, `service` or `destination` while pending.
     pub(crate) fn patch_order(&mut self, mode: Mode, id: &str, body: &Value) -> Result<Value, EpError> {
-        let order = self.order_mut(Some(mode), id)?;
-        if order.status != "pending" {
-            let msg = format!("Order {id} is {} and can no longer be changed", order.status);
+        let o = body.get("order").unwrap_or(body);
+        let service = o.get("service").and_then(Value::as_str);
+        let status = self.order_mut(Some(mode), id)?.status.clone();
+        if status != "pending" {
+            let msg = format!("Order {id} is {status} and can no longer be changed");
             return Err(EpError::invalid("ORDER.NOT_EDITABLE", msg, vec![]));
         }
-        let o = body.get("order").unwrap_or(body);
+        if let Some(svc) = service {
+            self.check_service(svc)?;
+        }
+        let order = self.order_mut(Some(mode), id)?;
         if let Some(d) = o.get("description").and_then(Value::as_str) {
             order.description = Some(d.to_owned());
         }
-        if let Some(svc) = o.get("service").and_then(Value::as_str) {
+        if let Some(svc) = service {
             order.service = svc.to_owned();
         }
         if let Some(dest) = o.get("destination").filter(|d| d.is_object()) {

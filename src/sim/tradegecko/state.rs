@@ -58,6 +58,8 @@ pub struct NewOrder {
     pub email: Option<String>,
     pub notes: Option<String>,
     pub tags: Vec<String>,
+    /// Adds a `shipping` line with this label: the order's ship method.
+    pub ship_method: Option<String>,
 }
 
 /// A line of a [`NewOrder`]: a variant by `sku` or `variant_id`, or a freeform line.
@@ -182,7 +184,12 @@ impl TgState {
     }
 
     /// Creates an order with its lines and shipping address.
-    pub(crate) fn create_order(&mut self, spec: NewOrder) -> Result<u64, TgError> {
+    pub(crate) fn create_order(&mut self, mut spec: NewOrder) -> Result<u64, TgError> {
+        if let Some(label) = spec.ship_method.take() {
+            let price = Some("0.0".to_owned());
+            let line_type = Some("shipping".to_owned());
+            spec.lines.push(NewLine { quantity: 1, price, line_type, label: Some(label), ..NewLine::default() });
+        }
         let variant_ids = spec.lines.iter().map(|l| self.variant_by_line(l)).collect::<Result<Vec<_>, _>>()?;
         let location = spec.stock_location_id.unwrap_or_else(|| self.first_location());
         if !self.locations.iter().any(|l| l.id == location) {

@@ -64,10 +64,12 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             merchant: merchant.id.clone(),
             destination,
             lines,
+            ship_method: order.ship_method,
         };
         return create(deps, merchant, cart, new, version, &p.trigger).await;
     };
-    refresh(deps, merchant, cart, known, destination, lines, version).await
+    let cart_says = CartSays { destination, lines, ship_method: order.ship_method, version };
+    refresh(deps, merchant, cart, known, cart_says).await
 }
 
 /// A known order is brought up to date from the cart only while it has not gone out.
@@ -75,7 +77,16 @@ fn refreshable(o: &Order) -> bool {
     matches!(o.status(), OrderStatus::New | OrderStatus::Error | OrderStatus::OnHold) && o.send_started_at.is_none()
 }
 
-/// Applies edits made in the cart to an order not yet sent. When its lines changed, an order
+/// What an import read from the cart about a known order.
+struct CartSays {
+    destination: Destination,
+    lines: Vec<OrderLine>,
+    ship_method: Option<String>,
+    version: Option<String>,
+}
+
+/// Applies edits made in the cart to an order not yet sent. When its lines (or its ship
+/// method) changed, an order
 /// stopped with an error is sent again (the merchant fixed it in the cart), and one on hold for
 /// inventory is sent at once rather than at the next daily release (the edit may be what makes
 /// it fit the stock; if not, the warehouse refuses it again and it waits as before). A `new`
@@ -86,10 +97,9 @@ async fn refresh(
     merchant: &MerchantSettings,
     cart: &CartSettings,
     known: Order,
-    destination: Destination,
-    lines: Vec<OrderLine>,
-    version: Option<String>,
+    cart_says: CartSays,
 ) -> Result<Outcome, Outcome> {
+    let CartSays { destination, lines, ship_method, version } = cart_says;
     let now = deps.now();
     let same_lines = |a: &[OrderLine], b: &[OrderLine]| {
         a.len() == b.len()
@@ -103,10 +113,11 @@ async fn refresh(
                 return (o.status(), false);
             }
             o.cart_version = version.clone();
-            let lines_changed = !same_lines(&o.lines, &lines);
+            let lines_changed = !same_lines(&o.lines, &lines) || o.ship_method != ship_method;
             if lines_changed || o.destination != destination {
                 o.lines = lines.clone();
                 o.destination = destination.clone();
+                o.ship_method = ship_method.clone();
                 o.note("updated from the cart", now);
                 if lines_changed && o.status() == OrderStatus::Error {
                     // `error → new` is always allowed.
@@ -143,7 +154,11 @@ async fn create(
         order.transition_or_note(OrderStatus::Error, &problem, now);
     }
     // Created or found (a rerun after a crash): either way a `new` order gets its send queued.
-    deps.ledger.orders.create(&order).await.map_err(store_failed)?;
+    let created = deps.ledger.orders.create(&order).await.map_err(store_failed)?;
+    if created && let Some(method) = &order.ship_method {
+        // Counted once per order, for `GET /admin/carts/{c}/ship-methods` ("what to map").
+        deps.ledger.ship_methods.seen(&cart.id, method, now).await.map_err(store_failed)?;
+    }
     if order.status() == OrderStatus::New {
         queue_send(deps, merchant, cart, order.cart_order_id).await?;
     }

@@ -11,13 +11,19 @@
 //! or a timeout may still be on its way through the warehouse's load balancers. So a missing
 //! order counts as missing only after a settle window (twice the WMS request timeout, on the
 //! store's clock) from the interrupted attempt; until then the job waits and looks again.
+//!
+//! The order goes out with the service its ship method maps to (`[merchants.carts.ship_methods]`,
+//! read at send time, so a mapping saved later applies). A method the cart rejects unmapped
+//! stops the order in `error` and records it as waiting; saving a mapping for it sends it
+//! (`workflows::ship_methods`).
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::hold::next_release;
-use crate::domain::{Order, OrderStatus, Sku};
+use crate::domain::{Order, OrderStatus, Sku, WarehouseService};
 use crate::jobs::SendOrder;
 use crate::ledger::orders::member;
+use crate::settings::{CartSettings, Unmapped};
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
@@ -60,6 +66,10 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             Err(e) => return Ok(retry_or_give_up(e)),
         }
     }
+    let service = match service_for(deps, cart, &order).await? {
+        Ok(service) => service,
+        Err(unmapped) => return stop_for_ship_method(deps, &p, unmapped).await,
+    };
     let lines = match translate(deps, merchant, cart.item_field, &order.lines).await {
         Ok(Translation::Complete(lines)) => lines,
         Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, merchant.id.as_str(), skus).await,
@@ -80,7 +90,7 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     if !matches!(marked, Some((_, true))) {
         return Ok(Outcome::Done);
     }
-    match ep.create_order(&order, &lines).await {
+    match ep.create_order(&order, &lines, &service).await {
         Ok(_) if Faults::take(&deps.faults.crash_after_wms_accept) => {
             Ok(Outcome::Retry("injected crash after the warehouse accepted the order".into()))
         }
@@ -182,6 +192,30 @@ async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<
     set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
     let order = member(&p.cart, p.order_id);
     deps.ledger.aliases.await_aliases(merchant, &order, &skus).await.map_err(store_failed)?;
+    Ok(Outcome::Done)
+}
+
+/// The service the order's ship method maps to. Before an unmapped method stops the order, the
+/// stored tenants are read again: a mapping saved through another replica may not have reached
+/// this one yet (`tenants::sync`), and the send it queued may have been claimed here.
+async fn service_for(
+    deps: &Deps,
+    cart: &CartSettings,
+    order: &Order,
+) -> Result<Result<WarehouseService, Unmapped>, Outcome> {
+    let method = order.ship_method.as_deref();
+    if let Ok(service) = cart.ship_methods.resolve(method) {
+        return Ok(Ok(service.clone()));
+    }
+    deps.tenants.reload().await.map_err(store_failed)?;
+    let (_, fresh) = deps.cart(cart.id.as_str()).await?;
+    Ok(fresh.ship_methods.resolve(method).cloned())
+}
+
+async fn stop_for_ship_method(deps: &Deps, p: &SendOrder, unmapped: Unmapped) -> Result<Outcome, Outcome> {
+    set_outcome(deps, p, Some((OrderStatus::Error, &unmapped.to_string())), |_| {}).await?;
+    let order = member(&p.cart, p.order_id);
+    deps.ledger.ship_methods.await_mapping(&p.cart, &order, &unmapped.0).await.map_err(store_failed)?;
     Ok(Outcome::Done)
 }
 
