@@ -7,6 +7,7 @@ mod inventory;
 mod orders;
 mod process;
 mod ratelimit;
+mod ship_methods;
 mod shipments;
 mod shutdown;
 mod support;

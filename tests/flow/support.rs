@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use cartgate::domain::{CartId, Order, OrderStatus};
-use cartgate::settings::Interval;
+use cartgate::settings::{Interval, ShipMethods};
 use cartgate::testkit::sims::SimOptions;
 use cartgate::testkit::wiring::WiredSecret;
 use cartgate::testkit::world::{Wired, World, WorldOptions};
@@ -30,11 +30,19 @@ pub struct Options {
     pub order_delivery: Interval,
     /// The cart's `shipment_upload` schedule.
     pub shipment_upload: Interval,
+    /// The cart's ship method mapping.
+    pub ship_methods: ShipMethods,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { items: 10, warehouse_stock: 1000, order_delivery: Interval::Auto, shipment_upload: Interval::Auto }
+        Self {
+            items: 10,
+            warehouse_stock: 1000,
+            order_delivery: Interval::Auto,
+            shipment_upload: Interval::Auto,
+            ship_methods: ShipMethods::default(),
+        }
     }
 }
 
@@ -46,6 +54,7 @@ impl Options {
         world.tenant.webhook_secret = WiredSecret::new(EP_WEBHOOK_SECRET);
         world.tenant.merchant_schedule.order_delivery = self.order_delivery;
         world.tenant.cart_schedule.shipment_upload = self.shipment_upload;
+        world.tenant.ship_methods = self.ship_methods.clone();
         world.cartgate.store.url = cartgate::testkit::TestRedis::shared_url();
         world.cartgate.server.admin_token = Some(WiredSecret::new(ADMIN));
         world
