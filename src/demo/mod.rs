@@ -18,18 +18,21 @@
 //! 3. three orders beyond the warehouse's stock → `on_hold` until the next 01:00 Pacific;
 //! 4. the merchant cancels sending one of them → `cancel_sending` (never sent);
 //! 5. a delivered order is voided in the cart → the poll sees it → `canceled` at the warehouse;
-//! 6. stock arrives at the warehouse; an inventory sync releases the held orders → `at_wms`;
-//! 7. the warehouse ships every delivered order (some in two parcels) → fulfillments in the
+//! 6. an Express order goes with the service `express`; one by an unmapped method → `error`
+//!    naming it; the mapping is saved through the admin API → `at_wms` with its service;
+//! 7. stock arrives at the warehouse; an inventory sync releases the held orders → `at_wms`;
+//! 8. the warehouse ships every delivered order (some in two parcels) → fulfillments in the
 //!    cart → `confirmed`;
-//! 8. an inventory sync writes the warehouse's stock to the cart as a stock adjustment.
+//! 9. an inventory sync writes the warehouse's stock to the cart as a stock adjustment.
 //!
-//! Steps 6–8 need the shipment and inventory sync of issue 9 (see [`pickup`]).
+//! Steps 7–9 need the shipment and inventory sync of issue 9 (see [`pickup`]).
 
 mod admin;
 mod pickup;
 mod progress;
 mod report;
 mod scenario;
+mod ship_methods;
 mod watch;
 mod world;
 
@@ -94,6 +97,9 @@ impl Demo {
         progress.line(&format!("  EasyPost simulator    {}  (control: /_sim/…)", world.ep.url()));
         progress.line(&format!("\n{}", progress.heading("Generated configuration (secrets redacted)")));
         progress.line(&indent(&world.config_text));
+        progress.line(&format!(
+            "  merchant {MERCHANT} and its cart set up through PUT /admin/merchants/{MERCHANT}[/carts/…]"
+        ));
         Ok(Self { world, options, progress })
     }
 
@@ -150,6 +156,7 @@ async fn story(cx: &mut Ctx<'_>, orders: usize) {
     step!("Orders beyond the warehouse's stock".to_owned(), scenario::beyond_stock(cx));
     step!("The merchant cancels sending one held order".to_owned(), scenario::cancel_sending(cx));
     step!("A delivered order is voided in the cart".to_owned(), scenario::void_after_sending(cx));
+    step!("Ship methods: Express mapped, another waits for its mapping".to_owned(), ship_methods::ship_methods(cx));
     step!("Stock arrives; the inventory sync releases the held orders".to_owned(), pickup::stock_arrives(cx));
     step!("The warehouse ships; tracking goes to the cart".to_owned(), pickup::ship(cx));
     step!(format!("Inventory flows back to the cart ({MERCHANT})"), pickup::inventory_back(cx));

@@ -25,13 +25,19 @@ pub enum Role {
     CancelledSending,
     /// Voided in the cart after it reached the warehouse.
     Voided,
+    /// Shipped by a mapped method (Express): goes with its service, then like a regular one.
+    ShipMethod,
+    /// Shipped by a method the cart rejects unmapped: waits in error, delivered once mapped.
+    UnmappedMethod,
 }
 
 impl Role {
     /// The status the order must end in.
     pub fn expected(self) -> OrderStatus {
         match self {
-            Self::Regular | Self::Unaliased | Self::BeyondStock => OrderStatus::Confirmed,
+            Self::Regular | Self::Unaliased | Self::BeyondStock | Self::ShipMethod | Self::UnmappedMethod => {
+                OrderStatus::Confirmed
+            }
             Self::CancelledSending => OrderStatus::CancelSending,
             Self::Voided => OrderStatus::Canceled,
         }
@@ -44,6 +50,8 @@ impl Role {
             Self::BeyondStock => "beyond stock",
             Self::CancelledSending => "cancelled sending",
             Self::Voided => "voided after sending",
+            Self::ShipMethod => "mapped ship method",
+            Self::UnmappedMethod => "ship method mapped later",
         }
     }
 }

@@ -60,13 +60,17 @@ impl Ctx<'_> {
     }
 
     fn create(&mut self, lines: Vec<NewLine>, role: Role) -> anyhow::Result<u64> {
-        let id = self.world.tg.create_order(NewOrder { lines, ..Default::default() })?;
+        self.create_order(NewOrder { lines, ..Default::default() }, role)
+    }
+
+    pub(super) fn create_order(&mut self, order: NewOrder, role: Role) -> anyhow::Result<u64> {
+        let id = self.world.tg.create_order(order)?;
         self.roles.insert(id, role);
         Ok(id)
     }
 }
 
-fn line(sku: &str, quantity: i64) -> NewLine {
+pub(super) fn line(sku: &str, quantity: i64) -> NewLine {
     NewLine { sku: Some(sku.into()), quantity, ..Default::default() }
 }
 
@@ -170,11 +174,12 @@ mod tests {
     use super::*;
 
     /// `--orders N` must not run the warehouse dry: every plentiful item is stocked for what
-    /// the regular orders and the unaliased order (one unit of `SKU-0001`) ask of it.
+    /// the regular orders, the unaliased order (one unit of `SKU-0001`) and the two ship method
+    /// orders (one unit of `SKU-0002` each) ask of it.
     #[test]
     fn the_world_is_stocked_for_every_regular_order() {
         for orders in [2, 6, 25, 99, 100, 1000, 5000] {
-            let mut demand: BTreeMap<String, i64> = BTreeMap::from([(seed::sku(1), 1)]);
+            let mut demand: BTreeMap<String, i64> = BTreeMap::from([(seed::sku(1), 1), (seed::sku(2), 2)]);
             for line in (0..orders).flat_map(regular_lines) {
                 *demand.entry(line.sku.unwrap_or_default()).or_default() += line.quantity;
             }

@@ -1,12 +1,15 @@
 //! The demo's world: the test kit's wired world ([`crate::testkit::world`]) stocked for the
 //! story — a catalogue with one scarce item and one cart variant the warehouse knows only
-//! under another name — and sized to the number of orders the story finalizes.
+//! under another name — and sized to the number of orders the story finalizes. The merchant
+//! and its cart are set up through the admin API (as a merchant onboards), so the merchant can
+//! change the cart's ship method mapping there; Express is mapped, unmapped methods rejected.
 
 use std::ops::Deref;
 
 use anyhow::Context;
 
-use crate::settings::RateLimit;
+use crate::domain::WarehouseService;
+use crate::settings::{RateLimit, ShipMethods};
 use crate::sim::easypost::InventoryItem;
 use crate::sim::seed;
 use crate::testkit::sims::{CartVariant, SimOptions};
@@ -25,6 +28,11 @@ pub const SCARCE_STOCK: i64 = 1;
 pub const UNALIASED_SKU: &str = "GIFT-WRAP";
 /// The warehouse barcode the alias maps it to (a product of its own).
 pub const UNALIASED_BARCODE_ITEM: usize = 99;
+
+/// The ship method the cart's mapping knows from the start.
+pub const EXPRESS: &str = "Express";
+/// A ship method the mapping lacks until the merchant adds it, and the service it gets.
+pub const UNMAPPED_METHOD: (&str, &str) = ("Pigeon Post", "2day");
 
 /// The store the demo's cartgate uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +56,8 @@ pub struct World {
 impl World {
     /// Starts the simulators, stocked for `orders` regular orders, and a cartgate wired to them.
     pub async fn start(store: &DemoStore, orders: usize) -> anyhow::Result<Self> {
-        let inner = kit::World::start(options(store, orders)).await.context("starting the demo's world")?;
+        let wired = kit::Wired::start(options(store, orders)).await.context("starting the demo's simulators")?;
+        let inner = wired.serve_through_api(crate::workflows::registry).await.context("starting the demo's world")?;
         let config_text = toml::to_string_pretty(inner.settings()).context("printing the configuration")?;
         let config_text = mask_store_password(config_text, store);
         let (url, admin_token) = (inner.url(), inner.admin_token().to_owned());
@@ -100,6 +109,9 @@ fn options(store: &DemoStore, orders: usize) -> WorldOptions {
         ..SimOptions::default()
     };
     let mut opts = WorldOptions { sims, ..WorldOptions::default() };
+    let express = WarehouseService { service: "express".into(), delivery_confirmation: None };
+    opts.tenant.ship_methods =
+        ShipMethods { map: [(EXPRESS.to_owned(), express)].into(), reject_unmapped: true, ..ShipMethods::default() };
     let limit = RateLimit { requests: 200, per_secs: 1 };
     (opts.tenant.wms_rate_limit, opts.tenant.cart_rate_limit, opts.tenant.wms_timeout_secs) = (limit, limit, None);
     let token = || uuid::Uuid::new_v4().simple().to_string();

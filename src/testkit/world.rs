@@ -7,7 +7,9 @@
 //!   Processes get it as a file ([`Wired::write_config`]) and are connected with
 //!   [`Wired::connect`] once they answer at the public URL.
 //! * [`Wired::serve`] (or [`World::start`] for both stages) runs cartgate in this process and
-//!   connects it: a [`World`].
+//!   connects it: a [`World`]. [`Wired::serve_through_api`] does the same with the merchants
+//!   set up through the admin API instead of the file (their settings are then the API's to
+//!   change, as a merchant's own are).
 
 use std::ops::Deref;
 use std::time::Duration;
@@ -53,6 +55,8 @@ pub enum WorldError {
     WmsWebhook(#[source] reqwest::Error),
     #[error("cartgate registered only {1} TradeGecko webhooks within {0:?}")]
     CartWebhooks(Duration, usize),
+    #[error("setting the merchants up through the admin API: {0}")]
+    Setup(String),
 }
 
 /// Everything a world is built from.
@@ -126,6 +130,63 @@ impl Wired {
         let world = World { wired: self, app, settings };
         world.wired.connect().await?;
         Ok(world)
+    }
+}
+
+impl Wired {
+    /// [`Wired::serve`], the wiring's merchants and carts set up through the admin API (`PUT
+    /// /admin/merchants/{m}`, `PUT /admin/merchants/{m}/carts/{c}`) instead of the file. Needs
+    /// the admin token; a tenant key is generated when none is wired.
+    pub async fn serve_through_api(mut self, registry: impl FnOnce(&Deps) -> Registry) -> Result<World, WorldError> {
+        if self.wiring.tenants.keys.is_empty() {
+            let key = crate::tenants::generate_key();
+            self.wiring.tenants.keys = vec![WiredSecret::new(secrecy::ExposeSecret::expose_secret(&key))];
+        }
+        let merchants = std::mem::take(&mut self.wiring.merchants);
+        let settings = self.settings()?;
+        let token = self.wiring.server.admin_token.clone().ok_or_else(|| WorldError::Setup("no admin token".into()))?;
+        let app = app::spawn(settings.clone(), registry).await?;
+        let client = reqwest::Client::new();
+        for m in &merchants {
+            let mut body = without_nulls(serde_json::to_value(m).map_err(|e| WorldError::Setup(e.to_string()))?);
+            let table = body.as_object_mut().ok_or_else(|| WorldError::Setup("a merchant is a table".into()))?;
+            table.remove("id");
+            let carts = table.remove("carts").unwrap_or_default();
+            let base = format!("{}/admin/merchants/{}", app.url(), m.id);
+            put(&client, &base, token.expose(), &body).await?;
+            for mut cart in carts.as_array().cloned().unwrap_or_default() {
+                let id = cart.as_object_mut().and_then(|o| o.remove("id")).unwrap_or_default();
+                let id = id.as_str().unwrap_or_default().to_owned();
+                put(&client, &format!("{base}/carts/{id}"), token.expose(), &cart).await?;
+            }
+        }
+        let world = World { wired: self, app, settings };
+        world.wired.connect().await?;
+        Ok(world)
+    }
+}
+
+/// A `PUT` of the admin API that must answer 2xx.
+async fn put(client: &reqwest::Client, url: &str, token: &str, body: &serde_json::Value) -> Result<(), WorldError> {
+    let resp = client.put(url).bearer_auth(token).json(body).send().await;
+    let resp = resp.map_err(|e| WorldError::Setup(format!("PUT {url}: {e}")))?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let text = resp.text().await.unwrap_or_default();
+    Err(WorldError::Setup(format!("PUT {url} answered {status}: {text}")))
+}
+
+/// A wired table as an API body: the file has no null, only absent keys.
+fn without_nulls(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
     }
 }
 
