@@ -128,6 +128,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_configuration_maps_express_and_overnight_with_a_signature() {
+        let example: toml::Value = toml::from_str(include_str!("../../config/example.toml")).unwrap();
+        let table = example["merchants"][0]["carts"][0]["ship_methods"].clone();
+        let m: ShipMethods = table.try_into().unwrap();
+        assert_eq!(m.resolve(Some("express")).unwrap().service, "express");
+        assert_eq!(m.resolve(Some("Overnight")).unwrap().delivery_confirmation.as_deref(), Some("signature"));
+        assert_eq!((m.default, m.reject_unmapped), (WarehouseService::standard(), false));
+        assert!(ShipMethods::default().problems().is_empty());
+    }
+
+    #[test]
     fn blank_services_and_duplicate_methods_are_problems() {
         let mut m = methods(false);
         m.map.insert("express ".into(), service("x"));
@@ -138,6 +149,5 @@ mod tests {
             keys,
             ["ship_methods.map.Overnight.service", "ship_methods.map.express ", "ship_methods.default.service"]
         );
-        assert!(ShipMethods::default().problems().is_empty());
     }
 }

@@ -82,6 +82,12 @@ async fn a_bad_body_is_400_with_a_clear_message_and_nothing_is_saved() {
 
     let (_, shown) = app.show(PATH).await;
     assert_eq!(shown["map"], json!({}), "nothing was saved: {shown}");
+
+    // The cart's own routes check the table with the same rules.
+    let mut cart = cart_body("s2", "hook");
+    cart["ship_methods"] = json!({"default": {"service": ""}});
+    let (code, body) = app.put("/admin/merchants/shop/carts/shop-tg", cart).await;
+    assert_eq!((code, problem_keys(&body)), (400, vec!["ship_methods.default.service".to_owned()]), "{body}");
 }
 
 #[tokio::test]

@@ -49,6 +49,7 @@ both_stores!(
     status_indexes_follow_transitions_and_pages_are_complete,
     wms_ids_and_tracking_codes_find_their_order,
     aliases_upsert_list_delete_and_waiting_orders,
+    ship_methods_seen_are_counted_per_cart_and_waiting_orders_listed,
     a_store_failing_mid_write_never_leaves_an_order_its_indexes_miss,
 );
 
@@ -157,6 +158,27 @@ async fn aliases_upsert_list_delete_and_waiting_orders(kv: Arc<dyn Kv>) {
     );
     ledger.aliases.done_waiting("acme", "acme-tg:5").await.unwrap();
     assert!(ledger.aliases.awaiting("acme").await.unwrap().is_empty());
+}
+
+async fn ship_methods_seen_are_counted_per_cart_and_waiting_orders_listed(kv: Arc<dyn Kv>) {
+    let ledger = Ledger::new(kv.clone());
+    let (cart, other) = (CartId::parse("acme-tg").unwrap(), CartId::parse("beta-tg").unwrap());
+    let now = Utc::now();
+    assert_eq!(kv.hincr("counter", "f", 2).await.unwrap(), 2);
+    assert_eq!(kv.hincr("counter", "f", 3).await.unwrap(), 5, "atomic increments add up");
+    for label in ["Express", "Express", "Pigeon"] {
+        ledger.ship_methods.seen(&cart, label, now).await.unwrap();
+    }
+    ledger.ship_methods.seen(&cart, "Pigeon", now - Duration::days(40)).await.unwrap();
+    let seen = ledger.ship_methods.seen_recently(&cart, now).await.unwrap();
+    let seen: Vec<(&str, u64)> = seen.iter().map(|s| (s.label.as_str(), s.orders)).collect();
+    assert_eq!(seen, [("Express", 2), ("Pigeon", 1)], "the 40-day-old order is not counted");
+    assert!(ledger.ship_methods.seen_recently(&other, now).await.unwrap().is_empty());
+
+    ledger.ship_methods.await_mapping(&cart, "acme-tg:5", "Pigeon").await.unwrap();
+    assert_eq!(ledger.ship_methods.awaiting(&cart).await.unwrap(), [("acme-tg:5".to_owned(), "Pigeon".to_owned())]);
+    ledger.ship_methods.done_waiting(&cart, "acme-tg:5").await.unwrap();
+    assert!(ledger.ship_methods.awaiting(&cart).await.unwrap().is_empty());
 }
 
 /// A store whose `n`-th call fails — before doing anything, or after doing it with the answer
