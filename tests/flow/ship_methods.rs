@@ -74,6 +74,8 @@ async fn mapped_methods_choose_the_service_and_an_unmapped_one_waits_until_its_m
     let (status, reason, number) = settled(&app, pigeon, OrderStatus::Error).await;
     assert_eq!((status, reason.as_str()), (OrderStatus::Error, "unmapped ship method \"Pigeon\""));
     assert!(ep.order_by_description(&number).is_none(), "not sent");
+    let metrics = reqwest::get(format!("{}/metrics", app.url())).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("cartgate_unmapped_ship_methods_total{cart=\"acme-tg\"}"), "counted: {metrics}");
     let (code, shown) = call(&app, Method::GET, None).await;
     assert_eq!(code, 200, "{shown}");
     let seen = shown["seen"].as_array().unwrap();

@@ -28,7 +28,7 @@ use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
 use crate::workflows::translate::{TranslateError, Translation, translate};
-use crate::workflows::{Deps, Faults, holds, payload, retry_or_give_up, store_failed};
+use crate::workflows::{Deps, Faults, counters, holds, payload, retry_or_give_up, store_failed};
 
 /// What a merchant reads when EasyPost refuses the key.
 pub const KEY_REJECTED: &str =
@@ -214,6 +214,7 @@ async fn service_for(
 
 async fn stop_for_ship_method(deps: &Deps, p: &SendOrder, unmapped: Unmapped) -> Result<Outcome, Outcome> {
     set_outcome(deps, p, Some((OrderStatus::Error, &unmapped.to_string())), |_| {}).await?;
+    metrics::counter!(counters::UNMAPPED_SHIP_METHODS, "cart" => p.cart.to_string()).increment(1);
     let order = member(&p.cart, p.order_id);
     deps.ledger.ship_methods.await_mapping(&p.cart, &order, &unmapped.0).await.map_err(store_failed)?;
     Ok(Outcome::Done)
