@@ -42,7 +42,6 @@ pub async fn ship_methods(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
     ensure!(shown.status.is_success(), "GET {path} answered {}", shown.describe());
     cx.progress.ok(&format!("GET {path}: seen {}", seen(&shown.body)));
     let mut table = shown.body.clone();
-    table.as_object_mut().map(|t| t.remove("seen"));
     table["map"][method] = json!({"service": service});
     cx.progress.action(&format!("PUT {path}  map \"{method}\" → {{\"service\":\"{service}\"}}"));
     let answer = cx.admin.call(Method::PUT, &path, Some(&table)).await?;

@@ -69,11 +69,13 @@ fn invalid(key: &str, message: String) -> OpError {
 }
 
 /// The body as a mapping, checked with the file's rules (keys as in the file:
-/// `ship_methods.map.Express.service`).
-fn parse(body: Value) -> Result<ShipMethods, OpError> {
-    if !body.is_object() {
+/// `ship_methods.map.Express.service`). A `seen` list is ignored, so what GET answers can be
+/// edited and sent back.
+fn parse(mut body: Value) -> Result<ShipMethods, OpError> {
+    let Some(table) = body.as_object_mut() else {
         return Err(invalid("ship_methods", "the body must be a JSON object".into()));
-    }
+    };
+    table.remove("seen");
     let methods: ShipMethods = serde_json::from_value(body).map_err(|e| invalid("ship_methods", e.to_string()))?;
     let problems = methods.problems();
     if problems.is_empty() { Ok(methods) } else { Err(OpError::InvalidSettings(problems)) }
@@ -85,7 +87,8 @@ mod tests {
 
     #[test]
     fn a_body_is_parsed_strictly_and_checked() {
-        let ok = parse(json!({"map": {"Express": {"service": "express"}}, "reject_unmapped": true})).unwrap();
+        let ok =
+            parse(json!({"map": {"Express": {"service": "express"}}, "reject_unmapped": true, "seen": []})).unwrap();
         assert_eq!((ok.default.service.as_str(), ok.reject_unmapped), ("standard", true));
         for bad in [json!([]), json!({"mapp": {}}), json!({"map": {"X": {"service": ""}}}), json!({"map": {"X": {}}})] {
             assert!(matches!(parse(bad.clone()), Err(OpError::InvalidSettings(_))), "{bad}");

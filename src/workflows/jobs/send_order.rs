@@ -68,7 +68,7 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     }
     let service = match service_for(deps, cart, &order).await? {
         Ok(service) => service,
-        Err(unmapped) => return stop_for_ship_method(deps, &p, unmapped).await,
+        Err(unmapped) => return stop_for_ship_method(deps, job, &p, unmapped).await,
     };
     let lines = match translate(deps, merchant, cart.item_field, &order.lines).await {
         Ok(Translation::Complete(lines)) => lines,
@@ -212,12 +212,38 @@ async fn service_for(
     Ok(fresh.ship_methods.resolve(method).cloned())
 }
 
-async fn stop_for_ship_method(deps: &Deps, p: &SendOrder, unmapped: Unmapped) -> Result<Outcome, Outcome> {
+/// Stops the order in `error` and records it as waiting for a mapping of its method. A mapping
+/// saved meanwhile may have looked for waiting orders before this one was recorded, so the
+/// stored tenants are read once more afterwards: if the method is mapped now, the order goes
+/// back to `new` and this send runs again (unless the save already moved it).
+async fn stop_for_ship_method(
+    deps: &Deps,
+    job: &ClaimedJob,
+    p: &SendOrder,
+    unmapped: Unmapped,
+) -> Result<Outcome, Outcome> {
     set_outcome(deps, p, Some((OrderStatus::Error, &unmapped.to_string())), |_| {}).await?;
     metrics::counter!(counters::UNMAPPED_SHIP_METHODS, "cart" => p.cart.to_string()).increment(1);
     let order = member(&p.cart, p.order_id);
-    deps.ledger.ship_methods.await_mapping(&p.cart, &order, &unmapped.0).await.map_err(store_failed)?;
-    Ok(Outcome::Done)
+    let waiting = &deps.ledger.ship_methods;
+    waiting.await_mapping(&p.cart, &order, &unmapped.0).await.map_err(store_failed)?;
+    deps.tenants.reload().await.map_err(store_failed)?;
+    let (_, cart) = deps.cart(p.cart.as_str()).await?;
+    if cart.ship_methods.resolve(Some(&unmapped.0)).is_err() {
+        return Ok(Outcome::Done);
+    }
+    let now = deps.now();
+    let moved = deps
+        .ledger
+        .orders
+        .update(&p.cart, p.order_id, |o| {
+            o.status() == OrderStatus::Error
+                && o.transition(OrderStatus::New, "ship method mapped: sending again", now).is_ok()
+        })
+        .await
+        .map_err(store_failed)?;
+    waiting.done_waiting(&p.cart, &order).await.map_err(store_failed)?;
+    Ok(if matches!(moved, Some((_, true))) { Outcome::RetryAt(job.claimed_at) } else { Outcome::Done })
 }
 
 /// How long an interrupted send may still be landing at the warehouse.
