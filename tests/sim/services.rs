@@ -36,6 +36,14 @@ async fn an_unknown_service_is_a_422_naming_the_field_and_nothing_is_reserved() 
     for service in ["standard", "express", "overnight", "2day"] {
         assert_eq!(post_order(&sim, &order_body(&format!("SO-{service}"), service)).await.0, 201, "{service}");
     }
+    let id = sim.order_by_description("SO-standard").unwrap()["id"].as_str().unwrap().to_owned();
+    let patch = |service: &str| {
+        let url = format!("{}{FF}/orders/{id}", sim.url());
+        client().patch(url).basic_auth(EP_TEST_KEY, Some("")).json(&json!({"service": service})).send()
+    };
+    assert_eq!(patch("pigeon").await.unwrap().status(), 422, "a patch is held to the same list");
+    assert_eq!(patch("express").await.unwrap().status(), 200);
+    assert_eq!(sim.order(&id).unwrap()["service"], "express");
 }
 
 #[tokio::test]
