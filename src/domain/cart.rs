@@ -53,6 +53,12 @@ pub struct CartOrder {
     /// Contact details on the order itself, used when the address has none.
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The order's tags as the cart spells them (the cart's `tags_any` / `tags_none`).
+    pub tags: Vec<String>,
+    /// The cart stock location the order ships from (the cart's `stock_location_ids`).
+    pub stock_location_id: Option<i64>,
+    /// When the order was created in the cart (the cart's `created_after`).
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// An order seen by a "changed since" poll.

@@ -6,6 +6,7 @@ pub mod hold;
 pub mod ids;
 pub mod item;
 pub mod order;
+pub mod patterns;
 pub mod shipment;
 pub mod status;
 pub mod warehouse;
@@ -18,5 +19,6 @@ pub use cart::{
 pub use ids::{CartId, InvalidId, MerchantId};
 pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
+pub use patterns::{PatternError, SkuPatterns};
 pub use status::{IllegalTransition, OrderStatus};
 pub use warehouse::{Parcel, Tracking, WmsOrder, WmsProduct};

@@ -14,7 +14,7 @@ use url::Url;
 use super::wiring::{CartWiring, MerchantWiring, WiredSecret};
 use super::world::{CART, MERCHANT, WorldError};
 use crate::domain::{CartId, MerchantId};
-use crate::settings::{CartSchedule, Interval, ItemField, MerchantSchedule, RateLimit};
+use crate::settings::{CartInventory, CartSchedule, Interval, ItemField, MerchantSchedule, OrderFilters, RateLimit};
 use crate::sim::delivery::DeliveryPolicy;
 use crate::sim::easypost::{EasypostConfig, EasypostSim, EpRateLimit, InventoryItem, Mode};
 use crate::sim::faults::FaultConfig;
@@ -54,6 +54,8 @@ pub struct SimOptions {
     pub delivery: DeliveryPolicy,
     pub cart_faults: FaultConfig,
     pub wms_faults: FaultConfig,
+    /// The cart's stock locations (the first is the cart's `stock_location_id`); empty: one.
+    pub cart_locations: Vec<u64>,
 }
 
 impl Default for SimOptions {
@@ -68,6 +70,7 @@ impl Default for SimOptions {
             delivery: DeliveryPolicy::fast(),
             cart_faults: FaultConfig::default(),
             wms_faults: FaultConfig::default(),
+            cart_locations: Vec::new(),
         }
     }
 }
@@ -86,6 +89,10 @@ pub struct Tenant {
     pub cart_timeout_secs: Option<u64>,
     /// The secret EasyPost signs its webhooks to cartgate with.
     pub webhook_secret: WiredSecret,
+    /// The cart's `filters` (`None`: the defaults).
+    pub filters: Option<OrderFilters>,
+    /// The cart's `inventory` (`None`: the defaults).
+    pub inventory: Option<CartInventory>,
 }
 
 impl Default for Tenant {
@@ -105,6 +112,8 @@ impl Default for Tenant {
             wms_timeout_secs: Some(5),
             cart_timeout_secs: None,
             webhook_secret: WiredSecret::new(uuid::Uuid::new_v4().simple().to_string()),
+            filters: None,
+            inventory: None,
         }
     }
 }
@@ -122,15 +131,17 @@ impl Sims {
         if let Some(g) = seed.generate.as_mut() {
             g.stock = opts.stock;
         }
-        let tg = TradegeckoSim::start(TradegeckoConfig {
+        let mut tg_config = TradegeckoConfig {
             rate_limit: opts.cart_rate_limit,
             delivery: opts.delivery.clone(),
             faults: opts.cart_faults.clone(),
             seed: seed.clone(),
             ..Default::default()
-        })
-        .await
-        .map_err(|e| WorldError::Sim("TradeGecko", e))?;
+        };
+        if !opts.cart_locations.is_empty() {
+            tg_config.location_ids = opts.cart_locations.clone();
+        }
+        let tg = TradegeckoSim::start(tg_config).await.map_err(|e| WorldError::Sim("TradeGecko", e))?;
         let ep = EasypostSim::start(EasypostConfig {
             rate_limit: opts.wms_rate_limit,
             delivery: opts.delivery.clone(),
@@ -174,6 +185,8 @@ impl Sims {
         cart.rate_limit = Some(tenant.cart_rate_limit);
         cart.timeout_secs = tenant.cart_timeout_secs;
         cart.schedule = tenant.cart_schedule.clone();
+        cart.filters = tenant.filters.clone();
+        cart.inventory = tenant.inventory.clone();
         m.carts.push(cart);
         Ok(m)
     }

@@ -15,7 +15,10 @@ use serde::{Serialize, Serializer};
 use url::Url;
 
 use crate::domain::{CartId, MerchantId};
-use crate::settings::{CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, RateLimit, Settings, WmsKind};
+use crate::settings::{
+    CartInventory, CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, OrderFilters, RateLimit, Settings,
+    WmsKind,
+};
 
 /// Why a wiring could not become settings or a file.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +151,10 @@ pub struct CartWiring {
     pub rate_limit: Option<RateLimit>,
     pub schedule: CartSchedule,
     pub timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<OrderFilters>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<CartInventory>,
 }
 
 impl Wiring {
@@ -228,6 +235,8 @@ impl CartWiring {
             rate_limit: None,
             schedule: CartSchedule::default(),
             timeout_secs: None,
+            filters: None,
+            inventory: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::HttpResponse;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{
@@ -58,6 +58,8 @@ pub struct NewOrder {
     pub email: Option<String>,
     pub notes: Option<String>,
     pub tags: Vec<String>,
+    /// Default: now (an order placed before a cart's `created_after`, say).
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// A line of a [`NewOrder`]: a variant by `sku` or `variant_id`, or a freeform line.
@@ -216,7 +218,7 @@ impl TgState {
                 reference_number: None,
                 issued_at: now.format("%Y-%m-%d").to_string(),
                 ship_at: None,
-                created_at: now,
+                created_at: spec.created_at.unwrap_or(now),
                 updated_at: now,
                 tags: spec.tags,
                 total: format!("{total:.2}"),

@@ -21,6 +21,7 @@ use crate::ledger::orders::member;
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::counters::ORDERS_SKIPPED;
 use crate::workflows::translate::{TranslateError, Translation, translate};
 use crate::workflows::{Deps, Faults, holds, payload, retry_or_give_up, store_failed};
 
@@ -60,9 +61,15 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             Err(e) => return Ok(retry_or_give_up(e)),
         }
     }
-    let lines = match translate(deps, merchant, cart.item_field, &order.lines).await {
+    let lines = match translate(deps, merchant, cart.item_field, &cart.filters.skip_skus, &order.lines).await {
         Ok(Translation::Complete(lines)) => lines,
         Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, merchant.id.as_str(), skus).await,
+        Ok(Translation::Skipped(why)) => {
+            // The item filter changed since the import: nothing of this order goes out.
+            set_outcome(deps, &p, Some((OrderStatus::Skipped, &why.reason)), |_| {}).await?;
+            metrics::counter!(ORDERS_SKIPPED, "filter" => why.filter).increment(1);
+            return Ok(Outcome::Done);
+        }
         Err(TranslateError::Upstream(e)) => return Ok(retry_or_give_up(e)),
         Err(TranslateError::Ledger(e)) => return Err(store_failed(e)),
     };
