@@ -9,6 +9,7 @@ pub mod order;
 pub mod patterns;
 pub mod shipment;
 pub mod status;
+pub mod stock;
 pub mod warehouse;
 
 pub use barcodes::{BarcodeRules, ItemCodes, StockLevels, UpcRule};
@@ -21,4 +22,5 @@ pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
 pub use patterns::{PatternError, SkuPatterns};
 pub use status::{IllegalTransition, OrderStatus};
+pub use stock::{StockView, WarehouseStock};
 pub use warehouse::{Parcel, Tracking, WmsOrder, WmsProduct};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
 use super::{Interval, Secret};
-use crate::domain::{AdjustmentReason, CartId, MerchantId, SkuPatterns};
+use crate::domain::{AdjustmentReason, CartId, MerchantId, SkuPatterns, StockView};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -326,6 +326,13 @@ pub struct CartInventory {
     /// EasyPost warehouse ids (`wh_…`) whose quantities are summed; empty: every warehouse.
     #[serde(default)]
     pub locations: Vec<String>,
+}
+
+impl CartInventory {
+    /// What of the warehouse's stock this cart sees.
+    pub fn view(&self) -> StockView<'_> {
+        StockView { locations: &self.locations, reserve: self.reserve }
+    }
 }
 
 /// Which cart orders go to the warehouse (CartRover's defaults).

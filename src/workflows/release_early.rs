@@ -3,14 +3,16 @@
 //!
 //! Oldest first (the `on_hold` index is ordered by creation), each released order reserves its
 //! units from what is free, so no more is released than the stock can fill. What is free is
-//! the WMS quantity minus the units of orders the warehouse accepted and has not shipped yet
-//! (`at_wms`), because the WMS counts those on hand until they leave.
+//! the WMS quantity as the order's cart sees it (its `inventory.locations`, less its
+//! `inventory.reserve`: [`crate::domain::stock`]) minus the units of orders the warehouse
+//! accepted and has not shipped yet (`at_wms`), because the WMS counts those on hand until they
+//! leave, and minus what orders released before it in this run take.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::counters::HOLDS_RELEASED_EARLY;
 use super::{Deps, holds, store_failed};
-use crate::domain::{Barcode, Order, OrderStatus, StockLevels};
+use crate::domain::{Barcode, CartId, Order, OrderStatus, StockLevels, WarehouseStock};
 use crate::settings::MerchantSettings;
 use crate::workers::Outcome;
 
@@ -18,20 +20,23 @@ use crate::workers::Outcome;
 const MAX_READ: usize = 5_000;
 
 /// Releases the merchant's held orders that `totals` can fill; returns how many.
-pub async fn release(deps: &Deps, merchant: &MerchantSettings, totals: &StockLevels) -> Result<u64, Outcome> {
-    let mut free = totals.clone();
+pub async fn release(deps: &Deps, merchant: &MerchantSettings, stock: &WarehouseStock) -> Result<u64, Outcome> {
+    let views: HashMap<&CartId, StockLevels> =
+        merchant.carts.iter().map(|c| (&c.id, stock.for_cart(c.inventory.view()))).collect();
+    let mut taken: BTreeMap<Barcode, i64> = BTreeMap::new();
     for order in orders(deps, merchant, OrderStatus::AtWms).await? {
         for (barcode, units) in needs(&order).unwrap_or_default() {
-            *free.entry(barcode).or_default() -= units;
+            *taken.entry(barcode).or_default() += units;
         }
     }
     let mut ids = Vec::new();
     let mut released = Vec::new();
     for order in orders(deps, merchant, OrderStatus::OnHold).await? {
-        let Some(needs) = needs(&order) else { continue };
-        if needs.iter().all(|(b, n)| free.get(b).is_some_and(|f| f >= n)) {
+        let (Some(needs), Some(view)) = (needs(&order), views.get(&order.cart)) else { continue };
+        let free = |b: &Barcode| view.get(b).map(|units| units - taken.get(b).copied().unwrap_or(0));
+        if needs.iter().all(|(b, n)| free(b).is_some_and(|f| f >= *n)) {
             for (b, n) in &needs {
-                *free.entry(b.clone()).or_default() -= n;
+                *taken.entry(b.clone()).or_default() += n;
             }
             ids.push((order.cart.clone(), order.cart_order_id));
             released.push(order);

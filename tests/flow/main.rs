@@ -8,6 +8,7 @@ mod inventory;
 mod orders;
 mod process;
 mod ratelimit;
+mod reserve;
 mod shipments;
 mod shutdown;
 mod support;
