@@ -113,6 +113,15 @@ async fn orders_the_filters_leave_out_are_skipped_with_their_reason_and_gift_car
         assert!(metrics.contains(&series), "no {series} in\n{metrics}");
     }
 
+    // Not sent by hand either: the filters decide (409 with the reason why not).
+    for action in ["resend", "cancel-sending"] {
+        let path = format!("/admin/carts/acme-tg/orders/{}/{action}", ids[0]);
+        let resp = flow.admin(Method::POST, &path).await.send().await.unwrap();
+        assert_eq!(resp.status(), 409, "{action}");
+        let body: Value = resp.json().await.unwrap();
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("skipped"), "{body}");
+    }
+
     // Seen again by the poll: recorded once, still nothing at the warehouse.
     poll(&flow).await;
     for id in ids {
