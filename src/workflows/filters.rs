@@ -4,11 +4,10 @@
 //! `payment_status`, `fulfillment_status`) are not here: an order they refuse is not ready
 //! yet, and is simply not imported (`import_order::eligible`).
 
-use chrono::DateTime;
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{CartOrder, OrderLine, SkuPatterns};
-use crate::settings::OrderFilters;
+use crate::settings::{CalendarDate, OrderFilters};
 
 /// Why an order is skipped: which filter (a metric label) and the reason the merchant reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +23,12 @@ impl Skip {
 }
 
 /// The first order-level filter `order` fails, in the order the settings list them.
-pub fn order_skip(order: &CartOrder, filters: &OrderFilters) -> Option<Skip> {
+/// `cart_start` (where the cart's first download started) stands in for an unset
+/// `created_after`.
+pub fn order_skip(order: &CartOrder, filters: &OrderFilters, cart_start: Option<NaiveDate>) -> Option<Skip> {
     location_skip(order.stock_location_id, &filters.stock_location_ids)
         .or_else(|| tags_skip(&order.tags, filters))
-        .or_else(|| date_skip(order.created_at, filters))
+        .or_else(|| date_skip(order.created_at, filters.created_after, cart_start))
 }
 
 fn location_skip(location: Option<i64>, allowed: &[i64]) -> Option<Skip> {
@@ -54,13 +55,23 @@ fn tags_skip(tags: &[String], filters: &OrderFilters) -> Option<Skip> {
     None
 }
 
-fn date_skip(created_at: Option<DateTime<Utc>>, filters: &OrderFilters) -> Option<Skip> {
-    let after = filters.created_after?;
+fn date_skip(
+    created_at: Option<DateTime<Utc>>,
+    after: Option<CalendarDate>,
+    cart_start: Option<NaiveDate>,
+) -> Option<Skip> {
     let created = created_at?.date_naive();
-    (created < after.0).then(|| {
-        let reason = format!("created {} before created_after {after}", created.format("%Y-%m-%d"));
-        Skip::new("created_after", reason)
-    })
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let reason = match (after, cart_start) {
+        (Some(after), _) if created < after.0 => format!("created {} before created_after {after}", day(created)),
+        (None, Some(start)) if created < start => format!(
+            "created {} before {} (created_after unset: one day before the cart was added)",
+            day(created),
+            day(start)
+        ),
+        _ => return None,
+    };
+    Some(Skip::new("created_after", reason))
 }
 
 /// The order is skipped when every product line matches `skip`; the reason names the
@@ -90,7 +101,6 @@ mod tests {
 
     use super::*;
     use crate::domain::{CartOrderState, CartStatusWords, Sku};
-    use crate::settings::CalendarDate;
 
     fn order(location: Option<i64>, tags: &[&str], created: (i32, u32, u32)) -> CartOrder {
         CartOrder {
@@ -120,7 +130,7 @@ mod tests {
     }
 
     fn reason(o: &CartOrder, f: &OrderFilters) -> Option<String> {
-        order_skip(o, f).map(|s| s.reason)
+        order_skip(o, f, None).map(|s| s.reason)
     }
 
     #[test]
@@ -145,10 +155,27 @@ mod tests {
     #[test]
     fn defaults_skip_nothing_and_tags_any_needs_one_of_its_tags() {
         let o = order(Some(9), &["gift"], (2001, 1, 1));
-        assert_eq!(order_skip(&o, &OrderFilters::default()), None);
+        assert_eq!(order_skip(&o, &OrderFilters::default(), None), None);
         let any = OrderFilters { tags_any: vec!["retail".into(), "web".into()], ..OrderFilters::default() };
         assert_eq!(reason(&o, &any).as_deref(), Some("not tagged \"retail\" or \"web\" (tags_any)"));
         assert_eq!(reason(&order(Some(9), &["WEB"], (2001, 1, 1)), &any), None);
+    }
+
+    #[test]
+    fn without_created_after_orders_from_before_the_carts_first_download_are_skipped() {
+        let start = NaiveDate::from_ymd_opt(2026, 3, 1);
+        let old = order(Some(1), &[], (2026, 2, 28));
+        let skip = order_skip(&old, &OrderFilters::default(), start).unwrap();
+        assert_eq!(
+            (skip.filter, skip.reason.as_str()),
+            (
+                "created_after",
+                "created 2026-02-28 before 2026-03-01 (created_after unset: one day before the cart was added)"
+            )
+        );
+        assert_eq!(order_skip(&order(Some(1), &[], (2026, 3, 1)), &OrderFilters::default(), start), None);
+        let set = filters();
+        assert_eq!(order_skip(&old, &set, start), None, "a set created_after wins");
     }
 
     fn line(sku: &str) -> OrderLine {

@@ -179,3 +179,22 @@ async fn a_new_order_tagged_in_the_cart_before_it_went_is_skipped_and_not_sent()
     assert_eq!(numbers, [flow.order(other).await.unwrap().order_number], "a skipped order is never sent");
     assert_eq!(flow.order(tagged).await.unwrap().status(), OrderStatus::Skipped);
 }
+
+#[tokio::test]
+async fn without_created_after_an_order_from_before_the_cart_was_added_is_skipped() {
+    let flow = start(Options::default()).await;
+    // The first download (at start-up) records where it started: one day back.
+    assert!(flow.wait_recurring_idle(POLL, Duration::from_secs(30)).await, "the first poll did not finish");
+    let old = NewOrder {
+        created_at: Some(Utc::now() - chrono::Duration::days(3)),
+        lines: vec![line(&seed::sku(1), 1)],
+        ..Default::default()
+    };
+    let old = flow.tg.create_order(old).unwrap();
+    let fresh = flow.tg.create_order(NewOrder { lines: vec![line(&seed::sku(2), 1)], ..Default::default() }).unwrap();
+    assert!(flow.wait_all(&[old], OrderStatus::Skipped, Duration::from_secs(20)).await.is_empty());
+    assert!(flow.wait_all(&[fresh], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    let reason = flow.order(old).await.unwrap().status_reason.unwrap_or_default();
+    assert!(reason.ends_with("(created_after unset: one day before the cart was added)"), "{reason}");
+    assert_eq!(flow.ep.orders().len(), 1);
+}

@@ -55,7 +55,11 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         _ => {}
     }
     let version = order.version.clone();
-    if let Some(why) = filters::order_skip(&order, &cart.filters) {
+    let cart_start = match cart.filters.created_after {
+        Some(_) => None,
+        None => deps.ledger.cursors.cart_start(&cart.id).await.map_err(store_failed)?.map(|t| t.date_naive()),
+    };
+    if let Some(why) = filters::order_skip(&order, &cart.filters, cart_start) {
         // Decided on the order alone: no address or variant calls for an order never sent.
         let fresh = Fresh { order: &order, merchant, details: None };
         return skip(deps, cart, known, fresh, why).await;

@@ -6,7 +6,9 @@
 //! idempotent, so the overlap costs one cheap read per order, never a duplicate.
 //!
 //! The first run of a cart reads from the cart's `filters.created_after` (midnight UTC) when it
-//! is set, else one day back.
+//! is set, else one day back; where it started is recorded once (`cart_start`), and is the
+//! cart's `created_after` when it sets none — one day before the cart was added, as near as
+//! cartgate knows (its first poll follows the cart's creation).
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -33,6 +35,10 @@ async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let api = deps.cart_api(cart)?;
     let cursor = deps.ledger.cursors.order_poll(&cart.id).await.map_err(store_failed)?;
     let since = cursor.map(|t| t - OVERLAP).unwrap_or_else(|| first_since(cart.filters.created_after, deps.now()));
+    if cursor.is_none() {
+        // The default `created_after` of a cart that sets none: one day before it was added.
+        deps.ledger.cursors.set_cart_start_once(&cart.id, since).await.map_err(store_failed)?;
+    }
     let mut newest = since;
     for page in 1..=MAX_PAGES {
         let (orders, more) = api.orders_updated_since(since, page).await.map_err(retry_or_give_up)?;
