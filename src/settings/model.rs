@@ -353,7 +353,7 @@ pub struct OrderFilters {
     /// No order carrying any of these tags (case-insensitive).
     pub tags_none: Vec<String>,
     /// Only orders created on or after this day (UTC); also where the first download starts.
-    /// Unset: no date filter, and the first download reads one day back.
+    /// Unset: the first download reads one day back, and that day is the filter.
     pub created_after: Option<CalendarDate>,
     /// Lines whose SKU matches one of these globs (`*`, `?`) are never sent; an order left
     /// with no line to ship is skipped.
