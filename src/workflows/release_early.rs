@@ -12,27 +12,30 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::counters::HOLDS_RELEASED_EARLY;
 use super::{Deps, holds, store_failed};
-use crate::domain::{Barcode, CartId, Order, OrderStatus, StockLevels, WarehouseStock};
+use crate::domain::{Barcode, CartId, Order, OrderStatus, SkuPatterns, StockLevels, WarehouseStock};
 use crate::settings::MerchantSettings;
 use crate::workers::Outcome;
 
 /// Index members read per status per run (bounds the work).
 const MAX_READ: usize = 5_000;
 
-/// Releases the merchant's held orders that `totals` can fill; returns how many.
+/// Releases the merchant's held orders that `stock` can fill, as each order's cart sees it;
+/// returns how many.
 pub async fn release(deps: &Deps, merchant: &MerchantSettings, stock: &WarehouseStock) -> Result<u64, Outcome> {
-    let views: HashMap<&CartId, StockLevels> =
-        merchant.carts.iter().map(|c| (&c.id, stock.for_cart(c.inventory.view()))).collect();
+    let views: HashMap<&CartId, (StockLevels, &SkuPatterns)> =
+        merchant.carts.iter().map(|c| (&c.id, (stock.for_cart(c.inventory.view()), &c.filters.skip_skus))).collect();
+    let skip = |o: &Order| views.get(&o.cart).map(|(_, skip)| *skip);
     let mut taken: BTreeMap<Barcode, i64> = BTreeMap::new();
     for order in orders(deps, merchant, OrderStatus::AtWms).await? {
-        for (barcode, units) in needs(&order).unwrap_or_default() {
+        for (barcode, units) in needs(&order, skip(&order)).unwrap_or_default() {
             *taken.entry(barcode).or_default() += units;
         }
     }
     let mut ids = Vec::new();
     let mut released = Vec::new();
     for order in orders(deps, merchant, OrderStatus::OnHold).await? {
-        let (Some(needs), Some(view)) = (needs(&order), views.get(&order.cart)) else { continue };
+        let Some((view, skip)) = views.get(&order.cart) else { continue };
+        let Some(needs) = needs(&order, Some(*skip)) else { continue };
         let free = |b: &Barcode| view.get(b).map(|units| units - taken.get(b).copied().unwrap_or(0));
         if needs.iter().all(|(b, n)| free(b).is_some_and(|f| f >= *n)) {
             for (b, n) in &needs {
@@ -65,9 +68,10 @@ pub async fn release(deps: &Deps, merchant: &MerchantSettings, stock: &Warehouse
 }
 
 /// Units per barcode an order takes; `None` when a line has no barcode (never translated).
-fn needs(order: &Order) -> Option<BTreeMap<Barcode, i64>> {
+/// Lines of SKUs the cart's item filter skips take nothing: they are never sent.
+fn needs(order: &Order, skip: Option<&SkuPatterns>) -> Option<BTreeMap<Barcode, i64>> {
     let mut out = BTreeMap::new();
-    for line in &order.lines {
+    for line in order.lines.iter().filter(|l| skip.is_none_or(|s| s.matching(&l.sku).is_none())) {
         *out.entry(line.barcode.clone()?).or_default() += i64::from(line.quantity);
     }
     Some(out)
