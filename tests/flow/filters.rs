@@ -12,7 +12,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::{Flow, Options, start};
+use crate::support::{Flow, Options, eventually, start};
 
 const POLL: &str = "poll_orders:acme-tg";
 
@@ -197,4 +197,50 @@ async fn without_created_after_an_order_from_before_the_cart_was_added_is_skippe
     let reason = flow.order(old).await.unwrap().status_reason.unwrap_or_default();
     assert!(reason.ends_with("(created_after unset: one day before the cart was added)"), "{reason}");
     assert_eq!(flow.ep.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_left_with_only_skipped_items_by_a_filter_saved_before_its_send_is_skipped_then() {
+    use cartgate::testkit::{app, world::Wired};
+
+    use crate::tenants::{bodies, finalized_webhook, new_key, send};
+
+    // A cart set up through the API (so its filters can change at run time), delivery on a
+    // schedule (so the order waits as `new`).
+    let mut world = Options { order_delivery: crate::support::HOURLY, ..Options::default() }.world();
+    world.cartgate.tenants.keys = vec![new_key()];
+    let mut wired = Wired::start(world).await.unwrap();
+    let (merchant, cart) = bodies(&wired.wiring.merchants.pop().unwrap());
+    let app = app::spawn(wired.settings().unwrap(), cartgate::workflows::registry).await.unwrap();
+    assert_eq!(send(Method::PUT, format!("{}/admin/merchants/acme", app.url()), Some(&merchant)).await, 201);
+    let cart_url = format!("{}/admin/merchants/acme/carts/acme-tg", app.url());
+    assert_eq!(send(Method::PUT, cart_url.clone(), Some(&cart)).await, 201);
+    let (tg, deps) = (wired.sims.tg.clone(), app.deps().clone());
+    tg.add_variant("GIFTCARD-10", None, "Gift card", 100);
+    let id = tg.create_order(NewOrder { lines: vec![line("GIFTCARD-10", 1)], ..Default::default() }).unwrap();
+    let delivered = eventually(Duration::from_secs(10), || async {
+        finalized_webhook(&app.url(), tg.url(), tg.client_secret(), id).await == 200
+    })
+    .await;
+    assert!(delivered, "the webhook was not taken");
+    let cart_id = cartgate::domain::CartId::parse("acme-tg").unwrap();
+    let status = || async { deps.ledger.orders.get(&cart_id, id).await.unwrap().map(|o| o.status()) };
+    assert!(eventually(Duration::from_secs(20), || async { status().await == Some(OrderStatus::New) }).await);
+
+    // The merchant adds the item filter before the delivery run.
+    let patch = serde_json::json!({"filters": {"skip_skus": ["GIFTCARD-*"]}});
+    assert_eq!(send(Method::PATCH, cart_url, Some(&patch)).await, 200);
+    let live = eventually(Duration::from_secs(10), || async {
+        deps.cart("acme-tg").await.is_ok_and(|(_, c)| !c.filters.skip_skus.is_empty())
+    })
+    .await;
+    assert!(live, "the new filter is not live");
+    let run = cartgate::jobs::MerchantTask { merchant: cartgate::domain::MerchantId::parse("acme").unwrap() }
+        .job(cartgate::store::JobKind::DeliverOrders);
+    deps.jobs.enqueue(&run, cartgate::store::When::Now, cartgate::store::OnExisting::MoveEarlier).await.unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { status().await == Some(OrderStatus::Skipped) }).await);
+    let order = deps.ledger.orders.get(&cart_id, id).await.unwrap().unwrap();
+    assert_eq!(order.status_reason.as_deref(), Some("only skipped items (GIFTCARD-*)"));
+    assert!(wired.sims.ep.orders().is_empty(), "nothing of it reached the warehouse");
+    app.stop(Duration::from_secs(10)).await;
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::support::{ADMIN, Options, eventually};
 
-fn new_key() -> WiredSecret {
+pub(crate) fn new_key() -> WiredSecret {
     WiredSecret::new(secrecy::ExposeSecret::expose_secret(&cartgate::tenants::generate_key()))
 }
 
@@ -29,7 +29,7 @@ fn without_nulls(v: Value) -> Value {
 }
 
 /// The merchant's and its first cart's API bodies (the file's tables minus `id` and `carts`).
-fn bodies(merchant: &MerchantWiring) -> (Value, Value) {
+pub(crate) fn bodies(merchant: &MerchantWiring) -> (Value, Value) {
     let mut m = without_nulls(serde_json::to_value(merchant).unwrap());
     let map = m.as_object_mut().unwrap();
     map.remove("id");
@@ -39,7 +39,7 @@ fn bodies(merchant: &MerchantWiring) -> (Value, Value) {
     (m, cart)
 }
 
-async fn send(method: reqwest::Method, url: String, body: Option<&Value>) -> u16 {
+pub(crate) async fn send(method: reqwest::Method, url: String, body: Option<&Value>) -> u16 {
     let mut req = reqwest::Client::new().request(method, url).bearer_auth(ADMIN);
     if let Some(b) = body {
         req = req.json(b);
@@ -48,7 +48,7 @@ async fn send(method: reqwest::Method, url: String, body: Option<&Value>) -> u16
 }
 
 /// `order.finalized` for order `id`, signed with `secret`, to `base`; the status.
-async fn finalized_webhook(base: &str, tg_url: &str, secret: &str, id: u64) -> u16 {
+pub(crate) async fn finalized_webhook(base: &str, tg_url: &str, secret: &str, id: u64) -> u16 {
     let body = json!({"object_id": id, "event": "order.finalized", "timestamp": 1_546_272_000,
         "resource_url": format!("{}/orders/{id}", tg_url.trim_end_matches('/'))})
     .to_string();
