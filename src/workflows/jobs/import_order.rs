@@ -17,6 +17,8 @@
 //! [`Cart::order`]: crate::cart::Cart::order
 //! [`Cart::order_details`]: crate::cart::Cart::order_details
 
+use chrono::NaiveDate;
+
 use crate::domain::{CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
 use crate::settings::{CartSettings, Interval, MerchantSettings, OrderFilters};
@@ -55,11 +57,7 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         _ => {}
     }
     let version = order.version.clone();
-    let cart_start = match cart.filters.created_after {
-        Some(_) => None,
-        None => deps.ledger.cursors.cart_start(&cart.id).await.map_err(store_failed)?.map(|t| t.date_naive()),
-    };
-    if let Some(why) = filters::order_skip(&order, &cart.filters, cart_start) {
+    if let Some(why) = filters::order_skip(&order, &cart.filters, cart_start(deps, cart).await?) {
         // Decided on the order alone: no address or variant calls for an order never sent.
         let fresh = Fresh { order: &order, merchant, details: None };
         return skip(deps, cart, known, fresh, why).await;
@@ -93,6 +91,15 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         return create(deps, merchant, cart, new, version, &p.trigger).await;
     };
     refresh(deps, merchant, cart, known, destination, lines, version).await
+}
+
+/// The day the cart's first download started, which stands in for an unset `created_after`.
+async fn cart_start(deps: &Deps, cart: &CartSettings) -> Result<Option<NaiveDate>, Outcome> {
+    if cart.filters.created_after.is_some() {
+        return Ok(None);
+    }
+    let start = deps.ledger.cursors.cart_start(&cart.id).await.map_err(store_failed)?;
+    Ok(start.map(|t| t.date_naive()))
 }
 
 /// A known order is brought up to date from the cart only while it has not gone out.
@@ -208,8 +215,11 @@ async fn refresh(
                 }
             }
             if o.status() == OrderStatus::Skipped {
-                // `skipped → new` is always allowed.
+                // `skipped → new` and `new → error` are always allowed.
                 o.transition_or_note(OrderStatus::New, "changed in the cart: passes the cart's filters now", now);
+                if let Some(problem) = unshippable(o) {
+                    o.transition_or_note(OrderStatus::Error, &problem, now);
+                }
             }
             (o.status(), lines_changed)
         })
