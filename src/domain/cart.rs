@@ -56,6 +56,12 @@ pub struct CartOrder {
     /// How the customer asked for it to be shipped: the label of its shipping line, as the
     /// cart wrote it (`None`: no shipping line, or one without a label).
     pub ship_method: Option<String>,
+    /// The order's tags as the cart spells them (the cart's `tags_any` / `tags_none`).
+    pub tags: Vec<String>,
+    /// The cart stock location the order ships from (the cart's `stock_location_ids`).
+    pub stock_location_id: Option<i64>,
+    /// When the order was created in the cart (the cart's `created_after`).
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// An order seen by a "changed since" poll.

@@ -6,8 +6,10 @@ pub mod hold;
 pub mod ids;
 pub mod item;
 pub mod order;
+pub mod patterns;
 pub mod shipment;
 pub mod status;
+pub mod stock;
 pub mod warehouse;
 
 pub use barcodes::{BarcodeRules, ItemCodes, StockLevels, UpcRule};
@@ -18,5 +20,7 @@ pub use cart::{
 pub use ids::{CartId, InvalidId, MerchantId};
 pub use item::{Barcode, ItemCodeError, Sku};
 pub use order::{Destination, NewOrder, Order, OrderLine, Shipment, TimelineEntry};
+pub use patterns::{PatternError, SkuPatterns};
 pub use status::{IllegalTransition, OrderStatus};
+pub use stock::{StockView, WarehouseStock};
 pub use warehouse::{Parcel, Tracking, WarehouseService, WmsOrder, WmsProduct};

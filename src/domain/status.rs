@@ -10,6 +10,11 @@
 //! ```
 //! `on_hold`, `error` and `cancel_sending` may also be cancelled (void in the cart, or the
 //! merchant's "Cancelled Sending To WMS"), and a held order is sent straight from `on_hold`.
+//!
+//! `skipped` sits beside the unsent statuses: an order the cart's filters leave out (stock
+//! location, tags, creation date, only skipped items) goes there from `new`, `on_hold` or
+//! `error` and is never sent; when the order changes in the cart and passes, it goes back to
+//! `new`. A new reason for the skip is a transition of its own (`skipped → skipped`).
 
 use std::fmt;
 
@@ -27,6 +32,8 @@ pub enum OrderStatus {
     Shipped,
     Confirmed,
     Canceled,
+    /// Filtered out by the cart's settings; the reason says which filter.
+    Skipped,
 }
 
 /// A status change the state machine does not allow.
@@ -38,7 +45,7 @@ pub struct IllegalTransition {
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 9] = [
         Self::New,
         Self::OnHold,
         Self::Error,
@@ -47,6 +54,7 @@ impl OrderStatus {
         Self::Shipped,
         Self::Confirmed,
         Self::Canceled,
+        Self::Skipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +67,7 @@ impl OrderStatus {
             Self::Shipped => "shipped",
             Self::Confirmed => "confirmed",
             Self::Canceled => "canceled",
+            Self::Skipped => "skipped",
         }
     }
 
@@ -83,8 +92,10 @@ impl OrderStatus {
                 | (AtWms, Shipped | Canceled)
                 | (Shipped, Shipped | Confirmed)
                 | (Confirmed, Shipped)
+                | (New | OnHold | Error | Skipped, Skipped)
+                | (Skipped, New)
         );
-        if ok && (self != to || matches!(to, OnHold | Error | Shipped)) {
+        if ok && (self != to || matches!(to, OnHold | Error | Shipped | Skipped)) {
             Ok(to)
         } else {
             Err(IllegalTransition { from: self, to })
@@ -119,6 +130,11 @@ mod tests {
             (AtWms, Canceled),
             (Shipped, Confirmed),
             (Confirmed, Shipped),
+            (New, Skipped),
+            (OnHold, Skipped),
+            (Error, Skipped),
+            (Skipped, Skipped),
+            (Skipped, New),
         ] {
             assert_eq!(from.transition(to), Ok(to), "{from} -> {to}");
         }
@@ -137,6 +153,12 @@ mod tests {
             (CancelSending, AtWms),
             (New, New),
             (AtWms, AtWms),
+            (Skipped, AtWms),
+            (Skipped, OnHold),
+            (Skipped, CancelSending),
+            (AtWms, Skipped),
+            (CancelSending, Skipped),
+            (Shipped, Skipped),
         ] {
             assert_eq!(from.transition(to), Err(IllegalTransition { from, to }), "{from} -> {to}");
         }

@@ -58,6 +58,12 @@ pub(super) fn order_poll_cursor(cart: &CartId) -> String {
     format!("poll_orders:{cart}")
 }
 
+/// Field of [`CURSORS`]: where the cart's first order download started (one day before the
+/// cart was first polled), the cart's `created_after` when it sets none.
+pub(super) fn cart_start(cart: &CartId) -> String {
+    format!("cart_start:{cart}")
+}
+
 /// Field of [`CURSORS`]: when the merchant's WMS product list was last read. (The same text as
 /// the cache's key, in another hash.)
 pub(super) fn products_read_at(merchant: &MerchantId) -> String {

@@ -72,6 +72,10 @@ pub enum Refusal {
     AlreadySent(OrderStatus),
     #[error("the order is {0}: there is nothing to resend")]
     NothingToResend(OrderStatus),
+    #[error(
+        "the order is skipped by the cart's filters and is never sent; it is looked at again when it changes in the cart"
+    )]
+    Skipped,
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
 }

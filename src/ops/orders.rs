@@ -81,6 +81,9 @@ pub fn cancel_sending(o: &mut Order, now: DateTime<Utc>) -> Result<(), Refusal> 
     if o.status() == OrderStatus::CancelSending {
         return Ok(());
     }
+    if o.status() == OrderStatus::Skipped {
+        return Err(Refusal::Skipped);
+    }
     let from = o.status();
     o.transition(OrderStatus::CancelSending, "cancelled sending by the merchant", now)
         .map_err(|_| Refusal::AlreadySent(from))
@@ -93,6 +96,8 @@ pub fn resend(o: &mut Order, now: DateTime<Utc>) -> Result<(), Refusal> {
             Ok(o.transition(OrderStatus::New, "resend requested", now)?)
         }
         OrderStatus::New => Ok(()),
+        // The cart's filters decide: the order goes when it changes in the cart and passes.
+        OrderStatus::Skipped => Err(Refusal::Skipped),
         other => Err(Refusal::NothingToResend(other)),
     }
 }
@@ -142,5 +147,14 @@ mod tests {
         let mut shipped = order_in(OrderStatus::Shipped);
         let refused = resend(&mut shipped, Utc::now()).unwrap_err();
         assert_eq!(refused.to_string(), "the order is shipped: there is nothing to resend");
+    }
+
+    #[test]
+    fn a_skipped_order_is_neither_resent_nor_cancelled_by_hand() {
+        let mut o = order_in(OrderStatus::New);
+        o.transition(OrderStatus::Skipped, "tagged \"wholesale\" (tags_none)", Utc::now()).unwrap();
+        assert_eq!(resend(&mut o, Utc::now()), Err(Refusal::Skipped));
+        assert_eq!(cancel_sending(&mut o, Utc::now()), Err(Refusal::Skipped));
+        assert_eq!(o.status(), OrderStatus::Skipped);
     }
 }

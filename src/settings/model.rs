@@ -3,13 +3,13 @@
 
 use std::net::SocketAddr;
 
-use chrono::NaiveTime;
+use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
 use super::{Interval, Secret};
-use crate::domain::{AdjustmentReason, CartId, MerchantId};
+use crate::domain::{AdjustmentReason, CartId, MerchantId, SkuPatterns, StockView};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -110,6 +110,31 @@ impl<'de> Deserialize<'de> for ClockTime {
 impl Serialize for ClockTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&self.0.format("%H:%M"))
+    }
+}
+
+/// A calendar date written `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CalendarDate(pub NaiveDate);
+
+impl<'de> Deserialize<'de> for CalendarDate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map(CalendarDate)
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a date like \"2026-01-01\"")))
+    }
+}
+
+impl Serialize for CalendarDate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl std::fmt::Display for CalendarDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
     }
 }
 
@@ -296,15 +321,46 @@ pub struct CartInventory {
     /// (`supplier`, `customer`, `damaged`, `shrinkage`, `promotion`, `production`).
     #[serde(default)]
     pub adjustment_reason: AdjustmentReason,
+    /// Units kept back from each product's warehouse quantity before it is uploaded (never
+    /// below 0), so the cart does not sell the last units the warehouse is still counting.
+    /// Held orders are released early only against the stock left after it.
+    #[serde(default)]
+    pub reserve: u32,
+    /// EasyPost warehouse ids (`wh_…`) whose quantities are summed; empty: every warehouse.
+    #[serde(default)]
+    pub locations: Vec<String>,
+}
+
+impl CartInventory {
+    /// What of the warehouse's stock this cart sees.
+    pub fn view(&self) -> StockView<'_> {
+        StockView { locations: &self.locations, reserve: self.reserve }
+    }
 }
 
 /// Which cart orders go to the warehouse (CartRover's defaults).
+///
+/// `status`, `payment_status` and `fulfillment_status` say when an order is ready: one that
+/// does not match is not imported (yet). The others leave an order out for good — it is
+/// recorded as `skipped` with the reason, and looked at again when it changes in the cart.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OrderFilters {
     pub status: Vec<String>,
     pub payment_status: Vec<String>,
     pub fulfillment_status: Vec<String>,
+    /// Only orders from these TradeGecko stock locations; empty: every location.
+    pub stock_location_ids: Vec<i64>,
+    /// Only orders carrying at least one of these tags (case-insensitive); empty: any.
+    pub tags_any: Vec<String>,
+    /// No order carrying any of these tags (case-insensitive).
+    pub tags_none: Vec<String>,
+    /// Only orders created on or after this day (UTC); also where the first download starts.
+    /// Unset: the first download reads one day back, and that day is the filter.
+    pub created_after: Option<CalendarDate>,
+    /// Lines whose SKU matches one of these globs (`*`, `?`) are never sent; an order left
+    /// with no line to ship is skipped.
+    pub skip_skus: SkuPatterns,
 }
 
 impl Default for OrderFilters {
@@ -313,6 +369,11 @@ impl Default for OrderFilters {
             status: vec!["finalized".into()],
             payment_status: vec!["paid".into()],
             fulfillment_status: vec!["unshipped".into()],
+            stock_location_ids: Vec::new(),
+            tags_any: Vec::new(),
+            tags_none: Vec::new(),
+            created_after: None,
+            skip_skus: SkuPatterns::default(),
         }
     }
 }

@@ -150,6 +150,20 @@ pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
         errors.push(ConfigError::invalid("base_url", "must be an http(s) URL"));
     }
     errors.extend(c.ship_methods.problems());
+    let blank = |list: &[String]| list.iter().any(|t| t.trim().is_empty());
+    let f = &c.filters;
+    for (key, list) in [("filters.tags_any", &f.tags_any), ("filters.tags_none", &f.tags_none)] {
+        if blank(list) {
+            errors.push(ConfigError::invalid(key, "must not hold a blank tag"));
+        }
+    }
+    let same = |a: &String, b: &String| a.trim().eq_ignore_ascii_case(b.trim());
+    if let Some(t) = f.tags_any.iter().find(|a| f.tags_none.iter().any(|n| same(a, n))) {
+        errors.push(ConfigError::invalid("filters.tags_any", format!("\"{}\" is in tags_none too", t.trim())));
+    }
+    if blank(&c.inventory.locations) {
+        errors.push(ConfigError::invalid("inventory.locations", "must not hold a blank warehouse id"));
+    }
     errors
 }
 

@@ -14,7 +14,9 @@ use url::Url;
 use super::wiring::{CartWiring, MerchantWiring, WiredSecret};
 use super::world::{CART, MERCHANT, WorldError};
 use crate::domain::{CartId, MerchantId};
-use crate::settings::{CartSchedule, Interval, ItemField, MerchantSchedule, RateLimit, ShipMethods};
+use crate::settings::{
+    CartInventory, CartSchedule, Interval, ItemField, MerchantSchedule, OrderFilters, RateLimit, ShipMethods,
+};
 use crate::sim::delivery::DeliveryPolicy;
 use crate::sim::easypost::{DEFAULT_SERVICES, EasypostConfig, EasypostSim, EpRateLimit, InventoryItem, Mode};
 use crate::sim::faults::FaultConfig;
@@ -56,6 +58,8 @@ pub struct SimOptions {
     pub wms_faults: FaultConfig,
     /// The `service` values the warehouse account offers.
     pub wms_services: Vec<String>,
+    /// The cart's stock locations (the first is the cart's `stock_location_id`); empty: one.
+    pub cart_locations: Vec<u64>,
 }
 
 impl Default for SimOptions {
@@ -71,6 +75,7 @@ impl Default for SimOptions {
             cart_faults: FaultConfig::default(),
             wms_faults: FaultConfig::default(),
             wms_services: DEFAULT_SERVICES.map(str::to_owned).to_vec(),
+            cart_locations: Vec::new(),
         }
     }
 }
@@ -91,6 +96,10 @@ pub struct Tenant {
     pub webhook_secret: WiredSecret,
     /// The cart's ship method mapping.
     pub ship_methods: ShipMethods,
+    /// The cart's `filters` (`None`: the defaults).
+    pub filters: Option<OrderFilters>,
+    /// The cart's `inventory` (`None`: the defaults).
+    pub inventory: Option<CartInventory>,
 }
 
 impl Default for Tenant {
@@ -111,6 +120,8 @@ impl Default for Tenant {
             cart_timeout_secs: None,
             webhook_secret: WiredSecret::new(uuid::Uuid::new_v4().simple().to_string()),
             ship_methods: ShipMethods::default(),
+            filters: None,
+            inventory: None,
         }
     }
 }
@@ -128,15 +139,17 @@ impl Sims {
         if let Some(g) = seed.generate.as_mut() {
             g.stock = opts.stock;
         }
-        let tg = TradegeckoSim::start(TradegeckoConfig {
+        let mut tg_config = TradegeckoConfig {
             rate_limit: opts.cart_rate_limit,
             delivery: opts.delivery.clone(),
             faults: opts.cart_faults.clone(),
             seed: seed.clone(),
             ..Default::default()
-        })
-        .await
-        .map_err(|e| WorldError::Sim("TradeGecko", e))?;
+        };
+        if !opts.cart_locations.is_empty() {
+            tg_config.location_ids = opts.cart_locations.clone();
+        }
+        let tg = TradegeckoSim::start(tg_config).await.map_err(|e| WorldError::Sim("TradeGecko", e))?;
         let ep = EasypostSim::start(EasypostConfig {
             rate_limit: opts.wms_rate_limit,
             delivery: opts.delivery.clone(),
@@ -182,6 +195,8 @@ impl Sims {
         cart.timeout_secs = tenant.cart_timeout_secs;
         cart.schedule = tenant.cart_schedule.clone();
         cart.ship_methods = tenant.ship_methods.clone();
+        cart.filters = tenant.filters.clone();
+        cart.inventory = tenant.inventory.clone();
         m.carts.push(cart);
         Ok(m)
     }

@@ -16,7 +16,8 @@ use url::Url;
 
 use crate::domain::{CartId, MerchantId};
 use crate::settings::{
-    CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, RateLimit, Settings, ShipMethods, WmsKind,
+    CartInventory, CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, OrderFilters, RateLimit, Settings,
+    ShipMethods, WmsKind,
 };
 
 /// Why a wiring could not become settings or a file.
@@ -151,6 +152,10 @@ pub struct CartWiring {
     pub schedule: CartSchedule,
     pub timeout_secs: Option<u64>,
     pub ship_methods: ShipMethods,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<OrderFilters>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<CartInventory>,
 }
 
 impl Wiring {
@@ -232,6 +237,8 @@ impl CartWiring {
             schedule: CartSchedule::default(),
             timeout_secs: None,
             ship_methods: ShipMethods::default(),
+            filters: None,
+            inventory: None,
         }
     }
 }

@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 
 use super::convert;
 use super::wire::{Inventory, Order, Product};
-use crate::domain::{Barcode, Order as CartgateOrder, OrderLine, StockLevels, WarehouseService, WmsOrder, WmsProduct};
+use crate::domain::{
+    Barcode, Order as CartgateOrder, OrderLine, WarehouseService, WarehouseStock, WmsOrder, WmsProduct,
+};
 use crate::upstream::{Account, UpstreamError, UpstreamResponse};
 
 const FULFILLMENT: &str = "/fulfillment/vendor/v2";
@@ -77,19 +79,20 @@ impl EasyPost {
         Ok(out)
     }
 
-    /// Units on hand of every product the warehouse reports inventory rows for, summed over
-    /// warehouses. A product without rows is left out rather than read as 0: no answer is not
+    /// Units on hand of every product the warehouse reports inventory rows for, per
+    /// warehouse. A product without rows is left out rather than read as 0: no answer is not
     /// "none in stock".
-    pub async fn stock_levels(&self) -> Result<StockLevels, UpstreamError> {
+    pub async fn stock_levels(&self) -> Result<WarehouseStock, UpstreamError> {
         let products = self.all_products().await?;
         let barcodes: HashMap<&str, &str> =
             products.iter().filter_map(|p| Some((p.id.as_str(), p.barcode.as_deref()?))).collect();
-        let mut levels = StockLevels::new();
+        let mut levels = WarehouseStock::default();
         let ids: Vec<String> = barcodes.keys().map(|id| (*id).to_owned()).collect();
         for row in self.inventories(&ids).await? {
             let by_id = row.product.id.as_deref().and_then(|id| barcodes.get(id).copied());
             let Some(barcode) = Barcode::parse_opt(by_id.or(row.product.barcode.as_deref())) else { continue };
-            *levels.entry(barcode).or_default() += row.quantity.round() as i64;
+            let warehouse = row.warehouse.and_then(|w| w.id);
+            levels.add(barcode, warehouse, row.quantity.round() as i64);
         }
         Ok(levels)
     }

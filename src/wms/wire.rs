@@ -19,8 +19,16 @@ pub(super) struct ProductRef {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub(super) struct WarehouseRef {
+    #[serde(default)]
+    pub(super) id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub(super) struct Inventory {
     pub(super) product: ProductRef,
+    #[serde(default)]
+    pub(super) warehouse: Option<WarehouseRef>,
     #[serde(default)]
     pub(super) quantity: f64,
 }

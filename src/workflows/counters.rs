@@ -9,6 +9,7 @@ pub const TRACKER_EVENTS: &str = "cartgate_tracker_events_total";
 pub const INVENTORY_LINES: &str = "cartgate_inventory_lines_total";
 pub const HOLDS_RELEASED_EARLY: &str = "cartgate_holds_released_early_total";
 pub const UNMAPPED_SHIP_METHODS: &str = "cartgate_unmapped_ship_methods_total";
+pub const ORDERS_SKIPPED: &str = "cartgate_orders_skipped_total";
 
 pub fn describe() {
     describe_counter!(SHIPMENTS_RECORDED, "Parcels (WMS picks with tracking) recorded on orders");
@@ -18,4 +19,9 @@ pub fn describe() {
     describe_counter!(INVENTORY_LINES, "Inventory lines by result: adjusted, or skipped (barcode unknown to the cart)");
     describe_counter!(HOLDS_RELEASED_EARLY, "Held orders released because an inventory sync showed the stock");
     describe_counter!(UNMAPPED_SHIP_METHODS, "Sends stopped in error for an unmapped ship method, by cart");
+    describe_counter!(
+        ORDERS_SKIPPED,
+        "Orders that became skipped, by the filter that left them out (stock_location_ids, tags_any, tags_none, \
+         created_after, skip_skus)"
+    );
 }

@@ -8,7 +8,8 @@
 //! * The helpers the handlers share, and that the admin operations call too:
 //!   [`translate`] (SKU → warehouse barcode), [`holds`] (releasing held orders),
 //!   [`release_early`] (holds an inventory sync can fill), [`aliases`] (alias uploads),
-//!   [`connection`] ("Test Connection"), [`counters`] (metrics).
+//!   [`connection`] ("Test Connection"), [`counters`] (metrics), [`filters`] (the cart's order
+//!   and item filters that skip an order).
 //!
 //! Handlers are plain async functions over [`Deps`] and return an [`Outcome`]; upstream errors
 //! map to outcomes in one place ([`retry_or_give_up`]). They speak to the cart and the
@@ -17,6 +18,7 @@
 pub mod aliases;
 pub mod connection;
 pub mod counters;
+pub mod filters;
 pub mod holds;
 pub mod jobs;
 pub mod recurring;

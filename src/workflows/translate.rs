@@ -1,14 +1,16 @@
 //! SKU → warehouse barcode translation, by the one rule in [`crate::domain::barcodes`]: the
 //! merchant's alias, else the UPC when the cart's `item_field` is `upc`, else the SKU if it is a
 //! barcode the warehouse knows (the WMS product list, cached per merchant). Lines with none of
-//! these stop the order with a reason naming every such SKU.
+//! these stop the order with a reason naming every such SKU. Lines the cart's item filter
+//! (`skip_skus`) matches are taken away first: they are never translated nor sent.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, Utc};
 
 use super::Deps;
-use crate::domain::{BarcodeRules, ItemCodes, OrderLine, Sku, UpcRule};
+use super::filters::{Skip, items_skip, shippable};
+use crate::domain::{BarcodeRules, ItemCodes, OrderLine, Sku, SkuPatterns, UpcRule};
 use crate::ledger::LedgerError;
 use crate::settings::{ItemField, MerchantSettings};
 use crate::upstream::UpstreamError;
@@ -25,6 +27,8 @@ pub enum Translation {
     Complete(Vec<OrderLine>),
     /// These SKUs have no barcode.
     Missing(Vec<Sku>),
+    /// The item filter leaves nothing to ship.
+    Skipped(Skip),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,13 +45,20 @@ impl From<crate::store::StoreError> for TranslateError {
     }
 }
 
-/// Translates `lines` for `merchant`, with `item_field` from the order's cart.
+/// Translates the lines of `lines` that `skip` leaves for `merchant`, with `item_field` and
+/// `skip` from the order's cart.
 pub async fn translate(
     deps: &Deps,
     merchant: &MerchantSettings,
     item_field: ItemField,
+    skip: &SkuPatterns,
     lines: &[OrderLine],
 ) -> Result<Translation, TranslateError> {
+    if let Some(why) = items_skip(lines, skip) {
+        return Ok(Translation::Skipped(why));
+    }
+    let kept: Vec<OrderLine> = shippable(lines, skip).cloned().collect();
+    let lines = kept.as_slice();
     let rules = barcode_rules(&deps.ledger.aliases.map(merchant.id.as_str()).await?, item_field);
     let first = pick(lines, &rules, &known_barcodes(deps, merchant, false).await?);
     let Translation::Missing(_) = &first else { return Ok(first) };

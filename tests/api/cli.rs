@@ -269,3 +269,33 @@ fn an_undocumented_stock_adjustment_reason_exits_2_naming_the_key() {
     let ok = format!("{MERCHANT}[merchants.carts.inventory]\nadjustment_reason = \"damaged\"\n");
     assert_eq!(check_config(&write_config(&ok)).status.code(), Some(0));
 }
+
+#[test]
+fn a_bad_sku_pattern_or_date_in_the_filters_exits_2_naming_the_key_and_the_value() {
+    let glob = format!("{MERCHANT}[merchants.carts.filters]\nskip_skus = [\"GIFTCARD-*\", \"BAD-[A\"]\n");
+    let out = check_config(&write_config(&glob));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("merchants[0].carts[0].filters.skip_skus"), "{stderr}");
+    assert!(stderr.contains("`BAD-[A` is not a SKU pattern like \"GIFTCARD-*\""), "{stderr}");
+
+    let date = format!("{MERCHANT}[merchants.carts.filters]\ncreated_after = \"2026-13-01\"\n");
+    let out = check_config(&write_config(&date));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("merchants[0].carts[0].filters.created_after"), "{stderr}");
+    assert!(stderr.contains("`2026-13-01` is not a date like \"2026-01-01\""), "{stderr}");
+
+    let tags = format!("{MERCHANT}[merchants.carts.filters]\ntags_any = [\"Web\", \" \"]\ntags_none = [\"web\"]\n");
+    let stderr = String::from_utf8_lossy(&check_config(&write_config(&tags)).stderr).into_owned();
+    assert!(stderr.contains("merchants[0].carts[0].filters.tags_any: must not hold a blank tag"), "{stderr}");
+    assert!(stderr.contains("merchants[0].carts[0].filters.tags_any: \"Web\" is in tags_none too"), "{stderr}");
+
+    let ok = format!(
+        "{MERCHANT}[merchants.carts.filters]\nstock_location_ids = [1]\ntags_none = [\"wholesale\"]\n\
+         created_after = \"2026-01-01\"\nskip_skus = [\"GIFTCARD-*\", \"DIGITAL-?\"]\n\
+         [merchants.carts.inventory]\nreserve = 2\nlocations = [\"wh_east\"]\n"
+    );
+    let out = check_config(&write_config(&ok));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -192,6 +192,22 @@ async fn invalid_settings_are_400_with_the_files_keys_and_wording() {
     assert_eq!((code, problems(&body)), (400, vec![("base_url".into(), "must be an http(s) URL".into())]));
     let (code, body) = app.put("/admin/merchants/shop/carts/shop-tg", json!({"id": "x"})).await;
     assert_eq!((code, problems(&body)[0].0.as_str()), (400, "id"));
+    for (filters, key, message) in [
+        (json!({"skip_skus": ["GIFTCARD-*", "BAD-[A"]}), "filters.skip_skus", "`BAD-[A` is not a SKU pattern like"),
+        (
+            json!({"created_after": "2026-13-01"}),
+            "filters.created_after",
+            "`2026-13-01` is not a date like \"2026-01-01\"",
+        ),
+        (json!({"tags_none": [""]}), "filters.tags_none", "must not hold a blank tag"),
+    ] {
+        let mut bad_filter = cart_body("v", "s");
+        bad_filter["filters"] = filters;
+        let (code, body) = app.put("/admin/merchants/shop/carts/shop-tg", bad_filter).await;
+        let found = problems(&body);
+        assert_eq!((code, found.len(), found[0].0.as_str()), (400, 1, key), "{body}");
+        assert!(found[0].1.starts_with(message), "{found:?}");
+    }
     assert_eq!(app.show("/admin/merchants/shop/carts/shop-tg").await.0, 404, "nothing was stored");
 }
 
@@ -289,4 +305,26 @@ async fn a_new_carts_recurring_jobs_start_at_once_and_a_deleted_carts_stop_witho
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(app.store.jobs().depths().await.unwrap().dead, 0, "finished, not dead");
+}
+
+#[tokio::test]
+async fn a_carts_filters_and_inventory_reserve_are_stored_and_shown_as_written() {
+    let app = spawn_app_with(&wiring("memory://")).await;
+    app.put("/admin/merchants/shop", merchant_body("f")).await;
+    let mut cart = cart_body("f", "s");
+    let filters = json!({"stock_location_ids": [1], "tags_any": ["web"], "tags_none": ["wholesale"],
+                         "created_after": "2026-01-01", "skip_skus": ["GIFTCARD-*", "DIGITAL-?"]});
+    cart["filters"] = filters.clone();
+    cart["inventory"] = json!({"reserve": 2, "locations": ["wh_east"]});
+    let (code, body) = app.put("/admin/merchants/shop/carts/shop-tg", cart).await;
+    assert!(code == 200 || code == 201, "{code} {body}");
+    let (code, shown) = app.show("/admin/merchants/shop/carts/shop-tg").await;
+    assert_eq!(code, 200, "{shown}");
+    for key in ["stock_location_ids", "tags_any", "tags_none", "created_after", "skip_skus"] {
+        assert_eq!(shown["filters"][key], filters[key], "{key}: {shown}");
+    }
+    assert_eq!(
+        (shown["inventory"]["reserve"].as_u64(), shown["inventory"]["locations"][0].as_str()),
+        (Some(2), Some("wh_east"))
+    );
 }

@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod demo;
+mod filters;
 mod inventory;
 mod orders;
 mod process;
 mod ratelimit;
+mod reserve;
 mod ship_methods;
 mod shipments;
 mod shutdown;

@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use cartgate::domain::{CartId, Order, OrderStatus};
-use cartgate::settings::{Interval, ShipMethods};
+use cartgate::settings::{CartInventory, Interval, OrderFilters, ShipMethods};
 use cartgate::testkit::sims::SimOptions;
 use cartgate::testkit::wiring::WiredSecret;
 use cartgate::testkit::world::{Wired, World, WorldOptions};
@@ -32,6 +32,11 @@ pub struct Options {
     pub shipment_upload: Interval,
     /// The cart's ship method mapping.
     pub ship_methods: ShipMethods,
+    /// The cart's `filters` and `inventory` tables (`None`: the defaults).
+    pub filters: Option<OrderFilters>,
+    pub inventory: Option<CartInventory>,
+    /// The cart's stock locations (the first is the cart's); empty: one.
+    pub cart_locations: Vec<u64>,
 }
 
 impl Default for Options {
@@ -42,6 +47,9 @@ impl Default for Options {
             order_delivery: Interval::Auto,
             shipment_upload: Interval::Auto,
             ship_methods: ShipMethods::default(),
+            filters: None,
+            inventory: None,
+            cart_locations: Vec::new(),
         }
     }
 }
@@ -49,12 +57,19 @@ impl Default for Options {
 impl Options {
     /// The world these options describe.
     pub fn world(&self) -> WorldOptions {
-        let sims = SimOptions { items: self.items, stock: self.warehouse_stock, ..SimOptions::default() };
+        let sims = SimOptions {
+            items: self.items,
+            stock: self.warehouse_stock,
+            cart_locations: self.cart_locations.clone(),
+            ..SimOptions::default()
+        };
         let mut world = WorldOptions { sims, ..WorldOptions::default() };
         world.tenant.webhook_secret = WiredSecret::new(EP_WEBHOOK_SECRET);
         world.tenant.merchant_schedule.order_delivery = self.order_delivery;
         world.tenant.cart_schedule.shipment_upload = self.shipment_upload;
         world.tenant.ship_methods = self.ship_methods.clone();
+        world.tenant.filters = self.filters.clone();
+        world.tenant.inventory = self.inventory.clone();
         world.cartgate.store.url = cartgate::testkit::TestRedis::shared_url();
         world.cartgate.server.admin_token = Some(WiredSecret::new(ADMIN));
         world

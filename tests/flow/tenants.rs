@@ -48,7 +48,7 @@ pub async fn send(method: reqwest::Method, url: String, body: Option<&Value>) ->
 }
 
 /// `order.finalized` for order `id`, signed with `secret`, to `base`; the status.
-async fn finalized_webhook(base: &str, tg_url: &str, secret: &str, id: u64) -> u16 {
+pub(crate) async fn finalized_webhook(base: &str, tg_url: &str, secret: &str, id: u64) -> u16 {
     let body = json!({"object_id": id, "event": "order.finalized", "timestamp": 1_546_272_000,
         "resource_url": format!("{}/orders/{id}", tg_url.trim_end_matches('/'))})
     .to_string();

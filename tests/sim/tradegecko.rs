@@ -212,3 +212,27 @@ async fn stock_adjustments_apply_deltas_and_variant_put_changes_nothing() {
     assert_eq!(r.status(), 201);
     assert_eq!(sim.stock_on_hand(v, loc), 91, "the refused adjustments changed nothing");
 }
+
+#[tokio::test]
+async fn an_order_carries_the_tags_and_creation_time_it_was_made_with_and_a_tag_edit_replaces_them() {
+    let sim = tradegecko(2).await;
+    let spec = NewOrder {
+        tags: vec!["wholesale".into()],
+        created_at: Some(chrono::DateTime::parse_from_rfc3339("2025-12-31T12:00:00Z").unwrap().into()),
+        ..order_of("SKU-0001", 1)
+    };
+    let id = sim.create_order(spec).unwrap();
+    let c = client();
+    let get = || c.get(format!("{}/orders/{id}", sim.url())).bearer_auth(sim.token()).send();
+    let before: Value = get().await.unwrap().json().await.unwrap();
+    let o = &before["order"];
+    assert_eq!(o["tags"], json!(["wholesale"]));
+    assert!(o["created_at"].as_str().unwrap().starts_with("2025-12-31T12:00:00"), "{o}");
+    assert_eq!(o["stock_location_id"], sim.location_id());
+
+    let patch = cartgate::sim::tradegecko::OrderPatch { tags: Some(vec!["retail".into()]), ..Default::default() };
+    sim.update_order(id, patch).unwrap();
+    let after: Value = get().await.unwrap().json().await.unwrap();
+    assert_eq!(after["order"]["tags"], json!(["retail"]));
+    assert_eq!(after["order"]["created_at"], o["created_at"]);
+}

@@ -33,6 +33,7 @@ pub(super) fn cart_order(order: wire::Order, lines: &[wire::OrderLineItem]) -> C
         .iter()
         .filter(|l| l.line_type.as_deref() == Some("shipping"))
         .find_map(|l| l.label.clone().filter(|label| !label.trim().is_empty()));
+    let created_at = order.created_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
     let lines = lines
         .iter()
         .filter(|l| l.is_product())
@@ -56,6 +57,9 @@ pub(super) fn cart_order(order: wire::Order, lines: &[wire::OrderLineItem]) -> C
         email: order.email,
         phone: order.phone_number,
         ship_method,
+        tags: order.tags,
+        stock_location_id: order.stock_location_id,
+        created_at: created_at.map(|t| t.with_timezone(&Utc)),
     }
 }
 
@@ -66,6 +70,8 @@ fn version(order: &wire::Order, lines: &[wire::OrderLineItem]) -> Option<String>
     let updated_at = order.updated_at.as_deref()?;
     let mut h = Sha256::new();
     h.update(format!("{updated_at}|{:?}|{}", order.shipping_address_id, order.status));
+    // What the cart's order filters read: an edit of these alone is a change too.
+    h.update(format!("|{:?}|{:?}", order.stock_location_id, order.tags));
     for l in lines {
         h.update(format!("|{}:{:?}:{}:{}:{:?}", l.id, l.variant_id, l.quantity, l.freeform, l.line_type));
         if l.line_type.as_deref() == Some("shipping") {
@@ -215,6 +221,28 @@ mod tests {
         assert_ne!(one.version, two.version);
         let undated: wire::Order = serde_json::from_value(json!({"id": 7, "status": "active"})).unwrap();
         assert_eq!(cart_order(undated, &[]).version, None);
+    }
+
+    #[test]
+    fn tags_location_and_creation_time_are_read_and_comma_joined_tags_split() {
+        let read = |extra: serde_json::Value| {
+            let mut o = json!({"id": 7, "status": "finalized", "updated_at": "2026-01-02T03:04:05Z"});
+            o.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            cart_order(serde_json::from_value(o).unwrap(), &[])
+        };
+        let o = read(json!({"tags": ["Suspended,Replacement", " wholesale "], "stock_location_id": 2,
+                            "created_at": "2025-12-31T23:30:00.000Z"}));
+        assert_eq!(o.tags, ["Suspended", "Replacement", "wholesale"]);
+        assert_eq!(o.stock_location_id, Some(2));
+        assert_eq!(o.created_at.map(|t| t.to_rfc3339()), Some("2025-12-31T23:30:00+00:00".into()));
+        let bare = read(json!({"tags": null}));
+        assert_eq!((bare.tags.len(), bare.stock_location_id, bare.created_at), (0, None, None));
+        assert_eq!(read(json!({"tags": "gift"})).tags, ["gift"]);
+        assert_ne!(
+            read(json!({"tags": ["a"]})).version,
+            read(json!({"tags": ["b"]})).version,
+            "a tag edit is a change"
+        );
     }
 
     #[test]

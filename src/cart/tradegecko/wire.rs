@@ -43,6 +43,30 @@ pub(super) struct Order {
     pub(super) order_line_item_ids: Vec<u64>,
     #[serde(default)]
     pub(super) updated_at: Option<String>,
+    #[serde(default)]
+    pub(super) stock_location_id: Option<i64>,
+    #[serde(default)]
+    pub(super) created_at: Option<String>,
+    #[serde(default, deserialize_with = "tags")]
+    pub(super) tags: Vec<String>,
+}
+
+/// Reads `tags` as a list, a single string or `null`. An element may itself hold several
+/// comma-separated tags (a recorded order has `["Suspended,Replacement"]`): each is one tag.
+fn tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Tags {
+        List(Vec<Option<String>>),
+        One(String),
+        Null(()),
+    }
+    let raw = match Tags::deserialize(d)? {
+        Tags::List(list) => list.into_iter().flatten().collect(),
+        Tags::One(s) => vec![s],
+        Tags::Null(()) => Vec::new(),
+    };
+    Ok(raw.iter().flat_map(|t| t.split(',')).map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
 }
 
 #[derive(Debug, Clone, Deserialize)]

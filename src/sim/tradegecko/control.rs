@@ -25,6 +25,8 @@ pub struct OrderPatch {
     pub notes: Option<String>,
     /// Replaces every line of the order.
     pub lines: Option<Vec<NewLine>>,
+    /// Replaces the order's tags.
+    pub tags: Option<Vec<String>>,
 }
 
 impl TgShared {
@@ -84,6 +86,9 @@ impl TgShared {
         }
         if patch.notes.is_some() {
             order.notes = patch.notes;
+        }
+        if let Some(tags) = patch.tags {
+            order.tags = tags;
         }
         order.updated_at = chrono::Utc::now();
         Ok(())

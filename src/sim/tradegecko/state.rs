@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::HttpResponse;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{
@@ -60,6 +60,8 @@ pub struct NewOrder {
     pub tags: Vec<String>,
     /// Adds a `shipping` line with this label: the order's ship method.
     pub ship_method: Option<String>,
+    /// Default: now (an order placed before a cart's `created_after`, say).
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// A line of a [`NewOrder`]: a variant by `sku` or `variant_id`, or a freeform line.
@@ -223,7 +225,7 @@ impl TgState {
                 reference_number: None,
                 issued_at: now.format("%Y-%m-%d").to_string(),
                 ship_at: None,
-                created_at: now,
+                created_at: spec.created_at.unwrap_or(now),
                 updated_at: now,
                 tags: spec.tags,
                 total: format!("{total:.2}"),

@@ -2,7 +2,14 @@
 //!
 //! Read the order and its product lines from the cart ([`Cart::order`]); apply the cart's
 //! filters; then its shipping address and its lines' SKU and UPC ([`Cart::order_details`]),
-//! unless the cart's fingerprint says nothing changed since the last import; store it. A new
+//! unless the cart's fingerprint says nothing changed since the last import; store it.
+//!
+//! Filters come in two kinds. The ready-filters (`status`, `payment_status`,
+//! `fulfillment_status`) leave an order they refuse alone: it is not ready yet. The others
+//! ([`filters`]: stock location, tags, creation date, only skipped items) record the order as
+//! `skipped` with the reason, once — an import that finds the same reason writes nothing. Every
+//! import of an order not yet sent looks again: one that now fails goes to `skipped`, a skipped
+//! one that now passes (its tags were edited, say) goes back to `new` and is sent. A new
 //! eligible order is sent at once when the merchant's `order_delivery` is `auto` (otherwise
 //! the scheduled delivery run picks it up). An order voided in the cart is stopped if not yet
 //! sent, or cancelled at the warehouse if it was.
@@ -10,12 +17,16 @@
 //! [`Cart::order`]: crate::cart::Cart::order
 //! [`Cart::order_details`]: crate::cart::Cart::order_details
 
+use chrono::NaiveDate;
+
 use crate::domain::{CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
 use crate::settings::{CartSettings, Interval, MerchantSettings, OrderFilters};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::counters::ORDERS_SKIPPED;
+use crate::workflows::filters::{self, Skip, shippable};
 use crate::workflows::{Deps, holds, payload, retry_or_give_up, store_failed};
 
 pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
@@ -40,13 +51,21 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     }
     match &known {
         Some(k) if !refreshable(k) => return Ok(Outcome::Done),
+        // A skipped order goes out only if it is ready too (not fulfilled by hand meanwhile).
+        Some(k) if k.status() == OrderStatus::Skipped && !eligible(&order, &cart.filters) => return Ok(Outcome::Done),
         None if !eligible(&order, &cart.filters) => return Ok(Outcome::Done),
         _ => {}
     }
     let version = order.version.clone();
+    if let Some(why) = filters::order_skip(&order, &cart.filters, cart_start(deps, cart).await?) {
+        // Decided on the order alone: no address or variant calls for an order never sent.
+        let fresh = Fresh { order: &order, merchant, details: None };
+        return skip(deps, cart, known, fresh, why).await;
+    }
     if let Some(k) = &known
         && version.is_some()
         && k.cart_version == version
+        && k.status() != OrderStatus::Skipped
     {
         // Unchanged since the last import (`order.finalized` right after `order.create`, a poll
         // overlapping a webhook): no address or variant calls, only make sure the send is queued.
@@ -56,6 +75,10 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         return Ok(Outcome::Done);
     }
     let (destination, lines) = api.order_details(&order).await.map_err(retry_or_give_up)?;
+    if let Some(why) = filters::items_skip(&lines, &cart.filters.skip_skus) {
+        let fresh = Fresh { order: &order, merchant, details: Some((destination, lines)) };
+        return skip(deps, cart, known, fresh, why).await;
+    }
     let Some(known) = known else {
         let new = NewOrder {
             cart: cart.id.clone(),
@@ -72,9 +95,85 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     refresh(deps, merchant, cart, known, cart_says).await
 }
 
+/// The day the cart's first download started, which stands in for an unset `created_after`.
+async fn cart_start(deps: &Deps, cart: &CartSettings) -> Result<Option<NaiveDate>, Outcome> {
+    if cart.filters.created_after.is_some() {
+        return Ok(None);
+    }
+    let start = deps.ledger.cursors.cart_start(&cart.id).await.map_err(store_failed)?;
+    Ok(start.map(|t| t.date_naive()))
+}
+
 /// A known order is brought up to date from the cart only while it has not gone out.
 fn refreshable(o: &Order) -> bool {
-    matches!(o.status(), OrderStatus::New | OrderStatus::Error | OrderStatus::OnHold) && o.send_started_at.is_none()
+    let unsent =
+        matches!(o.status(), OrderStatus::New | OrderStatus::Error | OrderStatus::OnHold | OrderStatus::Skipped);
+    unsent && o.send_started_at.is_none()
+}
+
+/// What an import read of an order it skips: the order, and its address and lines when the
+/// item filter needed them.
+struct Fresh<'a> {
+    order: &'a CartOrder,
+    merchant: &'a MerchantSettings,
+    details: Option<(Destination, Vec<OrderLine>)>,
+}
+
+/// Records the order as `skipped` for `why`: a new record, or a known unsent order moved there.
+/// The same reason again writes nothing (an order is recorded as skipped once).
+async fn skip(
+    deps: &Deps,
+    cart: &CartSettings,
+    known: Option<Order>,
+    fresh: Fresh<'_>,
+    why: Skip,
+) -> Result<Outcome, Outcome> {
+    let now = deps.now();
+    let Fresh { order, merchant, details } = fresh;
+    let Some(known) = known else {
+        let (destination, lines) = details.unwrap_or_default();
+        let new = NewOrder {
+            cart: cart.id.clone(),
+            cart_order_id: order.id,
+            order_number: order.number.clone(),
+            merchant: merchant.id.clone(),
+            destination,
+            lines,
+            ship_method: order.ship_method.clone(),
+        };
+        let mut record = Order::new(new, now, "imported from the cart");
+        record.cart_version = order.version.clone();
+        // `new → skipped` is always allowed.
+        record.transition_or_note(OrderStatus::Skipped, &why.reason, now);
+        deps.ledger.orders.create(&record).await.map_err(store_failed)?;
+        metrics::counter!(ORDERS_SKIPPED, "filter" => why.filter).increment(1);
+        return Ok(Outcome::Done);
+    };
+    let same = |o: &Order| o.status() == OrderStatus::Skipped && o.status_reason.as_deref() == Some(&why.reason);
+    if same(&known) {
+        return Ok(Outcome::Done);
+    }
+    let became = deps
+        .ledger
+        .orders
+        .update(&known.cart, known.cart_order_id, |o| {
+            if !refreshable(o) || same(o) {
+                return false;
+            }
+            let was = o.status();
+            o.cart_version = order.version.clone();
+            if let Some((destination, lines)) = &details {
+                o.destination = destination.clone();
+                o.lines = lines.clone();
+            }
+            o.transition_or_note(OrderStatus::Skipped, &why.reason, now) && was != OrderStatus::Skipped
+        })
+        .await
+        .map_err(store_failed)?;
+    if matches!(became, Some((_, true))) {
+        metrics::counter!(ORDERS_SKIPPED, "filter" => why.filter).increment(1);
+    }
+    Ok(Outcome::Done)
 }
 
 /// What an import read from the cart about a known order.
@@ -101,9 +200,12 @@ async fn refresh(
 ) -> Result<Outcome, Outcome> {
     let CartSays { destination, lines, ship_method, version } = cart_says;
     let now = deps.now();
+    // Lines the item filter takes away are never sent (nor kept once sent): not a change.
+    let skip = &cart.filters.skip_skus;
     let same_lines = |a: &[OrderLine], b: &[OrderLine]| {
+        let (a, b): (Vec<_>, Vec<_>) = (shippable(a, skip).collect(), shippable(b, skip).collect());
         a.len() == b.len()
-            && a.iter().zip(b).all(|(x, y)| (x.variant_id, &x.sku, x.quantity) == (y.variant_id, &y.sku, y.quantity))
+            && a.iter().zip(&b).all(|(x, y)| (x.variant_id, &x.sku, x.quantity) == (y.variant_id, &y.sku, y.quantity))
     };
     let updated = deps
         .ledger
@@ -122,6 +224,13 @@ async fn refresh(
                 if lines_changed && o.status() == OrderStatus::Error {
                     // `error → new` is always allowed.
                     o.transition_or_note(OrderStatus::New, "edited in the cart: sending again", now);
+                }
+            }
+            if o.status() == OrderStatus::Skipped {
+                // `skipped → new` and `new → error` are always allowed.
+                o.transition_or_note(OrderStatus::New, "changed in the cart: passes the cart's filters now", now);
+                if let Some(problem) = unshippable(o) {
+                    o.transition_or_note(OrderStatus::Error, &problem, now);
                 }
             }
             (o.status(), lines_changed)

@@ -27,6 +27,7 @@ use crate::settings::{CartSettings, Unmapped};
 use crate::store::ClaimedJob;
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
+use crate::workflows::counters::ORDERS_SKIPPED;
 use crate::workflows::translate::{TranslateError, Translation, translate};
 use crate::workflows::{Deps, Faults, counters, holds, payload, retry_or_give_up, store_failed};
 
@@ -66,15 +67,21 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             Err(e) => return Ok(retry_or_give_up(e)),
         }
     }
+    let lines = match translate(deps, merchant, cart.item_field, &cart.filters.skip_skus, &order.lines).await {
+        Ok(Translation::Complete(lines)) => lines,
+        Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, merchant.id.as_str(), skus).await,
+        Ok(Translation::Skipped(why)) => {
+            // The item filter changed since the import: nothing of this order goes out.
+            set_outcome(deps, &p, Some((OrderStatus::Skipped, &why.reason)), |_| {}).await?;
+            metrics::counter!(ORDERS_SKIPPED, "filter" => why.filter).increment(1);
+            return Ok(Outcome::Done);
+        }
+        Err(TranslateError::Upstream(e)) => return Ok(retry_or_give_up(e)),
+        Err(TranslateError::Ledger(e)) => return Err(store_failed(e)),
+    };
     let service = match service_for(deps, cart, &order).await? {
         Ok(service) => service,
         Err(unmapped) => return stop_for_ship_method(deps, job, &p, unmapped).await,
-    };
-    let lines = match translate(deps, merchant, cart.item_field, &order.lines).await {
-        Ok(Translation::Complete(lines)) => lines,
-        Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, merchant.id.as_str(), skus).await,
-        Err(TranslateError::Upstream(e)) => return Ok(retry_or_give_up(e)),
-        Err(TranslateError::Ledger(e)) => return Err(store_failed(e)),
     };
     let marked = ledger
         .update(&p.cart, p.order_id, |o| {

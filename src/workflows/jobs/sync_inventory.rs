@@ -1,7 +1,9 @@
 //! `sync_inventory`: read the warehouse's stock and turn it into one snapshot per cart.
 //!
 //! The WMS `quantity` summed over warehouses is what each mapped variant's `stock_on_hand`
-//! becomes (DESIGN.md, "Contract notes"). A variant's barcode is found as delivery finds it
+//! becomes (DESIGN.md, "Contract notes") — over the warehouses the cart's
+//! `inventory.locations` names (all when none), less its `inventory.reserve`, never below 0
+//! ([`crate::domain::stock`]). A variant's barcode is found as delivery finds it
 //! ([`crate::domain::barcodes`]): the merchant's alias for its SKU, else its UPC when the
 //! cart's `item_field` is `upc`, else its SKU if that is a WMS barcode. Barcodes no variant
 //! maps to are counted and skipped. Each cart's snapshot is stored and a `push_inventory`
@@ -31,11 +33,12 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         // Nothing to write to and no orders to release: the warehouse is being set up first.
         return Ok(Outcome::Done);
     }
-    let totals = deps.easypost(merchant)?.stock_levels().await.map_err(retry_or_give_up)?;
-    release_early::release(deps, merchant, &totals).await?;
+    let stock = deps.easypost(merchant)?.stock_levels().await.map_err(retry_or_give_up)?;
+    release_early::release(deps, merchant, &stock).await?;
     let aliases = deps.ledger.aliases.map(merchant.id.as_str()).await.map_err(store_failed)?;
     for cart in &merchant.carts {
         let items = deps.cart_api(cart)?.all_items().await.map_err(retry_or_give_up)?;
+        let totals = stock.for_cart(cart.inventory.view());
         let (mut levels, skipped) = levels(&totals, &items, &barcode_rules(&aliases, cart.item_field));
         metrics::counter!(INVENTORY_LINES, "result" => "skipped").increment(skipped as u64);
         if skipped > 0 {
