@@ -77,6 +77,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;
 pub mod metrics;
+pub mod oauth;
 pub mod ops;
 pub mod settings;
 pub mod signature;

@@ -24,6 +24,9 @@
 //! | `token_hashes` | hash | — | SHA-256 of a live token → merchant and token id | [`MerchantTokens`] (admin API) |
 //! | `token_used:<merchant>` | hash | — | token id → ms of its last successful use | [`MerchantTokens`] (each request) |
 //! | `audit:<merchant>` | list | — | the last 1,000 admin writes, newest first | [`AuditLog`] (`ops::audit`) |
+//! | `oauth:{<cart>}` | document | `{<cart>}` | the cart's OAuth connection, tokens sealed | [`OAuthStore`] (callback, refresh) |
+//! | `oauth_lease:{<cart>}` | string, expiring | `{<cart>}` | the replica refreshing the cart's token | [`OAuthStore`] (refresh) |
+//! | `oauth_state:<sha256>` | string, 10 min | — | a pending Connect's merchant and cart | [`OAuthStore`] (connect, callback) |
 //! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
@@ -38,6 +41,7 @@ pub mod holds;
 pub mod inventory;
 pub mod keys;
 pub mod kv;
+pub mod oauth;
 pub mod orders;
 pub mod products;
 pub mod redis_kv;
@@ -53,6 +57,7 @@ pub use cursors::Cursors;
 pub use holds::HoldReleases;
 pub use inventory::{Inventory, Snapshot};
 pub use kv::{IndexOp, Kv, MemoryKv};
+pub use oauth::{ConnectionStatus, OAuthStore, PendingConnect, StoredConnection};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
 pub use ship_watch::ShipWatch;
@@ -80,6 +85,8 @@ pub struct Ledger {
     pub audit: AuditLog,
     /// The merchants and carts set up through the admin API.
     pub tenants: TenantStore,
+    /// The OAuth connections of `auth = "oauth"` carts.
+    pub oauth: OAuthStore,
 }
 
 impl Ledger {
@@ -94,6 +101,7 @@ impl Ledger {
             holds: HoldReleases::new(kv.clone()),
             tokens: MerchantTokens::new(kv.clone()),
             audit: AuditLog::new(kv.clone()),
+            oauth: OAuthStore::new(kv.clone()),
             tenants: TenantStore::new(kv),
         }
     }
