@@ -72,6 +72,8 @@ pub enum Command {
         /// Seed data (TOML), e.g. config/sim-seed.toml.
         #[arg(long, value_name = "FILE")]
         seed: Option<PathBuf>,
+        #[command(flatten)]
+        oauth: crate::sim::cli::OAuthFlags,
     },
 }
 
@@ -117,8 +119,8 @@ impl Cli {
                 ExitCode::SUCCESS
             }
             Command::Demo(args) => demo(args).await,
-            Command::Sim { kind, port, bind, seed } => {
-                exit(crate::sim::cli::run(kind, bind, port, seed.as_deref()).await)
+            Command::Sim { kind, port, bind, seed, oauth } => {
+                exit(crate::sim::cli::run(kind, bind, port, seed.as_deref(), oauth).await)
             }
         }
     }

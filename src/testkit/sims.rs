@@ -19,7 +19,7 @@ use crate::sim::delivery::DeliveryPolicy;
 use crate::sim::easypost::{EasypostConfig, EasypostSim, EpRateLimit, InventoryItem, Mode};
 use crate::sim::faults::FaultConfig;
 use crate::sim::seed::Seed;
-use crate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
+use crate::sim::tradegecko::{OAuthConfig, RateLimitConfig, TradegeckoConfig, TradegeckoSim};
 
 /// The TradeGecko webhooks cartgate registers: `order.create` and `order.finalized`.
 const CART_WEBHOOKS: usize = 2;
@@ -54,6 +54,8 @@ pub struct SimOptions {
     pub delivery: DeliveryPolicy,
     pub cart_faults: FaultConfig,
     pub wms_faults: FaultConfig,
+    /// TradeGecko's OAuth switches at start, above all `token_lifetime_secs` (default 7200).
+    pub cart_oauth: OAuthConfig,
 }
 
 impl Default for SimOptions {
@@ -68,6 +70,7 @@ impl Default for SimOptions {
             delivery: DeliveryPolicy::fast(),
             cart_faults: FaultConfig::default(),
             wms_faults: FaultConfig::default(),
+            cart_oauth: OAuthConfig::default(),
         }
     }
 }
@@ -109,6 +112,15 @@ impl Default for Tenant {
     }
 }
 
+/// The OAuth application the TradeGecko simulator knows (its secret also signs its webhooks).
+#[derive(Clone, Debug)]
+pub struct CartApp {
+    pub client_id: String,
+    pub client_secret: WiredSecret,
+    /// `{simulator}/oauth/authorize`.
+    pub authorize_url: String,
+}
+
 /// The running simulators. Shared handles, so a test can hand them to tasks.
 pub struct Sims {
     pub tg: Arc<TradegeckoSim>,
@@ -127,6 +139,7 @@ impl Sims {
             delivery: opts.delivery.clone(),
             faults: opts.cart_faults.clone(),
             seed: seed.clone(),
+            oauth: opts.cart_oauth,
             ..Default::default()
         })
         .await
@@ -147,6 +160,15 @@ impl Sims {
             ep.set_inventory(&opts.warehouse_levels).map_err(WorldError::Stock)?;
         }
         Ok(Self { tg: Arc::new(tg), ep: Arc::new(ep) })
+    }
+
+    /// The TradeGecko simulator's OAuth application, for cartgate's `[apps.tradegecko]`.
+    pub fn cart_app(&self) -> CartApp {
+        CartApp {
+            client_id: self.tg.client_id().to_owned(),
+            client_secret: WiredSecret::new(self.tg.client_secret()),
+            authorize_url: self.tg.authorize_url(),
+        }
     }
 
     /// The EasyPost key cartgate uses (the production one).

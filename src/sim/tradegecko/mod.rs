@@ -33,6 +33,14 @@
 //! | `GET/PUT /_sim/deliveries` | delivery log / [`DeliverySwitches`](crate::sim::delivery::DeliverySwitches) |
 //! | `GET/PUT /_sim/rate_limit` | [`RateLimitConfig`] |
 //! | `PUT /_sim/subscription` | `{"lapsed":true}` → every API call answers 402 |
+//! | `GET/PUT /_sim/oauth` | [`OAuthConfig`] (`PUT` takes any subset of its fields) |
+//! | `POST /_sim/oauth/revoke` · `/expire` | end every grant / expire every access token now |
+//! | `GET /_sim/oauth/stats` | [`OAuthStats`] |
+//!
+//! OAuth (see [`oauth`]): `GET /oauth/authorize` and `POST /oauth/token` serve the one OAuth
+//! application (`client_id`, `client_secret`), outside the API gate. The fixed `tokens` are
+//! privileged tokens: they never expire, and each has its own rate-limit counter; tokens issued
+//! by OAuth expire and share their grant's counter.
 
 mod api;
 pub mod control;
@@ -40,6 +48,8 @@ mod control_routes;
 mod events;
 mod gate;
 mod model;
+pub mod oauth;
+mod oauth_routes;
 mod ops;
 mod paging;
 mod state;
@@ -56,6 +66,8 @@ pub use self::control::OrderPatch;
 pub use self::gate::RateLimitConfig;
 use self::gate::{Idempotency, RateLimiter};
 pub use self::model::{OrderStatus, PaymentStatus};
+use self::oauth::OAuthApp;
+pub use self::oauth::{OAuthConfig, OAuthPatch, OAuthStats, TokenFault};
 use self::state::TgState;
 pub use self::state::{NewLine, NewOrder, TgError};
 use super::SimError;
@@ -73,9 +85,10 @@ pub struct TradegeckoConfig {
     pub bind: SocketAddr,
     /// The base URL written into `Link` headers and `resource_url` (default `http://<bound address>`).
     pub public_url: Option<String>,
-    /// Accepted bearer tokens (one account; each token has its own rate-limit counter).
+    /// Privileged bearer tokens (one account; never expire; each has its own rate-limit counter).
     pub tokens: Vec<String>,
-    /// The OAuth application's client secret that signs webhook notifications.
+    /// The OAuth application's client secret: signs webhook notifications, and authenticates
+    /// the app at `/oauth/token`.
     pub client_secret: String,
     pub rate_limit: RateLimitConfig,
     /// Stock location ids; the first holds the seeded stock and new orders.
@@ -83,6 +96,10 @@ pub struct TradegeckoConfig {
     pub faults: FaultConfig,
     pub delivery: DeliveryPolicy,
     pub seed: Seed,
+    /// The OAuth application's client id.
+    pub client_id: String,
+    /// Token lifetime and the OAuth switches at start.
+    pub oauth: OAuthConfig,
 }
 
 impl Default for TradegeckoConfig {
@@ -97,6 +114,8 @@ impl Default for TradegeckoConfig {
             faults: FaultConfig::default(),
             delivery: DeliveryPolicy::default(),
             seed: Seed::default(),
+            client_id: "tg-client-id".into(),
+            oauth: OAuthConfig::default(),
         }
     }
 }
@@ -110,14 +129,20 @@ pub(crate) struct TgShared {
     pub idem: Idempotency,
     pub deliverer: Arc<Deliverer>,
     pub client_secret: String,
+    pub oauth: OAuthApp,
     pub base_url: String,
     /// The account's subscription has lapsed: every API call answers 402.
     pub lapsed: std::sync::atomic::AtomicBool,
 }
 
 impl TgShared {
-    fn token_ok(&self, token: &str) -> bool {
-        super::util::lock(&self.tokens).iter().any(|t| t == token)
+    /// The account key a bearer token is counted under (rate limit, idempotency): a privileged
+    /// token is its own key; a live OAuth access token counts under its grant. `None`: 401.
+    fn account_of(&self, token: &str) -> Option<String> {
+        if super::util::lock(&self.tokens).iter().any(|t| t == token) {
+            return Some(token.to_owned());
+        }
+        self.oauth.grant_of(token).map(|grant| format!("oauth-grant-{grant}"))
     }
 }
 
@@ -150,6 +175,7 @@ impl TradegeckoSim {
             idem: Idempotency::new(),
             deliverer: Deliverer::new(config.delivery.clone())?,
             client_secret: config.client_secret.clone(),
+            oauth: OAuthApp::new(config.client_id.clone(), config.client_secret.clone(), config.oauth),
             base_url,
             lapsed: false.into(),
         });
@@ -191,7 +217,7 @@ impl TradegeckoSim {
 
 fn routes(cfg: &mut web::ServiceConfig, data: web::Data<TgShared>) {
     use actix_web::web::{delete, get, post, put};
-    cfg.app_data(data).service(control_routes::scope()).service(
+    cfg.app_data(data).service(control_routes::scope()).service(oauth_routes::scope()).service(
         web::scope("")
             .wrap(from_fn(gate::gate))
             .route("/orders", get().to(api::list_orders))
