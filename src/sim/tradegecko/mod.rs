@@ -49,7 +49,6 @@ mod events;
 mod gate;
 mod model;
 pub mod oauth;
-mod oauth_routes;
 mod ops;
 mod paging;
 mod state;
@@ -217,7 +216,7 @@ impl TradegeckoSim {
 
 fn routes(cfg: &mut web::ServiceConfig, data: web::Data<TgShared>) {
     use actix_web::web::{delete, get, post, put};
-    cfg.app_data(data).service(control_routes::scope()).service(oauth_routes::scope()).service(
+    cfg.app_data(data).service(control_routes::scope()).service(oauth::scope()).service(
         web::scope("")
             .wrap(from_fn(gate::gate))
             .route("/orders", get().to(api::list_orders))

@@ -1,5 +1,5 @@
 //! The OAuth routes of the TradeGecko simulator — `GET /oauth/authorize`, `POST /oauth/token` —
-//! and their controls under `/_sim/oauth` (see [`oauth`](super::oauth) for the protocol).
+//! and their controls under `/_sim/oauth` (see [`oauth`](super) for the protocol).
 //!
 //! The token endpoint takes a JSON body (the docs' curl) or a form body (the OAuth libraries),
 //! with the client's credentials in the body or as HTTP Basic auth. Each request counts as in
@@ -17,8 +17,8 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::json;
 
-use super::oauth::{OAuthConfig, OAuthError, OAuthPatch, OAuthStats, TokenFault, TokenRequest};
-use super::{TgShared, TradegeckoSim};
+use super::wire::{OAuthConfig, OAuthError, OAuthPatch, OAuthStats, TokenFault, TokenRequest};
+use crate::sim::tradegecko::{TgShared, TradegeckoSim};
 use crate::sim::util::{Query, json as reply};
 
 type Shared = web::Data<TgShared>;
