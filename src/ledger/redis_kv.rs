@@ -19,7 +19,8 @@ impl RedisKv {
     pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
         Self {
             conn,
-            prefix: format!("{prefix}:"), cas: redis::Script::new(include_str!("cas.lua")),
+            prefix: format!("{prefix}:"),
+            cas: redis::Script::new(include_str!("cas.lua")),
             del_if: redis::Script::new(include_str!("del_if.lua")),
         }
     }

@@ -138,4 +138,3 @@ async fn exchange(conns: &Connections, pending: &PendingConnect, code: &str) -> 
     }
     Err(CallbackError::Store(StoreError::Unavailable("the connection kept changing while it was stored".into())))
 }
-

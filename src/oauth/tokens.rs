@@ -184,7 +184,12 @@ impl CartTokens {
         }
     }
 
-    fn open_field(&self, conn: &StoredConnection, name: &str, sealed: Option<&String>) -> Result<String, UpstreamError> {
+    fn open_field(
+        &self,
+        conn: &StoredConnection,
+        name: &str,
+        sealed: Option<&String>,
+    ) -> Result<String, UpstreamError> {
         let sealed = Sealed::try_from(sealed.cloned().unwrap_or_default()).map_err(store_trouble)?;
         let plain =
             self.tenants.ring().open(&conn.merchant, &field(&self.cart, name), &sealed).map_err(store_trouble)?;
@@ -237,9 +242,12 @@ impl CartTokens {
         if version != observed {
             return self.bearer(version, &conn);
         }
-        let app = self.settings.apps.tradegecko.as_ref().ok_or_else(|| UpstreamError::Invalid {
-            reason: "auth = \"oauth\" needs [apps.tradegecko]".into(),
-        })?;
+        let app = self
+            .settings
+            .apps
+            .tradegecko
+            .as_ref()
+            .ok_or_else(|| UpstreamError::Invalid { reason: "auth = \"oauth\" needs [apps.tradegecko]".into() })?;
         let redirect = super::redirect_url(&self.settings).map(|u| u.to_string()).unwrap_or_default();
         let refresh_token = self.open_field(&conn, "refresh_token", conn.refresh_token.as_ref())?;
         let endpoint = self.endpoint.lock().unwrap_or_else(|p| p.into_inner()).clone();

@@ -181,7 +181,8 @@ pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
             }
         }
         CartAuth::Oauth => {
-            for (field, set) in [("access_token", c.access_token.is_some()), ("client_secret", c.client_secret.is_some())]
+            for (field, set) in
+                [("access_token", c.access_token.is_some()), ("client_secret", c.client_secret.is_some())]
             {
                 if set {
                     let msg = "must not be set when auth = \"oauth\" (tokens come from Connect; webhooks are \

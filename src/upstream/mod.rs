@@ -132,7 +132,9 @@ impl UpstreamClient {
     /// cart's rate limit and timeout).
     pub fn tradegecko(&self, cart: &CartSettings) -> Result<Account, UpstreamError> {
         let credential = match (cart.auth, &self.tokens) {
-            (CartAuth::Token, _) => Credential::Bearer(cart.access_token.clone().unwrap_or_else(|| Secret::literal(""))),
+            (CartAuth::Token, _) => {
+                Credential::Bearer(cart.access_token.clone().unwrap_or_else(|| Secret::literal("")))
+            }
             (CartAuth::Oauth, Some(tokens)) => Credential::OAuth(tokens.source(cart)),
             (CartAuth::Oauth, None) => {
                 return Err(UpstreamError::Invalid { reason: "OAuth carts are not served by this client".into() });

@@ -9,9 +9,9 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use tracing::{Instrument, Span, field};
 
+use super::account::{Auth, bearer_header};
 use super::adaptive::{self, RetryAfter};
 use super::error::{classify_status, classify_transport, lost_after_sending};
-use super::account::{Auth, bearer_header};
 use super::{Account, UpstreamError, UpstreamResponse, endpoint, metrics};
 use crate::store::Millis;
 

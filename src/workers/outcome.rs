@@ -95,7 +95,9 @@ pub fn decide(
         Outcome::Done => next_period(None).unwrap_or(Action::Ack),
         Outcome::Hold { until, reason } => Action::Hold { until, reason },
         Outcome::RateLimited(until) => Action::Retry { when: When::At(until), error: None, charge: Charge::Free },
-        Outcome::Parked(why) => Action::Retry { when: When::After(PARKED_RECHECK), error: Some(why), charge: Charge::Free },
+        Outcome::Parked(why) => {
+            Action::Retry { when: When::After(PARKED_RECHECK), error: Some(why), charge: Charge::Free }
+        }
         Outcome::Permanent(why) => next_period(Some(why.clone())).unwrap_or(Action::Bury(why)),
         Outcome::Retry(why) => {
             Action::Retry { when: When::After(policy.backoff(job.attempts)), error: Some(why), charge: Charge::Attempt }
