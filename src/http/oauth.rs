@@ -32,11 +32,18 @@ pub async fn connect(p: Principal, c: web::Path<String>, state: web::Data<AppSta
 #[get("/oauth/tradegecko/callback")]
 pub async fn callback(q: web::Query<CallbackQuery>, state: web::Data<AppState>) -> HttpResponse {
     match crate::oauth::callback(&state.ops.deps().oauth, &q).await {
-        Ok(CallbackOutcome::Connected { cart }) => page(
-            StatusCode::OK,
-            "TradeGecko connected",
-            &format!("Cart {cart} is connected to TradeGecko. You can close this window."),
-        ),
+        Ok(CallbackOutcome::Connected { cart }) => {
+            if let Ok(ops) = state.ops.cart(&cart)
+                && let Err(e) = ops.after_connect().await
+            {
+                tracing::warn!(error = %e, "cannot run the cart's jobs now; they run at their next look");
+            }
+            page(
+                StatusCode::OK,
+                "TradeGecko connected",
+                &format!("Cart {cart} is connected to TradeGecko. You can close this window."),
+            )
+        }
         Ok(CallbackOutcome::Denied) => page(
             StatusCode::OK,
             "Access denied",

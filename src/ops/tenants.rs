@@ -96,6 +96,15 @@ impl<'a> CartOps<'a> {
             .ok_or_else(|| OpError::NotOAuth(self.cart.id.to_string()))
     }
 
+    /// After a Connect: the webhook registration and the order poll run now rather than at
+    /// their parked job's next look (the other parked jobs follow within `PARKED_RECHECK`).
+    pub async fn after_connect(&self) -> Result<(), OpError> {
+        for kind in [JobKind::EnsureWebhooks, JobKind::PollOrders] {
+            run_now(self.deps, CartTask { cart: self.cart.id.clone() }.job(kind)).await?;
+        }
+        Ok(())
+    }
+
     /// The cart's connection as the admin API shows it: `{"status":"token"}` for a fixed token.
     pub async fn connection(&self) -> Result<serde_json::Value, OpError> {
         if self.cart.auth != crate::settings::CartAuth::Oauth {

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::wiring::{CartWiring, MerchantWiring, WiredSecret};
+use super::wiring::{CartWiring, MerchantWiring, TradeGeckoAppWiring, WiredSecret};
 use super::world::{CART, MERCHANT, WorldError};
 use crate::domain::{CartId, MerchantId};
-use crate::settings::{CartSchedule, Interval, ItemField, MerchantSchedule, RateLimit};
+use crate::settings::{CartAuth, CartSchedule, Interval, ItemField, MerchantSchedule, RateLimit};
 use crate::sim::delivery::DeliveryPolicy;
 use crate::sim::easypost::{EasypostConfig, EasypostSim, EpRateLimit, InventoryItem, Mode};
 use crate::sim::faults::FaultConfig;
@@ -89,6 +89,9 @@ pub struct Tenant {
     pub cart_timeout_secs: Option<u64>,
     /// The secret EasyPost signs its webhooks to cartgate with.
     pub webhook_secret: WiredSecret,
+    /// `Token` (the simulator's fixed token) or `Oauth` (connected through the simulator's
+    /// application by [`super::world::Wired::connect`]).
+    pub cart_auth: CartAuth,
 }
 
 impl Default for Tenant {
@@ -108,6 +111,7 @@ impl Default for Tenant {
             wms_timeout_secs: Some(5),
             cart_timeout_secs: None,
             webhook_secret: WiredSecret::new(uuid::Uuid::new_v4().simple().to_string()),
+            cart_auth: CartAuth::Token,
         }
     }
 }
@@ -171,6 +175,36 @@ impl Sims {
         }
     }
 
+    /// `[apps.tradegecko]` for cartgate: the simulator's application.
+    pub fn app_wiring(&self) -> Result<TradeGeckoAppWiring, WorldError> {
+        let app = self.cart_app();
+        Ok(TradeGeckoAppWiring {
+            client_id: app.client_id,
+            client_secret: app.client_secret,
+            authorize_url: Some(url(&app.authorize_url)?),
+        })
+    }
+
+    /// Connects cartgate's cart by OAuth the way a merchant does: Connect in cartgate, then the
+    /// browser follows the authorize URL, which the simulator approves and redirects to
+    /// cartgate's callback. Returns the callback's status.
+    pub async fn connect_oauth(&self, cartgate: &str, admin_token: &str) -> Result<u16, WorldError> {
+        let fail = WorldError::OAuth;
+        let client = reqwest::Client::new();
+        let connect = client
+            .post(format!("{}/admin/carts/{CART}/connect", cartgate.trim_end_matches('/')))
+            .bearer_auth(admin_token)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(fail)?;
+        let body: serde_json::Value = connect.json().await.map_err(fail)?;
+        let authorize = body["authorize_url"].as_str().unwrap_or_default().to_owned();
+        // reqwest follows the simulator's 302 to the callback, as a browser would.
+        let page = client.get(authorize).send().await.map_err(fail)?;
+        Ok(page.status().as_u16())
+    }
+
     /// The EasyPost key cartgate uses (the production one).
     pub fn wms_key(&self) -> Result<String, WorldError> {
         self.ep.key(Mode::Production).ok_or(WorldError::NoWmsKey)
@@ -185,12 +219,15 @@ impl Sims {
         m.wms.timeout_secs = tenant.wms_timeout_secs;
         m.schedule = tenant.merchant_schedule.clone();
         let cart_id = CartId::parse(CART).map_err(|e| WorldError::Id(e.to_string()))?;
-        let mut cart = CartWiring::tradegecko(
-            cart_id,
-            url(self.tg.url())?,
-            WiredSecret::new(self.tg.token()),
-            WiredSecret::new(self.tg.client_secret()),
-        );
+        let mut cart = match tenant.cart_auth {
+            CartAuth::Token => CartWiring::tradegecko(
+                cart_id,
+                url(self.tg.url())?,
+                WiredSecret::new(self.tg.token()),
+                WiredSecret::new(self.tg.client_secret()),
+            ),
+            CartAuth::Oauth => CartWiring::oauth(cart_id, url(self.tg.url())?),
+        };
         cart.stock_location_id = i64::try_from(self.tg.location_id()).ok();
         cart.item_field = tenant.item_field;
         cart.rate_limit = Some(tenant.cart_rate_limit);

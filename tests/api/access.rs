@@ -102,6 +102,8 @@ const ROUTES: &[Route] = &[
         ..route("POST", "/admin/merchants/acme/carts/new-{who}/test", Class::Acme, 200)
     },
     route("POST", "/admin/tenants/rekey", Class::OperatorOnly, 200),
+    // `acme-tg` has a fixed token (auth = "token"): Connect is refused to everyone allowed.
+    route("POST", "/admin/carts/acme-tg/connect", Class::Acme, 409),
 ];
 
 const NEW_MERCHANT: &str =
