@@ -4,6 +4,7 @@
 
 mod demo;
 mod inventory;
+mod oauth;
 mod orders;
 mod process;
 mod ratelimit;
