@@ -121,6 +121,13 @@ async fn three_replicas_refresh_a_short_lived_token_once_per_lifetime_and_everyt
 
     let stats = wired.sims.tg.oauth_stats();
     let allowed = (elapsed / (0.9 * LIFETIME_SECS as f64)).floor() as u64 + 1;
+    println!(
+        "three replicas, {} orders in {elapsed:.0} s: {} refreshes (at most {allowed}), max concurrent {}, reused {}",
+        ids.len(),
+        stats.refreshes,
+        stats.max_concurrent_token_requests,
+        stats.reused_refresh_tokens
+    );
     assert!(stats.refreshes <= allowed, "{} refreshes in {elapsed:.0} s (at most {allowed})", stats.refreshes);
     assert!(stats.refreshes >= 5, "tokens were refreshed: {}", stats.refreshes);
     assert_eq!(stats.max_concurrent_token_requests, 1, "never two token calls at once");
@@ -192,5 +199,97 @@ async fn a_slow_token_endpoint_is_called_once_at_a_time_by_every_replica() {
     assert_each_once(&wired, &apps[0], &all, false).await;
     for app in apps {
         app.stop(Duration::from_secs(10)).await;
+    }
+}
+
+/// The pid in the cart's refresh lease (`<pid>-<random>`), if one is held now.
+async fn lease_holder(conn: &mut redis::aio::ConnectionManager, prefix: &str) -> Option<u32> {
+    let value: Option<String> =
+        redis::cmd("GET").arg(format!("{prefix}:oauth_lease:{{{CART}}}")).query_async(conn).await.ok()?;
+    value?.split('-').next()?.parse().ok()
+}
+
+#[tokio::test]
+async fn killing_the_replica_that_holds_the_refresh_lease_recovers_without_concurrent_refreshes() {
+    use crate::process::{serve, wait_ready};
+    use cartgate::ledger::{ConnectionStatus, Ledger, redis_kv::RedisKv};
+    use cartgate::store::Store;
+
+    let mut world = oauth_world();
+    // Token calls time out after 5 s, so the lease (timeout + 15 s) frees 20 s after the kill.
+    world.tenant.cart_timeout_secs = Some(5);
+    let mut wired = Wired::start(world).await.unwrap();
+    let public_file = tempfile::NamedTempFile::new().unwrap();
+    wired.write_config(public_file.path()).unwrap();
+    let settings = wired.settings().unwrap();
+    wired.wiring.server.bind.set_port(0);
+    let other_file = tempfile::NamedTempFile::new().unwrap();
+    wired.write_config(other_file.path()).unwrap();
+    let store = Store::connect(&settings.store).unwrap();
+    let mut conn = store.redis().unwrap();
+    let ledger = Ledger::new(std::sync::Arc::new(RedisKv::new(conn.clone(), &settings.store.prefix)));
+    let client = reqwest::Client::new();
+    let public = wired.public_url();
+
+    let mut children = vec![serve(public_file.path()), serve(other_file.path())];
+    wait_ready(&client, &public).await;
+    wired.connect().await.unwrap();
+    // Every refresh now takes 3 s: long enough to be killed in the middle of one.
+    wired.sims.tg.set_oauth(OAuthPatch { token_delay_ms: Some(3000), ..OAuthPatch::default() });
+    let mut ids = Vec::new();
+    let started = Instant::now();
+    let mut killed = None;
+    while killed.is_none() && started.elapsed() < Duration::from_secs(30) {
+        ids.push(wired.sims.tg.create_order(one_line(ids.len() as u64)).unwrap());
+        if let Some(pid) = lease_holder(&mut conn, &settings.store.prefix).await
+            && let Some(i) = children.iter().position(|c| c.id() == pid)
+        {
+            assert!(std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+            let _ = children[i].wait();
+            killed = Some(i);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let killed = killed.expect("a replica held the refresh lease within 30 s");
+    let version_at_kill = ledger.oauth.version(CART).await.unwrap();
+    // The replacement a supervisor would start (the public one receives the webhooks).
+    let file = if killed == 0 { public_file.path() } else { other_file.path() };
+    children[killed] = serve(file);
+    wait_ready(&client, &public).await;
+    wired.sims.tg.set_oauth(OAuthPatch { token_delay_ms: Some(0), ..OAuthPatch::default() });
+    for n in 0..5 {
+        ids.push(wired.sims.tg.create_order(one_line(100 + n)).unwrap());
+    }
+
+    // Recovered (a newer connected token) or reported disconnected — then connect again.
+    let cart = CartId::parse(CART).unwrap();
+    let settled = eventually(Duration::from_secs(60), || async {
+        let stored = ledger.oauth.load(CART).await.unwrap();
+        stored.is_some_and(|(v, c)| c.status == ConnectionStatus::Disconnected || Some(v) != version_at_kill)
+    })
+    .await;
+    assert!(settled, "neither recovered nor disconnected");
+    let (_, stored) = ledger.oauth.load(CART).await.unwrap().unwrap();
+    let recovered = stored.status == ConnectionStatus::Connected;
+    if !recovered {
+        assert_eq!(wired.sims.connect_oauth(&public, ADMIN).await.unwrap(), 200);
+    }
+    let delivered = eventually(Duration::from_secs(60), || async {
+        let mut all = true;
+        for id in &ids {
+            let order = ledger.orders.get(&cart, *id).await.unwrap();
+            all &= order.is_some_and(|o| o.status() == OrderStatus::AtWms);
+        }
+        all
+    })
+    .await;
+    let stats = wired.sims.tg.oauth_stats();
+    println!("kill -9 of the lease holder: recovered={recovered}, oauth stats {stats:?}");
+    assert!(delivered, "every order reaches the warehouse");
+    assert!(wired.sims.ep.duplicate_descriptions().is_empty(), "none twice");
+    assert_eq!(stats.max_concurrent_token_requests, 1, "never two refreshes at once: {stats:?}");
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
