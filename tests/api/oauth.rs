@@ -211,3 +211,88 @@ async fn no_oauth_token_is_in_redis_in_plaintext() {
     assert!(!everything.contains(&access), "the access token is in Redis in plaintext");
     assert!(!everything.contains(&refresh), "the refresh token is in Redis in plaintext");
 }
+
+#[tokio::test]
+async fn an_oauth_cart_written_through_the_tenant_api_connects_and_is_refused_without_the_application() {
+    use crate::tenants::merchant_body;
+    let (sims, app) = setup().await;
+    assert_eq!(app.put("/admin/merchants/shop", merchant_body("o")).await.0, 201);
+    let cart = serde_json::json!({"kind": "tradegecko", "base_url": sims.tg.url(), "auth": "oauth"});
+    let (status, shown) = app.put("/admin/merchants/shop/carts/shop-tg", cart.clone()).await;
+    assert_eq!(status, 201, "{shown}");
+    let mut with_token = cart.clone();
+    with_token["access_token"] = serde_json::json!("tok");
+    let (status, body) = app.put("/admin/merchants/shop/carts/shop-tg", with_token).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["problems"][0]["key"], "access_token", "{body}");
+    let (status, body) = app.connect("shop-tg").await;
+    assert_eq!(status, 200, "{body}");
+    let back = callback_location(body["authorize_url"].as_str().unwrap()).await;
+    assert_eq!(get(&back).await.0, 200);
+    let (_, shown) = app.show("/admin/merchants/shop/carts/shop-tg").await;
+    assert_eq!(shown["connection"]["status"], "connected", "{shown}");
+
+    let mut no_app = wiring("memory://", &sims);
+    no_app.apps = None;
+    no_app.merchants[0].carts.remove(0);
+    let bare = spawn_app_with(&no_app).await;
+    assert_eq!(bare.put("/admin/merchants/shop", merchant_body("o")).await.0, 201);
+    let (status, body) = bare.put("/admin/merchants/shop/carts/shop-tg", cart).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["problems"][0]["key"], "auth", "{body}");
+}
+
+/// Connects `acme-tg` (operator) through the simulator.
+async fn connected(sims: &Sims, app: &TestApp) {
+    let (_, body) = app.connect("acme-tg").await;
+    let back = callback_location(body["authorize_url"].as_str().unwrap()).await;
+    assert_eq!(get(&back).await.0, 200);
+    assert_eq!(sims.tg.oauth_stats().codes_exchanged, 1);
+}
+
+async fn test_cart(app: &TestApp) -> Value {
+    let resp = app.client.post(app.url("/admin/carts/acme-tg/test")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_call_answered_401_refreshes_once_and_is_retried_and_a_revoked_grant_disconnects() {
+    let (sims, app) = setup().await;
+    connected(&sims, &app).await;
+    assert_eq!(sims.tg.expire_access_tokens(), 1);
+    let check = test_cart(&app).await;
+    assert_eq!(check["ok"], true, "refreshed and retried: {check}");
+    let stats = sims.tg.oauth_stats();
+    assert_eq!((stats.refreshes, stats.refresh_failures), (1, 0), "{stats:?}");
+    assert_eq!(test_cart(&app).await["ok"], true);
+    assert_eq!(sims.tg.oauth_stats().refreshes, 1, "the refreshed token is used");
+
+    sims.tg.revoke_grants();
+    let check = test_cart(&app).await;
+    assert_eq!(check["ok"], false, "{check}");
+    let connection = app.connection("acme-tg").await;
+    assert_eq!(connection["status"], "disconnected", "within one call: {connection}");
+    assert!(connection["reason"].as_str().unwrap().contains("invalid_grant"), "{connection}");
+    let failures = sims.tg.oauth_stats().refresh_failures;
+    assert_eq!(test_cart(&app).await["ok"], false);
+    assert_eq!(sims.tg.oauth_stats().refresh_failures, failures, "a disconnected cart does not call again");
+}
+
+#[tokio::test]
+async fn the_merchant_s_own_token_may_connect_its_cart() {
+    let (_sims, app) = setup().await;
+    let (status, token) = app
+        .admin(reqwest::Method::POST, "/admin/merchants/acme/tokens", Some(serde_json::json!({"name": "shop"})))
+        .await;
+    assert_eq!(status, 201, "{token}");
+    let resp = app
+        .client
+        .post(app.url("/admin/carts/acme-tg/connect"))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let resp = app.client.post(app.url("/admin/carts/acme-tg/connect")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 401, "no token");
+}
