@@ -319,8 +319,16 @@ impl TokenSource for CartTokens {
 
     async fn token(&self) -> Result<BearerToken, UpstreamError> {
         let (version, conn) = self.load().await?;
-        if due(&conn, now_ms()) {
-            return self.refresh(version).await;
+        let now = now_ms();
+        if due(&conn, now) {
+            match self.refresh(version).await {
+                // A refresh that failed for a passing reason leaves the current token usable
+                // until it expires; the next call tries again.
+                Err(e) if !matches!(e, UpstreamError::Disconnected { .. }) && conn.expires_at_ms > now => {
+                    tracing::info!(cart = %self.cart, error = %e, "early refresh failed; the token is still valid");
+                }
+                other => return other,
+            }
         }
         self.bearer(version, &conn)
     }
