@@ -355,10 +355,13 @@ async fn an_idempotency_key_replays_across_rotated_tokens_and_a_reconnect() {
 
 #[tokio::test]
 async fn concurrent_token_requests_are_counted_at_their_high_water_mark() {
-    let sim = sim_with(OAuthConfig { token_delay_ms: 1000, ..OAuthConfig::default() }).await;
+    let sim = sim_with(OAuthConfig { token_delay_ms: 100, ..OAuthConfig::default() }).await;
     let first = connect(&sim).await;
     let (_, second) = refresh(&sim, first["refresh_token"].as_str().unwrap()).await;
     assert_eq!(sim.oauth_stats().max_concurrent_token_requests, 1, "one at a time so far");
+    // Long enough for all three to be in at once, even on a busy machine.
+    let set = client().put(format!("{}/_sim/oauth", sim.url())).json(&json!({"token_delay_ms": 2000}));
+    assert_eq!(set.send().await.unwrap().json::<Value>().await.unwrap()["token_delay_ms"], 2000);
     let rt = second["refresh_token"].as_str().unwrap();
     let (a, b, c) = tokio::join!(refresh(&sim, rt), refresh(&sim, rt), refresh(&sim, "never-issued"));
     let mut statuses = [a.0, b.0, c.0];
