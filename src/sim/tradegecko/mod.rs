@@ -205,7 +205,7 @@ impl TradegeckoSim {
         super::util::lock(&self.shared.tokens).first().cloned().unwrap_or_default()
     }
 
-    /// The client secret that signs notifications.
+    /// The OAuth application's client secret: signs notifications, authenticates at `/oauth/token`.
     pub fn client_secret(&self) -> &str {
         &self.shared.client_secret
     }
