@@ -308,7 +308,7 @@ async fn authorize_refuses_an_unknown_client_another_response_type_or_no_redirec
 }
 
 #[tokio::test]
-async fn the_rate_limit_is_shared_by_the_rotated_tokens_of_one_grant() {
+async fn the_rate_limit_is_shared_by_every_oauth_token_of_the_account() {
     let sim = sim().await;
     // A day-long window, so the test never straddles a reset.
     sim.set_rate_limit(RateLimitConfig { limit: 5, window_secs: 86_400 });
@@ -322,13 +322,13 @@ async fn the_rate_limit_is_shared_by_the_rotated_tokens_of_one_grant() {
     assert_eq!(api(&sim, &second["access_token"]).await.status(), 200);
     assert_eq!(api(&sim, &second["access_token"]).await.status(), 429);
     assert_eq!(api(&sim, &first["access_token"]).await.status(), 429, "one counter for the grant");
-    let other = connect(&sim).await;
-    assert_eq!(api(&sim, &other["access_token"]).await.status(), 200, "another grant is another account");
-    assert_eq!(api(&sim, &json!(sim.token())).await.status(), 200);
+    let reconnected = connect(&sim).await;
+    assert_eq!(api(&sim, &reconnected["access_token"]).await.status(), 429, "a new grant of the same account");
+    assert_eq!(api(&sim, &json!(sim.token())).await.status(), 200, "a privileged token counts apart");
 }
 
 #[tokio::test]
-async fn an_idempotency_key_replays_across_rotated_tokens_of_one_grant() {
+async fn an_idempotency_key_replays_across_rotated_tokens_and_a_reconnect() {
     let sim = sim().await;
     let first = connect(&sim).await;
     let body = json!({"webhook": {"address": "https://cartgate.example/hook", "event": "order.create"}});
@@ -344,15 +344,24 @@ async fn an_idempotency_key_replays_across_rotated_tokens_of_one_grant() {
     let (_, second) = refresh(&sim, first["refresh_token"].as_str().unwrap()).await;
     let replay = post(&second["access_token"]).await.unwrap();
     assert_eq!(header(&replay, "idempotent-replayed"), "true");
+    sim.revoke_grants();
+    let reconnected = connect(&sim).await;
+    let replay = post(&reconnected["access_token"]).await.unwrap();
+    assert_eq!(header(&replay, "idempotent-replayed"), "true", "the account is the same");
     assert_eq!(sim.webhooks().len(), 1);
+    let privileged = post(&json!(sim.token())).await.unwrap();
+    assert_eq!((privileged.status().as_u16(), header(&privileged, "idempotent-replayed")), (201, String::new()));
 }
 
 #[tokio::test]
 async fn concurrent_token_requests_are_counted_at_their_high_water_mark() {
-    let sim = sim_with(OAuthConfig { token_delay_ms: 1000, ..OAuthConfig::default() }).await;
+    let sim = sim_with(OAuthConfig { token_delay_ms: 100, ..OAuthConfig::default() }).await;
     let first = connect(&sim).await;
     let (_, second) = refresh(&sim, first["refresh_token"].as_str().unwrap()).await;
     assert_eq!(sim.oauth_stats().max_concurrent_token_requests, 1, "one at a time so far");
+    // Long enough for all three to be in at once, even on a busy machine.
+    let set = client().put(format!("{}/_sim/oauth", sim.url())).json(&json!({"token_delay_ms": 2000}));
+    assert_eq!(set.send().await.unwrap().json::<Value>().await.unwrap()["token_delay_ms"], 2000);
     let rt = second["refresh_token"].as_str().unwrap();
     let (a, b, c) = tokio::join!(refresh(&sim, rt), refresh(&sim, rt), refresh(&sim, "never-issued"));
     let mut statuses = [a.0, b.0, c.0];
@@ -401,4 +410,41 @@ async fn a_token_fault_loses_the_answer_after_the_rotation() {
     let stats = sim.oauth_stats();
     assert_eq!((stats.refreshes, stats.reused_refresh_tokens), (2, 2));
     assert_eq!(stats.max_concurrent_token_requests, 1, "the abandoned request left when its client did");
+}
+
+/// The sim process, killed when the test ends however it ends.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        drop(self.0.kill());
+        drop(self.0.wait());
+    }
+}
+
+#[tokio::test]
+async fn the_sim_command_takes_the_oauth_application_and_the_token_lifetime() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cartgate"))
+        .args(["sim", "tradegecko", "--port", "0", "--client-id", "cli-app", "--oauth-client-secret", "cli-secret"])
+        .args(["--token-lifetime-secs", "42"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _process = Process(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert!(line.contains("cli-app") && !line.contains("cli-secret"), "{line}");
+    let base = line.split_whitespace().nth(3).unwrap().to_owned();
+    let query = [("response_type", "code"), ("client_id", "cli-app"), ("redirect_uri", REDIRECT)];
+    let resp = browser().get(format!("{base}/oauth/authorize")).query(&query).send().await.unwrap();
+    let code = param(&redirected(&resp), "code").unwrap().to_owned();
+    let mut body = json!({"client_id": "cli-app", "client_secret": "tg-client-secret", "redirect_uri": REDIRECT,
+        "grant_type": "authorization_code", "code": code});
+    let wrong = answer(client().post(format!("{base}/oauth/token")).json(&body).send().await.unwrap()).await;
+    assert_eq!(wrong.0, 401, "the default secret is not this app's");
+    body["client_secret"] = json!("cli-secret");
+    let (status, tokens) = answer(client().post(format!("{base}/oauth/token")).json(&body).send().await.unwrap()).await;
+    assert_eq!((status, &tokens["expires_in"]), (200, &json!(42)), "{tokens}");
 }

@@ -2,9 +2,9 @@
 //! account (fixed windows aligned to multiples of the window, as the recordings show `X-Rate-Limit-Reset`
 //! on 5-minute boundaries), and `Idempotency-Key` replay for POST/PUT/PATCH.
 //!
-//! The account key is the privileged token itself, or the grant of an OAuth access token
-//! ([`TgShared::account_of`]): tokens rotated by a refresh share one counter and one set of
-//! idempotency keys, as they belong to one (application, account).
+//! The account key is the privileged token itself, or the one (application, account) of every
+//! OAuth access token ([`TgShared::account_of`]): tokens rotated by a refresh, or issued after
+//! a reconnect, share one counter and one set of idempotency keys.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -40,7 +40,8 @@
 //! OAuth (see [`oauth`]): `GET /oauth/authorize` and `POST /oauth/token` serve the one OAuth
 //! application (`client_id`, `client_secret`), outside the API gate. The fixed `tokens` are
 //! privileged tokens: they never expire, and each has its own rate-limit counter; tokens issued
-//! by OAuth expire and share their grant's counter.
+//! by OAuth expire and all count as the one account this simulator is (every grant is one
+//! connection of it).
 
 mod api;
 pub mod control;
@@ -119,6 +120,10 @@ impl Default for TradegeckoConfig {
     }
 }
 
+/// The rate-limit and idempotency key of every OAuth access token (not a valid token itself:
+/// OAuth tokens are 64 hex digits).
+const OAUTH_ACCOUNT: &str = "oauth:account";
+
 /// What every TradeGecko handler reaches.
 pub(crate) struct TgShared {
     pub common: Arc<Common>,
@@ -135,13 +140,15 @@ pub(crate) struct TgShared {
 }
 
 impl TgShared {
-    /// The account key a bearer token is counted under (rate limit, idempotency): a privileged
-    /// token is its own key; a live OAuth access token counts under its grant. `None`: 401.
+    /// The key a bearer token's calls are counted under (rate limit, idempotency): a privileged
+    /// token is its own key (as today); a live OAuth access token, of any grant, counts as the
+    /// (application, account) this simulator is — UPSTREAMS' unit — so neither a rotation nor
+    /// a reconnect resets the limit or forgets an `Idempotency-Key`. `None`: 401.
     fn account_of(&self, token: &str) -> Option<String> {
         if super::util::lock(&self.tokens).iter().any(|t| t == token) {
             return Some(token.to_owned());
         }
-        self.oauth.grant_of(token).map(|grant| format!("oauth-grant-{grant}"))
+        self.oauth.grant_of(token).map(|_| OAUTH_ACCOUNT.to_owned())
     }
 }
 
@@ -198,7 +205,7 @@ impl TradegeckoSim {
         super::util::lock(&self.shared.tokens).first().cloned().unwrap_or_default()
     }
 
-    /// The client secret that signs notifications.
+    /// The OAuth application's client secret: signs notifications, authenticates at `/oauth/token`.
     pub fn client_secret(&self) -> &str {
         &self.shared.client_secret
     }

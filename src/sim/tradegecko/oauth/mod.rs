@@ -5,9 +5,10 @@
 //!   use, valid 10 minutes, bound to the client and the `redirect_uri`. Any `redirect_uri` is
 //!   accepted (the app has no registered list: cartgate's port is chosen at run time).
 //! * **A code exchanged** starts a *grant* (one merchant account connected through the app).
-//!   Every token issued afterwards belongs to that grant; the API's rate limit and idempotency
-//!   keys are kept per grant, so rotating tokens resets neither (UPSTREAMS: 300 per 300 s per
-//!   application and account).
+//!   Every token issued afterwards belongs to that grant. The simulator is one account, so the
+//!   API counts every OAuth token's calls (rate limit, idempotency keys) as that one
+//!   (application, account): rotating tokens or reconnecting resets neither (UPSTREAMS: 300
+//!   per 300 s per application and account).
 //! * **A refresh** issues a new access token and a new refresh token; the presented refresh
 //!   token is dead from then on (presenting it again is `invalid_grant` and counted as reused).
 //!   The previous *access* token stays valid until its own expiry — Doorkeeper does not revoke

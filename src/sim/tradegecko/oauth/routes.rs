@@ -44,9 +44,11 @@ async fn authorize(shared: Shared, req: HttpRequest) -> HttpResponse {
 }
 
 /// The request's fields from a JSON or form body, completed by HTTP Basic client credentials.
+/// A body is JSON when its content type says so or it starts with `{` (a curl without `-H`).
 fn parse(req: &HttpRequest, body: &[u8]) -> Result<TokenRequest, OAuthError> {
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let mut fields: TokenRequest = if content_type.starts_with("application/json") {
+    let json = content_type.contains("json") || body.trim_ascii_start().starts_with(b"{");
+    let mut fields: TokenRequest = if json {
         serde_json::from_slice(body).map_err(|_| OAuthError::InvalidRequest("the JSON body is malformed"))?
     } else {
         serde_urlencoded::from_bytes(body).map_err(|_| OAuthError::InvalidRequest("the form body is malformed"))?

@@ -112,8 +112,8 @@ impl OAuthError {
     }
 }
 
-/// A successful token answer.
-#[derive(Clone, Debug, Serialize)]
+/// A successful token answer (no `Debug`: it holds the tokens).
+#[derive(Clone, Serialize)]
 pub(crate) struct Issued {
     pub access_token: String,
     pub expires_in: u64,
