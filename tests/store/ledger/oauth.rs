@@ -22,7 +22,7 @@ async fn a_state_is_taken_once_and_not_after_it_expires(kv: Arc<dyn Kv>) {
     assert!(!oauth.remember_state("s1", &pending, 60_000).await.unwrap(), "a state is never issued twice");
     let (a, b) = tokio::join!(oauth.take_state("s1"), oauth.take_state("s1"));
     let taken: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
-    assert_eq!(taken, [pending.clone()], "of two callbacks, one gets the state");
+    assert_eq!(taken, std::slice::from_ref(&pending), "of two callbacks, one gets the state");
     assert_eq!(oauth.take_state("s1").await.unwrap(), None);
     assert_eq!(oauth.take_state("never").await.unwrap(), None);
     assert!(oauth.remember_state("s2", &pending, 50).await.unwrap());
