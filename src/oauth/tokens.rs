@@ -181,6 +181,10 @@ impl CartTokens {
                 record_status(&self.cart, ConnectionStatus::Disconnected);
                 Err(disconnected_error(conn.reason.unwrap_or_else(|| "disconnected".into())))
             }
+            // A cart id deleted and set up again for another merchant does not inherit the grant.
+            Some((_, conn)) if self.tenants.now().owner_of(&self.cart).is_some_and(|m| m != conn.merchant) => {
+                Err(disconnected_error("the cart was connected for another merchant"))
+            }
             Some(found) => Ok(found),
         }
     }

@@ -266,6 +266,14 @@ async fn a_call_answered_401_refreshes_once_and_is_retried_and_a_revoked_grant_d
     assert_eq!((stats.refreshes, stats.refresh_failures), (1, 0), "{stats:?}");
     assert_eq!(test_cart(&app).await["ok"], true);
     assert_eq!(sims.tg.oauth_stats().refreshes, 1, "the refreshed token is used");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for line in [
+        "cartgate_oauth_refreshes_total{outcome=\"ok\"}",
+        "cartgate_cart_connection{cart=\"acme-tg\",status=\"connected\"} 1",
+        "cartgate_oauth_token_age_seconds{cart=\"acme-tg\"}",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from /metrics");
+    }
 
     sims.tg.revoke_grants();
     let check = test_cart(&app).await;
