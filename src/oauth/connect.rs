@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use url::Url;
 
-use super::tokens::{TokenError, TokenRequest, call, connected, token_endpoint};
+use super::endpoint::{TokenError, TokenRequest, call, connected, token_endpoint};
 use super::{Connections, record_status};
 use crate::ledger::{ConnectionStatus, PendingConnect};
 use crate::settings::{CartAuth, Settings};

@@ -34,6 +34,7 @@
 //! the parked jobs run.
 
 mod connect;
+mod endpoint;
 mod tokens;
 
 use std::collections::HashMap;
