@@ -9,7 +9,7 @@
 //! with `GETDEL` (single use), the code is exchanged at `{cart base_url}/oauth/token` through the
 //! upstream core, and the tokens are stored sealed (AAD: merchant + `oauth.<cart>.<field>`).
 //!
-//! # Refresh: single flight across replicas ([`tokens`])
+//! # Refresh: single flight across replicas (`tokens.rs`)
 //! Every call asks the cart's [`CartTokens`] for the token. The stored document is read (one
 //! store round trip); when less than min(10% of the token's lifetime, 5 min) is left, or a call
 //! answered 401 with it, the token is refreshed:
