@@ -75,6 +75,8 @@ pub enum Command {
         /// EasyPost only: the `service` values orders may use (default standard,express,overnight,2day).
         #[arg(long, value_delimiter = ',')]
         services: Vec<String>,
+        #[command(flatten)]
+        oauth: crate::sim::cli::OAuthFlags,
     },
 }
 
@@ -120,8 +122,8 @@ impl Cli {
                 ExitCode::SUCCESS
             }
             Command::Demo(args) => demo(args).await,
-            Command::Sim { kind, port, bind, seed, services } => {
-                exit(crate::sim::cli::run(kind, bind, port, seed.as_deref(), services).await)
+            Command::Sim { kind, port, bind, seed, services, oauth } => {
+                exit(crate::sim::cli::run(kind, bind, port, seed.as_deref(), services, oauth).await)
             }
         }
     }

@@ -39,6 +39,8 @@
 //! - [`settings`] — the configuration contract (layers, secrets, validation).
 //! - [`tenants`] — the live directory of merchants and carts (file + store) every lookup reads,
 //!   polled from the store on every replica; the key ring sealing stored secrets.
+//! - [`oauth`] — `auth = "oauth"` carts: Connect, the callback, and the per-cart token source
+//!   (refresh single flight across replicas, the disconnected state that parks their jobs).
 //! - [`startup`] — [`startup::Application::builder`]: one way to assemble the server + workers.
 //! - [`lifecycle`] — readiness and graceful shutdown; [`telemetry`] logs; [`metrics`] Prometheus.
 //! - [`cli`] / [`cli_ops`] — the command line (`serve`, `check-config`, `demo`, `sim`, …).
@@ -77,6 +79,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;
 pub mod metrics;
+pub mod oauth;
 pub mod ops;
 pub mod settings;
 pub mod signature;

@@ -105,6 +105,7 @@ fn describe() {
         metrics::Unit::Seconds,
         "Time from request to answer for webhook deliveries, by provider"
     );
+    crate::oauth::describe_metrics();
     describe_gauge!("cartgate_queue_depth", "Jobs per state (due, inflight, hold, dead), refreshed every 5 s");
     describe_counter!("cartgate_jobs_total", "Job runs by kind and outcome");
     describe_histogram!("cartgate_claim_duration_seconds", metrics::Unit::Seconds, "Time of one claim call");

@@ -173,12 +173,17 @@ pub fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<D
     };
     let ring = crate::tenants::ring_for(settings)?;
     let tenants = Tenants::new(settings.clone(), ring, ledger.tenants.clone());
+    let upstream = UpstreamClient::new(limiter)?;
+    let oauth =
+        crate::oauth::Connections::new(settings.clone(), tenants.clone(), ledger.oauth.clone(), upstream.clone());
+    let upstream = upstream.with_tokens(oauth.clone());
     Ok(Deps {
         settings: settings.clone(),
         tenants,
         jobs: store.jobs().clone(),
         ledger,
-        upstream: UpstreamClient::new(limiter)?,
+        upstream,
+        oauth,
         faults: Arc::new(Faults::default()),
     })
 }

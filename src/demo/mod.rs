@@ -192,6 +192,7 @@ fn counts(cx: &Ctx<'_>, orders: &[OrderOutcome]) -> SimCounts {
     let (tg, ep) = (&cx.world.tg, &cx.world.ep);
     let fulfillments = tg.fulfillment_counts();
     let wms_orders = ep.orders();
+    let oauth = tg.oauth_stats();
     let picks_of =
         |number: &str| ep.order_by_description(number).and_then(|o| o["picks"].as_array().map(Vec::len)).unwrap_or(0);
     let duplicate_fulfillments = orders
@@ -206,6 +207,9 @@ fn counts(cx: &Ctx<'_>, orders: &[OrderOutcome]) -> SimCounts {
         duplicate_fulfillments,
         stock_adjustments: tg.stock_adjustments().len(),
         stock_differences: pickup::stock_differences(cx),
+        token_refreshes: oauth.refreshes,
+        refresh_failures: oauth.refresh_failures,
+        max_concurrent_token_requests: oauth.max_concurrent_token_requests,
     }
 }
 

@@ -94,6 +94,10 @@ pub struct SimCounts {
     pub stock_adjustments: usize,
     /// Catalogue items whose cart stock differs from the warehouse's at the end.
     pub stock_differences: Vec<String>,
+    /// OAuth: access tokens refreshed, refreshes refused, most token calls at once.
+    pub token_refreshes: u64,
+    pub refresh_failures: u64,
+    pub max_concurrent_token_requests: u64,
 }
 
 /// The demo's result (`cartgate::demo::run`).
@@ -183,6 +187,14 @@ impl DemoReport {
             out,
             "  TradeGecko            fulfillments    {:>3}   duplicates {}   (parcels shipped {})   stock adjustments {}",
             c.fulfillments, c.duplicate_fulfillments, c.picks, c.stock_adjustments
+        );
+        let _ = writeln!(
+            out,
+            "  TradeGecko OAuth      token refreshes {:>3}   refused {}   most at once {}   (tokens live {} s)",
+            c.token_refreshes,
+            c.refresh_failures,
+            c.max_concurrent_token_requests,
+            super::world::TOKEN_LIFETIME_SECS
         );
         if !c.stock_differences.is_empty() {
             let _ = writeln!(out, "  stock differs (cart vs warehouse): {}", c.stock_differences.join(", "));

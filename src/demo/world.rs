@@ -33,6 +33,9 @@ pub const UNALIASED_BARCODE_ITEM: usize = 99;
 pub const EXPRESS: &str = "Express";
 /// A ship method the mapping lacks until the merchant adds it, and the service it gets.
 pub const UNMAPPED_METHOD: (&str, &str) = ("Pigeon Post", "2day");
+/// How long the cart's OAuth access tokens live in the demo: the story takes a second or two,
+/// so a one-second token is refreshed while it runs (TradeGecko's live two hours).
+pub const TOKEN_LIFETIME_SECS: u64 = 1;
 
 /// The store the demo's cartgate uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +115,9 @@ fn options(store: &DemoStore, orders: usize) -> WorldOptions {
     let express = WarehouseService { service: "express".into(), delivery_confirmation: None };
     opts.tenant.ship_methods =
         ShipMethods { map: [(EXPRESS.to_owned(), express)].into(), reject_unmapped: true, ..ShipMethods::default() };
+    // The cart is connected by OAuth (Connect → the simulator's approval → cartgate's callback).
+    opts.sims.cart_oauth.token_lifetime_secs = TOKEN_LIFETIME_SECS;
+    opts.tenant.cart_auth = crate::settings::CartAuth::Oauth;
     let limit = RateLimit { requests: 200, per_secs: 1 };
     (opts.tenant.wms_rate_limit, opts.tenant.cart_rate_limit, opts.tenant.wms_timeout_secs) = (limit, limit, None);
     let token = || uuid::Uuid::new_v4().simple().to_string();
@@ -121,6 +127,11 @@ fn options(store: &DemoStore, orders: usize) -> WorldOptions {
         DemoStore::Redis(url) => url.clone(),
     };
     opts.cartgate.store.prefix = format!("cartgate-demo-{}", &token()[..8]);
+    if matches!(store, DemoStore::Redis(_)) {
+        // The OAuth tokens are sealed at rest; the memory store generates its own key.
+        let key = crate::tenants::generate_key();
+        opts.cartgate.tenants.keys = vec![WiredSecret::new(secrecy::ExposeSecret::expose_secret(&key))];
+    }
     opts
 }
 

@@ -105,7 +105,7 @@ impl From<crate::ops::OpError> for ApiError {
             | O::OrderVanished
             | O::NoAlias(_)
             | O::NoToken(_) => Self::NotFound(e.to_string()),
-            O::Refused(_) | O::MerchantHasCarts(_) | O::CartTaken { .. } | O::Unusable(..) => {
+            O::Refused(_) | O::MerchantHasCarts(_) | O::CartTaken { .. } | O::Unusable(..) | O::NotOAuth(_) => {
                 Self::Conflict(e.to_string())
             }
             O::ManagedByConfig(_) => Self::ManagedByConfig(e.to_string()),

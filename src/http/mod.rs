@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod merchants;
 pub mod middleware;
+pub mod oauth;
 pub mod orders;
 pub mod queues;
 pub mod ship_methods;
@@ -61,5 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(tokens::create)
         .service(tokens::list)
         .service(tokens::revoke)
-        .service(tokens::audit);
+        .service(tokens::audit)
+        .service(oauth::connect)
+        .service(oauth::callback);
 }

@@ -89,7 +89,11 @@ pub async fn delete_merchant(p: Principal, m: Merchant, state: web::Data<AppStat
 #[get("/admin/merchants/{m}/carts/{c}")]
 pub async fn show_cart(p: Principal, path: Cart, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     visible(&p, &path.0)?;
-    Ok(HttpResponse::Ok().json(state.ops.cart_view(&path.0, &path.1)?))
+    let mut view = state.ops.cart_view(&path.0, &path.1)?;
+    if let Ok(cart) = state.ops.cart(&path.1) {
+        view["connection"] = cart.connection().await?;
+    }
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[put("/admin/merchants/{m}/carts/{c}")]

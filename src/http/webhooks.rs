@@ -19,7 +19,7 @@ use super::{ApiError, AppState};
 use crate::intake::{self, DEDUPE_TTL, NotificationError};
 use crate::jobs::{CheckShipment, ImportOrder, TrackerEvent};
 use crate::metrics::HandleCache;
-use crate::settings::{MerchantSettings, Secret};
+use crate::settings::{CartAuth, MerchantSettings, Secret};
 use crate::signature;
 use crate::store::{Deduped, NewJob, StoreError, When};
 
@@ -75,7 +75,13 @@ async fn receive_tradegecko(
 ) -> Result<Verdict, Refusal> {
     let (_, cart) = state.tenants().cart(cart_id).ok_or_else(|| unknown_cart(state, cart_id))?;
     let body = read_body(req, payload, state).await?;
-    let secrets = secrets([Some(&cart.client_secret), cart.client_secret_previous.as_ref()]);
+    // An OAuth cart's webhooks belong to the application and are signed with its secret.
+    let signing = match (cart.auth, state.settings.apps.tradegecko.as_ref()) {
+        (CartAuth::Oauth, Some(app)) => [Some(&app.client_secret), app.client_secret_previous.as_ref()],
+        (CartAuth::Oauth, None) => [None, None],
+        (CartAuth::Token, _) => [cart.client_secret.as_ref(), cart.client_secret_previous.as_ref()],
+    };
+    let secrets = secrets(signing);
     let header = req.headers().get("x-gecko-signature").map(|v| v.as_bytes());
     signature::tradegecko_verify(secrets, header, &body).map_err(|e| bad_signature("tradegecko", cart_id, e))?;
 

@@ -116,6 +116,21 @@ pub(super) fn ship_awaiting(cart: &CartId) -> String {
     format!("ship_awaiting:{cart}")
 }
 
+/// A cart's OAuth connection document (tokens sealed).
+pub(super) fn oauth_connection(cart: &str) -> String {
+    format!("oauth:{{{cart}}}")
+}
+
+/// A cart's refresh lease.
+pub(super) fn oauth_lease(cart: &str) -> String {
+    format!("oauth_lease:{{{cart}}}")
+}
+
+/// A pending Connect, by the hex SHA-256 of its `state`.
+pub(super) fn oauth_state(digest: &str) -> String {
+    format!("oauth_state:{digest}")
+}
+
 /// The merchants and carts set up through the admin API (one versioned document, secrets sealed).
 pub(super) const TENANTS: &str = "tenants";
 
@@ -147,6 +162,9 @@ mod tests {
         assert_eq!(TENANTS, "tenants");
         assert_eq!(ship_seen(&cart), "ship_seen:acme-tg");
         assert_eq!(ship_awaiting(&cart), "ship_awaiting:acme-tg");
+        assert_eq!(oauth_connection("acme-tg"), "oauth:{acme-tg}");
+        assert_eq!(oauth_lease("acme-tg"), "oauth_lease:{acme-tg}");
+        assert_eq!(oauth_state("ab12"), "oauth_state:ab12");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::store::StoreError;
 
@@ -66,6 +67,24 @@ pub trait Kv: Send + Sync + 'static {
     async fn push_capped(&self, key: &str, value: &str, keep: usize) -> Result<(), StoreError>;
     /// The first `limit` entries of the list `key` (the newest, for a [`Kv::push_capped`] log).
     async fn head(&self, key: &str, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// Sets the string `key` to `value` for `ttl_ms` if it does not exist (`SET NX PX`): whether
+    /// it was set. What a lease and a one-time value are made of.
+    async fn set_nx_px(&self, _key: &str, _value: &str, _ttl_ms: u64) -> Result<bool, StoreError> {
+        Err(StoreError::Unavailable("set_nx_px is not supported by this store".into()))
+    }
+    /// Reads and deletes the string `key` in one atomic step (`GETDEL`): of two callers, at most
+    /// one gets the value.
+    async fn take(&self, _key: &str) -> Result<Option<String>, StoreError> {
+        Err(StoreError::Unavailable("take is not supported by this store".into()))
+    }
+    /// The string `key`, if set and not expired.
+    async fn get_str(&self, _key: &str) -> Result<Option<String>, StoreError> {
+        Err(StoreError::Unavailable("get_str is not supported by this store".into()))
+    }
+    /// Deletes the string `key` if it still holds `value` (a lease released by its holder only).
+    async fn del_if(&self, _key: &str, _value: &str) -> Result<bool, StoreError> {
+        Err(StoreError::Unavailable("del_if is not supported by this store".into()))
+    }
 }
 
 /// The embedded implementation.
@@ -80,6 +99,8 @@ struct Maps {
     zsets: HashMap<String, ZSet>,
     hashes: HashMap<String, BTreeMap<String, String>>,
     lists: HashMap<String, VecDeque<String>>,
+    /// Strings with an expiry (leases, one-time values).
+    strings: HashMap<String, (String, Instant)>,
 }
 
 /// A sorted set: members ordered by (score, member), and each member's score.
@@ -220,5 +241,34 @@ impl Kv for MemoryKv {
 
     async fn head(&self, key: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         Ok(self.lock().lists.get(key).map(|l| l.iter().take(limit).cloned().collect()).unwrap_or_default())
+    }
+
+    async fn set_nx_px(&self, key: &str, value: &str, ttl_ms: u64) -> Result<bool, StoreError> {
+        let mut maps = self.lock();
+        let now = Instant::now();
+        if maps.strings.get(key).is_some_and(|(_, until)| *until > now) {
+            return Ok(false);
+        }
+        maps.strings.insert(key.to_owned(), (value.to_owned(), now + Duration::from_millis(ttl_ms)));
+        Ok(true)
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let taken = self.lock().strings.remove(key);
+        Ok(taken.filter(|(_, until)| *until > Instant::now()).map(|(v, _)| v))
+    }
+
+    async fn get_str(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let maps = self.lock();
+        Ok(maps.strings.get(key).filter(|(_, until)| *until > Instant::now()).map(|(v, _)| v.clone()))
+    }
+
+    async fn del_if(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let mut maps = self.lock();
+        let holds = maps.strings.get(key).is_some_and(|(v, until)| v == value && *until > Instant::now());
+        if holds {
+            maps.strings.remove(key);
+        }
+        Ok(holds)
     }
 }

@@ -27,6 +27,9 @@
 //! | `audit:<merchant>` | list | — | the last 1,000 admin writes, newest first | [`AuditLog`] (`ops::audit`) |
 //! | `ship_seen:<cart>` | hash | — | `<YYYY-MM-DD>\|<label>` → orders imported that day with that ship method; days past 30 pruned | [`ShipMethodLedger`] (`import_order`) |
 //! | `ship_awaiting:<cart>` | hash | — | order → the unmapped ship method it waits for | [`ShipMethodLedger`] (`send_order`, ship methods PUT) |
+//! | `oauth:{<cart>}` | document | `{<cart>}` | the cart's OAuth connection, tokens sealed | [`OAuthStore`] (callback, refresh) |
+//! | `oauth_lease:{<cart>}` | string, expiring | `{<cart>}` | the replica refreshing the cart's token | [`OAuthStore`] (refresh) |
+//! | `oauth_state:<sha256>` | string, 10 min | — | a pending Connect's merchant and cart | [`OAuthStore`] (connect, callback) |
 //! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
@@ -41,6 +44,7 @@ pub mod holds;
 pub mod inventory;
 pub mod keys;
 pub mod kv;
+pub mod oauth;
 pub mod orders;
 pub mod products;
 pub mod redis_kv;
@@ -57,6 +61,7 @@ pub use cursors::Cursors;
 pub use holds::HoldReleases;
 pub use inventory::{Inventory, Snapshot};
 pub use kv::{IndexOp, Kv, MemoryKv};
+pub use oauth::{ConnectionStatus, OAuthStore, PendingConnect, StoredConnection};
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
 pub use ship_methods::{SeenMethod, ShipMethodLedger};
@@ -87,6 +92,8 @@ pub struct Ledger {
     pub tenants: TenantStore,
     /// Ship methods seen per cart, and the orders waiting for a mapping.
     pub ship_methods: ShipMethodLedger,
+    /// The OAuth connections of `auth = "oauth"` carts.
+    pub oauth: OAuthStore,
 }
 
 impl Ledger {
@@ -102,6 +109,7 @@ impl Ledger {
             tokens: MerchantTokens::new(kv.clone()),
             audit: AuditLog::new(kv.clone()),
             ship_methods: ShipMethodLedger::new(kv.clone()),
+            oauth: OAuthStore::new(kv.clone()),
             tenants: TenantStore::new(kv),
         }
     }

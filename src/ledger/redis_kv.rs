@@ -12,11 +12,17 @@ pub struct RedisKv {
     conn: ConnectionManager,
     prefix: String,
     cas: redis::Script,
+    del_if: redis::Script,
 }
 
 impl RedisKv {
     pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
-        Self { conn, prefix: format!("{prefix}:"), cas: redis::Script::new(include_str!("cas.lua")) }
+        Self {
+            conn,
+            prefix: format!("{prefix}:"),
+            cas: redis::Script::new(include_str!("cas.lua")),
+            del_if: redis::Script::new(include_str!("del_if.lua")),
+        }
     }
 
     fn key(&self, key: &str) -> String {
@@ -134,5 +140,36 @@ impl Kv for RedisKv {
         }
         let mut conn = self.conn.clone();
         conn.lrange(self.key(key), 0, (limit - 1) as isize).await.map_err(unavailable)
+    }
+
+    async fn set_nx_px(&self, key: &str, value: &str, ttl_ms: u64) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_ms.max(1))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("GETDEL").arg(self.key(key)).query_async(&mut conn).await.map_err(unavailable)
+    }
+
+    async fn get_str(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.get(self.key(key)).await.map_err(unavailable)
+    }
+
+    async fn del_if(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let deleted: i64 =
+            self.del_if.key(self.key(key)).arg(value).invoke_async(&mut conn).await.map_err(unavailable)?;
+        Ok(deleted == 1)
     }
 }

@@ -54,6 +54,10 @@ pub enum OpError {
     /// A secret could not be sealed (no key configured, most likely).
     #[error("cannot seal a secret: {0}")]
     Seal(#[from] FieldError),
+    /// Connect on a cart that authenticates with a fixed token (or a deployment without
+    /// `[apps.tradegecko]` / `server.public_url`).
+    #[error("cart `{0}` is not an OAuth cart (auth = \"oauth\" with [apps.tradegecko] and server.public_url)")]
+    NotOAuth(String),
     /// Writers kept colliding on the tenant document.
     #[error("the tenants were changed concurrently too often; try again")]
     Contended,

@@ -33,6 +33,7 @@ impl Ops {
                 let mut cart = body.clone();
                 cart["id"] = json!(c);
                 let created = upsert_cart(&mut rec, c, |slot| *slot = cart.clone());
+                check_oauth(self.settings(), &rec, c)?;
                 store_cart(ring, stored, m, c, rec)?;
                 Ok(if created { Written::Created } else { Written::Replaced })
             })
@@ -53,6 +54,7 @@ impl Ops {
                 return Err(OpError::UnknownCart(c.to_owned()));
             }
             upsert_cart(&mut rec, c, |slot| record::merge_patch(slot, &patch));
+            check_oauth(self.settings(), &rec, c)?;
             store_cart(ring, stored, m, c, rec)
         })
         .await?;
@@ -119,6 +121,17 @@ pub(super) fn upsert_cart(rec: &mut Value, c: &str, edit: impl FnOnce(&mut Value
         slot["id"] = json!(c);
     }
     created
+}
+
+/// An `auth = "oauth"` cart needs what the deployment provides (`[apps.tradegecko]`,
+/// `server.public_url`); the cart's own problems are reported by [`store_cart`].
+fn check_oauth(settings: &crate::settings::Settings, rec: &Value, c: &str) -> Result<(), OpError> {
+    let Some(cart) = rec["carts"].as_array().and_then(|carts| carts.iter().find(|x| x["id"] == c)) else {
+        return Ok(());
+    };
+    let Ok(parsed) = record::parse_cart(c, cart) else { return Ok(()) };
+    let problems = crate::settings::oauth_problems(settings, &parsed);
+    if problems.is_empty() { Ok(()) } else { Err(OpError::InvalidSettings(problems)) }
 }
 
 /// [`store_record`] with the problems of cart `c` keyed relative to the cart.

@@ -85,6 +85,35 @@ impl<'a> CartOps<'a> {
         connection::test_cart(self.deps, &self.cart, self.merchant.wms.mode()).await
     }
 
+    /// Starts an OAuth Connect: the authorize URL the merchant's browser goes to. 409 for a
+    /// cart with a fixed token.
+    pub async fn connect(&self) -> Result<url::Url, OpError> {
+        if self.cart.auth != crate::settings::CartAuth::Oauth {
+            return Err(OpError::NotOAuth(self.cart.id.to_string()));
+        }
+        crate::oauth::authorize_url(&self.deps.oauth, self.merchant.id.as_str(), self.cart.id.as_str())
+            .await?
+            .ok_or_else(|| OpError::NotOAuth(self.cart.id.to_string()))
+    }
+
+    /// After a Connect: the webhook registration and the order poll run now rather than at
+    /// their parked job's next look (the other parked jobs follow within `PARKED_RECHECK`).
+    pub async fn after_connect(&self) -> Result<(), OpError> {
+        for kind in [JobKind::EnsureWebhooks, JobKind::PollOrders] {
+            run_now(self.deps, CartTask { cart: self.cart.id.clone() }.job(kind)).await?;
+        }
+        Ok(())
+    }
+
+    /// The cart's connection as the admin API shows it: `{"status":"token"}` for a fixed token.
+    pub async fn connection(&self) -> Result<serde_json::Value, OpError> {
+        if self.cart.auth != crate::settings::CartAuth::Oauth {
+            return Ok(serde_json::json!({"status": "token"}));
+        }
+        let stored = self.deps.oauth.store().load(self.cart.id.as_str()).await?;
+        Ok(crate::oauth::connection_view(stored.as_ref().map(|(_, c)| c)))
+    }
+
     /// Polls the cart for orders now; returns the job.
     pub async fn sync_orders(&self) -> Result<JobId, OpError> {
         run_now(self.deps, CartTask { cart: self.cart.id.clone() }.job(JobKind::PollOrders)).await

@@ -20,7 +20,7 @@ pub use interval::{Interval, IntervalError};
 pub use model::*;
 pub use secret::Secret;
 pub use ship_methods::{ShipMethods, Unmapped, method_code};
-pub use validate::{cart_problems, merchant_problems};
+pub use validate::{cart_problems, merchant_problems, oauth_problems};
 
 /// The compiled-in defaults, also shipped as `config/default.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");

@@ -21,8 +21,52 @@ pub struct Settings {
     pub hold: HoldSettings,
     #[serde(default)]
     pub tenants: TenantSettings,
+    /// The OAuth applications cartgate runs as (one per cart kind and deployment).
+    #[serde(default)]
+    pub apps: AppsSettings,
     #[serde(default)]
     pub merchants: Vec<MerchantSettings>,
+}
+
+/// `[apps]`: the OAuth applications cartgate runs as.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppsSettings {
+    pub tradegecko: Option<TradeGeckoApp>,
+}
+
+/// `[apps.tradegecko]`: the TradeGecko OAuth application every `auth = "oauth"` cart connects
+/// through. Its client secret also signs those carts' webhooks.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TradeGeckoApp {
+    pub client_id: Secret,
+    pub client_secret: Secret,
+    /// The previous client secret, accepted too on webhooks while a rotation is under way.
+    pub client_secret_previous: Option<Secret>,
+    /// Where the merchant's browser is sent to grant access.
+    #[serde(default = "default_authorize_url")]
+    pub authorize_url: Url,
+}
+
+/// TradeGecko's documented authorize endpoint (UPSTREAMS.md, "Authentication").
+pub const TRADEGECKO_AUTHORIZE_URL: &str = "https://api.tradegecko.com/oauth/authorize";
+
+#[allow(clippy::expect_used)] // a constant that parses (tested); read once at start-up
+fn default_authorize_url() -> Url {
+    Url::parse(TRADEGECKO_AUTHORIZE_URL).expect("the default authorize URL parses")
+}
+
+/// How a cart authenticates to TradeGecko.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CartAuth {
+    /// A fixed (privileged) `access_token` in the settings, and the cart's own `client_secret`.
+    #[default]
+    Token,
+    /// Connected through `[apps.tradegecko]` (`POST /admin/carts/{c}/connect`); tokens are kept
+    /// sealed in the store and refreshed.
+    Oauth,
 }
 
 /// Merchants and carts managed at runtime through the admin API.
@@ -287,9 +331,14 @@ pub struct CartSettings {
     pub kind: CartKind,
     /// The TradeGecko API host; webhook `resource_url`s must point here.
     pub base_url: Url,
-    pub access_token: Secret,
-    /// The OAuth application's client secret, which signs webhooks.
-    pub client_secret: Secret,
+    /// `token` (the default: `access_token` + `client_secret`) or `oauth` (`[apps.tradegecko]`).
+    #[serde(default)]
+    pub auth: CartAuth,
+    /// The privileged access token (`auth = "token"` only).
+    pub access_token: Option<Secret>,
+    /// The OAuth application's client secret, which signs webhooks (`auth = "token"`; an
+    /// `oauth` cart's webhooks are signed with `[apps.tradegecko].client_secret`).
+    pub client_secret: Option<Secret>,
     /// The previous client secret, accepted too while a rotation is under way.
     pub client_secret_previous: Option<Secret>,
     /// The stock location orders ship from and inventory is written to.

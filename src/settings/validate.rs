@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{CartSettings, ConfigError, MerchantSettings, Secret, Settings};
+use super::{CartAuth, CartSettings, ConfigError, MerchantSettings, Secret, Settings};
 
 impl Settings {
     /// Resolves secrets and checks cross-field rules. Reports every problem, not just the first.
@@ -12,6 +12,7 @@ impl Settings {
         self.check_ids(&mut errors);
         self.resolve_secrets(&mut errors);
         self.check_tenant_keys(&mut errors);
+        self.check_oauth_carts(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 
@@ -61,6 +62,22 @@ impl Settings {
         }
     }
 
+    /// An `auth = "oauth"` cart needs the application it connects through, a public URL for the
+    /// redirect, and a key to seal its tokens with (the memory store generates one).
+    fn check_oauth_carts(&self, errors: &mut Vec<ConfigError>) {
+        for (i, m) in self.merchants.iter().enumerate() {
+            for (j, c) in m.carts.iter().enumerate() {
+                for p in oauth_problems(self, c) {
+                    errors.push(p.under(&format!("merchants[{i}].carts[{j}]")));
+                }
+                if c.auth == CartAuth::Oauth && self.tenants.keys.is_empty() && !self.is_memory_store() {
+                    let msg = format!("needs at least one key to seal the OAuth tokens of cart `{}`", c.id);
+                    errors.push(ConfigError::invalid("tenants.keys", msg));
+                }
+            }
+        }
+    }
+
     /// Merchant ids and cart ids are route segments and key parts: each must be unique.
     fn check_ids(&self, errors: &mut Vec<ConfigError>) {
         let mut merchants = HashSet::new();
@@ -92,6 +109,11 @@ impl Settings {
             }
         };
         resolve("server.admin_token".into(), self.server.admin_token.as_mut());
+        if let Some(app) = self.apps.tradegecko.as_mut() {
+            resolve("apps.tradegecko.client_id".into(), Some(&mut app.client_id));
+            resolve("apps.tradegecko.client_secret".into(), Some(&mut app.client_secret));
+            resolve("apps.tradegecko.client_secret_previous".into(), app.client_secret_previous.as_mut());
+        }
         for (i, key) in self.tenants.keys.iter_mut().enumerate() {
             resolve(format!("tenants.keys[{i}]"), Some(key));
         }
@@ -103,8 +125,8 @@ impl Settings {
             resolve(format!("merchants[{i}].wms.webhook_secret_previous"), w.webhook_secret_previous.as_mut());
             for (j, c) in m.carts.iter_mut().enumerate() {
                 let key = |f: &str| format!("merchants[{i}].carts[{j}].{f}");
-                resolve(key("access_token"), Some(&mut c.access_token));
-                resolve(key("client_secret"), Some(&mut c.client_secret));
+                resolve(key("access_token"), c.access_token.as_mut());
+                resolve(key("client_secret"), c.client_secret.as_mut());
                 resolve(key("client_secret_previous"), c.client_secret_previous.as_mut());
             }
         }
@@ -163,6 +185,43 @@ pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
     }
     if blank(&c.inventory.locations) {
         errors.push(ConfigError::invalid("inventory.locations", "must not hold a blank warehouse id"));
+    }
+    match c.auth {
+        CartAuth::Token => {
+            if c.access_token.is_none() {
+                errors.push(ConfigError::invalid("access_token", "is required when auth = \"token\""));
+            }
+            if c.client_secret.is_none() {
+                errors.push(ConfigError::invalid("client_secret", "is required when auth = \"token\""));
+            }
+        }
+        CartAuth::Oauth => {
+            for (field, set) in
+                [("access_token", c.access_token.is_some()), ("client_secret", c.client_secret.is_some())]
+            {
+                if set {
+                    let msg = "must not be set when auth = \"oauth\" (tokens come from Connect; webhooks are \
+                               signed with [apps.tradegecko].client_secret)";
+                    errors.push(ConfigError::invalid(field, msg));
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// What an `auth = "oauth"` cart needs from the deployment: `[apps.tradegecko]` and
+/// `server.public_url` (the redirect URL is built from it). Keys are the deployment's own.
+pub fn oauth_problems(settings: &Settings, c: &CartSettings) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    if c.auth != CartAuth::Oauth {
+        return errors;
+    }
+    if settings.apps.tradegecko.is_none() {
+        errors.push(ConfigError::invalid("auth", "\"oauth\" needs [apps.tradegecko] (client_id, client_secret)"));
+    }
+    if settings.server.public_url.is_none() {
+        errors.push(ConfigError::invalid("auth", "\"oauth\" needs server.public_url (the OAuth redirect URL)"));
     }
     errors
 }

@@ -1,10 +1,36 @@
-//! `cartgate sim tradegecko|easypost --port N [--seed FILE] [--services a,b]`: one simulator in the foreground.
+//! `cartgate sim tradegecko|easypost --port N [--seed FILE] [--services a,b]`: one simulator in the
+//! foreground (TradeGecko also takes its OAuth application's flags, [`OAuthFlags`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use super::seed::Seed;
 use super::{EasypostConfig, EasypostSim, TradegeckoConfig, TradegeckoSim};
+
+/// The TradeGecko simulator's OAuth application (ignored by EasyPost). `Debug` leaves the
+/// secret out.
+#[derive(Clone, clap::Args)]
+pub struct OAuthFlags {
+    /// The OAuth application's client id.
+    #[arg(long, default_value = "tg-client-id")]
+    pub client_id: String,
+    /// The OAuth application's client secret (also signs the webhook notifications).
+    #[arg(long, default_value = "tg-client-secret")]
+    pub oauth_client_secret: String,
+    /// Lifetime of the access tokens issued by `/oauth/token`.
+    #[arg(long, default_value_t = 7200)]
+    pub token_lifetime_secs: u64,
+}
+
+impl std::fmt::Debug for OAuthFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthFlags")
+            .field("client_id", &self.client_id)
+            .field("oauth_client_secret", &"[redacted]")
+            .field("token_lifetime_secs", &self.token_lifetime_secs)
+            .finish()
+    }
+}
 
 /// Which simulator to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -21,6 +47,7 @@ pub async fn run(
     port: u16,
     seed: Option<&Path>,
     services: Vec<String>,
+    oauth: OAuthFlags,
 ) -> anyhow::Result<()> {
     let seed = match seed {
         Some(path) => Seed::load(path)?,
@@ -29,8 +56,22 @@ pub async fn run(
     let bind = SocketAddr::new(bind, port);
     match kind {
         SimKind::Tradegecko => {
-            let sim = TradegeckoSim::start(TradegeckoConfig { bind, seed, ..TradegeckoConfig::default() }).await?;
-            println!("TradeGecko simulator on {} (token {}, control routes under /_sim)", sim.url(), sim.token());
+            let mut config = TradegeckoConfig {
+                bind,
+                seed,
+                client_id: oauth.client_id,
+                client_secret: oauth.oauth_client_secret,
+                ..TradegeckoConfig::default()
+            };
+            config.oauth.token_lifetime_secs = oauth.token_lifetime_secs;
+            let sim = TradegeckoSim::start(config).await?;
+            println!(
+                "TradeGecko simulator on {} (token {}, OAuth client id {}, tokens live {} s, control routes under /_sim)",
+                sim.url(),
+                sim.token(),
+                sim.client_id(),
+                oauth.token_lifetime_secs
+            );
             wait_for_signal().await;
             sim.stop().await;
         }

@@ -165,6 +165,15 @@ async fn apply(
     })
 }
 
+/// The body as recorded: OAuth token requests carry the client secret and grant secrets, which
+/// the record (served at `/_sim/requests`) does not keep.
+fn recorded_body(path: &str, body: &[u8]) -> String {
+    if path.starts_with("/oauth/") && !body.is_empty() {
+        return "[redacted]".to_owned();
+    }
+    String::from_utf8_lossy(body).into_owned()
+}
+
 /// The outer layer: records API requests, injects faults, adds the request id.
 async fn outer(
     mut req: ServiceRequest,
@@ -187,7 +196,7 @@ async fn outer(
         query: req.query_string().to_owned(),
         token: credential(req.headers()),
         status: 0,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body: recorded_body(req.path(), &body),
         duration_ms: 0,
         fault: None,
     };

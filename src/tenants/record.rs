@@ -208,8 +208,8 @@ pub fn secret_at<'a>(merchant: &'a MerchantSettings, path: &str) -> Option<&'a S
 
 fn cart_secret<'a>(cart: &'a CartSettings, field: &str) -> Option<&'a Secret> {
     match field {
-        "access_token" => Some(&cart.access_token),
-        "client_secret" => Some(&cart.client_secret),
+        "access_token" => cart.access_token.as_ref(),
+        "client_secret" => cart.client_secret.as_ref(),
         "client_secret_previous" => cart.client_secret_previous.as_ref(),
         _ => None,
     }

@@ -11,17 +11,17 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::wiring::{CartWiring, MerchantWiring, WiredSecret};
+use super::wiring::{CartWiring, MerchantWiring, TradeGeckoAppWiring, WiredSecret};
 use super::world::{CART, MERCHANT, WorldError};
 use crate::domain::{CartId, MerchantId};
 use crate::settings::{
-    CartInventory, CartSchedule, Interval, ItemField, MerchantSchedule, OrderFilters, RateLimit, ShipMethods,
+    CartAuth, CartInventory, CartSchedule, Interval, ItemField, MerchantSchedule, OrderFilters, RateLimit, ShipMethods,
 };
 use crate::sim::delivery::DeliveryPolicy;
 use crate::sim::easypost::{DEFAULT_SERVICES, EasypostConfig, EasypostSim, EpRateLimit, InventoryItem, Mode};
 use crate::sim::faults::FaultConfig;
 use crate::sim::seed::Seed;
-use crate::sim::tradegecko::{RateLimitConfig, TradegeckoConfig, TradegeckoSim};
+use crate::sim::tradegecko::{OAuthConfig, RateLimitConfig, TradegeckoConfig, TradegeckoSim};
 
 /// The TradeGecko webhooks cartgate registers: `order.create` and `order.finalized`.
 const CART_WEBHOOKS: usize = 2;
@@ -60,6 +60,8 @@ pub struct SimOptions {
     pub wms_services: Vec<String>,
     /// The cart's stock locations (the first is the cart's `stock_location_id`); empty: one.
     pub cart_locations: Vec<u64>,
+    /// TradeGecko's OAuth switches at start, above all `token_lifetime_secs` (default 7200).
+    pub cart_oauth: OAuthConfig,
 }
 
 impl Default for SimOptions {
@@ -76,6 +78,7 @@ impl Default for SimOptions {
             wms_faults: FaultConfig::default(),
             wms_services: DEFAULT_SERVICES.map(str::to_owned).to_vec(),
             cart_locations: Vec::new(),
+            cart_oauth: OAuthConfig::default(),
         }
     }
 }
@@ -100,6 +103,9 @@ pub struct Tenant {
     pub filters: Option<OrderFilters>,
     /// The cart's `inventory` (`None`: the defaults).
     pub inventory: Option<CartInventory>,
+    /// `Token` (the simulator's fixed token) or `Oauth` (connected through the simulator's
+    /// application by [`super::world::Wired::connect`]).
+    pub cart_auth: CartAuth,
 }
 
 impl Default for Tenant {
@@ -122,8 +128,18 @@ impl Default for Tenant {
             ship_methods: ShipMethods::default(),
             filters: None,
             inventory: None,
+            cart_auth: CartAuth::Token,
         }
     }
+}
+
+/// The OAuth application the TradeGecko simulator knows (its secret also signs its webhooks).
+#[derive(Clone, Debug)]
+pub struct CartApp {
+    pub client_id: String,
+    pub client_secret: WiredSecret,
+    /// `{simulator}/oauth/authorize`.
+    pub authorize_url: String,
 }
 
 /// The running simulators. Shared handles, so a test can hand them to tasks.
@@ -144,6 +160,7 @@ impl Sims {
             delivery: opts.delivery.clone(),
             faults: opts.cart_faults.clone(),
             seed: seed.clone(),
+            oauth: opts.cart_oauth,
             ..Default::default()
         };
         if !opts.cart_locations.is_empty() {
@@ -169,6 +186,45 @@ impl Sims {
         Ok(Self { tg: Arc::new(tg), ep: Arc::new(ep) })
     }
 
+    /// The TradeGecko simulator's OAuth application, for cartgate's `[apps.tradegecko]`.
+    pub fn cart_app(&self) -> CartApp {
+        CartApp {
+            client_id: self.tg.client_id().to_owned(),
+            client_secret: WiredSecret::new(self.tg.client_secret()),
+            authorize_url: self.tg.authorize_url(),
+        }
+    }
+
+    /// `[apps.tradegecko]` for cartgate: the simulator's application.
+    pub fn app_wiring(&self) -> Result<TradeGeckoAppWiring, WorldError> {
+        let app = self.cart_app();
+        Ok(TradeGeckoAppWiring {
+            client_id: app.client_id,
+            client_secret: app.client_secret,
+            authorize_url: Some(url(&app.authorize_url)?),
+        })
+    }
+
+    /// Connects cartgate's cart by OAuth the way a merchant does: Connect in cartgate, then the
+    /// browser follows the authorize URL, which the simulator approves and redirects to
+    /// cartgate's callback. Returns the callback's status.
+    pub async fn connect_oauth(&self, cartgate: &str, admin_token: &str) -> Result<u16, WorldError> {
+        let fail = WorldError::OAuth;
+        let client = reqwest::Client::new();
+        let connect = client
+            .post(format!("{}/admin/carts/{CART}/connect", cartgate.trim_end_matches('/')))
+            .bearer_auth(admin_token)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(fail)?;
+        let body: serde_json::Value = connect.json().await.map_err(fail)?;
+        let authorize = body["authorize_url"].as_str().unwrap_or_default().to_owned();
+        // reqwest follows the simulator's 302 to the callback, as a browser would.
+        let page = client.get(authorize).send().await.map_err(fail)?;
+        Ok(page.status().as_u16())
+    }
+
     /// The EasyPost key cartgate uses (the production one).
     pub fn wms_key(&self) -> Result<String, WorldError> {
         self.ep.key(Mode::Production).ok_or(WorldError::NoWmsKey)
@@ -183,12 +239,15 @@ impl Sims {
         m.wms.timeout_secs = tenant.wms_timeout_secs;
         m.schedule = tenant.merchant_schedule.clone();
         let cart_id = CartId::parse(CART).map_err(|e| WorldError::Id(e.to_string()))?;
-        let mut cart = CartWiring::tradegecko(
-            cart_id,
-            url(self.tg.url())?,
-            WiredSecret::new(self.tg.token()),
-            WiredSecret::new(self.tg.client_secret()),
-        );
+        let mut cart = match tenant.cart_auth {
+            CartAuth::Token => CartWiring::tradegecko(
+                cart_id,
+                url(self.tg.url())?,
+                WiredSecret::new(self.tg.token()),
+                WiredSecret::new(self.tg.client_secret()),
+            ),
+            CartAuth::Oauth => CartWiring::oauth(cart_id, url(self.tg.url())?),
+        };
         cart.stock_location_id = i64::try_from(self.tg.location_id()).ok();
         cart.item_field = tenant.item_field;
         cart.rate_limit = Some(tenant.cart_rate_limit);

@@ -16,8 +16,8 @@ use url::Url;
 
 use crate::domain::{CartId, MerchantId};
 use crate::settings::{
-    CartInventory, CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, OrderFilters, RateLimit, Settings,
-    ShipMethods, WmsKind,
+    CartAuth, CartInventory, CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, OrderFilters, RateLimit,
+    Settings, ShipMethods, WmsKind,
 };
 
 /// Why a wiring could not become settings or a file.
@@ -72,7 +72,23 @@ pub struct Wiring {
     pub workers: WorkerWiring,
     pub retry: RetryWiring,
     pub tenants: TenantWiring,
+    /// `[apps]`: the OAuth applications (`None`: the table is left out).
+    pub apps: Option<AppsWiring>,
     pub merchants: Vec<MerchantWiring>,
+}
+
+/// `[apps]`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AppsWiring {
+    pub tradegecko: Option<TradeGeckoAppWiring>,
+}
+
+/// `[apps.tradegecko]`.
+#[derive(Clone, Debug, Serialize)]
+pub struct TradeGeckoAppWiring {
+    pub client_id: String,
+    pub client_secret: WiredSecret,
+    pub authorize_url: Option<Url>,
 }
 
 /// `[tenants]`: the key ring sealing secrets written through the API (first seals).
@@ -143,8 +159,10 @@ pub struct CartWiring {
     pub id: CartId,
     pub kind: CartKind,
     pub base_url: Url,
-    pub access_token: WiredSecret,
-    pub client_secret: WiredSecret,
+    /// `token` or `oauth` (`None`: left out, so `token`).
+    pub auth: Option<CartAuth>,
+    pub access_token: Option<WiredSecret>,
+    pub client_secret: Option<WiredSecret>,
     pub client_secret_previous: Option<WiredSecret>,
     pub stock_location_id: Option<i64>,
     pub item_field: ItemField,
@@ -173,6 +191,7 @@ impl Wiring {
             workers: WorkerWiring::default(),
             retry: RetryWiring::default(),
             tenants: TenantWiring::default(),
+            apps: None,
             merchants: Vec::new(),
         }
     }
@@ -222,14 +241,24 @@ impl MerchantWiring {
 }
 
 impl CartWiring {
+    /// A TradeGecko cart at `base_url` connected by OAuth (`auth = "oauth"`, no token).
+    pub fn oauth(id: CartId, base_url: Url) -> Self {
+        let mut cart = Self::tradegecko(id, base_url, WiredSecret::new("-"), WiredSecret::new("-"));
+        cart.auth = Some(CartAuth::Oauth);
+        cart.access_token = None;
+        cart.client_secret = None;
+        cart
+    }
+
     /// A TradeGecko cart at `base_url`; everything optional left at its default.
     pub fn tradegecko(id: CartId, base_url: Url, access_token: WiredSecret, client_secret: WiredSecret) -> Self {
         Self {
             id,
             kind: CartKind::Tradegecko,
             base_url,
-            access_token,
-            client_secret,
+            auth: None,
+            access_token: Some(access_token),
+            client_secret: Some(client_secret),
             client_secret_previous: None,
             stock_location_id: None,
             item_field: ItemField::default(),

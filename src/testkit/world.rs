@@ -18,8 +18,9 @@ use url::Url;
 
 use super::app::{self, RunningApp};
 use super::sims::{SimOptions, Sims, Tenant};
-use super::wiring::{RetryWiring, WiredSecret, Wiring, WiringError, WorkerWiring};
+use super::wiring::{AppsWiring, RetryWiring, WiredSecret, Wiring, WiringError, WorkerWiring};
 use crate::lifecycle::Readiness;
+use crate::settings::CartAuth;
 use crate::settings::Settings;
 use crate::sim::SimError;
 use crate::sim::easypost::EpError;
@@ -53,6 +54,10 @@ pub enum WorldError {
     Cartgate(#[source] anyhow::Error),
     #[error("registering cartgate's webhook at EasyPost: {0}")]
     WmsWebhook(#[source] reqwest::Error),
+    #[error("connecting the cart by OAuth: {0}")]
+    OAuth(#[source] reqwest::Error),
+    #[error("the OAuth callback answered {0}")]
+    OAuthCallback(u16),
     #[error("cartgate registered only {1} TradeGecko webhooks within {0:?}")]
     CartWebhooks(Duration, usize),
     #[error("setting the merchants up through the admin API: {0}")]
@@ -87,6 +92,7 @@ pub struct Wired {
     pub sims: Sims,
     pub wiring: Wiring,
     webhook_secret: WiredSecret,
+    cart_auth: CartAuth,
 }
 
 impl Wired {
@@ -100,7 +106,11 @@ impl Wired {
             wiring.server.public_url = Some(Url::parse(&format!("http://127.0.0.1:{port}"))?);
         }
         wiring.merchants.push(sims.merchant(&opts.tenant)?);
-        Ok(Self { sims, wiring, webhook_secret: opts.tenant.webhook_secret })
+        if opts.tenant.cart_auth == CartAuth::Oauth {
+            let apps = wiring.apps.get_or_insert_with(AppsWiring::default);
+            apps.tradegecko = Some(sims.app_wiring()?);
+        }
+        Ok(Self { sims, wiring, webhook_secret: opts.tenant.webhook_secret, cart_auth: opts.tenant.cart_auth })
     }
 
     /// Where the simulators send cartgate's webhooks (no trailing slash).
@@ -118,8 +128,16 @@ impl Wired {
         Ok(self.wiring.write(path)?)
     }
 
-    /// Connects the webhooks of the cartgate(s) answering at the public URL.
+    /// Connects the webhooks of the cartgate(s) answering at the public URL (an OAuth cart is
+    /// connected by OAuth first: its webhooks are registered once it has a token).
     pub async fn connect(&self) -> Result<(), WorldError> {
+        if self.cart_auth == CartAuth::Oauth {
+            let token = self.wiring.server.admin_token.as_ref().map_or("", WiredSecret::expose);
+            match self.sims.connect_oauth(&self.public_url(), token).await? {
+                200 => {}
+                other => return Err(WorldError::OAuthCallback(other)),
+            }
+        }
         self.sims.connect(&self.public_url(), &self.webhook_secret).await
     }
 

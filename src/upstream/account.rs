@@ -16,34 +16,99 @@ use super::{Upstream, UpstreamError, UpstreamRequest};
 use crate::settings::{RateLimit, Secret};
 
 /// How an account authenticates.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Credential {
     /// `Authorization: Bearer <token>` (TradeGecko).
     Bearer(Secret),
     /// HTTP Basic with the key as user name and an empty password (EasyPost).
     Basic(Secret),
+    /// A bearer token that changes (an OAuth connection): asked for before every call, and
+    /// refreshed once when a call answers 401 (see [`TokenSource`]).
+    OAuth(Arc<dyn TokenSource>),
+    /// No `Authorization` header (the OAuth token endpoint authenticates in its body).
+    None,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Bearer(_) => "Bearer(<redacted>)",
+            Self::Basic(_) => "Basic(<redacted>)",
+            Self::OAuth(_) => "OAuth",
+            Self::None => "None",
+        })
+    }
+}
+
+/// One bearer token handed out by a [`TokenSource`], and the stored version it came from (so a
+/// 401 can say which token failed, and a refresh is not repeated for a token already replaced).
+#[derive(Clone)]
+pub struct BearerToken {
+    pub version: u64,
+    pub token: Secret,
+}
+
+/// Where an OAuth account's bearer token comes from (implemented by `crate::oauth`).
+#[async_trait::async_trait]
+pub trait TokenSource: Send + Sync {
+    /// A stable, non-secret name of the account (tokens rotate; its rate limit does not).
+    fn account_key(&self) -> String;
+    /// The token to send now (refreshed first when it is about to expire).
+    async fn token(&self) -> Result<BearerToken, UpstreamError>;
+    /// The upstream answered 401 to `rejected`: a newer token (refreshed, unless another call
+    /// or replica already replaced it).
+    async fn rejected(&self, rejected: &BearerToken) -> Result<BearerToken, UpstreamError>;
+    /// A fresh token was refused too: the grant is gone; the answer for the call.
+    async fn unrecoverable(&self, rejected: &BearerToken) -> UpstreamError;
+}
+
+/// The `Authorization` header of a bearer token.
+pub(super) fn bearer_header(token: &Secret) -> Result<HeaderValue, UpstreamError> {
+    sensitive(format!("Bearer {}", token.expose()))
+}
+
+fn sensitive(value: String) -> Result<HeaderValue, UpstreamError> {
+    let mut header = HeaderValue::from_str(&value)
+        .map_err(|_| UpstreamError::Invalid { reason: "the credential contains invalid characters".into() })?;
+    header.set_sensitive(true);
+    Ok(header)
 }
 
 impl Credential {
-    fn secret(&self) -> &Secret {
+    fn secret(&self) -> Option<&Secret> {
         match self {
-            Self::Bearer(s) | Self::Basic(s) => s,
+            Self::Bearer(s) | Self::Basic(s) => Some(s),
+            Self::OAuth(_) | Self::None => None,
         }
     }
 
-    fn header(&self) -> Result<HeaderValue, UpstreamError> {
-        let value = match self {
-            Self::Bearer(s) => format!("Bearer {}", s.expose()),
+    fn auth(&self) -> Result<Auth, UpstreamError> {
+        match self {
+            Self::Bearer(s) => Ok(Auth::Static(Some(bearer_header(s)?))),
             Self::Basic(s) => {
                 let pair = format!("{}:", s.expose());
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+                let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+                Ok(Auth::Static(Some(sensitive(value)?)))
             }
-        };
-        let mut header = HeaderValue::from_str(&value)
-            .map_err(|_| UpstreamError::Invalid { reason: "the credential contains invalid characters".into() })?;
-        header.set_sensitive(true);
-        Ok(header)
+            Self::OAuth(source) => Ok(Auth::Dynamic(source.clone())),
+            Self::None => Ok(Auth::Static(None)),
+        }
     }
+
+    #[cfg(test)]
+    fn header(&self) -> Result<HeaderValue, UpstreamError> {
+        match self.auth()? {
+            Auth::Static(Some(h)) => Ok(h),
+            _ => Err(UpstreamError::Invalid { reason: "no static header".into() }),
+        }
+    }
+}
+
+/// How a request is authenticated: a fixed header (or none), or a token source.
+#[derive(Clone)]
+pub(super) enum Auth {
+    Static(Option<HeaderValue>),
+    Dynamic(Arc<dyn TokenSource>),
 }
 
 /// Everything needed to build an [`Account`].
@@ -96,7 +161,7 @@ pub(super) struct AccountInner {
     pub upstream: Upstream,
     pub id: AccountId,
     pub base: String,
-    pub auth: HeaderValue,
+    pub auth: Auth,
     pub timeout: Duration,
     pub http: reqwest::Client,
     pub gate: Arc<Gate>,
@@ -107,13 +172,19 @@ impl Account {
         if spec.timeout.is_zero() {
             return Err(UpstreamError::Invalid { reason: "the request timeout must be positive".into() });
         }
-        if spec.credential.secret().expose().is_empty() {
-            return Err(UpstreamError::Invalid { reason: format!("no {} credential configured", spec.upstream) });
-        }
-        let id = AccountId::derive(spec.upstream, spec.credential.secret());
+        let id = match &spec.credential {
+            Credential::Bearer(s) | Credential::Basic(s) if s.expose().is_empty() => {
+                return Err(UpstreamError::Invalid { reason: format!("no {} credential configured", spec.upstream) });
+            }
+            Credential::OAuth(source) => AccountId::derive(spec.upstream, &Secret::literal(source.account_key())),
+            Credential::None => {
+                AccountId::derive(spec.upstream, &Secret::literal(format!("anonymous:{}", spec.base_url)))
+            }
+            other => AccountId::derive(spec.upstream, other.secret().unwrap_or(&Secret::literal(""))),
+        };
         let gate = limiter.gate(spec.upstream, &id, spec.rate_limit)?;
         let base = spec.base_url.as_str().trim_end_matches('/').to_owned();
-        let auth = spec.credential.header()?;
+        let auth = spec.credential.auth()?;
         let inner = AccountInner { upstream: spec.upstream, id, base, auth, timeout: spec.timeout, http, gate };
         Ok(Self { inner: Arc::new(inner) })
     }

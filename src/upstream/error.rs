@@ -40,6 +40,10 @@ pub enum UpstreamError {
     /// job without charging an attempt.
     #[error("{upstream} rate limit: next call allowed at {until}")]
     RateLimited { upstream: Upstream, until: Millis },
+    /// The cart's OAuth connection is gone (refresh refused, or a fresh token refused): nothing
+    /// was sent. Its jobs wait, uncharged, until the merchant connects again.
+    #[error("{upstream} connection lost: {reason}; the merchant must connect again")]
+    Disconnected { upstream: Upstream, reason: String },
     /// We could not build the request or read a successful answer (a bug or a changed upstream
     /// contract). Permanent until someone looks.
     #[error("upstream call invalid: {reason}")]

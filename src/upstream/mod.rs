@@ -43,16 +43,17 @@ mod request;
 mod response;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-pub use account::{Account, AccountId, AccountSpec, Credential};
+pub use account::{Account, AccountId, AccountSpec, BearerToken, Credential, TokenSource};
 pub use error::UpstreamError;
 pub use limiter::Limiter;
 pub use metrics::describe as describe_metrics;
 pub use request::UpstreamRequest;
 pub use response::UpstreamResponse;
 
-use crate::settings::{CartSettings, WmsSettings};
+use crate::settings::{CartAuth, CartSettings, Secret, WmsSettings};
 
 /// Longest time a connection may take to establish. Kept below any request timeout so a slow
 /// connect is reported as a connect error (nothing sent → safe to retry), not as a timeout.
@@ -89,11 +90,17 @@ impl fmt::Display for Upstream {
     }
 }
 
+/// Hands out the token source of an `auth = "oauth"` cart (implemented by `crate::oauth`).
+pub trait TokenProvider: Send + Sync {
+    fn source(&self, cart: &CartSettings) -> Arc<dyn TokenSource>;
+}
+
 /// The shared HTTP client and rate limiter; cheap to clone, build one per process.
 #[derive(Clone)]
 pub struct UpstreamClient {
     http: reqwest::Client,
     limiter: Limiter,
+    tokens: Option<Arc<dyn TokenProvider>>,
 }
 
 impl UpstreamClient {
@@ -108,7 +115,12 @@ impl UpstreamClient {
             .user_agent(concat!("cartgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| UpstreamError::Invalid { reason: format!("cannot build the HTTP client: {e}") })?;
-        Ok(Self { http, limiter })
+        Ok(Self { http, limiter, tokens: None })
+    }
+
+    /// The same client, handing OAuth carts their tokens from `tokens`.
+    pub fn with_tokens(self, tokens: Arc<dyn TokenProvider>) -> Self {
+        Self { tokens: Some(tokens), ..self }
     }
 
     /// An account for any credential (e.g. a specific EasyPost key for "Test WMS Connection").
@@ -116,12 +128,22 @@ impl UpstreamClient {
         Account::new(self.http.clone(), &self.limiter, spec)
     }
 
-    /// The TradeGecko account of a cart (Bearer token, the cart's rate limit and timeout).
+    /// The TradeGecko account of a cart (Bearer token — fixed, or its OAuth connection's — the
+    /// cart's rate limit and timeout).
     pub fn tradegecko(&self, cart: &CartSettings) -> Result<Account, UpstreamError> {
+        let credential = match (cart.auth, &self.tokens) {
+            (CartAuth::Token, _) => {
+                Credential::Bearer(cart.access_token.clone().unwrap_or_else(|| Secret::literal("")))
+            }
+            (CartAuth::Oauth, Some(tokens)) => Credential::OAuth(tokens.source(cart)),
+            (CartAuth::Oauth, None) => {
+                return Err(UpstreamError::Invalid { reason: "OAuth carts are not served by this client".into() });
+            }
+        };
         self.account(AccountSpec {
             upstream: Upstream::TradeGecko,
             base_url: cart.base_url.clone(),
-            credential: Credential::Bearer(cart.access_token.clone()),
+            credential,
             rate_limit: cart.rate_limit,
             timeout: Duration::from_secs(cart.timeout_secs),
         })

@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use tracing::{Instrument, Span, field};
 
+use super::account::{Auth, bearer_header};
 use super::adaptive::{self, RetryAfter};
 use super::error::{classify_status, classify_transport, lost_after_sending};
 use super::{Account, UpstreamError, UpstreamResponse, endpoint, metrics};
@@ -23,6 +24,7 @@ pub struct UpstreamRequest {
     query: Vec<String>,
     headers: HeaderMap,
     body: Option<Bytes>,
+    content_type: &'static str,
     request_id: Option<String>,
     endpoint: Option<String>,
     /// A building mistake, reported by `send` so the builder stays chainable.
@@ -38,6 +40,7 @@ impl UpstreamRequest {
             query: Vec::new(),
             headers: HeaderMap::new(),
             body: None,
+            content_type: "application/json",
             request_id: None,
             endpoint: None,
             error: None,
@@ -89,6 +92,18 @@ impl UpstreamRequest {
         self
     }
 
+    /// Sets an `application/x-www-form-urlencoded` body (the OAuth token endpoint).
+    pub fn form<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        match serde_urlencoded::to_string(body) {
+            Ok(text) => {
+                self.body = Some(Bytes::from(text));
+                self.content_type = "application/x-www-form-urlencoded";
+            }
+            Err(e) => self.fail(format!("form body cannot be encoded: {e}")),
+        }
+        self
+    }
+
     fn fail(&mut self, reason: String) {
         self.error.get_or_insert(UpstreamError::Invalid { reason });
     }
@@ -112,44 +127,77 @@ impl UpstreamRequest {
     }
 
     async fn send_in_span(self, endpoint: String) -> Result<UpstreamResponse, UpstreamError> {
-        if let Some(e) = self.error {
+        if let Some(e) = self.error.clone() {
             return Err(e);
         }
         let acc = self.account.inner.clone();
-        acc.gate.acquire().await?;
-        let method = self.method.clone();
-        let started = Instant::now();
-        let result = self.exchange().await;
-        let label = match &result {
-            Ok((status, _, _)) => status.as_str().to_owned(),
-            Err((label, _)) => (*label).to_owned(),
+        let (status, headers, body) = match &acc.auth {
+            Auth::Static(header) => self.attempt(&endpoint, header.clone()).await?,
+            Auth::Dynamic(source) => {
+                // One refresh, one retry: a 401 the fresh token does not cure ends the connection.
+                let token = source.token().await?;
+                let first = self.attempt(&endpoint, Some(bearer_header(&token.token)?)).await?;
+                if first.0 != StatusCode::UNAUTHORIZED {
+                    first
+                } else {
+                    tracing::info!("access token refused; retrying once with a fresh one");
+                    let fresh = source.rejected(&token).await?;
+                    let second = self.attempt(&endpoint, Some(bearer_header(&fresh.token)?)).await?;
+                    if second.0 == StatusCode::UNAUTHORIZED {
+                        return Err(source.unrecoverable(&fresh).await);
+                    }
+                    second
+                }
+            }
         };
-        metrics::request(acc.upstream, &endpoint, &label, started.elapsed());
-        Span::current().record("status", label.as_str());
-        let (status, headers, body) = result.map_err(|(_, e)| {
-            tracing::warn!(error = %e, "upstream call failed");
-            e
-        })?;
+        let method = self.method.clone();
         let account = Account { inner: acc };
         finish(&account, &method, status, headers, body).await
     }
 
+    /// One exchange under the rate limit, with its metric and span status.
+    async fn attempt(
+        &self,
+        endpoint: &str,
+        auth: Option<HeaderValue>,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), UpstreamError> {
+        let acc = &self.account.inner;
+        acc.gate.acquire().await?;
+        let started = Instant::now();
+        let result = self.exchange(auth).await;
+        let label = match &result {
+            Ok((status, _, _)) => status.as_str().to_owned(),
+            Err((label, _)) => (*label).to_owned(),
+        };
+        metrics::request(acc.upstream, endpoint, &label, started.elapsed());
+        Span::current().record("status", label.as_str());
+        result.map_err(|(_, e)| {
+            tracing::warn!(error = %e, "upstream call failed");
+            e
+        })
+    }
+
     /// The HTTP exchange itself; failures carry their metric label.
-    async fn exchange(self) -> Result<(StatusCode, HeaderMap, Bytes), (&'static str, UpstreamError)> {
+    async fn exchange(
+        &self,
+        auth: Option<HeaderValue>,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), (&'static str, UpstreamError)> {
         let acc = &self.account.inner;
         let upstream = acc.upstream;
         let mut rb = acc
             .http
             .request(self.method.clone(), self.url())
             .timeout(acc.timeout)
-            .header(AUTHORIZATION, acc.auth.clone())
             .header(ACCEPT, "application/json")
-            .headers(self.headers);
+            .headers(self.headers.clone());
+        if let Some(auth) = auth {
+            rb = rb.header(AUTHORIZATION, auth);
+        }
         if let Some(id) = &self.request_id {
             rb = rb.header("x-request-id", id.as_str());
         }
-        match self.body {
-            Some(body) => rb = rb.header(CONTENT_TYPE, "application/json").body(body),
+        match &self.body {
+            Some(body) => rb = rb.header(CONTENT_TYPE, self.content_type).body(body.clone()),
             // An explicit empty body makes a body-less write say `Content-Length: 0`.
             None if self.method != Method::GET && self.method != Method::HEAD => rb = rb.body(Bytes::new()),
             None => {}

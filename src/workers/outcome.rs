@@ -23,7 +23,14 @@ pub enum Outcome {
     /// The rate limiter said the next call may go at `until` (store clock, like
     /// `UpstreamError::RateLimited`); rescheduled then, not charged as an attempt.
     RateLimited(Millis),
+    /// Cannot run until someone acts (the cart's OAuth connection is lost): looked at again
+    /// every [`PARKED_RECHECK`], never charged as an attempt and never given up.
+    Parked(String),
 }
+
+/// How often a parked job looks whether it can run again (a new Connect makes it run within
+/// this delay; the look is one store read).
+pub const PARKED_RECHECK: Duration = Duration::from_secs(5);
 
 /// What the pool does to the store for an outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +95,9 @@ pub fn decide(
         Outcome::Done => next_period(None).unwrap_or(Action::Ack),
         Outcome::Hold { until, reason } => Action::Hold { until, reason },
         Outcome::RateLimited(until) => Action::Retry { when: When::At(until), error: None, charge: Charge::Free },
+        Outcome::Parked(why) => {
+            Action::Retry { when: When::After(PARKED_RECHECK), error: Some(why), charge: Charge::Free }
+        }
         Outcome::Permanent(why) => next_period(Some(why.clone())).unwrap_or(Action::Bury(why)),
         Outcome::Retry(why) => {
             Action::Retry { when: When::After(policy.backoff(job.attempts)), error: Some(why), charge: Charge::Attempt }
@@ -124,6 +134,18 @@ mod tests {
             claimed_at: created_at,
             lease: Lease { id, token: "1".into(), partition: 0 },
         }
+    }
+
+    #[test]
+    fn a_parked_job_is_never_charged_nor_given_up() {
+        let old = job(3, 0);
+        let action = decide(Outcome::Parked("disconnected".into()), &old, 10_000_000_000, &policy(), None);
+        let parked = Action::Retry {
+            when: When::After(PARKED_RECHECK),
+            error: Some("disconnected".into()),
+            charge: Charge::Free,
+        };
+        assert_eq!(action, parked);
     }
 
     #[test]

@@ -86,6 +86,7 @@ fn label(outcome: &Outcome) -> &'static str {
         Outcome::Hold { .. } => "hold",
         Outcome::Permanent(_) => "dead",
         Outcome::RateLimited(_) => "rate_limited",
+        Outcome::Parked(_) => "parked",
     }
 }
 

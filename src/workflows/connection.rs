@@ -86,6 +86,9 @@ fn explain(upstream: Upstream, mode: Mode, e: &UpstreamError) -> String {
             format!("cannot reach {service}: {e} — check base_url and the network")
         }
         UpstreamError::RateLimited { .. } => format!("{service} rate limit reached; try again in a moment"),
+        UpstreamError::Disconnected { reason, .. } => {
+            format!("{service} is not connected ({reason}) — Connect the cart again")
+        }
         other => format!("{service} answered unexpectedly: {}", other.merchant_message()),
     }
 }

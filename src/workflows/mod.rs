@@ -52,6 +52,8 @@ pub struct Deps {
     pub jobs: Arc<dyn JobStore>,
     pub ledger: Ledger,
     pub upstream: UpstreamClient,
+    /// The OAuth connections of `auth = "oauth"` carts (the token source `upstream` uses).
+    pub oauth: Arc<crate::oauth::Connections>,
     /// Fault injection for tests of the no-duplicate protocol (never set in production).
     pub faults: Arc<Faults>,
 }
@@ -135,6 +137,8 @@ pub fn retry_or_give_up(e: UpstreamError) -> Outcome {
         UpstreamError::Transient { status: Some(429), retry_at: Some(at), .. } => Outcome::RateLimited(at),
         UpstreamError::Transient { retry_at: Some(at), .. } => Outcome::RetryAt(at),
         UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => Outcome::Retry(e.to_string()),
+        // The merchant must connect again: wait, uncharged, however long that takes.
+        UpstreamError::Disconnected { .. } => Outcome::Parked(e.to_string()),
         // Credentials can be fixed without touching the job: keep retrying on the backoff.
         UpstreamError::Unauthorized { .. } => Outcome::Retry(e.merchant_message()),
         UpstreamError::NotFound { .. } | UpstreamError::Rejected { .. } | UpstreamError::Invalid { .. } => {

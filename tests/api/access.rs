@@ -105,6 +105,8 @@ const ROUTES: &[Route] = &[
     route("GET", "/admin/carts/acme-tg/ship-methods", Class::Acme, 200),
     // `acme-tg` comes from the configuration file: its mapping is read-only here.
     Route { body: Some(SHIP_METHODS), ..route("PUT", "/admin/carts/acme-tg/ship-methods", Class::Acme, 409) },
+    // `acme-tg` has a fixed token (auth = "token"): Connect is refused to everyone allowed.
+    route("POST", "/admin/carts/acme-tg/connect", Class::Acme, 409),
 ];
 
 const SHIP_METHODS: &str = r#"{"map":{"Express":{"service":"express"}},"reject_unmapped":true}"#;

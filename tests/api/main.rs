@@ -6,6 +6,7 @@ mod access;
 mod admin;
 mod cli;
 mod foundation;
+mod oauth;
 mod queues;
 mod ship_methods;
 mod support;

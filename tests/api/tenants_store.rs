@@ -35,7 +35,7 @@ async fn within_two_seconds(app: &TestApp, cart: &str, secret: &str, status: u16
 }
 
 /// Every key and value of the whole Redis at `url`, read by type (DUMP may compress a value).
-async fn everything_in_redis(url: &str) -> String {
+pub async fn everything_in_redis(url: &str) -> String {
     let client = redis::Client::open(url).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();

@@ -5,6 +5,7 @@
 mod demo;
 mod filters;
 mod inventory;
+mod oauth;
 mod orders;
 mod process;
 mod ratelimit;

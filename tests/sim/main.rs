@@ -7,6 +7,7 @@
 mod control;
 mod easypost;
 mod faults;
+mod oauth;
 mod services;
 mod support;
 mod tradegecko;

@@ -41,6 +41,7 @@ macro_rules! both_stores {
 }
 
 mod access;
+mod oauth;
 mod stores;
 
 both_stores!(

@@ -126,5 +126,6 @@ pub(crate) fn scope() -> Scope {
         .route("/rate_limit", get().to(rate_limit))
         .route("/rate_limit", put().to(rate_limit))
         .route("/subscription", put().to(subscription))
+        .configure(super::oauth::control)
         .configure(crate::sim::control::common_routes::<TgShared>)
 }

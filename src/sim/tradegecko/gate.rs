@@ -1,6 +1,10 @@
-//! What stands in front of every TradeGecko API route: bearer-token auth, the per-token rate
-//! limit (fixed windows aligned to multiples of the window, as the recordings show `X-Rate-Limit-Reset`
+//! What stands in front of every TradeGecko API route: bearer-token auth, the rate limit per
+//! account (fixed windows aligned to multiples of the window, as the recordings show `X-Rate-Limit-Reset`
 //! on 5-minute boundaries), and `Idempotency-Key` replay for POST/PUT/PATCH.
+//!
+//! The account key is the privileged token itself, or the one (application, account) of every
+//! OAuth access token ([`TgShared::account_of`]): tokens rotated by a refresh, or issued after
+//! a reconnect, share one counter and one set of idempotency keys.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,7 +23,7 @@ use super::TgShared;
 use crate::sim::server::{credential, set_headers};
 use crate::sim::util::{json, lock, now_ms};
 
-/// `limit` requests per `window_secs` per token (TradeGecko: 300 per 300 s).
+/// `limit` requests per `window_secs` per account (TradeGecko: 300 per 300 s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
@@ -40,10 +44,10 @@ struct Decision {
     reset: u64,
 }
 
-/// Per token: (start of its current window in Unix seconds, calls counted in it).
+/// Per account key: (start of its current window in Unix seconds, calls counted in it).
 type Counters = HashMap<String, (u64, u32)>;
 
-/// Per-token counters for the current fixed window.
+/// Per-account counters for the current fixed window.
 pub(crate) struct RateLimiter {
     inner: Mutex<(RateLimitConfig, Counters)>,
 }
@@ -61,12 +65,12 @@ impl RateLimiter {
         lock(&self.inner).0
     }
 
-    fn check(&self, token: &str) -> Decision {
+    fn check(&self, account: &str) -> Decision {
         let mut guard = lock(&self.inner);
         let (config, counters) = &mut *guard;
         let window = config.window_secs.max(1);
         let start = now_ms() / 1000 / window * window;
-        let entry = counters.entry(token.to_owned()).or_insert((start, 0));
+        let entry = counters.entry(account.to_owned()).or_insert((start, 0));
         if entry.0 != start {
             *entry = (start, 0);
         }
@@ -92,7 +96,7 @@ struct Stored {
     at: Instant,
 }
 
-/// Stored answers to keyed writes, per (token, key), for 24 hours.
+/// Stored answers to keyed writes, per (account key, key), for 24 hours.
 pub(crate) struct Idempotency {
     entries: Mutex<HashMap<(String, String), Stored>>,
     /// Keyed writes run one at a time, so a concurrent retry waits and then replays.
@@ -130,16 +134,16 @@ pub(crate) async fn gate(
     let Some(shared) = req.app_data::<web::Data<TgShared>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let Some(token) = credential(req.headers()).filter(|t| shared.token_ok(t)) else {
+    let Some(account) = credential(req.headers()).and_then(|t| shared.account_of(&t)) else {
         return Ok(req.into_response(unauthorized()));
     };
     if shared.lapsed.load(std::sync::atomic::Ordering::Relaxed) {
         let msg = "The subscription for this account has lapsed";
         return Ok(req.into_response(shared.common.flavour.error(402, "PaymentRequired", msg)));
     }
-    let d = shared.limiter.check(&token);
+    let d = shared.limiter.check(&account);
     let mut res = if d.allowed {
-        idempotent(&shared, &token, req, next).await?
+        idempotent(&shared, &account, req, next).await?
     } else {
         req.into_response(shared.common.flavour.error(
             429,
@@ -157,7 +161,7 @@ pub(crate) async fn gate(
 
 async fn idempotent(
     shared: &TgShared,
-    token: &str,
+    account: &str,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
@@ -167,7 +171,7 @@ async fn idempotent(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let _serial = shared.idem.serial.lock().await;
-    let map_key = (token.to_owned(), key);
+    let map_key = (account.to_owned(), key);
     {
         let mut entries = lock(&shared.idem.entries);
         entries.retain(|_, s| s.at.elapsed() < IDEMPOTENCY_TTL);

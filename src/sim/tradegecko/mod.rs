@@ -33,6 +33,15 @@
 //! | `GET/PUT /_sim/deliveries` | delivery log / [`DeliverySwitches`](crate::sim::delivery::DeliverySwitches) |
 //! | `GET/PUT /_sim/rate_limit` | [`RateLimitConfig`] |
 //! | `PUT /_sim/subscription` | `{"lapsed":true}` → every API call answers 402 |
+//! | `GET/PUT /_sim/oauth` | [`OAuthConfig`] (`PUT` takes any subset of its fields) |
+//! | `POST /_sim/oauth/revoke` · `/expire` | end every grant / expire every access token now |
+//! | `GET /_sim/oauth/stats` | [`OAuthStats`] |
+//!
+//! OAuth (see [`oauth`]): `GET /oauth/authorize` and `POST /oauth/token` serve the one OAuth
+//! application (`client_id`, `client_secret`), outside the API gate. The fixed `tokens` are
+//! privileged tokens: they never expire, and each has its own rate-limit counter; tokens issued
+//! by OAuth expire and all count as the one account this simulator is (every grant is one
+//! connection of it).
 
 mod api;
 pub mod control;
@@ -40,6 +49,7 @@ mod control_routes;
 mod events;
 mod gate;
 mod model;
+pub mod oauth;
 mod ops;
 mod paging;
 mod state;
@@ -56,6 +66,8 @@ pub use self::control::OrderPatch;
 pub use self::gate::RateLimitConfig;
 use self::gate::{Idempotency, RateLimiter};
 pub use self::model::{OrderStatus, PaymentStatus};
+use self::oauth::OAuthApp;
+pub use self::oauth::{OAuthConfig, OAuthPatch, OAuthStats, TokenFault};
 use self::state::TgState;
 pub use self::state::{NewLine, NewOrder, TgError};
 use super::SimError;
@@ -73,9 +85,10 @@ pub struct TradegeckoConfig {
     pub bind: SocketAddr,
     /// The base URL written into `Link` headers and `resource_url` (default `http://<bound address>`).
     pub public_url: Option<String>,
-    /// Accepted bearer tokens (one account; each token has its own rate-limit counter).
+    /// Privileged bearer tokens (one account; never expire; each has its own rate-limit counter).
     pub tokens: Vec<String>,
-    /// The OAuth application's client secret that signs webhook notifications.
+    /// The OAuth application's client secret: signs webhook notifications, and authenticates
+    /// the app at `/oauth/token`.
     pub client_secret: String,
     pub rate_limit: RateLimitConfig,
     /// Stock location ids; the first holds the seeded stock and new orders.
@@ -83,6 +96,10 @@ pub struct TradegeckoConfig {
     pub faults: FaultConfig,
     pub delivery: DeliveryPolicy,
     pub seed: Seed,
+    /// The OAuth application's client id.
+    pub client_id: String,
+    /// Token lifetime and the OAuth switches at start.
+    pub oauth: OAuthConfig,
 }
 
 impl Default for TradegeckoConfig {
@@ -97,9 +114,15 @@ impl Default for TradegeckoConfig {
             faults: FaultConfig::default(),
             delivery: DeliveryPolicy::default(),
             seed: Seed::default(),
+            client_id: "tg-client-id".into(),
+            oauth: OAuthConfig::default(),
         }
     }
 }
+
+/// The rate-limit and idempotency key of every OAuth access token (not a valid token itself:
+/// OAuth tokens are 64 hex digits).
+const OAUTH_ACCOUNT: &str = "oauth:account";
 
 /// What every TradeGecko handler reaches.
 pub(crate) struct TgShared {
@@ -110,14 +133,22 @@ pub(crate) struct TgShared {
     pub idem: Idempotency,
     pub deliverer: Arc<Deliverer>,
     pub client_secret: String,
+    pub oauth: OAuthApp,
     pub base_url: String,
     /// The account's subscription has lapsed: every API call answers 402.
     pub lapsed: std::sync::atomic::AtomicBool,
 }
 
 impl TgShared {
-    fn token_ok(&self, token: &str) -> bool {
-        super::util::lock(&self.tokens).iter().any(|t| t == token)
+    /// The key a bearer token's calls are counted under (rate limit, idempotency): a privileged
+    /// token is its own key (as today); a live OAuth access token, of any grant, counts as the
+    /// (application, account) this simulator is — UPSTREAMS' unit — so neither a rotation nor
+    /// a reconnect resets the limit or forgets an `Idempotency-Key`. `None`: 401.
+    fn account_of(&self, token: &str) -> Option<String> {
+        if super::util::lock(&self.tokens).iter().any(|t| t == token) {
+            return Some(token.to_owned());
+        }
+        self.oauth.grant_of(token).map(|_| OAUTH_ACCOUNT.to_owned())
     }
 }
 
@@ -150,6 +181,7 @@ impl TradegeckoSim {
             idem: Idempotency::new(),
             deliverer: Deliverer::new(config.delivery.clone())?,
             client_secret: config.client_secret.clone(),
+            oauth: OAuthApp::new(config.client_id.clone(), config.client_secret.clone(), config.oauth),
             base_url,
             lapsed: false.into(),
         });
@@ -173,7 +205,7 @@ impl TradegeckoSim {
         super::util::lock(&self.shared.tokens).first().cloned().unwrap_or_default()
     }
 
-    /// The client secret that signs notifications.
+    /// The OAuth application's client secret: signs notifications, authenticates at `/oauth/token`.
     pub fn client_secret(&self) -> &str {
         &self.shared.client_secret
     }
@@ -191,7 +223,7 @@ impl TradegeckoSim {
 
 fn routes(cfg: &mut web::ServiceConfig, data: web::Data<TgShared>) {
     use actix_web::web::{delete, get, post, put};
-    cfg.app_data(data).service(control_routes::scope()).service(
+    cfg.app_data(data).service(control_routes::scope()).service(oauth::scope()).service(
         web::scope("")
             .wrap(from_fn(gate::gate))
             .route("/orders", get().to(api::list_orders))

@@ -1,0 +1,119 @@
+//! The token endpoint: `POST {cart base_url}/oauth/token` through the upstream core (timeout,
+//! no redirects, metrics), for both grants, and the sealed document a token answer becomes.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use super::store_trouble;
+use crate::ledger::{ConnectionStatus, StoredConnection};
+use crate::settings::{CartSettings, RateLimit};
+use crate::tenants::KeyRing;
+use crate::upstream::{Account, AccountSpec, Credential, Upstream, UpstreamClient, UpstreamError};
+
+/// The token endpoint's own pace (it is called rarely; this only keeps a bug from hammering it).
+const TOKEN_RATE: RateLimit = RateLimit { requests: 600, per_secs: 60 };
+
+/// What the token endpoint answers.
+#[derive(Deserialize)]
+pub(super) struct TokenAnswer {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+/// Why the token endpoint refused.
+pub(super) enum TokenError {
+    /// `invalid_grant`: the code or refresh token is used, revoked or expired.
+    InvalidGrant,
+    Upstream(UpstreamError),
+}
+
+/// The body of `POST /oauth/token` (either grant).
+#[derive(Serialize)]
+pub(super) struct TokenRequest<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+    pub redirect_uri: &'a str,
+    pub grant_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<&'a str>,
+}
+
+/// The cart's token endpoint, through the upstream core (timeout, no redirects, metrics).
+pub(super) fn token_endpoint(upstream: &UpstreamClient, cart: &CartSettings) -> Result<Account, UpstreamError> {
+    upstream.account(AccountSpec {
+        upstream: Upstream::TradeGecko,
+        base_url: cart.base_url.clone(),
+        credential: Credential::None,
+        rate_limit: TOKEN_RATE,
+        timeout: Duration::from_secs(cart.timeout_secs),
+    })
+}
+
+/// Calls the token endpoint.
+pub(super) async fn call(account: &Account, body: &TokenRequest<'_>) -> Result<TokenAnswer, TokenError> {
+    let answer = account.post_json("/oauth/token", body).endpoint("/oauth/token").send().await;
+    match answer {
+        Ok(resp) => resp.json().map_err(TokenError::Upstream),
+        Err(UpstreamError::Rejected { raw_body, .. }) if oauth_error(&raw_body).as_deref() == Some("invalid_grant") => {
+            Err(TokenError::InvalidGrant)
+        }
+        Err(e) => Err(TokenError::Upstream(e)),
+    }
+}
+
+fn oauth_error(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    value.get("error")?.as_str().map(str::to_owned)
+}
+
+/// Unix ms now.
+pub(super) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Field names the tokens are sealed under (the AAD binds merchant, cart and field).
+pub(super) fn field(cart: &str, name: &str) -> String {
+    format!("oauth.{cart}.{name}")
+}
+
+/// A connected document for a token answer, sealed for `merchant`.
+pub(super) fn connected(
+    ring: &KeyRing,
+    merchant: &str,
+    cart: &str,
+    answer: &TokenAnswer,
+) -> Result<StoredConnection, UpstreamError> {
+    let seal = |name: &str, value: &str| {
+        ring.seal(merchant, &field(cart, name), &SecretString::from(value.to_owned()))
+            .map(String::from)
+            .map_err(store_trouble)
+    };
+    let now = now_ms();
+    Ok(StoredConnection {
+        status: ConnectionStatus::Connected,
+        merchant: merchant.to_owned(),
+        access_token: Some(seal("access_token", &answer.access_token)?),
+        refresh_token: Some(seal("refresh_token", &answer.refresh_token)?),
+        obtained_at_ms: now,
+        expires_at_ms: now + answer.expires_in.max(1) * 1000,
+        reason: None,
+        since_ms: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oauth_error_code_is_read_from_the_body() {
+        assert_eq!(oauth_error(r#"{"error":"invalid_grant"}"#).as_deref(), Some("invalid_grant"));
+        assert_eq!(oauth_error(r#"{"error": "invalid_client", "x": 1}"#).as_deref(), Some("invalid_client"));
+        assert_eq!(oauth_error("nope"), None);
+    }
+}
