@@ -59,11 +59,19 @@ pub(super) async fn call(account: &Account, body: &TokenRequest<'_>) -> Result<T
     let answer = account.post_json("/oauth/token", body).endpoint("/oauth/token").send().await;
     match answer {
         Ok(resp) => resp.json().map_err(TokenError::Upstream),
-        Err(UpstreamError::Rejected { raw_body, .. }) if oauth_error(&raw_body).as_deref() == Some("invalid_grant") => {
-            Err(TokenError::InvalidGrant)
-        }
-        Err(e) => Err(TokenError::Upstream(e)),
+        Err(e) => Err(refusal(e)),
     }
+}
+
+/// `invalid_grant` (a used, revoked or expired code or refresh token) answered 400 — or 401, which
+/// RFC 6749 §5.2 also allows — is the grant's end; anything else is an ordinary upstream error.
+fn refusal(e: UpstreamError) -> TokenError {
+    let grant_ended = match &e {
+        UpstreamError::Rejected { raw_body, .. } => oauth_error(raw_body).as_deref() == Some("invalid_grant"),
+        UpstreamError::Unauthorized { code, .. } => code.as_deref() == Some("invalid_grant"),
+        _ => false,
+    };
+    if grant_ended { TokenError::InvalidGrant } else { TokenError::Upstream(e) }
 }
 
 fn oauth_error(body: &str) -> Option<String> {
@@ -115,5 +123,27 @@ mod tests {
         assert_eq!(oauth_error(r#"{"error":"invalid_grant"}"#).as_deref(), Some("invalid_grant"));
         assert_eq!(oauth_error(r#"{"error": "invalid_client", "x": 1}"#).as_deref(), Some("invalid_client"));
         assert_eq!(oauth_error("nope"), None);
+    }
+
+    #[test]
+    fn invalid_grant_ends_the_grant_whether_answered_400_or_401() {
+        let tg = crate::upstream::Upstream::TradeGecko;
+        let rejected = |body: &str| UpstreamError::Rejected {
+            upstream: tg,
+            status: 400,
+            code: None,
+            message: String::new(),
+            raw_body: body.to_owned(),
+        };
+        let unauthorized = |code: Option<&str>| UpstreamError::Unauthorized {
+            upstream: tg,
+            status: 401,
+            code: code.map(str::to_owned),
+        };
+        assert!(matches!(refusal(rejected(r#"{"error":"invalid_grant"}"#)), TokenError::InvalidGrant));
+        assert!(matches!(refusal(unauthorized(Some("invalid_grant"))), TokenError::InvalidGrant));
+        assert!(matches!(refusal(rejected(r#"{"error":"invalid_request"}"#)), TokenError::Upstream(_)));
+        assert!(matches!(refusal(unauthorized(Some("invalid_client"))), TokenError::Upstream(_)));
+        assert!(matches!(refusal(unauthorized(None)), TokenError::Upstream(_)));
     }
 }

@@ -29,7 +29,13 @@ impl ErrorBody {
                 }
                 out.message = join(parts);
             }
-            Some(Value::String(s)) => out.message = Some(s.clone()),
+            Some(Value::String(s)) => {
+                // OAuth 2.0 (RFC 6749 §5.2): `{"error":"invalid_grant","error_description":…}`;
+                // a sentence in `error` is only a message.
+                let oauth_code = !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                out.code = oauth_code.then(|| s.clone());
+                out.message = Some(s.clone());
+            }
             _ => {}
         }
         if out.message.is_none() {
@@ -108,6 +114,14 @@ mod tests {
         );
         assert_eq!(b.code.as_deref(), Some("ADDRESS.VERIFY.FAILURE"));
         assert_eq!(b.message.as_deref(), Some("Unable to verify address.; street1: missing; plain"));
+    }
+
+    #[test]
+    fn an_oauth_error_code_is_the_code_and_a_sentence_is_only_the_message() {
+        let b = ErrorBody::parse(br#"{"error":"invalid_grant","error_description":"The grant is revoked"}"#);
+        assert_eq!(b.code.as_deref(), Some("invalid_grant"));
+        let b = ErrorBody::parse(br#"{"error":"Not found"}"#);
+        assert_eq!((b.code, b.message.as_deref()), (None, Some("Not found")));
     }
 
     #[test]

@@ -92,18 +92,6 @@ impl UpstreamRequest {
         self
     }
 
-    /// Sets an `application/x-www-form-urlencoded` body (the OAuth token endpoint).
-    pub fn form<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
-        match serde_urlencoded::to_string(body) {
-            Ok(text) => {
-                self.body = Some(Bytes::from(text));
-                self.content_type = "application/x-www-form-urlencoded";
-            }
-            Err(e) => self.fail(format!("form body cannot be encoded: {e}")),
-        }
-        self
-    }
-
     fn fail(&mut self, reason: String) {
         self.error.get_or_insert(UpstreamError::Invalid { reason });
     }
