@@ -46,6 +46,14 @@ impl Ops {
     pub async fn patch_cart(&self, m: &str, c: &str, patch: Value) -> Result<Value, OpError> {
         self.cart_writable(m, c)?;
         check_body(&patch, &["id"], &record::cart_secret_fields())?;
+        self.edit_cart(m, c, |slot| record::merge_patch(slot, &patch)).await?;
+        self.after_write(m, Some(c)).await?;
+        self.cart_view(m, c)
+    }
+
+    /// Applies `edit` to the JSON of existing stored cart `c` of merchant `m` (secrets opened),
+    /// checks the cart with the file's rules and stores it sealed again.
+    pub(super) async fn edit_cart(&self, m: &str, c: &str, edit: impl Fn(&mut Value)) -> Result<(), OpError> {
         let ring = self.deps().tenants.ring();
         self.transact(|stored| {
             let rec = stored.merchants.get(m).ok_or_else(|| OpError::UnknownMerchant(m.to_owned()))?;
@@ -53,13 +61,11 @@ impl Ops {
             if !has_cart(&rec, c) {
                 return Err(OpError::UnknownCart(c.to_owned()));
             }
-            upsert_cart(&mut rec, c, |slot| record::merge_patch(slot, &patch));
+            upsert_cart(&mut rec, c, &edit);
             check_oauth(self.settings(), &rec, c)?;
             store_cart(ring, stored, m, c, rec)
         })
-        .await?;
-        self.after_write(m, Some(c)).await?;
-        self.cart_view(m, c)
+        .await
     }
 
     /// Deletes cart `c`: its webhooks answer 404 at once (everywhere within a poll), and its
@@ -101,13 +107,13 @@ fn ensure_cart_free(stored: &StoredTenants, m: &str, c: &str) -> Result<(), OpEr
     }
 }
 
-pub(super) fn has_cart(rec: &Value, c: &str) -> bool {
+fn has_cart(rec: &Value, c: &str) -> bool {
     rec["carts"].as_array().is_some_and(|carts| carts.iter().any(|x| x["id"] == c))
 }
 
 /// Changes cart `c` of `rec` in place with `edit` (appending it first if new); returns whether
 /// it was new.
-pub(super) fn upsert_cart(rec: &mut Value, c: &str, edit: impl FnOnce(&mut Value)) -> bool {
+fn upsert_cart(rec: &mut Value, c: &str, edit: impl FnOnce(&mut Value)) -> bool {
     if !rec["carts"].is_array() {
         rec["carts"] = json!([]);
     }
@@ -135,7 +141,7 @@ fn check_oauth(settings: &crate::settings::Settings, rec: &Value, c: &str) -> Re
 }
 
 /// [`store_record`] with the problems of cart `c` keyed relative to the cart.
-pub(super) fn store_cart(
+fn store_cart(
     ring: &crate::tenants::KeyRing,
     stored: &mut StoredTenants,
     m: &str,

@@ -4,8 +4,6 @@
 
 use serde_json::{Value, json};
 
-use super::setup::opened;
-use super::setup_carts::{has_cart, store_cart, upsert_cart};
 use super::{CartOps, OpError, Ops};
 use crate::ledger::SeenMethod;
 use crate::settings::{ConfigError, ShipMethods};
@@ -47,17 +45,7 @@ impl Ops {
         self.cart_writable(m, c)?;
         let methods = parse(body)?;
         let value = serde_json::to_value(&methods).map_err(|e| invalid("", e.to_string()))?;
-        let ring = self.deps().tenants.ring();
-        self.transact(|stored| {
-            let rec = stored.merchants.get(m).ok_or_else(|| OpError::UnknownMerchant(m.to_owned()))?;
-            let mut rec = opened(ring, m, rec)?;
-            if !has_cart(&rec, c) {
-                return Err(OpError::UnknownCart(c.to_owned()));
-            }
-            upsert_cart(&mut rec, c, |slot| slot["ship_methods"] = value.clone());
-            store_cart(ring, stored, m, c, rec)
-        })
-        .await?;
+        self.edit_cart(m, c, |slot| slot["ship_methods"] = value.clone()).await?;
         let cart = self.cart(c)?.settings().id.clone();
         let requeued = ship_methods::send_waiting(self.deps(), &cart, &methods).await?;
         Ok(ShipMethodsSaved { methods, requeued })
