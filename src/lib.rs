@@ -68,6 +68,7 @@
 //!    (`confirmed`). `sync_inventory` → `push_inventory` bring the warehouse's stock back.
 //! 5. An operator or merchant acts through `/admin/*` or the CLI, both via [`ops`].
 
+pub mod alerts;
 pub mod cart;
 pub mod cli;
 pub mod cli_ops;
