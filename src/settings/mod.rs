@@ -5,6 +5,7 @@
 //! Everything is validated once at start-up ([`Settings::load`]); a bad value exits with code 2
 //! and a message naming the key. Past that point every value is usable as it is.
 
+mod alerts;
 mod cart;
 mod interval;
 mod model;
@@ -17,6 +18,7 @@ use std::path::Path;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 
+pub use alerts::{AlertWebhook, AlertsSettings, Digest, MerchantAlerts, SmtpSettings};
 pub use cart::*;
 pub use interval::{Interval, IntervalError};
 pub use model::*;

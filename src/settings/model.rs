@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use super::{CartSettings, Interval, Secret};
+use super::{AlertsSettings, CartSettings, Interval, MerchantAlerts, Secret};
 use crate::domain::{CartId, MerchantId};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -24,6 +24,9 @@ pub struct Settings {
     /// The OAuth applications cartgate runs as (one per cart kind and deployment).
     #[serde(default)]
     pub apps: AppsSettings,
+    /// The deployment's mail server for alerts.
+    #[serde(default)]
+    pub alerts: AlertsSettings,
     #[serde(default)]
     pub merchants: Vec<MerchantSettings>,
 }
@@ -189,6 +192,9 @@ pub struct MerchantSettings {
     pub schedule: MerchantSchedule,
     #[serde(default)]
     pub carts: Vec<CartSettings>,
+    /// Who hears about this merchant's alerts.
+    #[serde(default)]
+    pub alerts: MerchantAlerts,
 }
 
 impl MerchantSettings {
