@@ -80,6 +80,12 @@ impl OrderStatus {
         matches!(self, Self::New | Self::OnHold | Self::Error | Self::CancelSending)
     }
 
+    /// Whether the order is done with (confirmed, canceled or skipped): what retention removes
+    /// once it has been so for `ledger.keep_finished_days`.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Confirmed | Self::Canceled | Self::Skipped)
+    }
+
     /// Checks a transition; staying in the same status is not a transition.
     pub fn transition(self, to: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
         use OrderStatus::*;

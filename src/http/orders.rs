@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::admin::Principal;
 use super::{ApiError, AppState};
 use crate::domain::{Order, OrderStatus};
-use crate::ledger::OrderFilter;
+use crate::ledger::{ListCursor, OrderFilter};
 use crate::ops::audit::Write;
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -64,8 +64,8 @@ pub async fn list(
         Some(s) => Some(OrderStatus::parse(s).ok_or_else(|| ApiError::BadRequest(format!("unknown status `{s}`")))?),
     };
     let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c.parse().map_err(|_| ApiError::BadRequest(format!("invalid cursor `{c}`")))?,
+        None => None,
+        Some(c) => Some(ListCursor::parse(c).ok_or_else(|| ApiError::BadRequest(format!("invalid cursor `{c}`")))?),
     };
     let filter = OrderFilter { status, merchant: q.merchant.clone(), cart: q.cart.clone() };
     let Some(filter) = p.narrow(filter) else {

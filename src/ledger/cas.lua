@@ -2,7 +2,7 @@
 -- (see ledger/kv.rs).
 -- KEYS[1] = document hash {v = version, d = data}; KEYS[1 + i] = the key of index change i
 -- ARGV[1] = expected version ("" = the key must not exist), ARGV[2] = new data, then three
--- arguments per index change: op ('zadd' | 'zrem' | 'hset'), member or field, score or value.
+-- arguments per index change: op ('zadd' | 'zrem' | 'hset' | 'hdel'), member or field, score or value.
 -- Returns the new version, or -1 when the expected version did not match (nothing written).
 local current = redis.call('HGET', KEYS[1], 'v')
 if ARGV[1] == '' then
@@ -20,6 +20,8 @@ for i = 2, #KEYS do
     redis.call('ZREM', KEYS[i], a)
   elseif op == 'hset' then
     redis.call('HSET', KEYS[i], a, b)
+  elseif op == 'hdel' then
+    redis.call('HDEL', KEYS[i], a)
   else
     return redis.error_reply('cas.lua: unknown index op ' .. tostring(op))
   end

@@ -33,6 +33,8 @@ pub enum IndexOp {
     ZRem { key: String, member: String },
     /// Sets `field` of the hash `key`.
     HSet { key: String, field: String, value: String },
+    /// Removes `field` from the hash `key`.
+    HDel { key: String, field: String },
 }
 
 /// The storage primitives the ledger needs.
@@ -53,8 +55,20 @@ pub trait Kv: Send + Sync + 'static {
         value: &[u8],
         index: &[IndexOp],
     ) -> Result<Result<u64, Conflict>, StoreError>;
+    /// Deletes the document if its stored version is `expected`, and with it every one of
+    /// `index` — all or nothing, like [`Kv::put`]. `Err(Conflict)`: changed or gone meanwhile.
+    async fn delete(&self, key: &str, expected: u64, index: &[IndexOp]) -> Result<Result<(), Conflict>, StoreError>;
     /// Members by ascending score, from rank `offset`, at most `limit`.
     async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// Members and their scores in ascending (score, member) order — the order a sorted set
+    /// keeps — strictly after `after` (from the start when `None`), at most `limit`. A cursor
+    /// over it stays put when members are added or removed before it.
+    async fn zrange_after(
+        &self,
+        key: &str,
+        after: Option<(f64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(String, f64)>, StoreError>;
     async fn hset(&self, key: &str, pairs: &[(String, String)]) -> Result<(), StoreError>;
     async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
     async fn hdel(&self, key: &str, fields: &[String]) -> Result<u64, StoreError>;
@@ -145,6 +159,11 @@ impl Maps {
             IndexOp::HSet { key, field, value } => {
                 self.hashes.entry(key.clone()).or_default().insert(field.clone(), value.clone());
             }
+            IndexOp::HDel { key, field } => {
+                if let Some(hash) = self.hashes.get_mut(key) {
+                    hash.remove(field);
+                }
+            }
         }
     }
 }
@@ -184,6 +203,31 @@ impl Kv for MemoryKv {
             maps.apply(op);
         }
         Ok(Ok(version))
+    }
+
+    async fn delete(&self, key: &str, expected: u64, index: &[IndexOp]) -> Result<Result<(), Conflict>, StoreError> {
+        let mut maps = self.lock();
+        if maps.docs.get(key).map(|d| d.version) != Some(expected) {
+            return Ok(Err(Conflict));
+        }
+        maps.docs.remove(key);
+        for op in index {
+            maps.apply(op);
+        }
+        Ok(Ok(()))
+    }
+
+    async fn zrange_after(
+        &self,
+        key: &str,
+        after: Option<(f64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(String, f64)>, StoreError> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let maps = self.lock();
+        let Some(z) = maps.zsets.get(key) else { return Ok(Vec::new()) };
+        let from = after.map_or(Unbounded, |(s, m)| Excluded((OrdF64(s), m.to_owned())));
+        Ok(z.ordered.range((from, Unbounded)).take(limit).map(|(s, m)| (m.clone(), s.0)).collect())
     }
 
     async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {

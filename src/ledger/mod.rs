@@ -4,38 +4,43 @@
 //!
 //! Every key (relative: the Redis store prefixes `<prefix>:`; spelled in [`keys`]). An order is
 //! named `<cart>:<id>` ([`keys::member`]); a document is a hash `v` (version), `d` (JSON).
+//! `{m:<merchant>}` is the merchant's hash tag: everything of one merchant is in one Redis
+//! Cluster slot, and merchants spread over the shards.
 //!
 //! | key | type | hash tag | holds | written by |
 //! |---|---|---|---|---|
-//! | `{ledger}:order:<cart>:<id>` | document | `{ledger}` | the [`Order`](crate::domain::Order) | [`OrderLedger`] (import, send, …) |
-//! | `{ledger}:ix:orders` | sorted set | `{ledger}` | orders by creation ms | [`OrderLedger`], with the document |
-//! | `{ledger}:ix:status:<status>` | sorted set | `{ledger}` | orders in that status by creation ms | [`OrderLedger`], with the document |
-//! | `{ledger}:map:wms:<merchant>` | hash | `{ledger}` | WMS order id → order | [`OrderLedger`], with the document |
-//! | `{ledger}:map:trk:<merchant>` | hash | `{ledger}` | tracking code → order | [`OrderLedger`], with the document |
-//! | `aliases:<merchant>` | hash | — | SKU → barcode | [`Aliases`] (admin API, CLI import) |
-//! | `awaiting:<merchant>` | hash | — | order → SKUs it lacks, `\n`-separated | [`Aliases`] (`send_order`, alias upsert) |
-//! | `cursors` | hash | — | `poll_orders:<cart>` → RFC 3339 (ms) | [`Cursors`] (`poll_orders`) |
-//! | `cursors` | hash | — | `cart_start:<cart>` → RFC 3339 (ms) where the first download started | [`Cursors`] (`poll_orders`, `import_order`) |
-//! | `cursors` | hash | — | `wms_products:<merchant>` → RFC 3339 of the last product read | [`ProductCache`] (translation) |
-//! | `wms_products:<merchant>` | hash | — | WMS barcode → product id | [`ProductCache`] (translation) |
-//! | `holds_released` | hash | — | merchant → ms of the last release by hand | [`HoldReleases`] (`workflows::holds`) |
-//! | `ship_watch:<merchant>` | hash | — | order → ms last checked (0: never) | [`ShipWatch`] (`poll_shipments`) |
+//! | `{m:<merchant>}:order:<cart>:<id>` | document | `{m:<merchant>}` | the [`Order`](crate::domain::Order) | [`OrderLedger`] (import, send, …) |
+//! | `{m:<merchant>}:ix:orders` | sorted set | `{m:<merchant>}` | the merchant's orders by creation ms | [`OrderLedger`], with the document |
+//! | `{m:<merchant>}:ix:status:<status>` | sorted set | `{m:<merchant>}` | its orders in that status by creation ms | [`OrderLedger`], with the document |
+//! | `{m:<merchant>}:ix:finished` | sorted set | `{m:<merchant>}` | its confirmed, canceled and skipped orders by when they finished | [`OrderLedger`], with the document; emptied by retention |
+//! | `{m:<merchant>}:map:wms` | hash | `{m:<merchant>}` | WMS order id → order | [`OrderLedger`], with the document |
+//! | `{m:<merchant>}:map:trk` | hash | `{m:<merchant>}` | tracking code → order | [`OrderLedger`], with the document |
+//! | `{m:<merchant>}:aliases` | hash | `{m:<merchant>}` | SKU → barcode | [`Aliases`] (admin API, CLI import) |
+//! | `{m:<merchant>}:awaiting` | hash | `{m:<merchant>}` | order → SKUs it lacks, `\n`-separated | [`Aliases`] (`send_order`, alias upsert) |
+//! | `{m:<merchant>}:cursors` | hash | `{m:<merchant>}` | `poll_orders:<cart>` → RFC 3339 (ms) | [`Cursors`] (`poll_orders`) |
+//! | `{m:<merchant>}:cursors` | hash | `{m:<merchant>}` | `cart_start:<cart>` → RFC 3339 (ms) where the first download started | [`Cursors`] (`poll_orders`, `import_order`) |
+//! | `{m:<merchant>}:cursors` | hash | `{m:<merchant>}` | `wms_products` → RFC 3339 of the last product read | [`ProductCache`] (translation) |
+//! | `{m:<merchant>}:wms_products` | hash | `{m:<merchant>}` | WMS barcode → product id | [`ProductCache`] (translation) |
+//! | `holds_released` | hash | — | merchant → ms of the last release by hand (one field per merchant) | [`HoldReleases`] (`workflows::holds`) |
+//! | `{m:<merchant>}:ship_watch` | hash | `{m:<merchant>}` | order → ms last checked (0: never) | [`ShipWatch`] (`poll_shipments`) |
 //! | `inventory:{<cart>}` | document | `{<cart>}` | the latest [`Snapshot`] | [`Inventory`] (`sync_inventory`) |
-//! | `tokens:<merchant>` | hash | — | token id → name, creation, SHA-256 of the token | [`MerchantTokens`] (admin API) |
-//! | `token_hashes` | hash | — | SHA-256 of a live token → merchant and token id | [`MerchantTokens`] (admin API) |
-//! | `token_used:<merchant>` | hash | — | token id → ms of its last successful use | [`MerchantTokens`] (each request) |
-//! | `audit:<merchant>` | list | — | the last 1,000 admin writes, newest first | [`AuditLog`] (`ops::audit`) |
-//! | `ship_seen:<cart>` | hash | — | `<YYYY-MM-DD>\|<label>` → orders imported that day with that ship method; days past 30 pruned | [`ShipMethodLedger`] (`import_order`) |
-//! | `ship_awaiting:<cart>` | hash | — | order → the unmapped ship method it waits for | [`ShipMethodLedger`] (`send_order`, ship methods PUT) |
+//! | `{m:<merchant>}:tokens` | hash | `{m:<merchant>}` | token id → name, creation, SHA-256 of the token | [`MerchantTokens`] (admin API) |
+//! | `token_hashes` | hash | — | SHA-256 of a live token → merchant and token id (looked up before the merchant is known) | [`MerchantTokens`] (admin API) |
+//! | `{m:<merchant>}:token_used` | hash | `{m:<merchant>}` | token id → ms of its last successful use | [`MerchantTokens`] (each request) |
+//! | `{m:<merchant>}:audit` | list | `{m:<merchant>}` | the last 1,000 admin writes, newest first | [`AuditLog`] (`ops::audit`) |
+//! | `{m:<merchant>}:ship_seen:<cart>` | hash | `{m:<merchant>}` | `<YYYY-MM-DD>\|<label>` → orders imported that day with that ship method; days past 30 pruned | [`ShipMethodLedger`] (`import_order`) |
+//! | `{m:<merchant>}:ship_awaiting:<cart>` | hash | `{m:<merchant>}` | order → the unmapped ship method it waits for | [`ShipMethodLedger`] (`send_order`, ship methods PUT) |
 //! | `oauth:{<cart>}` | document | `{<cart>}` | the cart's OAuth connection, tokens sealed | [`OAuthStore`] (callback, refresh) |
 //! | `oauth_lease:{<cart>}` | string, expiring | `{<cart>}` | the replica refreshing the cart's token | [`OAuthStore`] (refresh) |
-//! | `oauth_state:<sha256>` | string, 10 min | — | a pending Connect's merchant and cart | [`OAuthStore`] (connect, callback) |
+//! | `oauth_state:<sha256>` | string, 10 min | — | a pending Connect's merchant and cart (the callback names no merchant) | [`OAuthStore`] (connect, callback) |
 //! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
+//! | `ledger_layout` | string | — | `2` (this layout), or `migrating` while `cartgate migrate` runs | [`layout`] (`serve`, `migrate`) |
 //!
-//! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
-//! operation touches one key, so the ledger already runs on Redis Cluster, with all orders in
-//! one slot. Spreading the ledger over the shards (a tag per merchant) changes [`keys`] and
-//! needs a migration of the stored keys; no caller changes.
+//! Keys written together share a hash tag (an order and its indexes: `{m:<merchant>}`); every
+//! other operation touches one key. Bounded: finished orders go after
+//! `ledger.keep_finished_days` ([`retention`]), timelines keep 200 entries, audit logs 1,000,
+//! ship methods seen 30 days; the rest grows with merchants, carts, SKUs and orders in flight.
+//! The previous layout (every order under `{ledger}`) is moved by [`migrate`].
 
 pub mod aliases;
 pub mod audit;
@@ -44,10 +49,14 @@ pub mod holds;
 pub mod inventory;
 pub mod keys;
 pub mod kv;
+pub mod layout;
+pub mod listing;
+pub mod migrate;
 pub mod oauth;
 pub mod orders;
 pub mod products;
 pub mod redis_kv;
+pub mod retention;
 pub mod ship_methods;
 pub mod ship_watch;
 pub mod tenants;
@@ -62,6 +71,7 @@ pub use holds::HoldReleases;
 pub use inventory::{Inventory, Snapshot};
 pub use kv::{IndexOp, Kv, MemoryKv};
 pub use oauth::{ConnectionStatus, OAuthStore, PendingConnect, StoredConnection};
+pub use listing::ListCursor;
 pub use orders::{LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
 pub use ship_methods::{SeenMethod, ShipMethodLedger};

@@ -1,16 +1,19 @@
 //! The order ledger: one versioned document per cart order, plus indexes.
 //!
-//! Its keys all carry the hash tag `{ledger}` because an order and its index entries are
-//! written in one atomic step (the key table is in the `ledger` module header): the document,
-//! the listing and status indexes (status indexes move with the order), and the maps from WMS
-//! order id and tracking code back to the order.
+//! Every key of a merchant's orders carries the merchant's hash tag `{m:<merchant>}`, because an
+//! order and its index entries are written in one atomic step (the key table is in the `ledger`
+//! module header): the document, the listing and status indexes (status indexes move with the
+//! order), the finished index retention reads, and the maps from WMS order id and tracking
+//! code back to the order. An order is found by its merchant, cart and id: the order document
+//! carries its merchant, and every caller knows the merchant of the cart it works on.
+//! Listing across merchants is `listing`; removing finished orders is `retention`.
 
 use std::sync::Arc;
 
-use crate::domain::{CartId, Order, OrderStatus};
+use crate::domain::{CartId, MerchantId, Order, OrderStatus};
 use crate::store::StoreError;
 
-use super::keys::{self, ALL_ORDERS, tracking_map, wms_map};
+use super::keys::{self, all_orders, finished, tracking_map, wms_map};
 pub use super::keys::{member, parse_member, status_index};
 use super::kv::{Conflict, IndexOp, Kv};
 
@@ -38,7 +41,7 @@ pub struct OrderFilter {
 /// The order ledger.
 #[derive(Clone)]
 pub struct OrderLedger {
-    kv: Arc<dyn Kv>,
+    pub(super) kv: Arc<dyn Kv>,
 }
 
 impl OrderLedger {
@@ -46,12 +49,17 @@ impl OrderLedger {
         Self { kv }
     }
 
-    pub async fn get(&self, cart: &CartId, id: u64) -> Result<Option<Order>, LedgerError> {
-        Ok(self.get_versioned(cart, id).await?.map(|(_, o)| o))
+    pub async fn get(&self, merchant: &MerchantId, cart: &CartId, id: u64) -> Result<Option<Order>, LedgerError> {
+        Ok(self.get_versioned(merchant.as_str(), cart, id).await?.map(|(_, o)| o))
     }
 
-    async fn get_versioned(&self, cart: &CartId, id: u64) -> Result<Option<(u64, Order)>, LedgerError> {
-        let Some(doc) = self.kv.get(&keys::order(cart, id)).await? else { return Ok(None) };
+    pub(super) async fn get_versioned(
+        &self,
+        merchant: &str,
+        cart: &CartId,
+        id: u64,
+    ) -> Result<Option<(u64, Order)>, LedgerError> {
+        let Some(doc) = self.kv.get(&keys::order(merchant, cart, id)).await? else { return Ok(None) };
         let order = serde_json::from_slice(&doc.value).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
         Ok(Some((doc.version, order)))
     }
@@ -59,14 +67,17 @@ impl OrderLedger {
     /// Stores a new order; `false` when it already exists (nothing written).
     pub async fn create(&self, order: &Order) -> Result<bool, LedgerError> {
         let value = serde_json::to_vec(order).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
+        let merchant = order.merchant.as_str();
         let m = member(&order.cart, order.cart_order_id);
         let score = order.created_at.timestamp_millis() as f64;
         let mut index = vec![
-            IndexOp::ZAdd { key: ALL_ORDERS.to_owned(), member: m.clone(), score },
-            IndexOp::ZAdd { key: status_index(order.status()), member: m, score },
+            IndexOp::ZAdd { key: all_orders(merchant), member: m.clone(), score },
+            IndexOp::ZAdd { key: status_index(merchant, order.status()), member: m, score },
         ];
+        index.extend(finished_entry(None, order));
         index.extend(map_entries(None, order));
-        match self.kv.put(&keys::order(&order.cart, order.cart_order_id), None, &value, &index).await? {
+        let key = keys::order(merchant, &order.cart, order.cart_order_id);
+        match self.kv.put(&key, None, &value, &index).await? {
             Err(Conflict) => Ok(false),
             Ok(_) => Ok(true),
         }
@@ -77,24 +88,28 @@ impl OrderLedger {
     /// the order as it was.
     pub async fn update<T>(
         &self,
+        merchant: &MerchantId,
         cart: &CartId,
         id: u64,
         mut change: impl FnMut(&mut Order) -> T,
     ) -> Result<Option<(Order, T)>, LedgerError> {
+        let key = keys::order(merchant.as_str(), cart, id);
         for attempt in 0..MAX_CAS_ATTEMPTS {
             if attempt > 0 {
                 // Jittered backoff so concurrent writers stop colliding in lockstep.
                 let cap_ms = 1u64 << attempt.min(6);
                 tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(0..=cap_ms))).await;
             }
-            let Some((version, before)) = self.get_versioned(cart, id).await? else { return Ok(None) };
+            let Some((version, before)) = self.get_versioned(merchant.as_str(), cart, id).await? else {
+                return Ok(None);
+            };
             let mut after = before.clone();
             let out = change(&mut after);
             if after == before {
                 return Ok(Some((after, out)));
             }
             let value = serde_json::to_vec(&after).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
-            if self.kv.put(&keys::order(cart, id), Some(version), &value, &reindex(&before, &after)).await?.is_ok() {
+            if self.kv.put(&key, Some(version), &value, &reindex(&before, &after)).await?.is_ok() {
                 return Ok(Some((after, out)));
             }
         }
@@ -113,40 +128,11 @@ impl OrderLedger {
         Ok(m.as_deref().and_then(parse_member))
     }
 
-    /// Orders by creation, oldest first, from `cursor`; returns the page and the next cursor.
-    pub async fn list(
-        &self,
-        filter: &OrderFilter,
-        limit: usize,
-        cursor: usize,
-    ) -> Result<(Vec<Order>, Option<usize>), LedgerError> {
-        let index = filter.status.map(status_index).unwrap_or_else(|| ALL_ORDERS.to_owned());
-        let chunk = (limit * 2).clamp(10, 500);
-        let (mut out, mut offset) = (Vec::new(), cursor);
-        for _ in 0..20 {
-            let members = self.kv.zrange(&index, offset, chunk).await?;
-            for m in &members {
-                offset += 1;
-                let Some((cart, id)) = parse_member(m) else { continue };
-                let Some(order) = self.get(&cart, id).await? else { continue };
-                if matches(filter, &order) {
-                    out.push(order);
-                    if out.len() == limit {
-                        return Ok((out, Some(offset)));
-                    }
-                }
-            }
-            if members.len() < chunk {
-                return Ok((out, None));
-            }
-        }
-        Ok((out, Some(offset)))
-    }
-
-    /// The orders in `status` whose cart `keep` accepts, oldest first, reading the index in
-    /// pages until it ends or `max_read` members (kept or not) were read.
+    /// The merchant's orders in `status` whose cart `keep` accepts, oldest first, reading the
+    /// index in pages until it ends or `max_read` members (kept or not) were read.
     pub async fn in_status(
         &self,
+        merchant: &MerchantId,
         status: OrderStatus,
         keep: impl Fn(&CartId) -> bool,
         max_read: usize,
@@ -155,7 +141,7 @@ impl OrderLedger {
         let mut out = Vec::new();
         let mut offset = 0;
         while offset < max_read {
-            let members = self.with_status(status, offset, PAGE.min(max_read - offset)).await?;
+            let members = self.with_status(merchant, status, offset, PAGE.min(max_read - offset)).await?;
             out.extend(members.iter().filter_map(|m| parse_member(m)).filter(|(c, _)| keep(c)));
             if members.len() < PAGE {
                 break;
@@ -165,28 +151,44 @@ impl OrderLedger {
         Ok(out)
     }
 
-    /// Members of a status index (oldest first), e.g. every held order.
+    /// Members of one merchant's status index (oldest first), e.g. every held order.
     pub async fn with_status(
         &self,
+        merchant: &MerchantId,
         status: OrderStatus,
         offset: usize,
         limit: usize,
     ) -> Result<Vec<String>, LedgerError> {
-        Ok(self.kv.zrange(&status_index(status), offset, limit).await?)
+        Ok(self.kv.zrange(&status_index(merchant.as_str(), status), offset, limit).await?)
     }
 }
 
 /// The index changes that go with replacing `before` by `after`, written in the same step.
 fn reindex(before: &Order, after: &Order) -> Vec<IndexOp> {
+    let merchant = after.merchant.as_str();
     let m = member(&after.cart, after.cart_order_id);
     let mut ops = Vec::new();
     if before.status() != after.status() {
         let score = after.created_at.timestamp_millis() as f64;
-        ops.push(IndexOp::ZAdd { key: status_index(after.status()), member: m.clone(), score });
-        ops.push(IndexOp::ZRem { key: status_index(before.status()), member: m });
+        ops.push(IndexOp::ZAdd { key: status_index(merchant, after.status()), member: m.clone(), score });
+        ops.push(IndexOp::ZRem { key: status_index(merchant, before.status()), member: m });
     }
+    ops.extend(finished_entry(Some(before), after));
     ops.extend(map_entries(Some(before), after));
     ops
+}
+
+/// The finished index follows the order into and out of a finished status; its score is when
+/// the order finished (its last change).
+fn finished_entry(before: Option<&Order>, after: &Order) -> Option<IndexOp> {
+    let (was, is) = (before.is_some_and(|b| b.status().is_finished()), after.status().is_finished());
+    let key = finished(after.merchant.as_str());
+    let m = member(&after.cart, after.cart_order_id);
+    match (was, is) {
+        (false, true) => Some(IndexOp::ZAdd { key, member: m, score: after.updated_at.timestamp_millis() as f64 }),
+        (true, false) => Some(IndexOp::ZRem { key, member: m }),
+        _ => None,
+    }
 }
 
 /// Map entries for the WMS order id and tracking codes `after` has and `before` had not.
@@ -207,10 +209,4 @@ fn map_entries(before: Option<&Order>, after: &Order) -> Vec<IndexOp> {
         });
     }
     ops
-}
-
-fn matches(f: &OrderFilter, o: &Order) -> bool {
-    f.status.is_none_or(|s| s == o.status())
-        && f.merchant.as_deref().is_none_or(|m| m == o.merchant.as_str())
-        && f.cart.as_deref().is_none_or(|c| c == o.cart.as_str())
 }

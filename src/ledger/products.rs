@@ -27,7 +27,7 @@ impl ProductCache {
 
     /// When the product list was last read (none: never, or the stamp does not parse).
     pub async fn read_at(&self, merchant: &MerchantId) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let text = self.kv.hget(keys::CURSORS, &keys::products_read_at(merchant)).await?;
+        let text = self.kv.hget(&keys::cursors(merchant.as_str()), keys::PRODUCTS_READ_AT).await?;
         Ok(text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc)))
     }
 
@@ -39,7 +39,7 @@ impl ProductCache {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.kv.hset(&keys::products(merchant), products).await?;
-        self.kv.hset(keys::CURSORS, &[(keys::products_read_at(merchant), at.to_rfc3339())]).await
+        self.kv.hset(&keys::cursors(merchant.as_str()), &[(keys::PRODUCTS_READ_AT.to_owned(), at.to_rfc3339())]).await
     }
 
     /// Every barcode the cache holds.

@@ -12,6 +12,7 @@ pub struct RedisKv {
     conn: ConnectionManager,
     prefix: String,
     cas: redis::Script,
+    cas_del: redis::Script,
     del_if: redis::Script,
 }
 
@@ -21,12 +22,25 @@ impl RedisKv {
             conn,
             prefix: format!("{prefix}:"),
             cas: redis::Script::new(include_str!("cas.lua")),
+            cas_del: redis::Script::new(include_str!("cas_del.lua")),
             del_if: redis::Script::new(include_str!("del_if.lua")),
         }
     }
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
+    }
+
+    /// Adds each index change as a key and three arguments (the layout `cas.lua` reads).
+    fn index_args(&self, call: &mut redis::ScriptInvocation<'_>, index: &[IndexOp]) {
+        for op in index {
+            match op {
+                IndexOp::ZAdd { key, member, score } => call.key(self.key(key)).arg("zadd").arg(member).arg(*score),
+                IndexOp::ZRem { key, member } => call.key(self.key(key)).arg("zrem").arg(member).arg(""),
+                IndexOp::HSet { key, field, value } => call.key(self.key(key)).arg("hset").arg(field).arg(value),
+                IndexOp::HDel { key, field } => call.key(self.key(key)).arg("hdel").arg(field).arg(""),
+            };
+        }
     }
 }
 
@@ -67,15 +81,52 @@ impl Kv for RedisKv {
         let expected = expected.map(|v| v.to_string()).unwrap_or_default();
         let mut call = self.cas.key(self.key(key));
         call.arg(expected).arg(value);
-        for op in index {
-            match op {
-                IndexOp::ZAdd { key, member, score } => call.key(self.key(key)).arg("zadd").arg(member).arg(*score),
-                IndexOp::ZRem { key, member } => call.key(self.key(key)).arg("zrem").arg(member).arg(""),
-                IndexOp::HSet { key, field, value } => call.key(self.key(key)).arg("hset").arg(field).arg(value),
-            };
-        }
+        self.index_args(&mut call, index);
         let version: i64 = call.invoke_async(&mut conn).await.map_err(unavailable)?;
         Ok(u64::try_from(version).map_err(|_| Conflict))
+    }
+
+    async fn delete(&self, key: &str, expected: u64, index: &[IndexOp]) -> Result<Result<(), Conflict>, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut call = self.cas_del.key(self.key(key));
+        call.arg(expected);
+        self.index_args(&mut call, index);
+        let done: i64 = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+        Ok(if done == 1 { Ok(()) } else { Err(Conflict) })
+    }
+
+    async fn zrange_after(
+        &self,
+        key: &str,
+        after: Option<(f64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(String, f64)>, StoreError> {
+        let mut conn = self.conn.clone();
+        let min = after.map_or_else(|| "-inf".to_owned(), |(s, _)| s.to_string());
+        let (mut out, mut offset) = (Vec::new(), 0);
+        // From the cursor's score on; members of that score up to the cursor's are skipped
+        // (pages of them when many share one millisecond).
+        while out.len() < limit {
+            let page: Vec<(String, f64)> = redis::cmd("ZRANGEBYSCORE")
+                .arg(self.key(key))
+                .arg(&min)
+                .arg("+inf")
+                .arg("WITHSCORES")
+                .arg("LIMIT")
+                .arg(offset)
+                .arg(limit)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            let full = page.len() == limit;
+            out.extend(page.into_iter().filter(|(m, s)| after.is_none_or(|(a, am)| *s > a || (*s == a && m.as_str() > am))));
+            if !full {
+                break;
+            }
+            offset += limit;
+        }
+        out.truncate(limit);
+        Ok(out)
     }
 
     async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {

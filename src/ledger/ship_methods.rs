@@ -2,10 +2,10 @@
 //! mapping of theirs.
 //!
 //! Two hashes per cart (see the key table in the `ledger` module header):
-//! * `ship_seen:<cart>`: `<YYYY-MM-DD>|<label>` → orders imported that day with that method.
+//! * `{m:<merchant>}:ship_seen:<cart>`: `<YYYY-MM-DD>|<label>` → orders imported that day with that method.
 //!   Each new field prunes the days older than [`SEEN_DAYS`], so the hash holds at most that
 //!   many days of the cart's distinct labels (each cut to [`MAX_LABEL`] bytes).
-//! * `ship_awaiting:<cart>`: order → the method label it waits for, so saving a mapping sends
+//! * `{m:<merchant>}:ship_awaiting:<cart>`: order → the method label it waits for, so saving a mapping sends
 //!   exactly the orders stopped for it.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::keys;
 use super::kv::Kv;
-use crate::domain::CartId;
+use crate::domain::{CartId, MerchantId};
 use crate::settings::method_code;
 use crate::store::StoreError;
 
@@ -64,8 +64,8 @@ impl ShipMethodLedger {
     }
 
     /// Counts one order imported at `now` with method `label`.
-    pub async fn seen(&self, cart: &CartId, label: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let key = keys::ship_seen(cart);
+    pub async fn seen(&self, merchant: &MerchantId, cart: &CartId, label: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let key = keys::ship_seen(merchant, cart);
         let count = self.kv.hincr(&key, &format!("{}|{}", day(now), cut(label)), 1).await?;
         if count == 1 {
             // A new day or a new label: the moment to drop what is too old to be shown.
@@ -77,10 +77,14 @@ impl ShipMethodLedger {
     }
 
     /// The methods seen in the last [`SEEN_DAYS`] days, most orders first.
-    pub async fn seen_recently(&self, cart: &CartId, now: DateTime<Utc>) -> Result<Vec<SeenMethod>, StoreError> {
+    pub async fn seen_recently(
+        &self,
+        merchant: &MerchantId,
+        cart: &CartId, now: DateTime<Utc>,
+    ) -> Result<Vec<SeenMethod>, StoreError> {
         // code → (total, spelling → count)
         let mut by_code: BTreeMap<String, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
-        for (field, count) in self.kv.hgetall(&keys::ship_seen(cart)).await? {
+        for (field, count) in self.kv.hgetall(&keys::ship_seen(merchant, cart)).await? {
             let Some(label) = recent(&field, now) else { continue };
             let n = count.parse::<u64>().unwrap_or(0);
             let entry = by_code.entry(method_code(label)).or_default();
@@ -99,17 +103,22 @@ impl ShipMethodLedger {
     }
 
     /// Remembers that `order` waits for a mapping of method `label`.
-    pub async fn await_mapping(&self, cart: &CartId, order: &str, label: &str) -> Result<(), StoreError> {
-        self.kv.hset(&keys::ship_awaiting(cart), &[(order.to_owned(), label.to_owned())]).await
+    pub async fn await_mapping(
+        &self,
+        merchant: &MerchantId,
+        cart: &CartId, order: &str,
+        label: &str,
+    ) -> Result<(), StoreError> {
+        self.kv.hset(&keys::ship_awaiting(merchant, cart), &[(order.to_owned(), label.to_owned())]).await
     }
 
     /// Orders waiting for a mapping, with the method each waits for.
-    pub async fn awaiting(&self, cart: &CartId) -> Result<Vec<(String, String)>, StoreError> {
-        self.kv.hgetall(&keys::ship_awaiting(cart)).await
+    pub async fn awaiting(&self, merchant: &MerchantId, cart: &CartId) -> Result<Vec<(String, String)>, StoreError> {
+        self.kv.hgetall(&keys::ship_awaiting(merchant, cart)).await
     }
 
-    pub async fn done_waiting(&self, cart: &CartId, order: &str) -> Result<(), StoreError> {
-        self.kv.hdel(&keys::ship_awaiting(cart), &[order.to_owned()]).await.map(|_| ())
+    pub async fn done_waiting(&self, merchant: &MerchantId, cart: &CartId, order: &str) -> Result<(), StoreError> {
+        self.kv.hdel(&keys::ship_awaiting(merchant, cart), &[order.to_owned()]).await.map(|_| ())
     }
 }
 
@@ -121,17 +130,17 @@ mod tests {
     #[tokio::test]
     async fn counts_group_spellings_and_forget_what_is_older_than_thirty_days() {
         let ledger = ShipMethodLedger::new(Arc::new(MemoryKv::default()));
-        let cart = CartId::parse("c").unwrap();
+        let (merchant, cart) = (MerchantId::parse("m").unwrap(), CartId::parse("c").unwrap());
         let now = Utc::now();
         let old = now - Duration::days(SEEN_DAYS + 1);
-        ledger.seen(&cart, "Pigeon", old).await.unwrap();
+        ledger.seen(&merchant, &cart, "Pigeon", old).await.unwrap();
         for label in ["Express", " express", "Express", "Pigeon"] {
-            ledger.seen(&cart, label, now).await.unwrap();
+            ledger.seen(&merchant, &cart, label, now).await.unwrap();
         }
-        let seen = ledger.seen_recently(&cart, now).await.unwrap();
+        let seen = ledger.seen_recently(&merchant, &cart, now).await.unwrap();
         let seen: Vec<(&str, u64)> = seen.iter().map(|s| (s.label.as_str(), s.orders)).collect();
         assert_eq!(seen, [("Express", 3), ("Pigeon", 1)]);
-        let fields = ledger.kv.hgetall(&keys::ship_seen(&cart)).await.unwrap();
+        let fields = ledger.kv.hgetall(&keys::ship_seen(&merchant, &cart)).await.unwrap();
         assert!(fields.iter().all(|(f, _)| !f.starts_with(&day(old))), "pruned: {fields:?}");
         assert_eq!(cut(&"é".repeat(100)).len(), MAX_LABEL);
     }

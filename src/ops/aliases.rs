@@ -35,7 +35,7 @@ impl MerchantOps<'_> {
             AliasFormat::Json => aliases::parse_json(body),
             AliasFormat::Csv => aliases::parse_csv(body),
         }?;
-        let requeued = aliases::apply(self.deps(), self.settings().id.as_str(), &rows).await?;
+        let requeued = aliases::apply(self.deps(), &self.settings().id, &rows).await?;
         let skus = rows.iter().map(|r| r.sku.clone()).collect();
         Ok(AliasImport { upserted: rows.len(), requeued, skus })
     }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use super::tenants::CartOps;
 use super::{OpError, Ops, Refusal};
 use crate::domain::{Order, OrderStatus};
-use crate::ledger::OrderFilter;
+use crate::domain::MerchantId;
+use crate::ledger::{ListCursor, OrderFilter};
 use crate::workflows::holds;
 
 /// Orders per page when the caller does not say, and the most one page may hold.
@@ -21,19 +22,23 @@ const MAX_LIMIT: usize = 500;
 pub struct OrderPage {
     pub orders: Vec<Order>,
     /// Where the next page starts; `None` on the last page.
-    pub next_cursor: Option<usize>,
+    pub next_cursor: Option<ListCursor>,
 }
 
 impl Ops {
-    /// Orders matching `filter`, oldest first from `cursor`; `limit` is clamped to 1..=500.
+    /// Orders matching `filter`, oldest first after `cursor`; `limit` is clamped to 1..=500.
+    /// Without a merchant in the filter, every known merchant's orders (the file's and the
+    /// stored tenants', usable or not) are merged.
     pub async fn list_orders(
         &self,
         filter: &OrderFilter,
         limit: Option<usize>,
-        cursor: usize,
+        cursor: Option<ListCursor>,
     ) -> Result<OrderPage, OpError> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-        let (orders, next_cursor) = self.deps().ledger.orders.list(filter, limit, cursor).await?;
+        let known: Vec<MerchantId> =
+            self.deps().tenants.now().entries().filter_map(|(id, _)| MerchantId::parse(id).ok()).collect();
+        let (orders, next_cursor) = self.deps().ledger.orders.list(&known, filter, limit, cursor).await?;
         Ok(OrderPage { orders, next_cursor })
     }
 }
@@ -41,7 +46,7 @@ impl Ops {
 impl CartOps<'_> {
     /// One order of this cart.
     pub async fn order(&self, order_id: u64) -> Result<Order, OpError> {
-        let order = self.deps().ledger.orders.get(&self.settings().id, order_id).await?;
+        let order = self.deps().ledger.orders.get(self.merchant_id(), &self.settings().id, order_id).await?;
         order.ok_or_else(|| OpError::NoOrder { cart: self.settings().id.to_string(), order_id })
     }
 
@@ -65,7 +70,7 @@ impl CartOps<'_> {
     ) -> Result<Order, OpError> {
         self.order(order_id).await?;
         let now = Utc::now();
-        match self.deps().ledger.orders.update(&self.settings().id, order_id, |o| rule(o, now)).await? {
+        match self.deps().ledger.orders.update(self.merchant_id(), &self.settings().id, order_id, |o| rule(o, now)).await? {
             Some((order, Ok(()))) => Ok(order),
             Some((_, Err(refusal))) => Err(refusal.into()),
             None => Err(OpError::OrderVanished),

@@ -5,7 +5,7 @@
 //! line number and nothing is applied.
 
 use super::Deps;
-use crate::domain::OrderStatus;
+use crate::domain::{MerchantId, OrderStatus};
 use crate::jobs::SendOrder;
 use crate::ledger::orders::parse_member;
 use crate::ledger::{Alias, LedgerError};
@@ -85,10 +85,10 @@ fn line_at(body: &[u8], byte: u64) -> usize {
 
 /// Stores the aliases and re-queues every `error` order of the merchant waiting for one of
 /// them. Returns how many orders were re-queued.
-pub async fn apply(deps: &Deps, merchant: &str, rows: &[Alias]) -> Result<usize, LedgerError> {
-    deps.ledger.aliases.upsert(merchant, rows).await?;
+pub async fn apply(deps: &Deps, merchant: &MerchantId, rows: &[Alias]) -> Result<usize, LedgerError> {
+    deps.ledger.aliases.upsert(merchant.as_str(), rows).await?;
     let mut requeued = 0;
-    for (member, skus) in deps.ledger.aliases.awaiting(merchant).await? {
+    for (member, skus) in deps.ledger.aliases.awaiting(merchant.as_str()).await? {
         if !skus.iter().any(|s| rows.iter().any(|r| &r.sku == s)) {
             continue;
         }
@@ -98,7 +98,7 @@ pub async fn apply(deps: &Deps, merchant: &str, rows: &[Alias]) -> Result<usize,
         let moved = deps
             .ledger
             .orders
-            .update(&cart, order_id, |o| {
+            .update(merchant, &cart, order_id, |o| {
                 o.status() == OrderStatus::Error && o.transition(OrderStatus::New, reason, now).is_ok()
             })
             .await?;
@@ -107,7 +107,7 @@ pub async fn apply(deps: &Deps, merchant: &str, rows: &[Alias]) -> Result<usize,
             deps.jobs.enqueue(&job, When::Now, OnExisting::MoveEarlier).await?;
             requeued += 1;
         }
-        deps.ledger.aliases.done_waiting(merchant, &member).await?;
+        deps.ledger.aliases.done_waiting(merchant.as_str(), &member).await?;
     }
     Ok(requeued)
 }

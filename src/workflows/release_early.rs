@@ -56,7 +56,7 @@ pub async fn release(deps: &Deps, merchant: &MerchantSettings, stock: &Warehouse
         let noted = deps
             .ledger
             .orders
-            .update(&o.cart, o.cart_order_id, |o| {
+            .update(&o.merchant, &o.cart, o.cart_order_id, |o| {
                 if o.status() == OrderStatus::OnHold {
                     o.note("released early: the inventory sync shows enough stock", now);
                 }
@@ -80,10 +80,10 @@ fn needs(order: &Order, skip: Option<&SkuPatterns>) -> Option<BTreeMap<Barcode, 
 /// The merchant's orders in `status`, oldest first (bounded).
 async fn orders(deps: &Deps, merchant: &MerchantSettings, status: OrderStatus) -> Result<Vec<Order>, Outcome> {
     let members =
-        deps.ledger.orders.in_status(status, |c| merchant.has_cart(c), MAX_READ).await.map_err(store_failed)?;
+        deps.ledger.orders.in_status(&merchant.id, status, |c| merchant.has_cart(c), MAX_READ).await.map_err(store_failed)?;
     let mut out = Vec::new();
     for (cart, id) in members {
-        if let Some(o) = deps.ledger.orders.get(&cart, id).await.map_err(store_failed)?
+        if let Some(o) = deps.ledger.orders.get(&merchant.id, &cart, id).await.map_err(store_failed)?
             && o.status() == status
         {
             out.push(o);

@@ -15,7 +15,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 async fn cancel(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CancelOrder = payload(job)?;
     let (merchant, _) = &deps.cart(p.cart.as_str()).await?;
-    let Some(order) = deps.ledger.orders.get(&p.cart, p.order_id).await.map_err(store_failed)? else {
+    let Some(order) = deps.ledger.orders.get(&merchant.id, &p.cart, p.order_id).await.map_err(store_failed)? else {
         return Ok(Outcome::Done);
     };
     let ep = deps.easypost(merchant)?;
@@ -39,7 +39,7 @@ async fn cancel(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     };
     deps.ledger
         .orders
-        .update(&p.cart, p.order_id, |o| {
+        .update(&merchant.id, &p.cart, p.order_id, |o| {
             o.wms_order_id.get_or_insert_with(|| wms_id.clone());
             o.send_started_at = None;
             match &note {

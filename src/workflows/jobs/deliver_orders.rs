@@ -17,7 +17,7 @@ async fn deliver(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let new = deps
         .ledger
         .orders
-        .in_status(OrderStatus::New, |c| merchant.has_cart(c), usize::MAX)
+        .in_status(&merchant.id, OrderStatus::New, |c| merchant.has_cart(c), usize::MAX)
         .await
         .map_err(store_failed)?;
     for (cart, order_id) in new {

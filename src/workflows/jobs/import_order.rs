@@ -45,7 +45,7 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         }
         Err(e) => return Ok(retry_or_give_up(e)),
     };
-    let known = deps.ledger.orders.get(&p.cart, p.order_id).await.map_err(store_failed)?;
+    let known = deps.ledger.orders.get(&merchant.id, &p.cart, p.order_id).await.map_err(store_failed)?;
     if order.state == CartOrderState::Voided {
         return voided(deps, &p, known).await;
     }
@@ -57,7 +57,7 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         _ => {}
     }
     let version = order.version.clone();
-    if let Some(why) = filters::order_skip(&order, &cart.filters, cart_start(deps, cart).await?) {
+    if let Some(why) = filters::order_skip(&order, &cart.filters, cart_start(deps, merchant, cart).await?) {
         // Decided on the order alone: no address or variant calls for an order never sent.
         let fresh = Fresh { order: &order, merchant, details: None };
         return skip(deps, cart, known, fresh, why).await;
@@ -96,11 +96,11 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
 }
 
 /// The day the cart's first download started, which stands in for an unset `created_after`.
-async fn cart_start(deps: &Deps, cart: &CartSettings) -> Result<Option<NaiveDate>, Outcome> {
+async fn cart_start(deps: &Deps, merchant: &MerchantSettings, cart: &CartSettings) -> Result<Option<NaiveDate>, Outcome> {
     if cart.filters.created_after.is_some() {
         return Ok(None);
     }
-    let start = deps.ledger.cursors.cart_start(&cart.id).await.map_err(store_failed)?;
+    let start = deps.ledger.cursors.cart_start(&merchant.id, &cart.id).await.map_err(store_failed)?;
     Ok(start.map(|t| t.date_naive()))
 }
 
@@ -156,7 +156,7 @@ async fn skip(
     let became = deps
         .ledger
         .orders
-        .update(&known.cart, known.cart_order_id, |o| {
+        .update(&known.merchant, &known.cart, known.cart_order_id, |o| {
             if !refreshable(o) || same(o) {
                 return false;
             }
@@ -210,7 +210,7 @@ async fn refresh(
     let updated = deps
         .ledger
         .orders
-        .update(&known.cart, known.cart_order_id, |o| {
+        .update(&known.merchant, &known.cart, known.cart_order_id, |o| {
             if !refreshable(o) {
                 return (o.status(), false);
             }
@@ -266,7 +266,7 @@ async fn create(
     let created = deps.ledger.orders.create(&order).await.map_err(store_failed)?;
     if created && let Some(method) = &order.ship_method {
         // Counted once per order, for `GET /admin/carts/{c}/ship-methods` ("what to map").
-        deps.ledger.ship_methods.seen(&cart.id, method, now).await.map_err(store_failed)?;
+        deps.ledger.ship_methods.seen(&merchant.id, &cart.id, method, now).await.map_err(store_failed)?;
     }
     if order.status() == OrderStatus::New {
         queue_send(deps, merchant, cart, order.cart_order_id).await?;
@@ -308,7 +308,7 @@ async fn voided(deps: &Deps, p: &ImportOrder, known: Option<Order>) -> Result<Ou
     if order.status().is_unsent() && order.status() != OrderStatus::CancelSending && order.send_started_at.is_none() {
         deps.ledger
             .orders
-            .update(&p.cart, p.order_id, |o| {
+            .update(&order.merchant, &p.cart, p.order_id, |o| {
                 // Already `cancel_sending` (a second look at the void): nothing to record. From
                 // the other unsent statuses the move is always allowed.
                 let stoppable = o.status().is_unsent() && o.status() != OrderStatus::CancelSending;

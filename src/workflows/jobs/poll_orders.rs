@@ -31,13 +31,13 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: CartTask = payload(job)?;
-    let (_, cart) = &deps.cart(p.cart.as_str()).await?;
+    let (merchant, cart) = &deps.cart(p.cart.as_str()).await?;
     let api = deps.cart_api(cart)?;
-    let cursor = deps.ledger.cursors.order_poll(&cart.id).await.map_err(store_failed)?;
+    let cursor = deps.ledger.cursors.order_poll(&merchant.id, &cart.id).await.map_err(store_failed)?;
     let since = cursor.map(|t| t - OVERLAP).unwrap_or_else(|| first_since(cart.filters.created_after, deps.now()));
     if cursor.is_none() {
         // The default `created_after` of a cart that sets none: one day before it was added.
-        deps.ledger.cursors.set_cart_start_once(&cart.id, since).await.map_err(store_failed)?;
+        deps.ledger.cursors.set_cart_start_once(&merchant.id, &cart.id, since).await.map_err(store_failed)?;
     }
     let mut newest = since;
     for page in 1..=MAX_PAGES {
@@ -51,7 +51,7 @@ async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             break;
         }
     }
-    deps.ledger.cursors.set_order_poll(&cart.id, newest.max(since + OVERLAP)).await.map_err(store_failed)?;
+    deps.ledger.cursors.set_order_poll(&merchant.id, &cart.id, newest.max(since + OVERLAP)).await.map_err(store_failed)?;
     Ok(Outcome::Done)
 }
 

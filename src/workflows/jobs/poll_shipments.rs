@@ -43,7 +43,7 @@ async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let (mut checked, mut done) = (Vec::new(), Vec::new());
     for (member, _) in turn.into_iter().take(BATCH) {
         let order = match parse_member(&member) {
-            Some((cart, id)) => deps.ledger.orders.get(&cart, id).await.map_err(store_failed)?,
+            Some((cart, id)) => deps.ledger.orders.get(&merchant.id, &cart, id).await.map_err(store_failed)?,
             None => None,
         };
         match order.filter(|o| watched(o, deps)).and_then(|o| o.wms_order_id) {
@@ -76,7 +76,7 @@ async fn at_wms(deps: &Deps, merchant: &MerchantSettings) -> Result<Vec<String>,
     let at_wms = deps
         .ledger
         .orders
-        .in_status(OrderStatus::AtWms, |c| merchant.has_cart(c), MAX_READ)
+        .in_status(&merchant.id, OrderStatus::AtWms, |c| merchant.has_cart(c), MAX_READ)
         .await
         .map_err(store_failed)?;
     Ok(at_wms.iter().map(|(cart, id)| member(cart, *id)).collect())

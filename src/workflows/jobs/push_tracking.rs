@@ -10,7 +10,7 @@
 //! interval): it queues this job for every `shipped` order of the cart.
 
 use crate::cart::Cart;
-use crate::domain::{CartFulfillment, CartId, NewFulfillment, Order, OrderStatus, Shipment};
+use crate::domain::{CartFulfillment, CartId, MerchantId, NewFulfillment, Order, OrderStatus, Shipment};
 use crate::jobs::PushTracking;
 use crate::settings::CartSettings;
 use crate::store::{ClaimedJob, OnExisting, When};
@@ -28,17 +28,17 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: PushTracking = payload(job)?;
-    let (_, cart) = &deps.cart(p.cart.as_str()).await?;
+    let (merchant, cart) = &deps.cart(p.cart.as_str()).await?;
     match p.order_id {
-        Some(id) => upload(deps, cart, id).await,
-        None => upload_run(deps, cart).await,
+        Some(id) => upload(deps, &merchant.id, cart, id).await,
+        None => upload_run(deps, &merchant.id, cart).await,
     }
 }
 
 /// The scheduled run: every `shipped` order of the cart gets its upload job.
-async fn upload_run(deps: &Deps, cart: &CartSettings) -> Result<Outcome, Outcome> {
+async fn upload_run(deps: &Deps, merchant: &MerchantId, cart: &CartSettings) -> Result<Outcome, Outcome> {
     let shipped =
-        deps.ledger.orders.in_status(OrderStatus::Shipped, |c| *c == cart.id, MAX_READ).await.map_err(store_failed)?;
+        deps.ledger.orders.in_status(merchant, OrderStatus::Shipped, |c| *c == cart.id, MAX_READ).await.map_err(store_failed)?;
     for (c, order_id) in shipped {
         let job = PushTracking { cart: c, order_id: Some(order_id) }.job();
         deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
@@ -46,13 +46,13 @@ async fn upload_run(deps: &Deps, cart: &CartSettings) -> Result<Outcome, Outcome
     Ok(Outcome::Done)
 }
 
-async fn upload(deps: &Deps, cart: &CartSettings, order_id: u64) -> Result<Outcome, Outcome> {
-    let Some(order) = deps.ledger.orders.get(&cart.id, order_id).await.map_err(store_failed)? else {
+async fn upload(deps: &Deps, merchant: &MerchantId, cart: &CartSettings, order_id: u64) -> Result<Outcome, Outcome> {
+    let Some(order) = deps.ledger.orders.get(merchant, &cart.id, order_id).await.map_err(store_failed)? else {
         return Ok(Outcome::Done);
     };
     let pending: Vec<&Shipment> = order.shipments.iter().filter(|s| s.fulfillment_id.is_none()).collect();
     if pending.is_empty() {
-        record(deps, &cart.id, order_id, None).await?;
+        record(deps, merchant, &cart.id, order_id, None).await?;
         return Ok(Outcome::Done);
     }
     let api = deps.cart_api(cart)?;
@@ -62,7 +62,7 @@ async fn upload(deps: &Deps, cart: &CartSettings, order_id: u64) -> Result<Outco
             Some(id) => id,
             None => create(deps, api.as_ref(), &order, s).await?,
         };
-        record(deps, &cart.id, order_id, Some((&s.pick_id, id))).await?;
+        record(deps, merchant, &cart.id, order_id, Some((&s.pick_id, id))).await?;
     }
     Ok(Outcome::Done)
 }
@@ -106,11 +106,17 @@ async fn create(deps: &Deps, api: &dyn Cart, order: &Order, s: &Shipment) -> Res
 }
 
 /// Records a parcel's fulfillment (when given) and confirms the order once all are uploaded.
-async fn record(deps: &Deps, cart: &CartId, order_id: u64, uploaded: Option<(&str, u64)>) -> Result<(), Outcome> {
+async fn record(
+    deps: &Deps,
+    merchant: &MerchantId,
+    cart: &CartId,
+    order_id: u64,
+    uploaded: Option<(&str, u64)>,
+) -> Result<(), Outcome> {
     let now = deps.now();
     deps.ledger
         .orders
-        .update(cart, order_id, |o| {
+        .update(merchant, cart, order_id, |o| {
             if let Some((pick, id)) = uploaded
                 && let Some(s) = o.shipments.iter_mut().find(|s| s.pick_id == pick)
             {
@@ -136,7 +142,7 @@ async fn record(deps: &Deps, cart: &CartId, order_id: u64, uploaded: Option<(&st
 /// A timeline note; best effort (the job's own outcome already says what went wrong).
 async fn note(deps: &Deps, order: &Order, why: &str) {
     let now = deps.now();
-    let noted = deps.ledger.orders.update(&order.cart, order.cart_order_id, |o| o.note(why, now)).await;
+    let noted = deps.ledger.orders.update(&order.merchant, &order.cart, order.cart_order_id, |o| o.note(why, now)).await;
     if let Err(e) = noted {
         tracing::warn!(error = %e, "timeline note not written");
     }

@@ -20,7 +20,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::hold::next_release;
-use crate::domain::{Order, OrderStatus, Sku, WarehouseService};
+use crate::domain::{MerchantId, Order, OrderStatus, Sku, WarehouseService};
 use crate::jobs::SendOrder;
 use crate::ledger::orders::member;
 use crate::settings::{CartSettings, Unmapped};
@@ -47,7 +47,7 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: SendOrder = payload(job)?;
     let (merchant, cart) = &deps.cart(p.cart.as_str()).await?;
     let ledger = &deps.ledger.orders;
-    let Some(order) = ledger.get(&p.cart, p.order_id).await.map_err(store_failed)? else { return Ok(Outcome::Done) };
+    let Some(order) = ledger.get(&merchant.id, &p.cart, p.order_id).await.map_err(store_failed)? else { return Ok(Outcome::Done) };
     if !sendable(&order) {
         return Ok(Outcome::Done);
     }
@@ -56,7 +56,7 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     if let Some(started) = order.send_started_at {
         match ep.find_order(&order.order_number).await {
             Ok(Some(found)) => {
-                return record_accepted(deps, &p, &found, "found at the warehouse after an interrupted send").await;
+                return record_accepted(deps, &merchant.id, &p, &found, "found at the warehouse after an interrupted send").await;
             }
             Ok(None) => {
                 let settled = started + settle_window(merchant.wms.timeout_secs);
@@ -69,10 +69,10 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     }
     let lines = match translate(deps, merchant, cart.item_field, &cart.filters.skip_skus, &order.lines).await {
         Ok(Translation::Complete(lines)) => lines,
-        Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, merchant.id.as_str(), skus).await,
+        Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, &merchant.id, skus).await,
         Ok(Translation::Skipped(why)) => {
             // The item filter changed since the import: nothing of this order goes out.
-            set_outcome(deps, &p, Some((OrderStatus::Skipped, &why.reason)), |_| {}).await?;
+            set_outcome(deps, &merchant.id, &p, Some((OrderStatus::Skipped, &why.reason)), |_| {}).await?;
             metrics::counter!(ORDERS_SKIPPED, "filter" => why.filter).increment(1);
             return Ok(Outcome::Done);
         }
@@ -81,10 +81,10 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     };
     let service = match service_for(deps, cart, &order).await? {
         Ok(service) => service,
-        Err(unmapped) => return stop_for_ship_method(deps, job, &p, unmapped).await,
+        Err(unmapped) => return stop_for_ship_method(deps, job, &merchant.id, &p, unmapped).await,
     };
     let marked = ledger
-        .update(&p.cart, p.order_id, |o| {
+        .update(&merchant.id, &p.cart, p.order_id, |o| {
             let go = sendable(o);
             if go {
                 o.send_started_at = Some(now);
@@ -101,8 +101,8 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         Ok(_) if Faults::take(&deps.faults.crash_after_wms_accept) => {
             Ok(Outcome::Retry("injected crash after the warehouse accepted the order".into()))
         }
-        Ok(created) => record_accepted(deps, &p, &created, "accepted by the warehouse").await,
-        Err(e) => refused(deps, job, &p, merchant.id.as_str(), e).await,
+        Ok(created) => record_accepted(deps, &merchant.id, &p, &created, "accepted by the warehouse").await,
+        Err(e) => refused(deps, job, &p, &merchant.id, e).await,
     }
 }
 
@@ -111,32 +111,32 @@ async fn refused(
     deps: &Deps,
     job: &ClaimedJob,
     p: &SendOrder,
-    merchant: &str,
+    merchant: &MerchantId,
     e: UpstreamError,
 ) -> Result<Outcome, Outcome> {
     match &e {
         UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => Ok(retry_or_give_up(e)),
         UpstreamError::RateLimited { until, .. } => {
-            set_outcome(deps, p, None, |o| o.send_started_at = None).await?;
+            set_outcome(deps, merchant, p, None, |o| o.send_started_at = None).await?;
             Ok(Outcome::RateLimited(*until))
         }
         _ if is_insufficient_inventory(&e) => {
             let until = next_release(store_now(job), deps.settings.hold.release_at.0, deps.settings.hold.timezone);
             let reason = format!("the warehouse lacks inventory: {}", e.merchant_message());
-            set_outcome(deps, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until)).await?;
+            set_outcome(deps, merchant, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until)).await?;
             // Read after writing `on_hold`, so a release by hand is never missed (`holds`).
-            if holds::released_during(deps, merchant, job).await.map_err(store_failed)? {
+            if holds::released_during(deps, merchant.as_str(), job).await.map_err(store_failed)? {
                 return Ok(Outcome::RetryAt(job.claimed_at));
             }
             Ok(Outcome::Hold { until: until.timestamp_millis(), reason })
         }
         UpstreamError::Unauthorized { .. } => {
-            set_outcome(deps, p, Some((OrderStatus::Error, KEY_REJECTED)), |_| {}).await?;
+            set_outcome(deps, merchant, p, Some((OrderStatus::Error, KEY_REJECTED)), |_| {}).await?;
             Ok(Outcome::Done)
         }
         _ => {
             let reason = format!("the warehouse refused the order: {}", e.merchant_message());
-            set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
+            set_outcome(deps, merchant, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
             Ok(Outcome::Done)
         }
     }
@@ -155,6 +155,7 @@ pub fn is_insufficient_inventory(e: &UpstreamError) -> bool {
 /// Clears the send marker and applies the outcome (status change and any extra field).
 async fn set_outcome(
     deps: &Deps,
+    merchant: &MerchantId,
     p: &SendOrder,
     status: Option<(OrderStatus, &str)>,
     extra: impl Fn(&mut Order),
@@ -162,7 +163,7 @@ async fn set_outcome(
     let now = deps.now();
     deps.ledger
         .orders
-        .update(&p.cart, p.order_id, |o| {
+        .update(merchant, &p.cart, p.order_id, |o| {
             o.send_started_at = None;
             if let Some((to, reason)) = status
                 && o.transition(to, reason, now).is_err()
@@ -176,12 +177,17 @@ async fn set_outcome(
     Ok(())
 }
 
-async fn record_accepted(deps: &Deps, p: &SendOrder, wms_id: &str, why: &str) -> Result<Outcome, Outcome> {
+async fn record_accepted(
+    deps: &Deps,
+    merchant: &MerchantId,
+    p: &SendOrder, wms_id: &str,
+    why: &str,
+) -> Result<Outcome, Outcome> {
     let reason = format!("{why} as {wms_id}");
     let now = deps.now();
     deps.ledger
         .orders
-        .update(&p.cart, p.order_id, |o| {
+        .update(merchant, &p.cart, p.order_id, |o| {
             o.send_started_at = None;
             o.wms_order_id = Some(wms_id.to_owned());
             if o.transition(OrderStatus::AtWms, &reason, now).is_err() {
@@ -193,12 +199,17 @@ async fn record_accepted(deps: &Deps, p: &SendOrder, wms_id: &str, why: &str) ->
     Ok(Outcome::Done)
 }
 
-async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<Sku>) -> Result<Outcome, Outcome> {
+async fn stop_for_aliases(
+    deps: &Deps,
+    p: &SendOrder,
+    merchant: &MerchantId,
+    skus: Vec<Sku>,
+) -> Result<Outcome, Outcome> {
     let skus: Vec<String> = skus.iter().map(Sku::to_string).collect();
     let reason = format!("no warehouse barcode for SKU {} — add an alias", skus.join(", "));
-    set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
+    set_outcome(deps, merchant, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
     let order = member(&p.cart, p.order_id);
-    deps.ledger.aliases.await_aliases(merchant, &order, &skus).await.map_err(store_failed)?;
+    deps.ledger.aliases.await_aliases(merchant.as_str(), &order, &skus).await.map_err(store_failed)?;
     Ok(Outcome::Done)
 }
 
@@ -226,14 +237,15 @@ async fn service_for(
 async fn stop_for_ship_method(
     deps: &Deps,
     job: &ClaimedJob,
+    merchant: &MerchantId,
     p: &SendOrder,
     unmapped: Unmapped,
 ) -> Result<Outcome, Outcome> {
-    set_outcome(deps, p, Some((OrderStatus::Error, &unmapped.to_string())), |_| {}).await?;
+    set_outcome(deps, merchant, p, Some((OrderStatus::Error, &unmapped.to_string())), |_| {}).await?;
     metrics::counter!(counters::UNMAPPED_SHIP_METHODS, "cart" => p.cart.to_string()).increment(1);
     let order = member(&p.cart, p.order_id);
     let waiting = &deps.ledger.ship_methods;
-    waiting.await_mapping(&p.cart, &order, &unmapped.0).await.map_err(store_failed)?;
+    waiting.await_mapping(merchant, &p.cart, &order, &unmapped.0).await.map_err(store_failed)?;
     deps.tenants.reload().await.map_err(store_failed)?;
     let (_, cart) = deps.cart(p.cart.as_str()).await?;
     if cart.ship_methods.resolve(Some(&unmapped.0)).is_err() {
@@ -243,13 +255,13 @@ async fn stop_for_ship_method(
     let moved = deps
         .ledger
         .orders
-        .update(&p.cart, p.order_id, |o| {
+        .update(merchant, &p.cart, p.order_id, |o| {
             o.status() == OrderStatus::Error
                 && o.transition(OrderStatus::New, "ship method mapped: sending again", now).is_ok()
         })
         .await
         .map_err(store_failed)?;
-    waiting.done_waiting(&p.cart, &order).await.map_err(store_failed)?;
+    waiting.done_waiting(merchant, &p.cart, &order).await.map_err(store_failed)?;
     Ok(if matches!(moved, Some((_, true))) { Outcome::RetryAt(job.claimed_at) } else { Outcome::Done })
 }
 

@@ -36,7 +36,7 @@ async fn apply(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let updated = deps
         .ledger
         .orders
-        .update(&cart, order_id, |o| {
+        .update(&p.merchant, &cart, order_id, |o| {
             let Some(s) = o.shipments.iter_mut().find(|s| s.tracking_code == t.tracking_code) else {
                 return TrackingChange::Stale;
             };
