@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `check-config`, `healthcheck`, `demo`, `sim`.
+//! The command line: `serve` (default), `check-config`, `migrate`, `healthcheck`, `demo`, `sim`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +33,9 @@ pub enum Command {
     Serve,
     /// Validate the configuration and print it, secrets redacted.
     CheckConfig,
+    /// Move a store written by the previous release to this release's ledger layout (per
+    /// merchant). Stop every replica first; safe to run again (resumes where it stopped).
+    Migrate,
     /// Exit 0 if the URL answers 2xx within 3 s (for container health checks).
     Healthcheck {
         /// e.g. http://127.0.0.1:8080/healthz
@@ -97,11 +100,15 @@ impl Cli {
     pub async fn run(self) -> ExitCode {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => match load(self.config.as_deref()) {
-                Ok(settings) => exit(serve(settings).await),
+                Ok(settings) => serve_exit(serve(settings).await),
                 Err(code) => code,
             },
             Command::CheckConfig => match load(self.config.as_deref()) {
                 Ok(settings) => check_config(&settings),
+                Err(code) => code,
+            },
+            Command::Migrate => match load(self.config.as_deref()) {
+                Ok(settings) => crate::cli_ops::migrate(settings).await,
                 Err(code) => code,
             },
             Command::Healthcheck { url } => healthcheck(&url).await,
@@ -260,6 +267,17 @@ async fn healthcheck(url: &str) -> ExitCode {
         Err(_) => false,
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// [`exit`], but a store that needs `cartgate migrate` is exit 2 (like a configuration error).
+fn serve_exit(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Err(e) if e.downcast_ref::<crate::ledger::layout::Unmigrated>().is_some() => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        other => exit(other),
+    }
 }
 
 fn exit(result: anyhow::Result<()>) -> ExitCode {

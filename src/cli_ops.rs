@@ -72,3 +72,41 @@ pub async fn import_aliases(settings: Settings, merchant: &str, file: &Path) -> 
         Err(e) => fail(&format!("store: {e}")),
     }
 }
+
+/// `cartgate migrate`: moves a ledger written by the previous release to the per-merchant
+/// layout (`ledger::migrate`). Every replica must be stopped first. Safe to run again.
+pub async fn migrate(settings: Settings) -> ExitCode {
+    let settings = Arc::new(settings);
+    let store = match Store::connect(&settings.store) {
+        Ok(store) => store,
+        Err(e) => return fail(&format!("store: {e}")),
+    };
+    let Some(conn) = store.redis() else {
+        println!("store.url is memory://: nothing is stored between runs, nothing to migrate");
+        return ExitCode::SUCCESS;
+    };
+    let deps = match dependencies(&settings, &store) {
+        Ok(deps) => deps,
+        Err(e) => return fail(&format!("{e:#}")),
+    };
+    if let Err(e) = deps.tenants.reload().await {
+        return fail(&format!("cannot read the merchants set up through the API: {e}"));
+    }
+    let owners = deps.tenants.now().cart_owners().map(|(c, m)| (c.to_owned(), m.to_owned())).collect();
+    match crate::ledger::migrate::run(&conn, &settings.store.prefix, owners).await {
+        Ok(report) => {
+            println!(
+                "ledger migrated to layout {}: {} orders, {} keys, {} cursors moved",
+                crate::ledger::layout::CURRENT,
+                report.orders,
+                report.keys,
+                report.cursor_fields
+            );
+            for left in &report.left {
+                println!("left in place (its cart belongs to no known merchant): {left}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("migration stopped (run `cartgate migrate` again once fixed): {e}")),
+    }
+}

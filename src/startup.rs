@@ -65,6 +65,7 @@ impl<W: FnOnce(&Deps) -> Registry> ApplicationBuilder<W> {
         let settings = Arc::new(self.settings);
         warn_about_setup(&settings);
         store.warn_about_setup().await;
+        check_ledger_layout(&settings, &store).await?;
         let deps = dependencies(&settings, &store)?;
         if let Err(e) = deps.tenants.reload().await {
             tracing::warn!(error = %e, "cannot read the stored tenants yet; serving the file's until it can");
@@ -186,6 +187,26 @@ pub fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<D
         oauth,
         faults: Arc::new(Faults::default()),
     })
+}
+
+/// Refuses a Redis store whose ledger is in the previous layout (or half migrated): the error
+/// is an [`Unmigrated`](crate::ledger::layout::Unmigrated), which `cartgate serve` turns into exit 2. A store that does not answer
+/// now is not checked (the replica starts not ready, as with any Redis outage at start-up).
+async fn check_ledger_layout(settings: &Settings, store: &Store) -> anyhow::Result<()> {
+    let Some(conn) = store.redis() else { return Ok(()) };
+    let check = crate::ledger::layout::ensure_current(&conn, &settings.store.prefix);
+    match tokio::time::timeout(std::time::Duration::from_secs(3), check).await {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(unmigrated))) => Err(unmigrated.into()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot check the ledger layout at start-up");
+            Ok(())
+        }
+        Err(_) => {
+            tracing::warn!("redis did not answer at start-up; the ledger layout is not checked");
+            Ok(())
+        }
+    }
 }
 
 fn warn_about_setup(settings: &Settings) {

@@ -19,6 +19,9 @@ pub struct Settings {
     pub workers: WorkerSettings,
     pub retry: RetrySettings,
     pub hold: HoldSettings,
+    /// How long finished orders stay in the ledger.
+    #[serde(default)]
+    pub ledger: LedgerSettings,
     #[serde(default)]
     pub tenants: TenantSettings,
     /// The OAuth applications cartgate runs as (one per cart kind and deployment).
@@ -117,6 +120,21 @@ pub struct RetrySettings {
     pub give_up_after_hours: u64,
     /// Random spread applied to each delay, as a fraction (0.2 = ±20%).
     pub jitter: f64,
+}
+
+/// `[ledger]`: the order ledger's retention.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSettings {
+    /// Orders confirmed, canceled or skipped longer ago than this many days are removed (with
+    /// their index and map entries) by the recurring `prune_ledger` job of each merchant.
+    pub keep_finished_days: u32,
+}
+
+impl Default for LedgerSettings {
+    fn default() -> Self {
+        Self { keep_finished_days: 90 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -33,6 +33,9 @@ impl Settings {
         if self.server.max_body_bytes < 1024 {
             bad("server.max_body_bytes", "must be at least 1024");
         }
+        if self.ledger.keep_finished_days == 0 {
+            bad("ledger.keep_finished_days", "must be at least 1");
+        }
         if self.workers.concurrency == 0 {
             bad("workers.concurrency", "must be at least 1");
         }

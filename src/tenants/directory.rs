@@ -134,6 +134,11 @@ impl Directory {
         self.owners.get(cart).map(String::as_str)
     }
 
+    /// Every cart id with its merchant's id, usable or not.
+    pub fn cart_owners(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.owners.iter().map(|(c, m)| (c.as_str(), m.as_str()))
+    }
+
     /// Every usable merchant.
     pub fn merchants(&self) -> impl Iterator<Item = &Arc<MerchantSettings>> {
         self.merchants.values().filter_map(|e| match &e.tenant {

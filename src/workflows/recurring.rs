@@ -30,6 +30,7 @@ pub fn of_merchant(merchant: &MerchantSettings) -> Vec<Recurring> {
     jobs.push(recurring(task.job(JobKind::PollShipments), shipments));
     let inventory = merchant.schedule.inventory.period_or(INVENTORY_AUTO);
     jobs.push(recurring(task.job(JobKind::SyncInventory), inventory));
+    jobs.push(recurring(task.job(JobKind::PruneLedger), crate::workflows::jobs::prune_ledger::EVERY));
     for cart in &merchant.carts {
         jobs.extend(of_cart(cart));
     }

@@ -4,7 +4,7 @@
 use super::Deps;
 use super::jobs::{
     cancel_order, check_shipment, deliver_orders, ensure_webhooks, import_order, poll_orders, poll_shipments,
-    push_inventory, push_tracking, send_order, sync_inventory, tracker_event,
+    prune_ledger, push_inventory, push_tracking, send_order, sync_inventory, tracker_event,
 };
 use crate::store::{ClaimedJob, JobKind};
 use crate::workers::{Handler, Outcome, Registry};
@@ -35,6 +35,7 @@ workflow!(TrackerEventHandler, tracker_event::run);
 workflow!(PushTrackingHandler, push_tracking::run);
 workflow!(SyncInventoryHandler, sync_inventory::run);
 workflow!(PushInventoryHandler, push_inventory::run);
+workflow!(PruneLedgerHandler, prune_ledger::run);
 
 /// Every workflow handler, and the recurring jobs of every cart and merchant.
 pub fn registry(deps: &Deps) -> Registry {
@@ -51,5 +52,6 @@ pub fn registry(deps: &Deps) -> Registry {
         .with(JobKind::PushTracking, PushTrackingHandler(deps.clone()))
         .with(JobKind::SyncInventory, SyncInventoryHandler(deps.clone()))
         .with(JobKind::PushInventory, PushInventoryHandler(deps.clone()))
+        .with(JobKind::PruneLedger, PruneLedgerHandler(deps.clone()))
         .live(super::recurring::DirectoryRecurring::new(deps.tenants.clone()))
 }

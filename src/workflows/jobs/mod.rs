@@ -8,6 +8,7 @@ pub mod ensure_webhooks;
 pub mod import_order;
 pub mod poll_orders;
 pub mod poll_shipments;
+pub mod prune_ledger;
 pub mod push_inventory;
 pub mod push_tracking;
 pub mod send_order;
