@@ -47,7 +47,7 @@ pub async fn count_in(cluster: &Cluster, statuses: &[&str]) -> Option<u64> {
         tokio::time::timeout(Duration::from_secs(2), client.get_multiplexed_async_connection()).await.ok()?.ok()?;
     let mut total = 0u64;
     for s in statuses {
-        let index = status_index(OrderStatus::parse(s)?);
+        let index = status_index(crate::cluster::MERCHANT, OrderStatus::parse(s)?);
         let n: u64 = conn.zcard(format!("{}:{index}", cluster.prefix)).await.ok()?;
         total += n;
     }

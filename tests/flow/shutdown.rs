@@ -68,7 +68,7 @@ async fn sigterm_turns_readiness_off_first_hands_back_unfinished_jobs_and_exits_
     assert_eq!(store.jobs().depths().await.unwrap().inflight, 0);
     let cart = CartId::parse(CART).unwrap();
     for id in &ids {
-        let order = ledger.orders.get(&cart, *id).await.unwrap();
+        let order = ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap();
         let status = order.as_ref().map(|o| o.status());
         let job = JobId::parse(&format!("send_order:{CART}:{id}")).unwrap();
         let queued = store.jobs().job(&job).await.unwrap().map(|j| j.state);
@@ -88,7 +88,7 @@ async fn sigterm_turns_readiness_off_first_hands_back_unfinished_jobs_and_exits_
     for _ in 0..600 {
         let mut all = true;
         for id in &ids {
-            all &= ledger.orders.get(&cart, *id).await.unwrap().is_some_and(|o| o.status() == OrderStatus::AtWms);
+            all &= ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap().is_some_and(|o| o.status() == OrderStatus::AtWms);
         }
         if all {
             done = true;

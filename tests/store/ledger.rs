@@ -16,6 +16,14 @@ async fn redis_kv() -> Arc<dyn Kv> {
     Arc::new(RedisKv::new(conn, &unique_prefix()))
 }
 
+fn acme() -> MerchantId {
+    MerchantId::parse("acme").unwrap()
+}
+
+fn beta() -> MerchantId {
+    MerchantId::parse("beta").unwrap()
+}
+
 fn order(cart: &str, id: u64, minutes_ago: i64) -> Order {
     let new = NewOrder {
         cart: CartId::parse(cart).unwrap(),
@@ -61,8 +69,8 @@ async fn creating_twice_keeps_the_first(kv: Arc<dyn Kv>) {
     o.order_number = "other".into();
     assert!(!ledger.orders.create(&o).await.unwrap());
     let cart = CartId::parse("acme-tg").unwrap();
-    assert_eq!(ledger.orders.get(&cart, 1).await.unwrap().unwrap().order_number, "SO1");
-    assert!(ledger.orders.get(&cart, 2).await.unwrap().is_none());
+    assert_eq!(ledger.orders.get(&acme(), &cart, 1).await.unwrap().unwrap().order_number, "SO1");
+    assert!(ledger.orders.get(&acme(), &cart, 2).await.unwrap().is_none());
 }
 
 async fn concurrent_updates_are_never_lost(kv: Arc<dyn Kv>) {
@@ -74,14 +82,14 @@ async fn concurrent_updates_are_never_lost(kv: Arc<dyn Kv>) {
         let (ledger, cart) = (ledger.clone(), cart.clone());
         tasks.push(tokio::spawn(async move {
             for i in 0..25 {
-                ledger.orders.update(&cart, 7, |o| o.note(&format!("w{w}-{i}"), Utc::now())).await.unwrap().unwrap();
+                ledger.orders.update(&acme(), &cart, 7, |o| o.note(&format!("w{w}-{i}"), Utc::now())).await.unwrap().unwrap();
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
-    let o = ledger.orders.get(&cart, 7).await.unwrap().unwrap();
+    let o = ledger.orders.get(&acme(), &cart, 7).await.unwrap().unwrap();
     assert_eq!(o.timeline().len(), 1 + 100, "every note from every writer is kept");
 }
 
@@ -96,18 +104,21 @@ async fn status_indexes_follow_transitions_and_pages_are_complete(kv: Arc<dyn Kv
     }
     let cart = CartId::parse("acme-tg").unwrap();
     for id in [1, 2, 3] {
-        ledger.orders.update(&cart, id, |o| o.transition(OrderStatus::OnHold, "no stock", Utc::now())).await.unwrap();
+        ledger.orders.update(&acme(), &cart, id, |o| o.transition(OrderStatus::OnHold, "no stock", Utc::now())).await.unwrap();
     }
     let held = OrderFilter { status: Some(OrderStatus::OnHold), ..Default::default() };
-    let (page, next) = ledger.orders.list(&held, 10, 0).await.unwrap();
+    let (page, next) = ledger.orders.list(&[acme(), beta()], &held, 10, None).await.unwrap();
     assert_eq!(page.iter().map(|o| o.cart_order_id).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(next, None);
 
     let acme_new = OrderFilter { status: Some(OrderStatus::New), merchant: Some("acme".into()), cart: None };
-    let (mut seen, mut cursor) = (Vec::new(), Some(0));
-    while let Some(c) = cursor {
-        let (page, next) = ledger.orders.list(&acme_new, 4, c).await.unwrap();
+    let (mut seen, mut cursor) = (Vec::new(), None);
+    loop {
+        let (page, next) = ledger.orders.list(&[], &acme_new, 4, cursor).await.unwrap();
         seen.extend(page.iter().map(|o| o.cart_order_id));
+        if next.is_none() {
+            break;
+        }
         cursor = next;
     }
     let expected: Vec<u64> = (4..=25).filter(|id| id % 5 != 0).collect();
@@ -120,7 +131,7 @@ async fn wms_ids_and_tracking_codes_find_their_order(kv: Arc<dyn Kv>) {
     let cart = CartId::parse("acme-tg").unwrap();
     ledger
         .orders
-        .update(&cart, 9, |o| {
+        .update(&acme(), &cart, 9, |o| {
             o.wms_order_id = Some("order_abc".into());
             o.shipments.push(Shipment {
                 pick_id: "pick_1".into(),
@@ -168,18 +179,18 @@ async fn ship_methods_seen_are_counted_per_cart_and_waiting_orders_listed(kv: Ar
     assert_eq!(kv.hincr("counter", "f", 2).await.unwrap(), 2);
     assert_eq!(kv.hincr("counter", "f", 3).await.unwrap(), 5, "atomic increments add up");
     for label in ["Express", "Express", "Pigeon"] {
-        ledger.ship_methods.seen(&cart, label, now).await.unwrap();
+        ledger.ship_methods.seen(&acme(), &cart, label, now).await.unwrap();
     }
-    ledger.ship_methods.seen(&cart, "Pigeon", now - Duration::days(40)).await.unwrap();
-    let seen = ledger.ship_methods.seen_recently(&cart, now).await.unwrap();
+    ledger.ship_methods.seen(&acme(), &cart, "Pigeon", now - Duration::days(40)).await.unwrap();
+    let seen = ledger.ship_methods.seen_recently(&acme(), &cart, now).await.unwrap();
     let seen: Vec<(&str, u64)> = seen.iter().map(|s| (s.label.as_str(), s.orders)).collect();
     assert_eq!(seen, [("Express", 2), ("Pigeon", 1)], "the 40-day-old order is not counted");
-    assert!(ledger.ship_methods.seen_recently(&other, now).await.unwrap().is_empty());
+    assert!(ledger.ship_methods.seen_recently(&beta(), &other, now).await.unwrap().is_empty());
 
-    ledger.ship_methods.await_mapping(&cart, "acme-tg:5", "Pigeon").await.unwrap();
-    assert_eq!(ledger.ship_methods.awaiting(&cart).await.unwrap(), [("acme-tg:5".to_owned(), "Pigeon".to_owned())]);
-    ledger.ship_methods.done_waiting(&cart, "acme-tg:5").await.unwrap();
-    assert!(ledger.ship_methods.awaiting(&cart).await.unwrap().is_empty());
+    ledger.ship_methods.await_mapping(&acme(), &cart, "acme-tg:5", "Pigeon").await.unwrap();
+    assert_eq!(ledger.ship_methods.awaiting(&acme(), &cart).await.unwrap(), [("acme-tg:5".to_owned(), "Pigeon".to_owned())]);
+    ledger.ship_methods.done_waiting(&acme(), &cart, "acme-tg:5").await.unwrap();
+    assert!(ledger.ship_methods.awaiting(&acme(), &cart).await.unwrap().is_empty());
 }
 
 /// A store whose `n`-th call fails — before doing anything, or after doing it with the answer
@@ -218,8 +229,19 @@ impl Kv for FailingKv {
     ) -> Result<Result<u64, Conflict>, StoreError> {
         self.call(self.inner.put(key, expected, value, index)).await
     }
+    async fn delete(&self, key: &str, expected: u64, index: &[IndexOp]) -> Result<Result<(), Conflict>, StoreError> {
+        self.call(self.inner.delete(key, expected, index)).await
+    }
     async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {
         self.call(self.inner.zrange(key, offset, limit)).await
+    }
+    async fn zrange_after(
+        &self,
+        key: &str,
+        after: Option<(f64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(String, f64)>, StoreError> {
+        self.call(self.inner.zrange_after(key, after, limit)).await
     }
     async fn hset(&self, key: &str, pairs: &[(String, String)]) -> Result<(), StoreError> {
         self.call(self.inner.hset(key, pairs)).await
@@ -264,7 +286,7 @@ async fn a_store_failing_mid_write_never_leaves_an_order_its_indexes_miss(kv: Ar
             let send = || async {
                 ledger
                     .orders
-                    .update(&cart, id, |o| {
+                    .update(&acme(), &cart, id, |o| {
                         if o.status() == OrderStatus::New {
                             o.wms_order_id = Some(format!("order_{id}"));
                             o.transition(OrderStatus::AtWms, "accepted", Utc::now()).unwrap();
@@ -275,15 +297,15 @@ async fn a_store_failing_mid_write_never_leaves_an_order_its_indexes_miss(kv: Ar
             while send().await.is_err() {}
 
             let ledger = Ledger::new(kv.clone());
-            let stored = ledger.orders.get(&cart, id).await.unwrap().expect("the order is stored");
+            let stored = ledger.orders.get(&acme(), &cart, id).await.unwrap().expect("the order is stored");
             assert_eq!(stored.status(), OrderStatus::AtWms);
-            let (all, _) = ledger.orders.list(&OrderFilter::default(), 10_000, 0).await.unwrap();
+            let (all, _) = ledger.orders.list(&[acme(), beta()], &OrderFilter::default(), 10_000, None).await.unwrap();
             assert!(
                 all.iter().any(|o| o.cart_order_id == id),
                 "order {id} (fail at {fail_at}, answer lost {answer_lost}) is listed"
             );
             for status in OrderStatus::ALL {
-                let members = ledger.orders.with_status(status, 0, 10_000).await.unwrap();
+                let members = ledger.orders.with_status(&acme(), status, 0, 10_000).await.unwrap();
                 let indexed = members.contains(&format!("acme-tg:{id}"));
                 assert_eq!(indexed, status == OrderStatus::AtWms, "order {id} in the {status} index");
             }

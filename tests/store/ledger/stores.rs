@@ -30,14 +30,14 @@ fn at(ms: i64) -> DateTime<Utc> {
 }
 
 async fn order_poll_cursors_are_per_cart_and_unreadable_ones_read_as_none(kv: Arc<dyn Kv>) {
-    let (acme, beta, ..) = ids();
+    let (acme, beta, m_acme, m_beta) = ids();
     let ledger = Ledger::new(kv.clone());
-    assert_eq!(ledger.cursors.order_poll(&acme).await.unwrap(), None);
-    ledger.cursors.set_order_poll(&acme, at(1_767_000_000_123)).await.unwrap();
-    assert_eq!(ledger.cursors.order_poll(&acme).await.unwrap(), Some(at(1_767_000_000_123)));
-    assert_eq!(ledger.cursors.order_poll(&beta).await.unwrap(), None);
-    kv.hset("cursors", &[("poll_orders:beta-tg".into(), "yesterday".into())]).await.unwrap();
-    assert_eq!(ledger.cursors.order_poll(&beta).await.unwrap(), None);
+    assert_eq!(ledger.cursors.order_poll(&m_acme, &acme).await.unwrap(), None);
+    ledger.cursors.set_order_poll(&m_acme, &acme, at(1_767_000_000_123)).await.unwrap();
+    assert_eq!(ledger.cursors.order_poll(&m_acme, &acme).await.unwrap(), Some(at(1_767_000_000_123)));
+    assert_eq!(ledger.cursors.order_poll(&m_beta, &beta).await.unwrap(), None);
+    kv.hset("{m:beta}:cursors", &[("poll_orders:beta-tg".into(), "yesterday".into())]).await.unwrap();
+    assert_eq!(ledger.cursors.order_poll(&m_beta, &beta).await.unwrap(), None);
 }
 
 async fn the_product_cache_remembers_when_it_was_read_and_only_adds(kv: Arc<dyn Kv>) {
@@ -90,22 +90,22 @@ async fn the_latest_snapshot_replaces_the_previous_one(kv: Arc<dyn Kv>) {
     assert_eq!(inventory.latest(&beta).await.unwrap(), None);
 }
 
-/// The keys and values as the workflows spelled them before the ledger had named stores: an
-/// existing store must read on after an upgrade.
+/// The keys and values as the per-merchant layout spells them (`cartgate migrate` writes
+/// these from the previous layout): a migrated store must read on.
 async fn stores_read_what_earlier_versions_wrote(kv: Arc<dyn Kv>) {
     let (acme_tg, _, acme, _) = ids();
     let pairs = |rows: &[(&str, &str)]| rows.iter().map(|(f, v)| (f.to_string(), v.to_string())).collect::<Vec<_>>();
     let cursors =
-        [("poll_orders:acme-tg", "2026-01-02T03:04:05.678Z"), ("wms_products:acme", "2026-01-02T03:04:05+00:00")];
-    kv.hset("cursors", &pairs(&cursors)).await.unwrap();
-    kv.hset("wms_products:acme", &pairs(&[("0001", "prod_1")])).await.unwrap();
-    kv.hset("ship_watch:acme", &pairs(&[("acme-tg:5", "42")])).await.unwrap();
+        [("poll_orders:acme-tg", "2026-01-02T03:04:05.678Z"), ("wms_products", "2026-01-02T03:04:05+00:00")];
+    kv.hset("{m:acme}:cursors", &pairs(&cursors)).await.unwrap();
+    kv.hset("{m:acme}:wms_products", &pairs(&[("0001", "prod_1")])).await.unwrap();
+    kv.hset("{m:acme}:ship_watch", &pairs(&[("acme-tg:5", "42")])).await.unwrap();
     kv.hset("holds_released", &pairs(&[("acme", "99")])).await.unwrap();
     let snap = Snapshot::new(&acme_tg, BTreeMap::from([(7, 3)]), at(5_000));
     kv.put("inventory:{acme-tg}", None, &serde_json::to_vec(&snap).unwrap(), &[]).await.unwrap().unwrap();
 
     let ledger = Ledger::new(kv);
-    let poll = ledger.cursors.order_poll(&acme_tg).await.unwrap().unwrap();
+    let poll = ledger.cursors.order_poll(&acme, &acme_tg).await.unwrap().unwrap();
     assert_eq!(poll.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "2026-01-02T03:04:05.678Z");
     assert_eq!(ledger.products.read_at(&acme).await.unwrap().unwrap().to_rfc3339(), "2026-01-02T03:04:05+00:00");
     assert_eq!(ledger.products.barcodes(&acme).await.unwrap(), ["0001".to_string()].into());
