@@ -6,9 +6,11 @@
 //! * [`sims`] — the simulators a world has, and how cartgate is pointed at them;
 //! * [`wiring`] — cartgate's configuration, typed, validated by the configuration loader itself;
 //! * [`app`] — cartgate in this process (the one place outside `main` that builds it);
-//! * a private `redis-server` per test binary ([`TestRedis`]), free ports, unique key prefixes.
+//! * a private `redis-server` per test binary ([`TestRedis`]), free ports, unique key prefixes;
+//! * [`dump`] — a Redis keyspace as JSON lines and back (the store fixtures in `tests/data`).
 
 pub mod app;
+pub mod dump;
 mod redis;
 pub mod sims;
 pub mod wiring;

@@ -49,7 +49,10 @@ macro_rules! both_stores {
 }
 
 mod access;
+mod migrate;
 mod oauth;
+mod retention;
+mod slots;
 mod stores;
 
 both_stores!(
