@@ -299,3 +299,48 @@ fn a_bad_sku_pattern_or_date_in_the_filters_exits_2_naming_the_key_and_the_value
     let out = check_config(&write_config(&ok));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Waits for `child` to exit within `within` (killed and `None` otherwise).
+fn exit_within(child: &mut std::process::Child, within: Duration) -> Option<i32> {
+    let started = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s.code();
+        }
+        if started.elapsed() > within {
+            let _ = child.kill();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn serve_refuses_a_store_of_the_previous_release_with_exit_2_until_migrate_has_run() {
+    let server = cartgate::testkit::TestRedis::start(false, None).unwrap();
+    let mut conn = redis::Client::open(server.url()).unwrap().get_connection_manager().await.unwrap();
+    cartgate::testkit::dump::load(&mut conn, include_str!("../data/store-v1.jsonl")).await.unwrap();
+    let file = write_config(&format!("[store]\nurl = \"{}\"\nprefix = \"cartgate\"\n", server.url()));
+
+    let mut serve = cartgate()
+        .arg("serve")
+        .arg("--config")
+        .arg(file.path())
+        .env("CARTGATE__SERVER__BIND", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = exit_within(&mut serve, Duration::from_secs(20));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cartgate migrate"), "{stderr}");
+
+    let out = cartgate().args(["migrate", "--config"]).arg(file.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("22 orders"), "{stdout}");
+    let layout: String = redis::cmd("GET").arg("cartgate:ledger_layout").query_async(&mut conn).await.unwrap();
+    assert_eq!(layout, "2");
+}
