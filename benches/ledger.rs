@@ -1,0 +1,159 @@
+//! The ledger's memory in Redis: bytes of `used_memory` per finished order (a typical one: two
+//! lines, an address, one parcel, a timeline of 7 entries — imported, sent, shipped, three
+//! tracker updates, confirmed) over 10,000 orders of 10 merchants; then retention with the
+//! clock moved past `ledger.keep_finished_days`, and where memory ends up against the start;
+//! and how 1,000 merchants' ledgers spread over the 3 primaries of a cluster (slots from the
+//! redis crate's routing, ranges as `redis-cli --cluster create` assigns them), as max/mean.
+//!
+//! Run: `cargo bench --bench ledger` or `scripts/bench ledger` (starts its own redis-server).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cartgate::domain::{CartId, Destination, MerchantId, NewOrder, Order, OrderLine, OrderStatus, Shipment};
+use cartgate::ledger::Ledger;
+use cartgate::ledger::redis_kv::RedisKv;
+use cartgate::testkit::{TestRedis, unique_prefix};
+use chrono::{Duration, Utc};
+use futures::StreamExt;
+use redis::aio::ConnectionManager;
+use redis::cluster_routing::Slot;
+
+const ORDERS: u64 = 10_000;
+const MERCHANTS: u64 = 10;
+const KEEP_DAYS: i64 = 90;
+
+async fn used_memory(conn: &mut ConnectionManager) -> i64 {
+    let info: String = redis::cmd("INFO").arg("memory").query_async(conn).await.unwrap();
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).unwrap().trim().parse().unwrap()
+}
+
+fn typical(merchant: &MerchantId, cart: &CartId, id: u64) -> Order {
+    let line = |n: u64| OrderLine {
+        line_item_id: id * 10 + n,
+        variant_id: 4_000_000 + n,
+        sku: format!("SKU-{n:04}").parse().unwrap(),
+        upc: None,
+        barcode: Some(format!("0000{n}").parse().unwrap()),
+        quantity: 1,
+    };
+    let destination = Destination {
+        name: "Jane Customer".into(),
+        company: None,
+        street1: "1 Market Street".into(),
+        street2: Some("Apt 4".into()),
+        city: "San Francisco".into(),
+        state: Some("CA".into()),
+        zip: "94105".into(),
+        country: "US".into(),
+        phone: Some("+1 415 555 0100".into()),
+        email: Some("jane@example.com".into()),
+    };
+    let new = NewOrder {
+        cart: cart.clone(),
+        cart_order_id: id,
+        order_number: format!("SO{id}"),
+        merchant: merchant.clone(),
+        destination,
+        lines: vec![line(1), line(2)],
+        ship_method: Some("Ground".into()),
+    };
+    Order::new(new, Utc::now(), "order.finalized")
+}
+
+/// Imports, sends, ships, records tracker updates and confirms one order, as the workflows do.
+async fn finish(ledger: &Ledger, merchant: &MerchantId, cart: &CartId, id: u64) {
+    ledger.orders.create(&typical(merchant, cart, id)).await.unwrap();
+    let wms = format!("order_{:024x}", id);
+    let now = Utc::now();
+    ledger
+        .orders
+        .update(merchant, cart, id, |o| {
+            o.wms_order_id = Some(wms.clone());
+            o.transition(OrderStatus::AtWms, &format!("accepted by the warehouse as {wms}"), now).unwrap();
+        })
+        .await
+        .unwrap();
+    ledger
+        .orders
+        .update(merchant, cart, id, |o| {
+            o.shipments.push(Shipment {
+                pick_id: format!("pick_{:024x}", id),
+                tracking_code: format!("9400{:018}", id),
+                carrier: Some("USPS".into()),
+                public_url: Some(format!("https://track.example.com/{id}")),
+                tracking_status: "pre_transit".into(),
+                tracking_updated_at: None,
+                items: vec![("00001".parse().unwrap(), 1), ("00002".parse().unwrap(), 1)],
+                shipped_at: now,
+                fulfillment_id: Some(id),
+            });
+            o.transition(OrderStatus::Shipped, "shipment seen at the warehouse", now).unwrap();
+            for status in ["in_transit", "out_for_delivery", "delivered"] {
+                o.note(&format!("tracker: {status}"), now);
+            }
+            o.transition(OrderStatus::Confirmed, "tracking uploaded to the cart", now).unwrap();
+        })
+        .await
+        .unwrap();
+}
+
+fn merchant_of(n: u64) -> (MerchantId, CartId) {
+    (MerchantId::parse(&format!("merchant-{n:02}")).unwrap(), CartId::parse(&format!("merchant-{n:02}-tg")).unwrap())
+}
+
+#[tokio::main]
+async fn main() {
+    let redis = TestRedis::start(false, None).unwrap();
+    let mut conn = redis::Client::open(redis.url()).unwrap().get_connection_manager().await.unwrap();
+    let ledger = Ledger::new(Arc::new(RedisKv::new(conn.clone(), &unique_prefix())));
+    let start = used_memory(&mut conn).await;
+    futures::stream::iter(0..ORDERS)
+        .for_each_concurrent(64, |i| {
+            let ledger = &ledger;
+            async move {
+                let (m, c) = merchant_of(i % MERCHANTS);
+                finish(ledger, &m, &c, 1_000_000 + i).await;
+            }
+        })
+        .await;
+    let full = used_memory(&mut conn).await;
+    let per_order = (full - start) as f64 / ORDERS as f64;
+    println!("ledger memory: {ORDERS} finished orders, {MERCHANTS} merchants");
+    println!("  used_memory  start {start} B, after {full} B: {per_order:.0} B per finished order");
+
+    let later = Utc::now() + Duration::days(KEEP_DAYS + 1);
+    let mut removed = 0;
+    for n in 0..MERCHANTS {
+        let (m, _) = merchant_of(n);
+        loop {
+            let gone = ledger.orders.remove_finished(&m, later - Duration::days(KEEP_DAYS), 500).await.unwrap();
+            removed += gone;
+            if gone == 0 {
+                break;
+            }
+        }
+    }
+    let end = used_memory(&mut conn).await;
+    let back = (end - start) as f64 / start as f64 * 100.0;
+    println!(
+        "  retention with the clock {} days on: {removed} removed; used_memory {end} B, {back:+.1}% against the start",
+        KEEP_DAYS + 1
+    );
+
+    let numbers: HashMap<Slot, u16> = (0..16384).map(|n| (Slot::new(n).unwrap(), n)).collect();
+    let mut per_primary = [0u32; 3];
+    for n in 0..1000 {
+        let slot = numbers[&Slot::for_key(format!("cartgate:{{m:merchant-{n:04}}}:ix:orders"))];
+        per_primary[match slot {
+            0..=5460 => 0,
+            5461..=10922 => 1,
+            _ => 2,
+        }] += 1;
+    }
+    let mean = 1000.0 / 3.0;
+    let max = *per_primary.iter().max().unwrap() as f64;
+    println!("cluster spread: 1,000 merchants over 3 primaries {per_primary:?}: max/mean {:.3}", max / mean);
+}
