@@ -123,7 +123,10 @@ async fn main() {
     let redis = TestRedis::start(false, None).unwrap();
     let mut conn = redis::Client::open(redis.url()).unwrap().get_connection_manager().await.unwrap();
     let ledger = Ledger::new(Arc::new(RedisKv::new(conn.clone(), &unique_prefix())));
-    println!("ledger memory: {ORDERS} finished orders of {MERCHANTS} merchants, then retention {} days on", KEEP_DAYS + 1);
+    println!(
+        "ledger memory: {ORDERS} finished orders of {MERCHANTS} merchants, then retention {} days on",
+        KEEP_DAYS + 1
+    );
     // Round 1 starts on an empty server; round 2 on one that has held 10,000 orders before
     // (Redis keeps some tables sized for the largest keyspace it had).
     for round in 1..=2 {

@@ -40,7 +40,8 @@ impl Cursors {
     pub async fn set_cart_start_once(
         &self,
         merchant: &MerchantId,
-        cart: &CartId, at: DateTime<Utc>,
+        cart: &CartId,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         if self.cart_start(merchant, cart).await?.is_some() {
             return Ok(());
@@ -50,7 +51,12 @@ impl Cursors {
     }
 
     /// Moves the cart's order-poll cursor to `at`.
-    pub async fn set_order_poll(&self, merchant: &MerchantId, cart: &CartId, at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn set_order_poll(
+        &self,
+        merchant: &MerchantId,
+        cart: &CartId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let text = at.to_rfc3339_opts(SecondsFormat::Millis, true);
         self.kv.hset(&keys::cursors(merchant.as_str()), &[(keys::order_poll_cursor(cart), text)]).await
     }

@@ -206,7 +206,10 @@ mod tests {
         assert_eq!(tracking_map("acme"), "{m:acme}:map:trk");
         assert_eq!(aliases("acme"), "{m:acme}:aliases");
         assert_eq!(awaiting("acme"), "{m:acme}:awaiting");
-        assert_eq!((cursors("acme"), order_poll_cursor(&cart)), ("{m:acme}:cursors".into(), "poll_orders:acme-tg".into()));
+        assert_eq!(
+            (cursors("acme"), order_poll_cursor(&cart)),
+            ("{m:acme}:cursors".into(), "poll_orders:acme-tg".into())
+        );
         assert_eq!(cart_start(&cart), "cart_start:acme-tg");
         assert_eq!(PRODUCTS_READ_AT, "wms_products");
         assert_eq!(products(&merchant), "{m:acme}:wms_products");

@@ -62,7 +62,10 @@ pub async fn holds_previous_layout(conn: &mut ConnectionManager, prefix: &str) -
             .query_async(conn)
             .await
             .map_err(unavailable)?;
-        if keys.iter().any(|k| is_previous_layout(k.strip_prefix(prefix).and_then(|k| k.strip_prefix(':')).unwrap_or(""))) {
+        if keys
+            .iter()
+            .any(|k| is_previous_layout(k.strip_prefix(prefix).and_then(|k| k.strip_prefix(':')).unwrap_or("")))
+        {
             return Ok(true);
         }
         if next == 0 {

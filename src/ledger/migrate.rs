@@ -106,7 +106,9 @@ impl Migration {
                 .query_async(&mut self.conn)
                 .await
                 .map_err(unavailable)?;
-            out.extend(keys.into_iter().filter_map(|k| k.strip_prefix(&format!("{}:", self.prefix)).map(str::to_owned)));
+            out.extend(
+                keys.into_iter().filter_map(|k| k.strip_prefix(&format!("{}:", self.prefix)).map(str::to_owned)),
+            );
             if next == 0 {
                 out.sort();
                 out.dedup();
@@ -150,7 +152,10 @@ impl Migration {
             if let Some(doc) = doc {
                 let order: Order = serde_json::from_slice(&doc)
                     .map_err(|e| MigrateError::Corrupt { key: old.clone(), why: e.to_string() })?;
-                self.orders.create(&order).await.map_err(|e| MigrateError::Corrupt { key: old.clone(), why: e.to_string() })?;
+                self.orders
+                    .create(&order)
+                    .await
+                    .map_err(|e| MigrateError::Corrupt { key: old.clone(), why: e.to_string() })?;
                 owners.entry(cart.to_string()).or_insert_with(|| order.merchant.to_string());
                 self.report.orders += 1;
                 tx.del(&old).ignore();
@@ -187,7 +192,13 @@ impl Migration {
             redis::cmd("HGETALL").arg(self.key(old)).query_async(&mut self.conn).await.map_err(unavailable)?;
         let new = self.key(new);
         for (f, v) in fields {
-            redis::cmd("HSETNX").arg(&new).arg(f).arg(v).query_async::<()>(&mut self.conn).await.map_err(unavailable)?;
+            redis::cmd("HSETNX")
+                .arg(&new)
+                .arg(f)
+                .arg(v)
+                .query_async::<()>(&mut self.conn)
+                .await
+                .map_err(unavailable)?;
         }
         Ok(())
     }
@@ -228,8 +239,19 @@ impl Migration {
                 continue;
             };
             let new = self.key(&keys::cursors(&merchant));
-            redis::cmd("HSET").arg(new).arg(new_field).arg(value).query_async::<()>(&mut self.conn).await.map_err(unavailable)?;
-            redis::cmd("HDEL").arg(self.key(v1::CURSORS)).arg(&field).query_async::<()>(&mut self.conn).await.map_err(unavailable)?;
+            redis::cmd("HSET")
+                .arg(new)
+                .arg(new_field)
+                .arg(value)
+                .query_async::<()>(&mut self.conn)
+                .await
+                .map_err(unavailable)?;
+            redis::cmd("HDEL")
+                .arg(self.key(v1::CURSORS))
+                .arg(&field)
+                .query_async::<()>(&mut self.conn)
+                .await
+                .map_err(unavailable)?;
             self.report.cursor_fields += 1;
         }
         Ok(())

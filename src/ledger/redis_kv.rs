@@ -119,7 +119,9 @@ impl Kv for RedisKv {
                 .await
                 .map_err(unavailable)?;
             let full = page.len() == limit;
-            out.extend(page.into_iter().filter(|(m, s)| after.is_none_or(|(a, am)| *s > a || (*s == a && m.as_str() > am))));
+            out.extend(
+                page.into_iter().filter(|(m, s)| after.is_none_or(|(a, am)| *s > a || (*s == a && m.as_str() > am))),
+            );
             if !full {
                 break;
             }

@@ -64,7 +64,13 @@ impl ShipMethodLedger {
     }
 
     /// Counts one order imported at `now` with method `label`.
-    pub async fn seen(&self, merchant: &MerchantId, cart: &CartId, label: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn seen(
+        &self,
+        merchant: &MerchantId,
+        cart: &CartId,
+        label: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let key = keys::ship_seen(merchant, cart);
         let count = self.kv.hincr(&key, &format!("{}|{}", day(now), cut(label)), 1).await?;
         if count == 1 {
@@ -80,7 +86,8 @@ impl ShipMethodLedger {
     pub async fn seen_recently(
         &self,
         merchant: &MerchantId,
-        cart: &CartId, now: DateTime<Utc>,
+        cart: &CartId,
+        now: DateTime<Utc>,
     ) -> Result<Vec<SeenMethod>, StoreError> {
         // code → (total, spelling → count)
         let mut by_code: BTreeMap<String, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
@@ -106,7 +113,8 @@ impl ShipMethodLedger {
     pub async fn await_mapping(
         &self,
         merchant: &MerchantId,
-        cart: &CartId, order: &str,
+        cart: &CartId,
+        order: &str,
         label: &str,
     ) -> Result<(), StoreError> {
         self.kv.hset(&keys::ship_awaiting(merchant, cart), &[(order.to_owned(), label.to_owned())]).await

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::tenants::CartOps;
 use super::{OpError, Ops, Refusal};
-use crate::domain::{Order, OrderStatus};
 use crate::domain::MerchantId;
+use crate::domain::{Order, OrderStatus};
 use crate::ledger::{ListCursor, OrderFilter};
 use crate::workflows::holds;
 
@@ -70,7 +70,13 @@ impl CartOps<'_> {
     ) -> Result<Order, OpError> {
         self.order(order_id).await?;
         let now = Utc::now();
-        match self.deps().ledger.orders.update(self.merchant_id(), &self.settings().id, order_id, |o| rule(o, now)).await? {
+        match self
+            .deps()
+            .ledger
+            .orders
+            .update(self.merchant_id(), &self.settings().id, order_id, |o| rule(o, now))
+            .await?
+        {
             Some((order, Ok(()))) => Ok(order),
             Some((_, Err(refusal))) => Err(refusal.into()),
             None => Err(OpError::OrderVanished),

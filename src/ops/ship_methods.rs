@@ -23,7 +23,12 @@ impl CartOps<'_> {
     /// unmapped methods are rejected).
     pub async fn ship_methods(&self) -> Result<Value, OpError> {
         let methods = &self.settings().ship_methods;
-        let seen = self.deps().ledger.ship_methods.seen_recently(self.merchant_id(), &self.settings().id, self.deps().now()).await?;
+        let seen = self
+            .deps()
+            .ledger
+            .ship_methods
+            .seen_recently(self.merchant_id(), &self.settings().id, self.deps().now())
+            .await?;
         let seen: Vec<Value> = seen.iter().map(|s| seen_row(methods, s)).collect();
         let mut view = serde_json::to_value(methods).unwrap_or_else(|_| json!({}));
         view["seen"] = json!(seen);
@@ -47,7 +52,8 @@ impl Ops {
         let value = serde_json::to_value(&methods).map_err(|e| invalid("", e.to_string()))?;
         self.edit_cart(m, c, |slot| slot["ship_methods"] = value.clone()).await?;
         let cart = self.cart(c)?;
-        let requeued = ship_methods::send_waiting(self.deps(), cart.merchant_id(), &cart.settings().id, &methods).await?;
+        let requeued =
+            ship_methods::send_waiting(self.deps(), cart.merchant_id(), &cart.settings().id, &methods).await?;
         Ok(ShipMethodsSaved { methods, requeued })
     }
 }

@@ -24,7 +24,13 @@ pub async fn dump(conn: &mut ConnectionManager, pattern: &str) -> redis::RedisRe
                 json!(members)
             }
             "zset" => json!(
-                redis::cmd("ZRANGE").arg(&key).arg(0).arg(-1).arg("WITHSCORES").query_async::<Vec<(String, f64)>>(conn).await?
+                redis::cmd("ZRANGE")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(-1)
+                    .arg("WITHSCORES")
+                    .query_async::<Vec<(String, f64)>>(conn)
+                    .await?
             ),
             other => json!(format!("<{other}>")),
         };

@@ -31,7 +31,8 @@ const CONCURRENCY: usize = 64;
 pub async fn release(deps: &Deps, merchant: &MerchantSettings) -> Result<u64, LedgerError> {
     let now = deps.jobs.now().await?;
     deps.ledger.holds.note_released(merchant.id.as_str(), now).await?;
-    let held = deps.ledger.orders.in_status(&merchant.id, OrderStatus::OnHold, |c| merchant.has_cart(c), usize::MAX).await?;
+    let held =
+        deps.ledger.orders.in_status(&merchant.id, OrderStatus::OnHold, |c| merchant.has_cart(c), usize::MAX).await?;
     // The ledger's orders first, so each counts once (a parked job moves, one being parked is
     // marked); then any parked send the ledger does not show as held.
     let sent = send_now(deps, held).await?;

@@ -79,8 +79,12 @@ fn needs(order: &Order, skip: Option<&SkuPatterns>) -> Option<BTreeMap<Barcode, 
 
 /// The merchant's orders in `status`, oldest first (bounded).
 async fn orders(deps: &Deps, merchant: &MerchantSettings, status: OrderStatus) -> Result<Vec<Order>, Outcome> {
-    let members =
-        deps.ledger.orders.in_status(&merchant.id, status, |c| merchant.has_cart(c), MAX_READ).await.map_err(store_failed)?;
+    let members = deps
+        .ledger
+        .orders
+        .in_status(&merchant.id, status, |c| merchant.has_cart(c), MAX_READ)
+        .await
+        .map_err(store_failed)?;
     let mut out = Vec::new();
     for (cart, id) in members {
         if let Some(o) = deps.ledger.orders.get(&merchant.id, &cart, id).await.map_err(store_failed)?

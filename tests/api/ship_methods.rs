@@ -29,7 +29,12 @@ async fn a_mapping_is_saved_into_the_stored_cart_and_shown_with_the_methods_seen
     let cart = CartId::parse("shop-tg").unwrap();
     let now = chrono::Utc::now();
     for label in ["Express", "express ", "Express", "Pigeon"] {
-        app.deps.ledger.ship_methods.seen(&cartgate::domain::MerchantId::parse("shop").unwrap(), &cart, label, now).await.unwrap();
+        app.deps
+            .ledger
+            .ship_methods
+            .seen(&cartgate::domain::MerchantId::parse("shop").unwrap(), &cart, label, now)
+            .await
+            .unwrap();
     }
     let table = json!({
         "map": {"Express": {"service": "express"},

@@ -224,7 +224,14 @@ async fn an_order_left_with_only_skipped_items_by_a_filter_saved_before_its_send
     .await;
     assert!(delivered, "the webhook was not taken");
     let cart_id = cartgate::domain::CartId::parse("acme-tg").unwrap();
-    let status = || async { deps.ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart_id, id).await.unwrap().map(|o| o.status()) };
+    let status = || async {
+        deps.ledger
+            .orders
+            .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart_id, id)
+            .await
+            .unwrap()
+            .map(|o| o.status())
+    };
     assert!(eventually(Duration::from_secs(20), || async { status().await == Some(OrderStatus::New) }).await);
 
     // The merchant adds the item filter before the delivery run.
@@ -239,7 +246,13 @@ async fn an_order_left_with_only_skipped_items_by_a_filter_saved_before_its_send
         .job(cartgate::store::JobKind::DeliverOrders);
     deps.jobs.enqueue(&run, cartgate::store::When::Now, cartgate::store::OnExisting::MoveEarlier).await.unwrap();
     assert!(eventually(Duration::from_secs(20), || async { status().await == Some(OrderStatus::Skipped) }).await);
-    let order = deps.ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart_id, id).await.unwrap().unwrap();
+    let order = deps
+        .ledger
+        .orders
+        .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart_id, id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(order.status_reason.as_deref(), Some("only skipped items (GIFTCARD-*)"));
     assert!(wired.sims.ep.orders().is_empty(), "nothing of it reached the warehouse");
     app.stop(Duration::from_secs(10)).await;

@@ -53,7 +53,13 @@ async fn ship_what_arrived(wired: &Wired, app: &RunningApp, ids: &[u64], shipped
     let cart = CartId::parse(CART).unwrap();
     let waiting: Vec<u64> = ids.iter().filter(|id| !shipped.contains(id)).copied().collect();
     for id in &waiting {
-        let order = app.deps().ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap();
+        let order = app
+            .deps()
+            .ledger
+            .orders
+            .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id)
+            .await
+            .unwrap();
         if let Some(wms) = order.filter(|o| o.status() == OrderStatus::AtWms).and_then(|o| o.wms_order_id) {
             wired.sims.ep.ship(&wms, &[]).unwrap();
             shipped.push(*id);
@@ -65,7 +71,16 @@ async fn statuses(app: &RunningApp, ids: &[u64]) -> BTreeMap<u64, Option<OrderSt
     let cart = CartId::parse(CART).unwrap();
     let mut out = BTreeMap::new();
     for id in ids {
-        out.insert(*id, app.deps().ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap().map(|o| o.status()));
+        out.insert(
+            *id,
+            app.deps()
+                .ledger
+                .orders
+                .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id)
+                .await
+                .unwrap()
+                .map(|o| o.status()),
+        );
     }
     out
 }
@@ -85,7 +100,14 @@ async fn assert_each_once(wired: &Wired, app: &RunningApp, ids: &[u64], confirme
     let cart = CartId::parse(CART).unwrap();
     let counts = wired.sims.tg.fulfillment_counts();
     for id in ids {
-        let order = app.deps().ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap().unwrap();
+        let order = app
+            .deps()
+            .ledger
+            .orders
+            .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(by_description.get(&order.order_number), Some(&1), "order {id} at the warehouse once");
         if confirmed {
             assert_eq!(counts.get(id), Some(&1), "order {id}: one fulfillment uploaded");
@@ -277,7 +299,8 @@ async fn killing_the_replica_that_holds_the_refresh_lease_recovers_without_concu
     let delivered = eventually(Duration::from_secs(60), || async {
         let mut all = true;
         for id in &ids {
-            let order = ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap();
+            let order =
+                ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap();
             all &= order.is_some_and(|o| o.status() == OrderStatus::AtWms);
         }
         all

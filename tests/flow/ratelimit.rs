@@ -66,7 +66,12 @@ async fn three_replicas_keep_each_account_within_its_limit_as_counted_by_the_sim
         done = 0;
         for id in &ids {
             done += usize::from(
-                ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap().is_some_and(|o| o.status() == OrderStatus::AtWms),
+                ledger
+                    .orders
+                    .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id)
+                    .await
+                    .unwrap()
+                    .is_some_and(|o| o.status() == OrderStatus::AtWms),
             );
         }
         if done == ids.len() {

@@ -25,7 +25,9 @@ fn shipped_by(method: &str) -> NewOrder {
 /// The order's status and reason once it reaches `status` (or whatever it has after 30 s).
 async fn settled(app: &RunningApp, id: u64, status: OrderStatus) -> (OrderStatus, String, String) {
     let cart = CartId::parse(CART).unwrap();
-    let read = || async { app.deps().ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, id).await.unwrap() };
+    let read = || async {
+        app.deps().ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, id).await.unwrap()
+    };
     eventually(Duration::from_secs(30), || async { read().await.is_some_and(|o| o.status() == status) }).await;
     let o = read().await.expect("the order was imported");
     (o.status(), o.status_reason.clone().unwrap_or_default(), o.order_number.clone())

@@ -88,7 +88,12 @@ async fn sigterm_turns_readiness_off_first_hands_back_unfinished_jobs_and_exits_
     for _ in 0..600 {
         let mut all = true;
         for id in &ids {
-            all &= ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id).await.unwrap().is_some_and(|o| o.status() == OrderStatus::AtWms);
+            all &= ledger
+                .orders
+                .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, *id)
+                .await
+                .unwrap()
+                .is_some_and(|o| o.status() == OrderStatus::AtWms);
         }
         if all {
             done = true;

@@ -121,7 +121,12 @@ impl Flow {
     }
 
     pub async fn order(&self, id: u64) -> Option<Order> {
-        self.deps.ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &self.cart(), id).await.unwrap()
+        self.deps
+            .ledger
+            .orders
+            .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &self.cart(), id)
+            .await
+            .unwrap()
     }
 
     /// Waits until every order is in `status` (or the time runs out), returning the stragglers.

@@ -76,7 +76,13 @@ async fn wait_at_wms(app: &RunningApp, id: u64) -> Option<String> {
     let cart = CartId::parse(CART).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        let order = app.deps().ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, id).await.unwrap();
+        let order = app
+            .deps()
+            .ledger
+            .orders
+            .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, id)
+            .await
+            .unwrap();
         if let Some(o) = order.filter(|o| o.status() == OrderStatus::AtWms) {
             return Some(o.order_number.clone());
         }
@@ -150,7 +156,13 @@ async fn a_tenant_no_key_opens_is_unusable_and_the_others_deliver() {
     let id = world.tg.create_order(one_line()).unwrap();
     let cart = CartId::parse(CART).unwrap();
     let delivered = eventually(Duration::from_secs(30), || async {
-        let order = world.deps().ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, id).await.unwrap();
+        let order = world
+            .deps()
+            .ledger
+            .orders
+            .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &cart, id)
+            .await
+            .unwrap();
         order.is_some_and(|o| o.status() == OrderStatus::AtWms)
     })
     .await;

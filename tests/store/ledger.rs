@@ -85,7 +85,12 @@ async fn concurrent_updates_are_never_lost(kv: Arc<dyn Kv>) {
         let (ledger, cart) = (ledger.clone(), cart.clone());
         tasks.push(tokio::spawn(async move {
             for i in 0..25 {
-                ledger.orders.update(&acme(), &cart, 7, |o| o.note(&format!("w{w}-{i}"), Utc::now())).await.unwrap().unwrap();
+                ledger
+                    .orders
+                    .update(&acme(), &cart, 7, |o| o.note(&format!("w{w}-{i}"), Utc::now()))
+                    .await
+                    .unwrap()
+                    .unwrap();
             }
         }));
     }
@@ -107,7 +112,11 @@ async fn status_indexes_follow_transitions_and_pages_are_complete(kv: Arc<dyn Kv
     }
     let cart = CartId::parse("acme-tg").unwrap();
     for id in [1, 2, 3] {
-        ledger.orders.update(&acme(), &cart, id, |o| o.transition(OrderStatus::OnHold, "no stock", Utc::now())).await.unwrap();
+        ledger
+            .orders
+            .update(&acme(), &cart, id, |o| o.transition(OrderStatus::OnHold, "no stock", Utc::now()))
+            .await
+            .unwrap();
     }
     let held = OrderFilter { status: Some(OrderStatus::OnHold), ..Default::default() };
     let (page, next) = ledger.orders.list(&[acme(), beta()], &held, 10, None).await.unwrap();
@@ -191,7 +200,10 @@ async fn ship_methods_seen_are_counted_per_cart_and_waiting_orders_listed(kv: Ar
     assert!(ledger.ship_methods.seen_recently(&beta(), &other, now).await.unwrap().is_empty());
 
     ledger.ship_methods.await_mapping(&acme(), &cart, "acme-tg:5", "Pigeon").await.unwrap();
-    assert_eq!(ledger.ship_methods.awaiting(&acme(), &cart).await.unwrap(), [("acme-tg:5".to_owned(), "Pigeon".to_owned())]);
+    assert_eq!(
+        ledger.ship_methods.awaiting(&acme(), &cart).await.unwrap(),
+        [("acme-tg:5".to_owned(), "Pigeon".to_owned())]
+    );
     ledger.ship_methods.done_waiting(&acme(), &cart, "acme-tg:5").await.unwrap();
     assert!(ledger.ship_methods.awaiting(&acme(), &cart).await.unwrap().is_empty());
 }

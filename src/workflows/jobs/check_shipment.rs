@@ -39,8 +39,12 @@ async fn check(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         Err(e) => return Ok(retry_or_give_up(e)),
     };
     let now = deps.now();
-    let updated =
-        deps.ledger.orders.update(&merchant.id, &cart_id, order_id, |o| record(o, &wms, now)).await.map_err(store_failed)?;
+    let updated = deps
+        .ledger
+        .orders
+        .update(&merchant.id, &cart_id, order_id, |o| record(o, &wms, now))
+        .await
+        .map_err(store_failed)?;
     let Some((order, added)) = updated else { return Ok(Outcome::Done) };
     metrics::counter!(SHIPMENTS_RECORDED).increment(added as u64);
     let pending = order.shipments.iter().any(|s| s.fulfillment_id.is_none());

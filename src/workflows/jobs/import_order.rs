@@ -96,7 +96,11 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
 }
 
 /// The day the cart's first download started, which stands in for an unset `created_after`.
-async fn cart_start(deps: &Deps, merchant: &MerchantSettings, cart: &CartSettings) -> Result<Option<NaiveDate>, Outcome> {
+async fn cart_start(
+    deps: &Deps,
+    merchant: &MerchantSettings,
+    cart: &CartSettings,
+) -> Result<Option<NaiveDate>, Outcome> {
     if cart.filters.created_after.is_some() {
         return Ok(None);
     }

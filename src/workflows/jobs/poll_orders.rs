@@ -51,7 +51,11 @@ async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             break;
         }
     }
-    deps.ledger.cursors.set_order_poll(&merchant.id, &cart.id, newest.max(since + OVERLAP)).await.map_err(store_failed)?;
+    deps.ledger
+        .cursors
+        .set_order_poll(&merchant.id, &cart.id, newest.max(since + OVERLAP))
+        .await
+        .map_err(store_failed)?;
     Ok(Outcome::Done)
 }
 

@@ -37,8 +37,12 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
 
 /// The scheduled run: every `shipped` order of the cart gets its upload job.
 async fn upload_run(deps: &Deps, merchant: &MerchantId, cart: &CartSettings) -> Result<Outcome, Outcome> {
-    let shipped =
-        deps.ledger.orders.in_status(merchant, OrderStatus::Shipped, |c| *c == cart.id, MAX_READ).await.map_err(store_failed)?;
+    let shipped = deps
+        .ledger
+        .orders
+        .in_status(merchant, OrderStatus::Shipped, |c| *c == cart.id, MAX_READ)
+        .await
+        .map_err(store_failed)?;
     for (c, order_id) in shipped {
         let job = PushTracking { cart: c, order_id: Some(order_id) }.job();
         deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
@@ -142,7 +146,8 @@ async fn record(
 /// A timeline note; best effort (the job's own outcome already says what went wrong).
 async fn note(deps: &Deps, order: &Order, why: &str) {
     let now = deps.now();
-    let noted = deps.ledger.orders.update(&order.merchant, &order.cart, order.cart_order_id, |o| o.note(why, now)).await;
+    let noted =
+        deps.ledger.orders.update(&order.merchant, &order.cart, order.cart_order_id, |o| o.note(why, now)).await;
     if let Err(e) = noted {
         tracing::warn!(error = %e, "timeline note not written");
     }

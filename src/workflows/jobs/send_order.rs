@@ -47,7 +47,9 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: SendOrder = payload(job)?;
     let (merchant, cart) = &deps.cart(p.cart.as_str()).await?;
     let ledger = &deps.ledger.orders;
-    let Some(order) = ledger.get(&merchant.id, &p.cart, p.order_id).await.map_err(store_failed)? else { return Ok(Outcome::Done) };
+    let Some(order) = ledger.get(&merchant.id, &p.cart, p.order_id).await.map_err(store_failed)? else {
+        return Ok(Outcome::Done);
+    };
     if !sendable(&order) {
         return Ok(Outcome::Done);
     }
@@ -56,7 +58,14 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     if let Some(started) = order.send_started_at {
         match ep.find_order(&order.order_number).await {
             Ok(Some(found)) => {
-                return record_accepted(deps, &merchant.id, &p, &found, "found at the warehouse after an interrupted send").await;
+                return record_accepted(
+                    deps,
+                    &merchant.id,
+                    &p,
+                    &found,
+                    "found at the warehouse after an interrupted send",
+                )
+                .await;
             }
             Ok(None) => {
                 let settled = started + settle_window(merchant.wms.timeout_secs);
@@ -123,7 +132,8 @@ async fn refused(
         _ if is_insufficient_inventory(&e) => {
             let until = next_release(store_now(job), deps.settings.hold.release_at.0, deps.settings.hold.timezone);
             let reason = format!("the warehouse lacks inventory: {}", e.merchant_message());
-            set_outcome(deps, merchant, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until)).await?;
+            set_outcome(deps, merchant, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until))
+                .await?;
             // Read after writing `on_hold`, so a release by hand is never missed (`holds`).
             if holds::released_during(deps, merchant.as_str(), job).await.map_err(store_failed)? {
                 return Ok(Outcome::RetryAt(job.claimed_at));
@@ -180,7 +190,8 @@ async fn set_outcome(
 async fn record_accepted(
     deps: &Deps,
     merchant: &MerchantId,
-    p: &SendOrder, wms_id: &str,
+    p: &SendOrder,
+    wms_id: &str,
     why: &str,
 ) -> Result<Outcome, Outcome> {
     let reason = format!("{why} as {wms_id}");

@@ -80,7 +80,11 @@ async fn a_store_of_the_previous_release_migrates_with_every_order_alias_cursor_
     orders.sort_by_key(|o| (o.created_at, o.cart.to_string(), o.cart_order_id));
     let (mut listed, mut cursor) = (Vec::new(), None);
     loop {
-        let (page, next) = ledger.orders.list(&[merchant("acme"), merchant("beta")], &OrderFilter::default(), 5, cursor).await.unwrap();
+        let (page, next) = ledger
+            .orders
+            .list(&[merchant("acme"), merchant("beta")], &OrderFilter::default(), 5, cursor)
+            .await
+            .unwrap();
         listed.extend(page);
         if next.is_none() {
             break;
@@ -93,7 +97,8 @@ async fn a_store_of_the_previous_release_migrates_with_every_order_alias_cursor_
     for (m, cart) in [("acme", "acme-tg"), ("beta", "beta-tg")] {
         let (id, cart_id) = (merchant(m), CartId::parse(cart).unwrap());
         let aliases: BTreeMap<String, String> = ledger.aliases.map(m).await.unwrap().into_iter().collect();
-        let was: BTreeMap<String, String> = serde_json::from_value(before[&format!("cartgate:aliases:{m}")]["value"].clone()).unwrap();
+        let was: BTreeMap<String, String> =
+            serde_json::from_value(before[&format!("cartgate:aliases:{m}")]["value"].clone()).unwrap();
         assert_eq!(aliases, was);
         assert_eq!(ledger.aliases.awaiting(m).await.unwrap().len(), 1);
         let cursors = &before["cartgate:cursors"]["value"];

@@ -78,7 +78,10 @@ async fn finished_orders_past_the_limit_go_with_their_entries_and_orders_in_flig
     assert_eq!(ledger.orders.by_wms_order("acme", "order_10").await.unwrap(), Some((cart.clone(), 10)));
     for status in OrderStatus::ALL {
         let members = ledger.orders.with_status(&acme(), status, 0, 100).await.unwrap();
-        assert!(members.iter().all(|m| ["acme-tg:9", "acme-tg:10", "acme-tg:11"].contains(&m.as_str())), "{status}: {members:?}");
+        assert!(
+            members.iter().all(|m| ["acme-tg:9", "acme-tg:10", "acme-tg:11"].contains(&m.as_str())),
+            "{status}: {members:?}"
+        );
     }
     let (listed, _) = ledger.orders.list(&[acme(), beta()], &OrderFilter::default(), 100, None).await.unwrap();
     let listed: Vec<String> = listed.iter().map(|o| format!("{}:{}", o.cart, o.cart_order_id)).collect();

@@ -8,7 +8,6 @@ use cartgate::ledger::{Alias, AuditEntry, Ledger, TokenRecord};
 use chrono::Utc;
 use redis::cluster_routing::Slot;
 
-
 /// Slot numbers (the crate's [`Slot`] exposes equality, not its number).
 fn slot_numbers() -> HashMap<Slot, u16> {
     (0..16384).map(|n| (Slot::new(n).unwrap(), n)).collect()
@@ -20,7 +19,8 @@ async fn twenty_merchants_ledgers_never_share_a_slot_and_every_primary_holds_som
     let ledger = Ledger::new(kv);
     let now = Utc::now();
     for n in 0..20 {
-        let (m, cart) = (MerchantId::parse(&format!("m{n:02}")).unwrap(), CartId::parse(&format!("m{n:02}-tg")).unwrap());
+        let (m, cart) =
+            (MerchantId::parse(&format!("m{n:02}")).unwrap(), CartId::parse(&format!("m{n:02}-tg")).unwrap());
         let mut o = super::order(cart.as_str(), 1, 0);
         o.merchant = m.clone();
         ledger.orders.create(&o).await.unwrap();
@@ -53,7 +53,13 @@ async fn twenty_merchants_ledgers_never_share_a_slot_and_every_primary_holds_som
         let record = TokenRecord { name: "t".into(), created_at: 1, digest: format!("d{n}") };
         ledger.tokens.add(&m, "t1", &record).await.unwrap();
         ledger.tokens.note_used(&m, "t1", 2).await.unwrap();
-        let entry = AuditEntry { at: "now".into(), actor: "op".into(), action: "a".into(), target: "t".into(), changed: vec![] };
+        let entry = AuditEntry {
+            at: "now".into(),
+            actor: "op".into(),
+            action: "a".into(),
+            target: "t".into(),
+            changed: vec![],
+        };
         ledger.audit.append(&m, &entry).await.unwrap();
     }
     let mut conn = conn;

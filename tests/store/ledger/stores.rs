@@ -95,8 +95,7 @@ async fn the_latest_snapshot_replaces_the_previous_one(kv: Arc<dyn Kv>) {
 async fn stores_read_what_earlier_versions_wrote(kv: Arc<dyn Kv>) {
     let (acme_tg, _, acme, _) = ids();
     let pairs = |rows: &[(&str, &str)]| rows.iter().map(|(f, v)| (f.to_string(), v.to_string())).collect::<Vec<_>>();
-    let cursors =
-        [("poll_orders:acme-tg", "2026-01-02T03:04:05.678Z"), ("wms_products", "2026-01-02T03:04:05+00:00")];
+    let cursors = [("poll_orders:acme-tg", "2026-01-02T03:04:05.678Z"), ("wms_products", "2026-01-02T03:04:05+00:00")];
     kv.hset("{m:acme}:cursors", &pairs(&cursors)).await.unwrap();
     kv.hset("{m:acme}:wms_products", &pairs(&[("0001", "prod_1")])).await.unwrap();
     kv.hset("{m:acme}:ship_watch", &pairs(&[("acme-tg:5", "42")])).await.unwrap();
