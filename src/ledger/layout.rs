@@ -48,9 +48,27 @@ pub async fn ensure_current(conn: &ConnectionManager, prefix: &str) -> Result<Re
     Ok(Ok(()))
 }
 
-/// Whether any key of the previous layout is stored under `prefix` (one scan of the keyspace,
-/// done once: a store that passes is stamped).
+/// Whether any key of the previous layout is stored under `prefix`. A store that ever polled a
+/// cart or held an order has `{ledger}:ix:orders` or `cursors`; one with neither and none of
+/// the keys both layouts share (`tenants`, `token_hashes`, `holds_released`) is new. Only in
+/// between is the keyspace scanned (once: a store that passes is stamped).
 pub async fn holds_previous_layout(conn: &mut ConnectionManager, prefix: &str) -> Result<bool, StoreError> {
+    let exists = |keys: &[&str]| {
+        let mut cmd = redis::cmd("EXISTS");
+        for k in keys {
+            cmd.arg(format!("{prefix}:{k}"));
+        }
+        cmd
+    };
+    let old: i64 = exists(&[v1::ALL_ORDERS, v1::CURSORS]).query_async(conn).await.map_err(unavailable)?;
+    if old > 0 {
+        return Ok(true);
+    }
+    let shared: i64 =
+        exists(&["tenants", "token_hashes", "holds_released"]).query_async(conn).await.map_err(unavailable)?;
+    if shared == 0 {
+        return Ok(false);
+    }
     let mut cursor: u64 = 0;
     loop {
         let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")

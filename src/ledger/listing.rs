@@ -99,3 +99,18 @@ fn matches(f: &OrderFilter, o: &Order) -> bool {
         && f.merchant.as_deref().is_none_or(|m| m == o.merchant.as_str())
         && f.cart.as_deref().is_none_or(|c| c == o.cart.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let c = ListCursor { created_ms: 1_793_610_060_000, member: "acme-tg:5701".into() };
+        assert_eq!(c.to_string(), "1793610060000:acme-tg:5701");
+        assert_eq!(ListCursor::parse(&c.to_string()), Some(c));
+        for bad in ["", "10", "x:acme-tg:1", "1:acme-tg", "1:acme-tg:x"] {
+            assert_eq!(ListCursor::parse(bad), None, "{bad}");
+        }
+    }
+}
