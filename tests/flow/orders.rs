@@ -477,3 +477,47 @@ async fn cancel_sending_before_delivery_keeps_the_order_from_the_warehouse() {
     let body: Value = resp.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("at_wms"), "{body}");
 }
+
+/// `ledger.keep_finished_days` (90 by default) through the `prune_ledger` job's own function,
+/// with the clock moved: nothing goes 89 days on; 91 days on, the confirmed order is gone (from
+/// GET and the listing) and the one still at the warehouse stays.
+#[tokio::test]
+async fn finished_orders_leave_the_ledger_once_keep_finished_days_have_passed() {
+    use cartgate::domain::{CartId, MerchantId, Order};
+    use cartgate::workflows::jobs::prune_ledger;
+    let flow = start(Options::default()).await;
+    assert_eq!(flow.deps.settings.ledger.keep_finished_days, 90);
+    let (merchant, cart) = (MerchantId::parse("acme").unwrap(), CartId::parse("acme-tg").unwrap());
+    let now = chrono::Utc::now();
+    for (id, path) in [
+        (901u64, &[OrderStatus::AtWms, OrderStatus::Shipped, OrderStatus::Confirmed][..]),
+        (902, &[OrderStatus::AtWms][..]),
+    ] {
+        let new = cartgate::domain::NewOrder {
+            cart: cart.clone(),
+            cart_order_id: id,
+            order_number: format!("SO{id}"),
+            merchant: merchant.clone(),
+            destination: Default::default(),
+            lines: vec![],
+            ship_method: None,
+        };
+        let mut o = Order::new(new, now, "imported");
+        for s in path {
+            o.transition(*s, "test", now).unwrap();
+        }
+        assert!(flow.deps.ledger.orders.create(&o).await.unwrap());
+    }
+    let in_days = |d: i64| now + chrono::Duration::days(d);
+    assert_eq!(prune_ledger::prune(&flow.deps, &merchant, in_days(89)).await.unwrap(), 0);
+    assert_eq!(prune_ledger::prune(&flow.deps, &merchant, in_days(91)).await.unwrap(), 1);
+    assert_eq!(flow.order(901).await, None);
+    assert_eq!(flow.order(902).await.map(|o| o.status()), Some(OrderStatus::AtWms));
+    let resp = flow.admin(Method::GET, "/admin/carts/acme-tg/orders/901").await.send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    let listed: Value =
+        flow.admin(Method::GET, "/admin/orders?merchant=acme").await.send().await.unwrap().json().await.unwrap();
+    let ids: Vec<u64> =
+        listed["orders"].as_array().unwrap().iter().map(|o| o["cart_order_id"].as_u64().unwrap()).collect();
+    assert!(ids.contains(&902) && !ids.contains(&901), "{listed}");
+}
