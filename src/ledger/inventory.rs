@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::keys;
 use super::kv::Kv;
 use super::orders::LedgerError;
-use crate::domain::CartId;
+use crate::domain::{CartId, MerchantId};
 
 /// Attempts at replacing the document when another writer got there first.
 const MAX_PUT_ATTEMPTS: u32 = 5;
@@ -52,14 +52,14 @@ impl Inventory {
     }
 
     /// The cart's latest snapshot.
-    pub async fn latest(&self, cart: &CartId) -> Result<Option<Snapshot>, LedgerError> {
-        let Some(doc) = self.kv.get(&keys::inventory(cart)).await? else { return Ok(None) };
+    pub async fn latest(&self, merchant: &MerchantId, cart: &CartId) -> Result<Option<Snapshot>, LedgerError> {
+        let Some(doc) = self.kv.get(&keys::inventory(merchant, cart)).await? else { return Ok(None) };
         serde_json::from_slice(&doc.value).map(Some).map_err(|e| LedgerError::Corrupt(e.to_string()))
     }
 
     /// Makes `snapshot` the cart's latest.
-    pub async fn replace(&self, cart: &CartId, snapshot: &Snapshot) -> Result<(), LedgerError> {
-        let key = keys::inventory(cart);
+    pub async fn replace(&self, merchant: &MerchantId, cart: &CartId, snapshot: &Snapshot) -> Result<(), LedgerError> {
+        let key = keys::inventory(merchant, cart);
         let value = serde_json::to_vec(snapshot).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
         for _ in 0..MAX_PUT_ATTEMPTS {
             let version = self.kv.get(&key).await?.map(|d| d.version);

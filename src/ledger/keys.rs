@@ -91,7 +91,7 @@ pub(super) fn products(merchant: &MerchantId) -> String {
     format!("{}:wms_products", tag(merchant.as_str()))
 }
 
-/// Merchant → when its holds were last released by hand (one small global hash).
+/// Field of [`cursors`]: when the merchant's holds were last released by hand (ms).
 pub(super) const HOLDS_RELEASED: &str = "holds_released";
 
 /// The merchant's shipment watch list (order → when last checked).
@@ -99,9 +99,9 @@ pub(super) fn ship_watch(merchant: &MerchantId) -> String {
     format!("{}:ship_watch", tag(merchant.as_str()))
 }
 
-/// The cart's latest inventory snapshot (tagged by cart: one slot per cart on a cluster).
-pub(super) fn inventory(cart: &CartId) -> String {
-    format!("inventory:{{{cart}}}")
+/// The cart's latest inventory snapshot.
+pub(super) fn inventory(merchant: &MerchantId, cart: &CartId) -> String {
+    format!("{}:inventory:{cart}", tag(merchant.as_str()))
 }
 
 /// The merchant's API tokens: token id → its record (name, creation, SHA-256 of the token).
@@ -176,6 +176,10 @@ pub mod v1 {
     /// The one global hash of cursors: `poll_orders:<cart>`, `cart_start:<cart>`,
     /// `wms_products:<merchant>`.
     pub const CURSORS: &str = "cursors";
+    /// Merchant → ms of its last release of holds by hand (one global hash).
+    pub const HOLDS_RELEASED: &str = "holds_released";
+    /// A cart's inventory snapshot: `inventory:{<cart>}` → `{m:<merchant>}:inventory:<cart>`.
+    pub const INVENTORY: &str = "inventory";
     /// Per-merchant keys that only gained the tag: `<old prefix>:<merchant>` → `{m:<merchant>}:<new name>`.
     pub const PER_MERCHANT: &[(&str, &str)] = &[
         ("aliases", "aliases"),
@@ -213,9 +217,9 @@ mod tests {
         assert_eq!(cart_start(&cart), "cart_start:acme-tg");
         assert_eq!(PRODUCTS_READ_AT, "wms_products");
         assert_eq!(products(&merchant), "{m:acme}:wms_products");
-        assert_eq!(HOLDS_RELEASED, "holds_released");
+        assert_eq!((cursors("acme"), HOLDS_RELEASED), ("{m:acme}:cursors".into(), "holds_released"));
         assert_eq!(ship_watch(&merchant), "{m:acme}:ship_watch");
-        assert_eq!(inventory(&cart), "inventory:{acme-tg}");
+        assert_eq!(inventory(&merchant, &cart), "{m:acme}:inventory:acme-tg");
         assert_eq!(tokens(&merchant), "{m:acme}:tokens");
         assert_eq!(TOKEN_HASHES, "token_hashes");
         assert_eq!(token_used(&merchant), "{m:acme}:token_used");

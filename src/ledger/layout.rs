@@ -49,8 +49,8 @@ pub async fn ensure_current(conn: &ConnectionManager, prefix: &str) -> Result<Re
 }
 
 /// Whether any key of the previous layout is stored under `prefix`. A store that ever polled a
-/// cart or held an order has `{ledger}:ix:orders` or `cursors`; one with neither and none of
-/// the keys both layouts share (`tenants`, `token_hashes`, `holds_released`) is new. Only in
+/// cart or held an order has `{ledger}:ix:orders` or `cursors`; one with neither (nor
+/// `holds_released`) and none of the keys both layouts share (`tenants`, `token_hashes`) is new. Only in
 /// between is the keyspace scanned (once: a store that passes is stamped).
 pub async fn holds_previous_layout(conn: &mut ConnectionManager, prefix: &str) -> Result<bool, StoreError> {
     let exists = |keys: &[&str]| {
@@ -60,12 +60,12 @@ pub async fn holds_previous_layout(conn: &mut ConnectionManager, prefix: &str) -
         }
         cmd
     };
-    let old: i64 = exists(&[v1::ALL_ORDERS, v1::CURSORS]).query_async(conn).await.map_err(unavailable)?;
+    let old: i64 =
+        exists(&[v1::ALL_ORDERS, v1::CURSORS, v1::HOLDS_RELEASED]).query_async(conn).await.map_err(unavailable)?;
     if old > 0 {
         return Ok(true);
     }
-    let shared: i64 =
-        exists(&["tenants", "token_hashes", "holds_released"]).query_async(conn).await.map_err(unavailable)?;
+    let shared: i64 = exists(&["tenants", "token_hashes"]).query_async(conn).await.map_err(unavailable)?;
     if shared == 0 {
         return Ok(false);
     }
@@ -97,6 +97,8 @@ pub async fn holds_previous_layout(conn: &mut ConnectionManager, prefix: &str) -
 pub fn is_previous_layout(key: &str) -> bool {
     key.starts_with("{ledger}:")
         || key == v1::CURSORS
+        || key == v1::HOLDS_RELEASED
+        || key.strip_prefix(v1::INVENTORY).is_some_and(|r| r.starts_with(":{"))
         || v1::PER_MERCHANT.iter().any(|(name, _)| key.strip_prefix(name).is_some_and(|r| r.starts_with(':')))
         || v1::PER_CART.iter().any(|name| key.strip_prefix(name).is_some_and(|r| r.starts_with(':')))
 }
@@ -111,10 +113,10 @@ mod tests {
 
     #[test]
     fn previous_layout_keys_are_told_from_this_one() {
-        for old in ["{ledger}:ix:orders", "cursors", "aliases:acme", "token_used:acme", "ship_seen:acme-tg"] {
+        for old in ["{ledger}:ix:orders", "cursors", "aliases:acme", "ship_seen:acme-tg", "inventory:{acme-tg}"] {
             assert!(is_previous_layout(old), "{old}");
         }
-        for new in ["{m:acme}:aliases", "token_hashes", "tenants", "{p3}:due", "inventory:{acme-tg}", "ledger_layout"] {
+        for new in ["{m:acme}:aliases", "token_hashes", "tenants", "{p3}:due", "oauth:{acme-tg}", "ledger_layout"] {
             assert!(!is_previous_layout(new), "{new}");
         }
     }

@@ -58,6 +58,14 @@ pub async fn run(
     m.move_orders(&mut owners).await?;
     m.drop_old_order_keys().await?;
     m.split_cursors(&owners).await?;
+    m.split_hold_releases().await?;
+    for key in m.scan(&format!("{}:*", v1::INVENTORY)).await? {
+        let cart = key[v1::INVENTORY.len() + 1..].trim_start_matches('{').trim_end_matches('}');
+        match owners.get(cart) {
+            Some(merchant) => m.rename(&key, &format!("{}:{}:{cart}", tag(merchant), v1::INVENTORY)).await?,
+            None => m.report.left.push(key),
+        }
+    }
     for (old, new) in v1::PER_MERCHANT {
         for key in m.scan(&format!("{old}:*")).await? {
             let merchant = &key[old.len() + 1..];
@@ -220,6 +228,26 @@ impl Migration {
             redis::cmd("DEL").arg(self.key(old)).query_async::<()>(&mut self.conn).await.map_err(unavailable)?;
         }
         self.report.keys += 1;
+        Ok(())
+    }
+
+    /// Each merchant's field of the global `holds_released` hash goes to its `cursors` hash.
+    async fn split_hold_releases(&mut self) -> Result<(), StoreError> {
+        let old = self.key(v1::HOLDS_RELEASED);
+        let fields: Vec<(String, String)> =
+            redis::cmd("HGETALL").arg(&old).query_async(&mut self.conn).await.map_err(unavailable)?;
+        for (merchant, at) in fields {
+            let new = self.key(&keys::cursors(&merchant));
+            redis::cmd("HSET")
+                .arg(new)
+                .arg(keys::HOLDS_RELEASED)
+                .arg(at)
+                .query_async::<()>(&mut self.conn)
+                .await
+                .map_err(unavailable)?;
+            redis::cmd("HDEL").arg(&old).arg(&merchant).query_async::<()>(&mut self.conn).await.map_err(unavailable)?;
+            self.report.cursor_fields += 1;
+        }
         Ok(())
     }
 

@@ -21,9 +21,9 @@
 //! | `{m:<merchant>}:cursors` | hash | `{m:<merchant>}` | `cart_start:<cart>` → RFC 3339 (ms) where the first download started | [`Cursors`] (`poll_orders`, `import_order`) |
 //! | `{m:<merchant>}:cursors` | hash | `{m:<merchant>}` | `wms_products` → RFC 3339 of the last product read | [`ProductCache`] (translation) |
 //! | `{m:<merchant>}:wms_products` | hash | `{m:<merchant>}` | WMS barcode → product id | [`ProductCache`] (translation) |
-//! | `holds_released` | hash | — | merchant → ms of the last release by hand (one field per merchant) | [`HoldReleases`] (`workflows::holds`) |
+//! | `{m:<merchant>}:cursors` | hash | `{m:<merchant>}` | `holds_released` → ms of the last release of holds by hand | [`HoldReleases`] (`workflows::holds`) |
 //! | `{m:<merchant>}:ship_watch` | hash | `{m:<merchant>}` | order → ms last checked (0: never) | [`ShipWatch`] (`poll_shipments`) |
-//! | `inventory:{<cart>}` | document | `{<cart>}` | the latest [`Snapshot`] | [`Inventory`] (`sync_inventory`) |
+//! | `{m:<merchant>}:inventory:<cart>` | document | `{m:<merchant>}` | the cart's latest [`Snapshot`] | [`Inventory`] (`sync_inventory`) |
 //! | `{m:<merchant>}:tokens` | hash | `{m:<merchant>}` | token id → name, creation, SHA-256 of the token | [`MerchantTokens`] (admin API) |
 //! | `token_hashes` | hash | — | SHA-256 of a live token → merchant and token id (looked up before the merchant is known) | [`MerchantTokens`] (admin API) |
 //! | `{m:<merchant>}:token_used` | hash | `{m:<merchant>}` | token id → ms of its last successful use | [`MerchantTokens`] (each request) |

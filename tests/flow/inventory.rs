@@ -120,7 +120,14 @@ async fn a_stock_adjustment_whose_answer_is_lost_is_not_sent_twice() {
     assert_eq!(flow.post_admin("/admin/merchants/acme/sync/inventory").await, 202);
     assert!(eventually(Duration::from_secs(30), || async { mapped_stock_matches(&flow, 10) }).await);
     // The retry re-reads the levels, finds them right and sends nothing.
-    let snap = flow.deps.ledger.inventory.latest(&flow.cart()).await.unwrap().unwrap();
+    let snap = flow
+        .deps
+        .ledger
+        .inventory
+        .latest(&cartgate::domain::MerchantId::parse("acme").unwrap(), &flow.cart())
+        .await
+        .unwrap()
+        .unwrap();
     let push = vec![format!("push_inventory:acme-tg:{}", snap.hash)];
     assert!(eventually(Duration::from_secs(30), || flow.no_pending(&push)).await, "the push did not finish");
     assert_eq!(flow.tg.stock_adjustments().len(), 1);

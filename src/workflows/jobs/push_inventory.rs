@@ -24,11 +24,11 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 
 async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: PushInventory = payload(job)?;
-    let (_, cart) = &deps.cart(p.cart.as_str()).await?;
+    let (merchant, cart) = &deps.cart(p.cart.as_str()).await?;
     let Some(location) = cart.stock_location_id else {
         return Ok(Outcome::Permanent(format!("cart `{}` has no stock_location_id", cart.id)));
     };
-    let snap = deps.ledger.inventory.latest(&cart.id).await.map_err(store_failed)?;
+    let snap = deps.ledger.inventory.latest(&merchant.id, &cart.id).await.map_err(store_failed)?;
     let Some(snap) = snap.filter(|s| s.hash == p.snapshot) else {
         tracing::debug!(cart = %cart.id, snapshot = %p.snapshot, "inventory snapshot superseded");
         return Ok(Outcome::Done);

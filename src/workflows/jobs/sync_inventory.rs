@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::domain::{BarcodeRules, CartItem, ItemCodes, StockLevels};
+use crate::domain::{BarcodeRules, CartItem, ItemCodes, MerchantId, StockLevels};
 use crate::jobs::{MerchantTask, PushInventory};
 use crate::ledger::Snapshot;
 use crate::settings::{CartSettings, Interval};
@@ -52,14 +52,14 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         let by_id: HashMap<u64, &CartItem> = items.iter().map(|v| (v.variant_id, v)).collect();
         levels.retain(|id, units| by_id.get(id).is_none_or(|v| v.on_hand_at(location) != *units));
         if !levels.is_empty() {
-            queue_push(deps, cart, Snapshot::new(&cart.id, levels, deps.now())).await?;
+            queue_push(deps, &merchant.id, cart, Snapshot::new(&cart.id, levels, deps.now())).await?;
         }
     }
     Ok(Outcome::Done)
 }
 
-async fn queue_push(deps: &Deps, cart: &CartSettings, snap: Snapshot) -> Result<(), Outcome> {
-    deps.ledger.inventory.replace(&cart.id, &snap).await.map_err(store_failed)?;
+async fn queue_push(deps: &Deps, merchant: &MerchantId, cart: &CartSettings, snap: Snapshot) -> Result<(), Outcome> {
+    deps.ledger.inventory.replace(merchant, &cart.id, &snap).await.map_err(store_failed)?;
     let when = match cart.schedule.inventory_upload {
         Interval::Auto => When::Now,
         Interval::Every(period) => When::After(period),

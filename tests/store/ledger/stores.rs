@@ -78,16 +78,16 @@ async fn hold_releases_are_per_merchant(kv: Arc<dyn Kv>) {
 }
 
 async fn the_latest_snapshot_replaces_the_previous_one(kv: Arc<dyn Kv>) {
-    let (acme, beta, ..) = ids();
+    let (acme, beta, m_acme, m_beta) = ids();
     let inventory = Ledger::new(kv).inventory;
-    assert_eq!(inventory.latest(&acme).await.unwrap(), None);
+    assert_eq!(inventory.latest(&m_acme, &acme).await.unwrap(), None);
     let old = Snapshot::new(&acme, BTreeMap::from([(1, 5)]), at(1_000));
     let new = Snapshot::new(&acme, BTreeMap::from([(1, 4), (2, 1)]), at(2_000));
     assert_ne!(old.hash, new.hash);
-    inventory.replace(&acme, &old).await.unwrap();
-    inventory.replace(&acme, &new).await.unwrap();
-    assert_eq!(inventory.latest(&acme).await.unwrap(), Some(new));
-    assert_eq!(inventory.latest(&beta).await.unwrap(), None);
+    inventory.replace(&m_acme, &acme, &old).await.unwrap();
+    inventory.replace(&m_acme, &acme, &new).await.unwrap();
+    assert_eq!(inventory.latest(&m_acme, &acme).await.unwrap(), Some(new));
+    assert_eq!(inventory.latest(&m_beta, &beta).await.unwrap(), None);
 }
 
 /// The keys and values as the per-merchant layout spells them (`cartgate migrate` writes
@@ -99,9 +99,9 @@ async fn stores_read_what_earlier_versions_wrote(kv: Arc<dyn Kv>) {
     kv.hset("{m:acme}:cursors", &pairs(&cursors)).await.unwrap();
     kv.hset("{m:acme}:wms_products", &pairs(&[("0001", "prod_1")])).await.unwrap();
     kv.hset("{m:acme}:ship_watch", &pairs(&[("acme-tg:5", "42")])).await.unwrap();
-    kv.hset("holds_released", &pairs(&[("acme", "99")])).await.unwrap();
+    kv.hset("{m:acme}:cursors", &pairs(&[("holds_released", "99")])).await.unwrap();
     let snap = Snapshot::new(&acme_tg, BTreeMap::from([(7, 3)]), at(5_000));
-    kv.put("inventory:{acme-tg}", None, &serde_json::to_vec(&snap).unwrap(), &[]).await.unwrap().unwrap();
+    kv.put("{m:acme}:inventory:acme-tg", None, &serde_json::to_vec(&snap).unwrap(), &[]).await.unwrap().unwrap();
 
     let ledger = Ledger::new(kv);
     let poll = ledger.cursors.order_poll(&acme, &acme_tg).await.unwrap().unwrap();
@@ -110,5 +110,5 @@ async fn stores_read_what_earlier_versions_wrote(kv: Arc<dyn Kv>) {
     assert_eq!(ledger.products.barcodes(&acme).await.unwrap(), ["0001".to_string()].into());
     assert_eq!(ledger.ship_watch.all(&acme).await.unwrap(), [("acme-tg:5".into(), 42)].into());
     assert_eq!(ledger.holds.released_at("acme").await.unwrap(), Some(99));
-    assert_eq!(ledger.inventory.latest(&acme_tg).await.unwrap(), Some(snap));
+    assert_eq!(ledger.inventory.latest(&acme, &acme_tg).await.unwrap(), Some(snap));
 }
