@@ -30,7 +30,9 @@ pub fn of_merchant(merchant: &MerchantSettings) -> Vec<Recurring> {
     jobs.push(recurring(task.job(JobKind::PollShipments), shipments));
     let inventory = merchant.schedule.inventory.period_or(INVENTORY_AUTO);
     jobs.push(recurring(task.job(JobKind::SyncInventory), inventory));
-    jobs.push(recurring(task.job(JobKind::PruneLedger), crate::workflows::jobs::prune_ledger::EVERY));
+    // Upkeep: its first run is one period after start, not in the start-up burst.
+    let prune = recurring(task.job(JobKind::PruneLedger), crate::workflows::jobs::prune_ledger::EVERY);
+    jobs.push(Recurring { at_start: false, ..prune });
     for cart in &merchant.carts {
         jobs.extend(of_cart(cart));
     }
@@ -54,7 +56,7 @@ pub fn of_cart(cart: &CartSettings) -> Vec<Recurring> {
 }
 
 fn recurring(job: NewJob, period: Duration) -> Recurring {
-    Recurring { id: job.id, kind: job.kind, payload: job.payload, period }
+    Recurring { id: job.id, kind: job.kind, payload: job.payload, period, at_start: true }
 }
 
 type Table = Arc<HashMap<JobId, Recurring>>;

@@ -192,6 +192,7 @@ async fn a_recurring_job_runs_each_occurrence_on_one_replica_and_stays_queued() 
         kind: JobKind::Noop,
         payload: json!({}),
         period: Duration::from_millis(300),
+        at_start: true,
     };
     let registry = Registry::new().with(JobKind::Noop, ProbeHandler(probe.clone())).every(every.clone());
     let a = start(&store, registry.clone(), config(Duration::from_secs(5), Duration::from_secs(1)));
