@@ -1,5 +1,15 @@
 //! Alerts: tell the merchant when something needs a person, once, and when it is fixed.
+//!
+//! * [`model`] — what an alert is, and the [`AlertSink`] boundary to delivery.
+//! * [`book`] — a merchant's alerts and the pure lifecycle rules (open once, update, resolve,
+//!   bounds), stored by `ledger::alerts` as one document per merchant.
+//! * [`lifecycle`] — [`Alerts`]: raise and clear, called by the workflows, the upstream core
+//!   and the workers; the admin API lists and acknowledges through it.
 
+pub mod book;
+pub mod lifecycle;
 pub mod model;
 
+pub use book::{Raise, StateFilter};
+pub use lifecycle::{Alerts, NoticeLog};
 pub use model::{Alert, AlertKind, AlertSink, AlertState, DiscardSink, Notice, NoticeEvent};

@@ -134,6 +134,12 @@ pub(super) fn oauth_state(digest: &str) -> String {
 /// The merchants and carts set up through the admin API (one versioned document, secrets sealed).
 pub(super) const TENANTS: &str = "tenants";
 
+/// The merchant's alerts (one versioned document). New keys take the per-merchant hash tag
+/// `{m:<merchant>}`: on Redis Cluster everything of one merchant written together is one slot.
+pub(super) fn alerts(merchant: &MerchantId) -> String {
+    format!("{{m:{merchant}}}:alerts")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +171,7 @@ mod tests {
         assert_eq!(oauth_connection("acme-tg"), "oauth:{acme-tg}");
         assert_eq!(oauth_lease("acme-tg"), "oauth_lease:{acme-tg}");
         assert_eq!(oauth_state("ab12"), "oauth_state:ab12");
+        assert_eq!(alerts(&merchant), "{m:acme}:alerts");
     }
 
     #[test]

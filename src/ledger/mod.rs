@@ -30,6 +30,7 @@
 //! | `oauth:{<cart>}` | document | `{<cart>}` | the cart's OAuth connection, tokens sealed | [`OAuthStore`] (callback, refresh) |
 //! | `oauth_lease:{<cart>}` | string, expiring | `{<cart>}` | the replica refreshing the cart's token | [`OAuthStore`] (refresh) |
 //! | `oauth_state:<sha256>` | string, 10 min | — | a pending Connect's merchant and cart | [`OAuthStore`] (connect, callback) |
+//! | `{m:<merchant>}:alerts` | document | `{m:<merchant>}` | the merchant's open and recently resolved alerts ([`AlertBook`](crate::alerts::book::AlertBook)) | [`AlertStore`] (`alerts::Alerts`: raise, clear, ack) |
 //! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
@@ -37,6 +38,7 @@
 //! one slot. Spreading the ledger over the shards (a tag per merchant) changes [`keys`] and
 //! needs a migration of the stored keys; no caller changes.
 
+pub mod alerts;
 pub mod aliases;
 pub mod audit;
 pub mod cursors;
@@ -55,6 +57,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 
+pub use alerts::AlertStore;
 pub use aliases::{Alias, Aliases};
 pub use audit::{AuditEntry, AuditLog};
 pub use cursors::Cursors;
@@ -94,6 +97,8 @@ pub struct Ledger {
     pub ship_methods: ShipMethodLedger,
     /// The OAuth connections of `auth = "oauth"` carts.
     pub oauth: OAuthStore,
+    /// Each merchant's alerts.
+    pub alerts: AlertStore,
 }
 
 impl Ledger {
@@ -110,6 +115,7 @@ impl Ledger {
             audit: AuditLog::new(kv.clone()),
             ship_methods: ShipMethodLedger::new(kv.clone()),
             oauth: OAuthStore::new(kv.clone()),
+            alerts: AlertStore::new(kv.clone()),
             tenants: TenantStore::new(kv),
         }
     }

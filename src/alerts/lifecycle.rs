@@ -1,0 +1,202 @@
+//! Raising and clearing alerts: what the workflows, the upstream core and the workers call.
+//!
+//! Every change is one compare-and-set of the merchant's alert book (`ledger::alerts`); the
+//! writer whose change opened or resolved an alert — and only it — hands the [`Notice`] to the
+//! [`AlertSink`] (delivery) and counts it in `cartgate_alerts_{opened,resolved}_total{kind}`.
+//! Updates of an open alert (count, last seen, another order) are stored, never sent.
+//!
+//! Credentials are checked on every upstream call, so their clearing must not cost a store
+//! round trip per successful call: each process remembers the accounts it knows an alert is
+//! open for, and accounts it looked at lately ([`RECHECK`]); a success of any other account
+//! costs nothing. An alert another replica opened is seen here within [`RECHECK`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use super::book::{AlertBook, Change, Raise, StateFilter};
+use super::model::{Alert, AlertKind, AlertSink, Notice, NoticeEvent};
+use crate::domain::MerchantId;
+use crate::ledger::AlertStore;
+use crate::store::StoreError;
+
+pub const ALERTS_OPENED: &str = "cartgate_alerts_opened_total";
+pub const ALERTS_RESOLVED: &str = "cartgate_alerts_resolved_total";
+
+/// How long a process trusts that an account it looked at has no open alert.
+pub const RECHECK: Duration = Duration::from_secs(60);
+
+/// Describes the alert metrics (for `GET /metrics`).
+pub fn describe_metrics() {
+    metrics::describe_counter!(ALERTS_OPENED, "Alerts opened, by kind");
+    metrics::describe_counter!(ALERTS_RESOLVED, "Alerts resolved, by kind");
+}
+
+/// The notices this process handed to its sink, kept for tests (the test kit installs one).
+#[derive(Default)]
+pub struct NoticeLog(Mutex<Vec<(MerchantId, Notice)>>);
+
+impl NoticeLog {
+    pub fn all(&self) -> Vec<(MerchantId, Notice)> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn push(&self, merchant: &MerchantId, notice: &Notice) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push((merchant.clone(), notice.clone()));
+    }
+}
+
+/// What this process knows about an account's credentials alert.
+#[derive(Clone, Copy)]
+enum Known {
+    Open,
+    ClearSince(Instant),
+}
+
+/// The alert lifecycle: the store, where notices go, and the per-process account memory.
+#[derive(Clone)]
+pub struct Alerts {
+    store: AlertStore,
+    sink: Arc<dyn AlertSink>,
+    log: Option<Arc<NoticeLog>>,
+    accounts: Arc<Mutex<HashMap<(MerchantId, String), Known>>>,
+}
+
+impl Alerts {
+    pub fn new(store: AlertStore, sink: Arc<dyn AlertSink>) -> Self {
+        Self { store, sink, log: None, accounts: Arc::default() }
+    }
+
+    /// The same lifecycle, also keeping every notice in `log` (tests count them).
+    pub fn with_log(self, log: Arc<NoticeLog>) -> Self {
+        Self { log: Some(log), ..self }
+    }
+
+    /// Raises `(kind, subject)`: opens the alert (told) or updates the open one (not told).
+    pub async fn raise(
+        &self,
+        merchant: &MerchantId,
+        kind: AlertKind,
+        subject: &str,
+        summary: &str,
+        order: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let r =
+            Raise { kind, subject: subject.to_owned(), summary: summary.to_owned(), order: order.map(str::to_owned) };
+        let now = Utc::now();
+        let change = self.store.update(merchant, now, |book| book.raise(merchant, &r, now)).await?;
+        self.tell(merchant, change.into_iter().collect()).await
+    }
+
+    /// Clears `(kind, subject)` for one order, or altogether; resolving it is told.
+    pub async fn clear(
+        &self,
+        merchant: &MerchantId,
+        kind: AlertKind,
+        subject: &str,
+        order: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let open = self.store.read(merchant).await?.open(kind, subject).is_some();
+        if !open {
+            return Ok(());
+        }
+        let change = self.store.update(merchant, now, |book| book.clear(kind, subject, order, now)).await?;
+        self.tell(merchant, change.into_iter().collect()).await
+    }
+
+    /// The order (`<cart>:<id>`) left `error`: it no longer waits on any `order_error` alert.
+    pub async fn order_left_error(&self, merchant: &MerchantId, order: &str) -> Result<(), StoreError> {
+        if !self.store.read(merchant).await?.waits_on(order) {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let changes = self.store.update(merchant, now, |book| book.clear_order(order, now)).await?;
+        self.tell(merchant, changes).await
+    }
+
+    /// An upstream account answered 401/403.
+    pub async fn credentials_rejected(&self, merchant: &MerchantId, account: &str) -> Result<(), StoreError> {
+        let summary = format!("{account} rejected cartgate's credentials (401/403): check the key or reconnect");
+        self.raise(merchant, AlertKind::CredentialsRejected, account, &summary, None).await?;
+        self.remember(merchant, account, Known::Open);
+        Ok(())
+    }
+
+    /// An upstream account answered a call: resolves its credentials alert, if one is open.
+    /// Costs a store read at most once per [`RECHECK`] per account (none while known clear).
+    pub async fn credentials_accepted(&self, merchant: &MerchantId, account: &str) -> Result<(), StoreError> {
+        let key = (merchant.clone(), account.to_owned());
+        let look = match self.accounts.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            Some(Known::Open) | None => true,
+            Some(Known::ClearSince(at)) => at.elapsed() >= RECHECK,
+        };
+        if !look {
+            return Ok(());
+        }
+        self.clear(merchant, AlertKind::CredentialsRejected, account, None).await?;
+        self.remember(merchant, account, Known::ClearSince(Instant::now()));
+        Ok(())
+    }
+
+    fn remember(&self, merchant: &MerchantId, account: &str, known: Known) {
+        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        accounts.insert((merchant.clone(), account.to_owned()), known);
+    }
+
+    /// The merchant's alerts in `state`, newest first.
+    pub async fn list(
+        &self,
+        merchant: &MerchantId,
+        state: StateFilter,
+        limit: usize,
+    ) -> Result<Vec<Alert>, StoreError> {
+        Ok(self.store.read(merchant).await?.list(state, limit))
+    }
+
+    /// Records that a person saw the alert; `None` when the merchant has no such alert.
+    pub async fn ack(&self, merchant: &MerchantId, id: &str) -> Result<Option<Alert>, StoreError> {
+        if self.store.read(merchant).await?.get(id).is_none() {
+            return Ok(None);
+        }
+        let now = Utc::now();
+        self.store.update(merchant, now, |book: &mut AlertBook| book.ack(id, now)).await
+    }
+
+    /// Hands the opened and resolved alerts to the sink, counted by kind.
+    async fn tell(&self, merchant: &MerchantId, changes: Vec<Change>) -> Result<(), StoreError> {
+        for change in changes {
+            let (event, alert, metric) = match change {
+                Change::Opened(a) => (NoticeEvent::Opened, a, ALERTS_OPENED),
+                Change::Resolved(a) => (NoticeEvent::Resolved, a, ALERTS_RESOLVED),
+            };
+            metrics::counter!(metric, "kind" => kind_label(alert.kind)).increment(1);
+            tracing::info!(merchant = %merchant, id = %alert.id, kind = kind_label(alert.kind), subject = %alert.subject, ?event, "alert");
+            let notice = Notice { event, alert };
+            if let Some(log) = &self.log {
+                log.push(merchant, &notice);
+            }
+            self.sink.notify(merchant, notice).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The API spelling of a kind (`order_error`…), for metric labels and logs.
+pub fn kind_label(kind: AlertKind) -> &'static str {
+    match kind {
+        AlertKind::OrderError => "order_error",
+        AlertKind::CredentialsRejected => "credentials_rejected",
+        AlertKind::CartDisconnected => "cart_disconnected",
+        AlertKind::JobsDead => "jobs_dead",
+        AlertKind::WebhooksRepaired => "webhooks_repaired",
+        AlertKind::HeldOrders => "held_orders",
+        AlertKind::UpstreamPaused => "upstream_paused",
+    }
+}
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;
