@@ -65,7 +65,7 @@ pub use holds::HoldReleases;
 pub use inventory::{Inventory, Snapshot};
 pub use kv::{IndexOp, Kv, MemoryKv};
 pub use oauth::{ConnectionStatus, OAuthStore, PendingConnect, StoredConnection};
-pub use orders::{LedgerError, OrderFilter, OrderLedger};
+pub use orders::{ErrorExits, LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
 pub use ship_methods::{SeenMethod, ShipMethodLedger};
 pub use ship_watch::ShipWatch;
@@ -118,6 +118,11 @@ impl Ledger {
             alerts: AlertStore::new(kv.clone()),
             tenants: TenantStore::new(kv),
         }
+    }
+
+    /// The same ledger, telling `exits` about every order that leaves `error` (alerts).
+    pub fn with_error_exits(self, exits: Arc<dyn ErrorExits>) -> Self {
+        Self { orders: self.orders.with_error_exits(exits), ..self }
     }
 
     /// The embedded ledger (`memory://`).

@@ -35,15 +35,29 @@ pub struct OrderFilter {
     pub cart: Option<String>,
 }
 
+/// Told when an order leaves `error`, whichever path it takes (alias added, ship method
+/// mapped, resend, cancel, edit in the cart, skipped): the one place every exit passes.
+#[async_trait::async_trait]
+pub trait ErrorExits: Send + Sync {
+    /// Called after the change is stored; it cannot fail the change (it logs).
+    async fn left_error(&self, order: &Order);
+}
+
 /// The order ledger.
 #[derive(Clone)]
 pub struct OrderLedger {
     kv: Arc<dyn Kv>,
+    exits: Option<Arc<dyn ErrorExits>>,
 }
 
 impl OrderLedger {
     pub fn new(kv: Arc<dyn Kv>) -> Self {
-        Self { kv }
+        Self { kv, exits: None }
+    }
+
+    /// The same ledger, telling `exits` about every order that leaves `error`.
+    pub fn with_error_exits(self, exits: Arc<dyn ErrorExits>) -> Self {
+        Self { exits: Some(exits), ..self }
     }
 
     pub async fn get(&self, cart: &CartId, id: u64) -> Result<Option<Order>, LedgerError> {
@@ -95,6 +109,12 @@ impl OrderLedger {
             }
             let value = serde_json::to_vec(&after).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
             if self.kv.put(&keys::order(cart, id), Some(version), &value, &reindex(&before, &after)).await?.is_ok() {
+                if let Some(exits) = &self.exits
+                    && before.status() == OrderStatus::Error
+                    && after.status() != OrderStatus::Error
+                {
+                    exits.left_error(&after).await;
+                }
                 return Ok(Some((after, out)));
             }
         }

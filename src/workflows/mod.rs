@@ -34,6 +34,7 @@ use chrono::{DateTime, Utc};
 
 pub use registry::registry;
 
+use crate::alerts::Alerts;
 use crate::cart::Cart;
 use crate::ledger::{Ledger, LedgerError};
 use crate::settings::{CartSettings, MerchantSettings, Settings};
@@ -54,6 +55,8 @@ pub struct Deps {
     pub upstream: UpstreamClient,
     /// The OAuth connections of `auth = "oauth"` carts (the token source `upstream` uses).
     pub oauth: Arc<crate::oauth::Connections>,
+    /// Raising and clearing the merchants' alerts.
+    pub alerts: Alerts,
     /// Fault injection for tests of the no-duplicate protocol (never set in production).
     pub faults: Arc<Faults>,
 }

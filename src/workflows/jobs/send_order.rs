@@ -19,8 +19,9 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::alerts::ErrorCause;
 use crate::domain::hold::next_release;
-use crate::domain::{Order, OrderStatus, Sku, WarehouseService};
+use crate::domain::{MerchantId, Order, OrderStatus, Sku, WarehouseService};
 use crate::jobs::SendOrder;
 use crate::ledger::orders::member;
 use crate::settings::{CartSettings, Unmapped};
@@ -69,7 +70,7 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     }
     let lines = match translate(deps, merchant, cart.item_field, &cart.filters.skip_skus, &order.lines).await {
         Ok(Translation::Complete(lines)) => lines,
-        Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, merchant.id.as_str(), skus).await,
+        Ok(Translation::Missing(skus)) => return stop_for_aliases(deps, &p, &merchant.id, skus).await,
         Ok(Translation::Skipped(why)) => {
             // The item filter changed since the import: nothing of this order goes out.
             set_outcome(deps, &p, Some((OrderStatus::Skipped, &why.reason)), |_| {}).await?;
@@ -102,7 +103,7 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             Ok(Outcome::Retry("injected crash after the warehouse accepted the order".into()))
         }
         Ok(created) => record_accepted(deps, &p, &created, "accepted by the warehouse").await,
-        Err(e) => refused(deps, job, &p, merchant.id.as_str(), e).await,
+        Err(e) => refused(deps, job, &p, &merchant.id, e).await,
     }
 }
 
@@ -111,7 +112,7 @@ async fn refused(
     deps: &Deps,
     job: &ClaimedJob,
     p: &SendOrder,
-    merchant: &str,
+    merchant: &MerchantId,
     e: UpstreamError,
 ) -> Result<Outcome, Outcome> {
     match &e {
@@ -125,21 +126,28 @@ async fn refused(
             let reason = format!("the warehouse lacks inventory: {}", e.merchant_message());
             set_outcome(deps, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until)).await?;
             // Read after writing `on_hold`, so a release by hand is never missed (`holds`).
-            if holds::released_during(deps, merchant, job).await.map_err(store_failed)? {
+            if holds::released_during(deps, merchant.as_str(), job).await.map_err(store_failed)? {
                 return Ok(Outcome::RetryAt(job.claimed_at));
             }
             Ok(Outcome::Hold { until: until.timestamp_millis(), reason })
         }
         UpstreamError::Unauthorized { .. } => {
             set_outcome(deps, p, Some((OrderStatus::Error, KEY_REJECTED)), |_| {}).await?;
+            alert(deps, merchant, p, &[ErrorCause::WmsCredentials]).await;
             Ok(Outcome::Done)
         }
         _ => {
             let reason = format!("the warehouse refused the order: {}", e.merchant_message());
             set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
+            alert(deps, merchant, p, &[ErrorCause::WarehouseRefused]).await;
             Ok(Outcome::Done)
         }
     }
+}
+
+/// The order went to `error` for `causes`: its alerts (`alerts::orders`).
+async fn alert(deps: &Deps, merchant: &MerchantId, p: &SendOrder, causes: &[ErrorCause<'_>]) {
+    deps.alerts.order_in_error(&deps.ledger.orders, merchant, &p.cart, p.order_id, causes).await;
 }
 
 /// A 4xx (not auth, not-found, not rate) whose code or message speaks of inventory.
@@ -193,12 +201,19 @@ async fn record_accepted(deps: &Deps, p: &SendOrder, wms_id: &str, why: &str) ->
     Ok(Outcome::Done)
 }
 
-async fn stop_for_aliases(deps: &Deps, p: &SendOrder, merchant: &str, skus: Vec<Sku>) -> Result<Outcome, Outcome> {
-    let skus: Vec<String> = skus.iter().map(Sku::to_string).collect();
-    let reason = format!("no warehouse barcode for SKU {} — add an alias", skus.join(", "));
+async fn stop_for_aliases(
+    deps: &Deps,
+    p: &SendOrder,
+    merchant: &MerchantId,
+    skus: Vec<Sku>,
+) -> Result<Outcome, Outcome> {
+    let names: Vec<String> = skus.iter().map(Sku::to_string).collect();
+    let reason = format!("no warehouse barcode for SKU {} — add an alias", names.join(", "));
     set_outcome(deps, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
     let order = member(&p.cart, p.order_id);
-    deps.ledger.aliases.await_aliases(merchant, &order, &skus).await.map_err(store_failed)?;
+    deps.ledger.aliases.await_aliases(merchant.as_str(), &order, &names).await.map_err(store_failed)?;
+    let causes: Vec<ErrorCause> = skus.iter().map(ErrorCause::UnknownSku).collect();
+    alert(deps, merchant, p, &causes).await;
     Ok(Outcome::Done)
 }
 
@@ -234,6 +249,8 @@ async fn stop_for_ship_method(
     let order = member(&p.cart, p.order_id);
     let waiting = &deps.ledger.ship_methods;
     waiting.await_mapping(&p.cart, &order, &unmapped.0).await.map_err(store_failed)?;
+    let (merchant, _) = deps.cart(p.cart.as_str()).await?;
+    alert(deps, &merchant.id, p, &[ErrorCause::UnmappedShipMethod(&unmapped.0)]).await;
     deps.tenants.reload().await.map_err(store_failed)?;
     let (_, cart) = deps.cart(p.cart.as_str()).await?;
     if cart.ship_methods.resolve(Some(&unmapped.0)).is_err() {
