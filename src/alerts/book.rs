@@ -154,14 +154,16 @@ impl AlertBook {
 
     /// Alerts in `state`, newest first, at most `limit`.
     pub fn list(&self, state: StateFilter, limit: usize) -> Vec<Alert> {
-        let mut out: Vec<&Alert> = self
+        // Newest first; alerts opened in the same millisecond by the order they were opened.
+        let mut out: Vec<(usize, &Alert)> = self
             .alerts
             .iter()
             .map(|t| &t.alert)
-            .filter(|a| matches!(state, StateFilter::Any) || state == StateFilter::Only(a.state))
+            .enumerate()
+            .filter(|(_, a)| matches!(state, StateFilter::Any) || state == StateFilter::Only(a.state))
             .collect();
-        out.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then_with(|| b.id.cmp(&a.id)));
-        out.into_iter().take(limit).cloned().collect()
+        out.sort_by(|(i, a), (j, b)| b.opened_at.cmp(&a.opened_at).then_with(|| j.cmp(i)));
+        out.into_iter().take(limit).map(|(_, a)| a.clone()).collect()
     }
 
     /// Drops resolved alerts older than [`KEEP_RESOLVED_DAYS`] and beyond [`MAX_RESOLVED`].

@@ -1,0 +1,94 @@
+//! `GET /admin/merchants/{m}/alerts` and `POST …/alerts/{id}/ack`: states, limits, other
+//! merchants, idempotent acknowledgement, the audit entry — and no secret in any of it.
+
+use cartgate::alerts::AlertKind;
+use cartgate::domain::MerchantId;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::access::issue;
+use crate::support::{ADMIN_TOKEN, TestApp, spawn_app_with, two_merchants};
+
+/// Raises one `jobs_dead` alert for `merchant` and returns its id.
+pub async fn raise_one(app: &TestApp, merchant: &str) -> String {
+    let m = MerchantId::parse(merchant).unwrap();
+    app.deps.alerts.raise(&m, AlertKind::JobsDead, "send_order", "a send_order job gave up", None).await.unwrap();
+    let open = app.deps.alerts.list(&m, cartgate::alerts::StateFilter::Any, 1).await.unwrap();
+    open[0].id.clone()
+}
+
+async fn call(app: &TestApp, method: Method, path: &str, token: &str) -> (u16, Value) {
+    let resp = app.client.request(method, app.url(path)).bearer_auth(token).send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn alerts_list_by_state_newest_first_and_refuse_a_bad_state_or_limit() {
+    let app = spawn_app_with(&two_merchants("memory://")).await;
+    let acme = MerchantId::parse("acme").unwrap();
+    let first = raise_one(&app, "acme").await;
+    let account = "easypost:acme:production";
+    app.deps.alerts.credentials_rejected(&acme, account).await.unwrap();
+    app.deps.alerts.credentials_accepted(&acme, account).await.unwrap();
+
+    let (status, all) = call(&app, Method::GET, "/admin/merchants/acme/alerts", ADMIN_TOKEN).await;
+    assert_eq!(status, 200, "{all}");
+    let kinds: Vec<&str> = all["alerts"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["credentials_rejected", "jobs_dead"], "newest first");
+    let (_, open) = call(&app, Method::GET, "/admin/merchants/acme/alerts?state=open", ADMIN_TOKEN).await;
+    assert_eq!(open["alerts"][0]["id"], first.as_str());
+    assert_eq!(open["alerts"].as_array().unwrap().len(), 1);
+    let (_, resolved) =
+        call(&app, Method::GET, "/admin/merchants/acme/alerts?state=resolved&limit=1", ADMIN_TOKEN).await;
+    assert_eq!(resolved["alerts"][0]["subject"], account);
+    assert_eq!(resolved["alerts"][0]["state"], "resolved");
+    assert!(resolved["alerts"][0]["resolved_at"].is_string());
+
+    for bad in ["state=closed", "limit=0", "limit=501", "limit=many"] {
+        let (status, body) = call(&app, Method::GET, &format!("/admin/merchants/acme/alerts?{bad}"), ADMIN_TOKEN).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_request")), "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn ack_is_idempotent_audited_and_404_for_unknown_alerts_and_other_merchants() {
+    let app = spawn_app_with(&two_merchants("memory://")).await;
+    let id = raise_one(&app, "acme").await;
+    let token_a = issue(&app, "acme").await.1;
+    let token_b = issue(&app, "beta").await.1;
+    let ack = format!("/admin/merchants/acme/alerts/{id}/ack");
+
+    let (status, first) = call(&app, Method::POST, &ack, &token_a).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first["acked_at"].is_string());
+    let (status, again) = call(&app, Method::POST, &ack, ADMIN_TOKEN).await;
+    assert_eq!((status, &again["acked_at"]), (200, &first["acked_at"]), "the first acknowledgement is kept");
+
+    let (status, _) = call(&app, Method::POST, "/admin/merchants/acme/alerts/al_nope/ack", ADMIN_TOKEN).await;
+    assert_eq!(status, 404);
+    // Another merchant's token: as if `acme` did not exist, for listing and acknowledging.
+    for (method, path) in [(Method::POST, ack.clone()), (Method::GET, "/admin/merchants/acme/alerts".into())] {
+        let (status, body) = call(&app, method, &path, &token_b).await;
+        assert_eq!((status, body["error"]["message"].as_str()), (404, Some("unknown merchant `acme`")));
+    }
+    // `beta`'s own listing does not show `acme`'s alert; nor can `beta` ack it through its own path.
+    let (_, beta) = call(&app, Method::GET, "/admin/merchants/beta/alerts", &token_b).await;
+    assert_eq!(beta["alerts"].as_array().unwrap().len(), 0);
+    let (status, _) = call(&app, Method::POST, &format!("/admin/merchants/beta/alerts/{id}/ack"), &token_b).await;
+    assert_eq!(status, 404);
+
+    let (_, audit) = call(&app, Method::GET, "/admin/merchants/acme/audit", ADMIN_TOKEN).await;
+    let acks = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "alert.ack").count();
+    assert_eq!(acks, 2);
+}
+
+#[tokio::test]
+async fn no_alert_carries_the_wms_key() {
+    let app = spawn_app_with(&two_merchants("memory://")).await;
+    let acme = MerchantId::parse("acme").unwrap();
+    app.deps.alerts.credentials_rejected(&acme, "easypost:acme:production").await.unwrap();
+    let (_, body) = call(&app, Method::GET, "/admin/merchants/acme/alerts", ADMIN_TOKEN).await;
+    assert_eq!(body["alerts"].as_array().unwrap().len(), 1);
+    assert!(!body.to_string().contains("EZAK-acme"), "{body}");
+}
