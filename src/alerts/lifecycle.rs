@@ -21,6 +21,7 @@ use super::model::{Alert, AlertKind, AlertSink, Notice, NoticeEvent};
 use crate::domain::MerchantId;
 use crate::ledger::AlertStore;
 use crate::store::StoreError;
+use crate::upstream::CallWatch;
 
 pub const ALERTS_OPENED: &str = "cartgate_alerts_opened_total";
 pub const ALERTS_RESOLVED: &str = "cartgate_alerts_resolved_total";
@@ -181,6 +182,21 @@ impl Alerts {
             self.sink.notify(merchant, notice).await?;
         }
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl CallWatch for Alerts {
+    async fn rejected(&self, owner: &MerchantId, account: &str) {
+        if let Err(e) = self.credentials_rejected(owner, account).await {
+            tracing::warn!(error = %e, account, "cannot raise the credentials alert");
+        }
+    }
+
+    async fn accepted(&self, owner: &MerchantId, account: &str) {
+        if let Err(e) = self.credentials_accepted(owner, account).await {
+            tracing::warn!(error = %e, account, "cannot clear the credentials alert");
+        }
     }
 }
 

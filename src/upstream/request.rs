@@ -114,7 +114,21 @@ impl UpstreamRequest {
         self.send_in_span(endpoint).instrument(span).await
     }
 
+    /// [`Self::call`], and its answer told to the account's watch.
     async fn send_in_span(self, endpoint: String) -> Result<UpstreamResponse, UpstreamError> {
+        let watch = self.account.inner.watch.clone();
+        let result = self.call(endpoint).await;
+        if let Some(w) = watch {
+            match &result {
+                Ok(_) => w.watch.accepted(&w.owner, &w.account).await,
+                Err(UpstreamError::Unauthorized { .. }) => w.watch.rejected(&w.owner, &w.account).await,
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    async fn call(self, endpoint: String) -> Result<UpstreamResponse, UpstreamError> {
         if let Some(e) = self.error.clone() {
             return Err(e);
         }

@@ -36,11 +36,12 @@ pub use registry::registry;
 
 use crate::alerts::Alerts;
 use crate::cart::Cart;
+use crate::domain::MerchantId;
 use crate::ledger::{Ledger, LedgerError};
 use crate::settings::{CartSettings, MerchantSettings, Settings};
 use crate::store::{JobStore, StoreError};
 use crate::tenants::Tenants;
-use crate::upstream::{UpstreamClient, UpstreamError};
+use crate::upstream::{UpstreamClient, UpstreamError, Watched};
 use crate::wms::EasyPost;
 use crate::workers::Outcome;
 
@@ -111,13 +112,26 @@ impl Deps {
         self.tenants.reload().await.map_err(store_failed)
     }
 
-    /// The cart's API, whichever kind of cart it is.
+    /// The cart's API, whichever kind of cart it is; a 401/403 raises the merchant's
+    /// `credentials_rejected` alert for `tradegecko:<cart>`, the next success clears it.
     pub fn cart_api(&self, cart: &CartSettings) -> Result<Arc<dyn Cart>, Outcome> {
-        crate::cart::connect(&self.upstream, cart).map_err(|e| Outcome::Permanent(e.to_string()))
+        let owner = self.tenants.now().owner_of(cart.id.as_str()).and_then(|m| MerchantId::parse(m).ok());
+        let upstream = match owner {
+            Some(owner) => self.upstream.watched(self.watch(owner, format!("tradegecko:{}", cart.id))),
+            None => self.upstream.clone(),
+        };
+        crate::cart::connect(&upstream, cart).map_err(|e| Outcome::Permanent(e.to_string()))
     }
 
+    /// The merchant's warehouse with its active key, watched as `easypost:<merchant>:<mode>`.
     pub fn easypost(&self, merchant: &MerchantSettings) -> Result<EasyPost, Outcome> {
-        self.upstream.easypost(&merchant.wms).map(EasyPost::new).map_err(|e| Outcome::Permanent(e.to_string()))
+        let account = format!("easypost:{}:{}", merchant.id, merchant.wms.mode().as_str());
+        let upstream = self.upstream.watched(self.watch(merchant.id.clone(), account));
+        upstream.easypost(&merchant.wms).map(EasyPost::new).map_err(|e| Outcome::Permanent(e.to_string()))
+    }
+
+    fn watch(&self, owner: MerchantId, account: String) -> Watched {
+        Watched { watch: Arc::new(self.alerts.clone()), owner, account }
     }
 
     /// Now, on the process clock (ledger timestamps; scheduling uses the store's clock).
