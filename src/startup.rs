@@ -197,8 +197,13 @@ fn dependencies_with(settings: &Arc<Settings>, store: &Store, notices: Option<Ar
     let ring = crate::tenants::ring_for(settings)?;
     let tenants = Tenants::new(settings.clone(), ring, ledger.tenants.clone());
     let upstream = UpstreamClient::new(limiter)?;
-    let oauth =
-        crate::oauth::Connections::new(settings.clone(), tenants.clone(), ledger.oauth.clone(), upstream.clone());
+    let oauth = crate::oauth::Connections::new(
+        settings.clone(),
+        tenants.clone(),
+        ledger.oauth.clone(),
+        upstream.clone(),
+        alerts.clone(),
+    );
     let upstream = upstream.with_tokens(oauth.clone());
     Ok(Deps {
         settings: settings.clone(),
