@@ -131,6 +131,24 @@ impl AlertBook {
         resolved
     }
 
+    /// Keeps, in the open alerts of `kind`, only what `still` holds for (e.g. jobs still dead);
+    /// returns the alerts that resolved because nothing was left.
+    pub fn keep_waiting(&mut self, kind: AlertKind, still: impl Fn(&str) -> bool, now: DateTime<Utc>) -> Vec<Change> {
+        let mut resolved = Vec::new();
+        for t in self.alerts.iter_mut().filter(|t| is_open(t) && t.alert.kind == kind) {
+            t.waiting.retain(|w| still(w));
+            if t.waiting.is_empty() {
+                resolved.push(resolve(t, now));
+            }
+        }
+        resolved
+    }
+
+    /// Whether any alert of `kind` is open.
+    pub fn any_open(&self, kind: AlertKind) -> bool {
+        self.alerts.iter().any(|t| is_open(t) && t.alert.kind == kind)
+    }
+
     /// Whether an open `order_error` alert waits on `order`.
     pub fn waits_on(&self, order: &str) -> bool {
         self.alerts.iter().any(|t| is_open(t) && t.waiting.iter().any(|w| w == order))

@@ -118,6 +118,29 @@ impl Alerts {
         self.tell(merchant, changes).await
     }
 
+    /// A job of the merchant went to the dead letters: one `jobs_dead` alert per job kind,
+    /// listing the dead jobs (in `orders`).
+    pub async fn job_buried(&self, merchant: &MerchantId, kind: &str, job: &str) -> Result<(), StoreError> {
+        let summary = format!("{kind} jobs gave up (dead letters): fix the cause, then redrive them");
+        self.raise(merchant, AlertKind::JobsDead, kind, &summary, Some(job)).await
+    }
+
+    /// After a redrive: `jobs_dead` alerts keep only the jobs `still_dead` names, and resolve
+    /// when none is left.
+    pub async fn dead_jobs_now(
+        &self,
+        merchant: &MerchantId,
+        still_dead: impl Fn(&str) -> bool,
+    ) -> Result<(), StoreError> {
+        if !self.store.read(merchant).await?.any_open(AlertKind::JobsDead) {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let changes =
+            self.store.update(merchant, now, |book| book.keep_waiting(AlertKind::JobsDead, &still_dead, now)).await?;
+        self.tell(merchant, changes).await
+    }
+
     /// An upstream account answered 401/403.
     pub async fn credentials_rejected(&self, merchant: &MerchantId, account: &str) -> Result<(), StoreError> {
         let summary = format!("{account} rejected cartgate's credentials (401/403): check the key or reconnect");

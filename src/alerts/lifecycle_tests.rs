@@ -120,3 +120,15 @@ async fn ack_sets_acked_at_once_and_unknown_ids_are_none() {
     let other = MerchantId::parse("globex").unwrap();
     assert!(alerts.ack(&other, &id).await.unwrap().is_none(), "another merchant's alert is not found");
 }
+
+#[tokio::test]
+async fn dead_jobs_are_one_alert_per_kind_resolved_when_none_is_dead_any_more() {
+    let (alerts, sink) = alerts();
+    alerts.job_buried(&acme(), "send_order", "send_order:acme-tg:1").await.unwrap();
+    alerts.job_buried(&acme(), "send_order", "send_order:acme-tg:2").await.unwrap();
+    alerts.dead_jobs_now(&acme(), |job| job == "send_order:acme-tg:2").await.unwrap();
+    let open = alerts.list(&acme(), StateFilter::Only(AlertState::Open), 5).await.unwrap();
+    assert_eq!((open.len(), open[0].count, sink.events().len()), (1, 2, 1), "one job is still dead");
+    alerts.dead_jobs_now(&acme(), |_| false).await.unwrap();
+    assert_eq!(sink.events().iter().map(|(e, _)| *e).collect::<Vec<_>>(), [NoticeEvent::Opened, NoticeEvent::Resolved]);
+}

@@ -134,6 +134,13 @@ impl Deps {
         Watched { watch: Arc::new(self.alerts.clone()), owner, account }
     }
 
+    /// The merchant a job owner (a merchant or a cart id) belongs to.
+    pub fn owner_merchant(&self, owner: &str) -> Option<MerchantId> {
+        let dir = self.tenants.now();
+        let merchant = if dir.entry(owner).is_some() { Some(owner) } else { dir.owner_of(owner) };
+        merchant.and_then(|m| MerchantId::parse(m).ok())
+    }
+
     /// Now, on the process clock (ledger timestamps; scheduling uses the store's clock).
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now()

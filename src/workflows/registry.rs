@@ -52,4 +52,18 @@ pub fn registry(deps: &Deps) -> Registry {
         .with(JobKind::SyncInventory, SyncInventoryHandler(deps.clone()))
         .with(JobKind::PushInventory, PushInventoryHandler(deps.clone()))
         .live(super::recurring::DirectoryRecurring::new(deps.tenants.clone()))
+        .on_burial(DeadJobs(deps.clone()))
+}
+
+/// Raises the owning merchant's `jobs_dead` alert for every buried job.
+struct DeadJobs(Deps);
+
+#[async_trait::async_trait]
+impl crate::workers::Burials for DeadJobs {
+    async fn buried(&self, id: &crate::store::JobId, kind: &str) {
+        let Some(merchant) = self.0.owner_merchant(id.owner()) else { return };
+        if let Err(e) = self.0.alerts.job_buried(&merchant, kind, id.as_str()).await {
+            tracing::warn!(job = %id, error = %e, "cannot raise the dead job's alert");
+        }
+    }
 }
