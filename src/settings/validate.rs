@@ -123,6 +123,9 @@ impl Settings {
             resolve(format!("merchants[{i}].wms.test_api_key"), w.test_api_key.as_mut());
             resolve(format!("merchants[{i}].wms.webhook_secret"), w.webhook_secret.as_mut());
             resolve(format!("merchants[{i}].wms.webhook_secret_previous"), w.webhook_secret_previous.as_mut());
+            if let Some(hook) = m.alerts.webhook.as_mut() {
+                resolve(format!("merchants[{i}].alerts.webhook.secret"), Some(&mut hook.secret));
+            }
             for (j, c) in m.carts.iter_mut().enumerate() {
                 let key = |f: &str| format!("merchants[{i}].carts[{j}].{f}");
                 resolve(key("access_token"), c.access_token.as_mut());
@@ -159,6 +162,7 @@ pub fn merchant_problems(m: &MerchantSettings) -> Vec<ConfigError> {
     for (j, c) in m.carts.iter().enumerate() {
         errors.extend(cart_problems(c).into_iter().map(|p| p.under(&format!("carts[{j}]"))));
     }
+    errors.extend(m.alerts.problems());
     errors
 }
 

@@ -92,3 +92,50 @@ async fn no_alert_carries_the_wms_key() {
     assert_eq!(body["alerts"].as_array().unwrap().len(), 1);
     assert!(!body.to_string().contains("EZAK-acme"), "{body}");
 }
+
+#[tokio::test]
+async fn alert_channels_set_through_the_api_follow_the_file_rules_and_the_secret_never_comes_back() {
+    use crate::tenants::{merchant_body, wiring};
+    let app = spawn_app_with(&wiring("memory://")).await;
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let mut body = merchant_body("al1");
+    let channels = serde_json::json!({
+        "email": ["ops@shop.example"],
+        "webhook": {"url": "https://shop.example/hooks/cartgate", "secret": secret},
+        "digest": "1h",
+    });
+    body["alerts"] = channels;
+    let (code, created) = app.put("/admin/merchants/shop", body.clone()).await;
+    assert_eq!(code, 201, "{created}");
+    let (_, shown) = app.show("/admin/merchants/shop").await;
+    assert_eq!(shown["alerts"]["webhook"]["secret"]["set"], true, "{shown}");
+    assert_eq!(
+        (shown["alerts"]["digest"].as_str(), shown["alerts"]["email"][0].as_str()),
+        (Some("1h"), Some("ops@shop.example"))
+    );
+    assert!(!shown.to_string().contains(secret) && !created.to_string().contains(secret));
+    let stored = serde_json::to_string(&app.deps.ledger.tenants.load().await.unwrap().tenants).unwrap();
+    assert!(stored.contains("shop.example/hooks") && !stored.contains(&secret[6..]), "sealed in the store");
+    let merchant = app.deps.tenants.merchant("shop").unwrap();
+    assert_eq!(merchant.alerts.webhook.as_ref().unwrap().secret.expose(), secret, "opened for delivery");
+
+    // A patch that leaves the secret out keeps it.
+    let (code, _) = app.patch("/admin/merchants/shop", serde_json::json!({"alerts": {"digest": "instant"}})).await;
+    assert_eq!(code, 200);
+    assert_eq!(app.deps.tenants.merchant("shop").unwrap().alerts.webhook.as_ref().unwrap().secret.expose(), secret);
+
+    let bad = [
+        (
+            serde_json::json!({"url": "https://shop.example", "secret": "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}),
+            "alerts.webhook.secret",
+        ),
+        (serde_json::json!({"url": "https://shop.example", "secret": "env:SHOP_SECRET"}), "alerts.webhook.secret"),
+        (serde_json::json!({"url": "http://shop.example", "secret": secret}), "alerts.webhook.url"),
+    ];
+    for (hook, key) in bad {
+        let (code, answer) = app.patch("/admin/merchants/shop", serde_json::json!({"alerts": {"webhook": hook}})).await;
+        let keys: Vec<&str> =
+            answer["error"]["problems"].as_array().unwrap().iter().filter_map(|p| p["key"].as_str()).collect();
+        assert_eq!((code, keys), (400, vec![key]), "{answer}");
+    }
+}
