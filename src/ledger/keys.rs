@@ -64,6 +64,11 @@ pub(super) fn cart_start(cart: &CartId) -> String {
     format!("cart_start:{cart}")
 }
 
+/// Field of [`CURSORS`]: when the cart's webhooks were first registered.
+pub(super) fn webhooks_registered(cart: &CartId) -> String {
+    format!("webhooks_registered:{cart}")
+}
+
 /// Field of [`CURSORS`]: when the merchant's WMS product list was last read. (The same text as
 /// the cache's key, in another hash.)
 pub(super) fn products_read_at(merchant: &MerchantId) -> String {
@@ -172,6 +177,7 @@ mod tests {
         assert_eq!(oauth_lease("acme-tg"), "oauth_lease:{acme-tg}");
         assert_eq!(oauth_state("ab12"), "oauth_state:ab12");
         assert_eq!(alerts(&merchant), "{m:acme}:alerts");
+        assert_eq!(webhooks_registered(&cart), "webhooks_registered:acme-tg");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! | `awaiting:<merchant>` | hash | — | order → SKUs it lacks, `\n`-separated | [`Aliases`] (`send_order`, alias upsert) |
 //! | `cursors` | hash | — | `poll_orders:<cart>` → RFC 3339 (ms) | [`Cursors`] (`poll_orders`) |
 //! | `cursors` | hash | — | `cart_start:<cart>` → RFC 3339 (ms) where the first download started | [`Cursors`] (`poll_orders`, `import_order`) |
+//! | `cursors` | hash | — | `webhooks_registered:<cart>` → RFC 3339 (ms) when the cart's webhooks were first registered | [`Cursors`] (`ensure_webhooks`) |
 //! | `cursors` | hash | — | `wms_products:<merchant>` → RFC 3339 of the last product read | [`ProductCache`] (translation) |
 //! | `wms_products:<merchant>` | hash | — | WMS barcode → product id | [`ProductCache`] (translation) |
 //! | `holds_released` | hash | — | merchant → ms of the last release by hand | [`HoldReleases`] (`workflows::holds`) |

@@ -119,3 +119,25 @@ async fn a_revoked_wms_key_opens_credentials_rejected_and_restoring_it_resolves_
     let told = serde_json::to_string(&flow.notices().into_iter().map(|(_, n)| n).collect::<Vec<_>>()).unwrap();
     assert!(!everything.contains(&key) && !told.contains(&key), "the key leaked into an alert");
 }
+
+/// Runs the cart's `ensure_webhooks` now and waits for it to finish.
+async fn ensure_webhooks_now(flow: &Flow) {
+    use cartgate::jobs::CartTask;
+    use cartgate::store::{JobKind, OnExisting, When};
+    let job = CartTask { cart: flow.cart() }.job(JobKind::EnsureWebhooks);
+    flow.deps.jobs.enqueue(&job, When::Now, OnExisting::MoveEarlier).await.unwrap();
+    assert!(flow.wait_recurring_idle(job.id.as_str(), Duration::from_secs(20)).await, "ensure_webhooks did not run");
+}
+
+#[tokio::test]
+async fn webhooks_that_had_to_be_recreated_open_webhooks_repaired_and_the_next_clean_check_resolves_it() {
+    let flow = start(Options::default()).await;
+    ensure_webhooks_now(&flow).await;
+    assert!(notices(&flow).is_empty(), "the first registration is no repair: {:?}", notices(&flow));
+    assert!(flow.tg.drop_webhooks() > 0);
+    ensure_webhooks_now(&flow).await;
+    let repaired = (NoticeEvent::Opened, AlertKind::WebhooksRepaired, flow.cart().to_string());
+    assert_eq!(notices(&flow), [repaired]);
+    ensure_webhooks_now(&flow).await;
+    assert_eq!(notices(&flow).last().map(|n| n.0), Some(NoticeEvent::Resolved), "{:?}", notices(&flow));
+}
