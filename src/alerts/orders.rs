@@ -1,4 +1,4 @@
-//! `order_error` alerts: one per reason class and subject — every order missing the same SKU
+//! `order_error` and `held_orders` alerts. `order_error`: one per reason class and subject — every order missing the same SKU
 //! is one alert listing them — resolved when the last of its orders left `error`.
 //!
 //! Raised where the reason is known in types (`send_order`, `import_order`); cleared by the
@@ -6,6 +6,10 @@
 //! (alias added, method mapped, resend, cancel, edit, skip). An order can leave `error` between
 //! its transition and the raise (an alias saved at that moment); so after raising, the order
 //! is read again, and if it has left already, it is cleared at once.
+//!
+//! `held_orders`: an order whose send after a hold release is refused for inventory again
+//! stays on hold; the merchant's one alert lists them (count, barcodes of the latest) and
+//! resolves when the last has left `on_hold` (sent, cancelled…), through the same ledger hook.
 
 use super::lifecycle::Alerts;
 use super::model::AlertKind;
@@ -85,9 +89,36 @@ impl Alerts {
     }
 }
 
+/// The subject of the merchant's one `held_orders` alert.
+pub const HELD: &str = "on_hold";
+
+impl Alerts {
+    /// A send after a hold release was refused for inventory again: the order stays on hold.
+    /// One `held_orders` alert lists every such order, resolved when none is held any more.
+    pub async fn stays_on_hold(&self, merchant: &MerchantId, cart: &CartId, id: u64, barcodes: &[String]) {
+        let m = member(cart, id);
+        let summary = format!(
+            "Orders stay on hold after the hold release: the warehouse lacks stock (latest {m}: barcodes {})",
+            barcodes.join(", ")
+        );
+        if let Err(e) = self.raise(merchant, AlertKind::HeldOrders, HELD, &summary, Some(&m)).await {
+            tracing::warn!(error = %e, order = %m, "cannot raise the held orders alert");
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl ErrorExits for Alerts {
-    async fn left_error(&self, order: &Order) {
-        self.left_error_logged(&order.merchant, &member(&order.cart, order.cart_order_id)).await;
+    async fn left(&self, order: &Order, from: OrderStatus) {
+        let m = member(&order.cart, order.cart_order_id);
+        match from {
+            OrderStatus::Error => self.left_error_logged(&order.merchant, &m).await,
+            OrderStatus::OnHold => {
+                if let Err(e) = self.clear(&order.merchant, AlertKind::HeldOrders, HELD, Some(&m)).await {
+                    tracing::warn!(error = %e, order = %m, "cannot clear the order from the held orders alert");
+                }
+            }
+            _ => {}
+        }
     }
 }

@@ -35,12 +35,14 @@ pub struct OrderFilter {
     pub cart: Option<String>,
 }
 
-/// Told when an order leaves `error`, whichever path it takes (alias added, ship method
-/// mapped, resend, cancel, edit in the cart, skipped): the one place every exit passes.
+/// Told when an order leaves `error` or `on_hold`, whichever path it takes (alias added, ship
+/// method mapped, resend, cancel, edit in the cart, skipped, sent): the one place every exit
+/// passes.
 #[async_trait::async_trait]
 pub trait ErrorExits: Send + Sync {
-    /// Called after the change is stored; it cannot fail the change (it logs).
-    async fn left_error(&self, order: &Order);
+    /// Called after the change is stored, with the status the order left; it cannot fail the
+    /// change (it logs).
+    async fn left(&self, order: &Order, from: OrderStatus);
 }
 
 /// The order ledger.
@@ -55,7 +57,7 @@ impl OrderLedger {
         Self { kv, exits: None }
     }
 
-    /// The same ledger, telling `exits` about every order that leaves `error`.
+    /// The same ledger, telling `exits` about every order that leaves `error` or `on_hold`.
     pub fn with_error_exits(self, exits: Arc<dyn ErrorExits>) -> Self {
         Self { exits: Some(exits), ..self }
     }
@@ -109,11 +111,12 @@ impl OrderLedger {
             }
             let value = serde_json::to_vec(&after).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
             if self.kv.put(&keys::order(cart, id), Some(version), &value, &reindex(&before, &after)).await?.is_ok() {
+                let from = before.status();
                 if let Some(exits) = &self.exits
-                    && before.status() == OrderStatus::Error
-                    && after.status() != OrderStatus::Error
+                    && matches!(from, OrderStatus::Error | OrderStatus::OnHold)
+                    && after.status() != from
                 {
-                    exits.left_error(&after).await;
+                    exits.left(&after, from).await;
                 }
                 return Ok(Some((after, out)));
             }

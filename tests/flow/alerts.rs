@@ -141,3 +141,38 @@ async fn webhooks_that_had_to_be_recreated_open_webhooks_repaired_and_the_next_c
     ensure_webhooks_now(&flow).await;
     assert_eq!(notices(&flow).last().map(|n| n.0), Some(NoticeEvent::Resolved), "{:?}", notices(&flow));
 }
+
+async fn release_holds(flow: &Flow) {
+    let resp = flow.admin(Method::POST, "/admin/merchants/acme/holds/release").await.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn an_order_still_beyond_stock_after_a_release_opens_held_orders_until_it_is_sent() {
+    let flow = start(Options { warehouse_stock: 3, ..Options::default() }).await;
+    let id = flow.tg.create_order(NewOrder {
+        lines: vec![NewLine { sku: Some(seed::sku(2)), quantity: 5, ..Default::default() }],
+        ..Default::default()
+    });
+    let id = id.unwrap();
+    assert!(flow.wait_all(&[id], OrderStatus::OnHold, Duration::from_secs(20)).await.is_empty());
+    flow.wait_startup_inventory_sync().await;
+    assert!(notices(&flow).is_empty(), "a first hold is no alert");
+
+    release_holds(&flow).await;
+    let held = (NoticeEvent::Opened, AlertKind::HeldOrders, "on_hold".to_owned());
+    assert!(
+        eventually(Duration::from_secs(20), || async { notices(&flow) == [held.clone()] }).await,
+        "{:?}",
+        notices(&flow)
+    );
+    let open = alerts_json(&flow, "?state=open").await;
+    assert_eq!(open[0]["orders"], serde_json::json!([format!("acme-tg:{id}")]));
+    assert!(open[0]["summary"].as_str().unwrap().contains(&seed::barcode(2)), "{}", open[0]["summary"]);
+
+    flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
+    release_holds(&flow).await;
+    assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
+    let resolved = eventually(Duration::from_secs(10), || async { notices(&flow).len() == 2 }).await;
+    assert!(resolved && notices(&flow)[1].0 == NoticeEvent::Resolved, "{:?}", notices(&flow));
+}

@@ -103,7 +103,13 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             Ok(Outcome::Retry("injected crash after the warehouse accepted the order".into()))
         }
         Ok(created) => record_accepted(deps, &p, &created, "accepted by the warehouse").await,
-        Err(e) => refused(deps, job, &p, &merchant.id, e).await,
+        Err(e) => {
+            let held_before = order.status() == OrderStatus::OnHold;
+            let barcodes: Vec<String> =
+                lines.iter().filter_map(|l| l.barcode.as_ref().map(ToString::to_string)).collect();
+            let stays = held_before.then_some(barcodes.as_slice());
+            refused(deps, job, &p, &merchant.id, e, stays).await
+        }
     }
 }
 
@@ -114,6 +120,7 @@ async fn refused(
     p: &SendOrder,
     merchant: &MerchantId,
     e: UpstreamError,
+    stays_on_hold: Option<&[String]>,
 ) -> Result<Outcome, Outcome> {
     match &e {
         UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => Ok(retry_or_give_up(e)),
@@ -125,6 +132,9 @@ async fn refused(
             let until = next_release(store_now(job), deps.settings.hold.release_at.0, deps.settings.hold.timezone);
             let reason = format!("the warehouse lacks inventory: {}", e.merchant_message());
             set_outcome(deps, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until)).await?;
+            if let Some(barcodes) = stays_on_hold {
+                deps.alerts.stays_on_hold(merchant, &p.cart, p.order_id, barcodes).await;
+            }
             // Read after writing `on_hold`, so a release by hand is never missed (`holds`).
             if holds::released_during(deps, merchant.as_str(), job).await.map_err(store_failed)? {
                 return Ok(Outcome::RetryAt(job.claimed_at));
