@@ -5,28 +5,26 @@
 //! [`AlertSink`] (delivery) and counts it in `cartgate_alerts_{opened,resolved}_total{kind}`.
 //! Updates of an open alert (count, last seen, another order) are stored, never sent.
 //!
-//! Credentials are checked on every upstream call, so their clearing must not cost a store
-//! round trip per successful call: each process remembers the accounts it knows an alert is
-//! open for, and accounts it looked at lately ([`RECHECK`]); a success of any other account
-//! costs nothing. An alert another replica opened is seen here within [`RECHECK`].
+//! Alerts about upstream accounts (credentials, pauses) are in `accounts`: they are looked at
+//! on every upstream call, so they keep a per-process memory ([`RECHECK`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 
+use super::accounts::{AccountKey, Known};
 use super::book::{AlertBook, Change, Raise, StateFilter};
 use super::model::{Alert, AlertKind, AlertSink, Notice, NoticeEvent};
 use crate::domain::MerchantId;
 use crate::ledger::AlertStore;
 use crate::store::StoreError;
-use crate::upstream::CallWatch;
 
 pub const ALERTS_OPENED: &str = "cartgate_alerts_opened_total";
 pub const ALERTS_RESOLVED: &str = "cartgate_alerts_resolved_total";
 
-/// How long a process trusts that an account it looked at has no open alert.
+/// How long a process trusts what it knows about an account's alerts (open or clear).
 pub const RECHECK: Duration = Duration::from_secs(60);
 
 /// Describes the alert metrics (for `GET /metrics`).
@@ -49,20 +47,13 @@ impl NoticeLog {
     }
 }
 
-/// What this process knows about an account's credentials alert.
-#[derive(Clone, Copy)]
-enum Known {
-    Open,
-    ClearSince(Instant),
-}
-
 /// The alert lifecycle: the store, where notices go, and the per-process account memory.
 #[derive(Clone)]
 pub struct Alerts {
     store: AlertStore,
     sink: Arc<dyn AlertSink>,
     log: Option<Arc<NoticeLog>>,
-    accounts: Arc<Mutex<HashMap<(MerchantId, String), Known>>>,
+    pub(super) accounts: Arc<Mutex<HashMap<AccountKey, Known>>>,
 }
 
 impl Alerts {
@@ -141,35 +132,6 @@ impl Alerts {
         self.tell(merchant, changes).await
     }
 
-    /// An upstream account answered 401/403.
-    pub async fn credentials_rejected(&self, merchant: &MerchantId, account: &str) -> Result<(), StoreError> {
-        let summary = format!("{account} rejected cartgate's credentials (401/403): check the key or reconnect");
-        self.raise(merchant, AlertKind::CredentialsRejected, account, &summary, None).await?;
-        self.remember(merchant, account, Known::Open);
-        Ok(())
-    }
-
-    /// An upstream account answered a call: resolves its credentials alert, if one is open.
-    /// Costs a store read at most once per [`RECHECK`] per account (none while known clear).
-    pub async fn credentials_accepted(&self, merchant: &MerchantId, account: &str) -> Result<(), StoreError> {
-        let key = (merchant.clone(), account.to_owned());
-        let look = match self.accounts.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-            Some(Known::Open) | None => true,
-            Some(Known::ClearSince(at)) => at.elapsed() >= RECHECK,
-        };
-        if !look {
-            return Ok(());
-        }
-        self.clear(merchant, AlertKind::CredentialsRejected, account, None).await?;
-        self.remember(merchant, account, Known::ClearSince(Instant::now()));
-        Ok(())
-    }
-
-    fn remember(&self, merchant: &MerchantId, account: &str, known: Known) {
-        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
-        accounts.insert((merchant.clone(), account.to_owned()), known);
-    }
-
     /// The merchant's alerts in `state`, newest first.
     pub async fn list(
         &self,
@@ -190,7 +152,7 @@ impl Alerts {
     }
 
     /// Hands the opened and resolved alerts to the sink, counted by kind.
-    async fn tell(&self, merchant: &MerchantId, changes: Vec<Change>) -> Result<(), StoreError> {
+    pub(super) async fn tell(&self, merchant: &MerchantId, changes: Vec<Change>) -> Result<(), StoreError> {
         for change in changes {
             let (event, alert, metric) = match change {
                 Change::Opened(a) => (NoticeEvent::Opened, a, ALERTS_OPENED),
@@ -205,21 +167,6 @@ impl Alerts {
             self.sink.notify(merchant, notice).await?;
         }
         Ok(())
-    }
-}
-
-#[async_trait::async_trait]
-impl CallWatch for Alerts {
-    async fn rejected(&self, owner: &MerchantId, account: &str) {
-        if let Err(e) = self.credentials_rejected(owner, account).await {
-            tracing::warn!(error = %e, account, "cannot raise the credentials alert");
-        }
-    }
-
-    async fn accepted(&self, owner: &MerchantId, account: &str) {
-        if let Err(e) = self.credentials_accepted(owner, account).await {
-            tracing::warn!(error = %e, account, "cannot clear the credentials alert");
-        }
     }
 }
 

@@ -132,3 +132,22 @@ async fn dead_jobs_are_one_alert_per_kind_resolved_when_none_is_dead_any_more() 
     alerts.dead_jobs_now(&acme(), |_| false).await.unwrap();
     assert_eq!(sink.events().iter().map(|(e, _)| *e).collect::<Vec<_>>(), [NoticeEvent::Opened, NoticeEvent::Resolved]);
 }
+
+#[tokio::test]
+async fn a_pause_of_thirty_minutes_or_more_opens_upstream_paused_until_the_account_answers() {
+    use crate::upstream::CallWatch;
+    let (alerts, sink) = alerts();
+    let account = "tradegecko:acme-tg";
+    CallWatch::paused(&alerts, &acme(), account, Duration::from_secs(29 * 60)).await;
+    assert!(sink.events().is_empty(), "a short pause is no alert");
+    CallWatch::paused(&alerts, &acme(), account, Duration::from_secs(45 * 60)).await;
+    CallWatch::paused(&alerts, &acme(), account, Duration::from_secs(44 * 60)).await;
+    let open = alerts.list(&acme(), StateFilter::Only(AlertState::Open), 5).await.unwrap();
+    assert_eq!(
+        (open.len(), open[0].kind, open[0].count),
+        (1, AlertKind::UpstreamPaused, 1),
+        "known open: not rewritten"
+    );
+    CallWatch::accepted(&alerts, &acme(), account).await;
+    assert_eq!(sink.events().iter().map(|(e, _)| *e).collect::<Vec<_>>(), [NoticeEvent::Opened, NoticeEvent::Resolved]);
+}

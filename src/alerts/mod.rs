@@ -8,6 +8,7 @@
 //! * [`lifecycle`] — [`Alerts`]: raise and clear, called by the workflows, the upstream core
 //!   and the workers; the admin API lists and acknowledges through it.
 
+pub mod accounts;
 pub mod book;
 pub mod lifecycle;
 pub mod model;

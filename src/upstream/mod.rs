@@ -101,6 +101,8 @@ pub trait TokenProvider: Send + Sync {
 #[async_trait::async_trait]
 pub trait CallWatch: Send + Sync {
     async fn rejected(&self, owner: &MerchantId, account: &str);
+    /// Rate limited: no call before `for_how_long` from now (a pause, or a full schedule).
+    async fn paused(&self, owner: &MerchantId, account: &str, for_how_long: Duration);
     async fn accepted(&self, owner: &MerchantId, account: &str);
 }
 
