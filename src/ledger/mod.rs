@@ -36,7 +36,8 @@
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{ledger}`); every other
 //! operation touches one key, so the ledger already runs on Redis Cluster, with all orders in
-//! one slot. Spreading the ledger over the shards (a tag per merchant) changes [`keys`] and
+//! one slot. New per-merchant keys take the tag `{m:<merchant>}` (the alerts first), so a
+//! merchant's writes stay in one slot and merchants spread over the shards. Spreading the ledger over the shards (a tag per merchant) changes [`keys`] and
 //! needs a migration of the stored keys; no caller changes.
 
 pub mod alerts;
