@@ -95,7 +95,14 @@ pub const HELD: &str = "on_hold";
 impl Alerts {
     /// A send after a hold release was refused for inventory again: the order stays on hold.
     /// One `held_orders` alert lists every such order, resolved when none is held any more.
-    pub async fn stays_on_hold(&self, merchant: &MerchantId, cart: &CartId, id: u64, barcodes: &[String]) {
+    pub async fn stays_on_hold(
+        &self,
+        orders: &OrderLedger,
+        merchant: &MerchantId,
+        cart: &CartId,
+        id: u64,
+        barcodes: &[String],
+    ) {
         let m = member(cart, id);
         let summary = format!(
             "Orders stay on hold after the hold release: the warehouse lacks stock (latest {m}: barcodes {})",
@@ -103,6 +110,13 @@ impl Alerts {
         );
         if let Err(e) = self.raise(merchant, AlertKind::HeldOrders, HELD, &summary, Some(&m)).await {
             tracing::warn!(error = %e, order = %m, "cannot raise the held orders alert");
+        }
+        // Released and sent meanwhile (as for `order_error`): it no longer waits.
+        if let Ok(Some(o)) = orders.get(cart, id).await
+            && o.status() != OrderStatus::OnHold
+            && let Err(e) = self.clear(merchant, AlertKind::HeldOrders, HELD, Some(&m)).await
+        {
+            tracing::warn!(error = %e, order = %m, "cannot clear the order from the held orders alert");
         }
     }
 }

@@ -133,7 +133,7 @@ async fn refused(
             let reason = format!("the warehouse lacks inventory: {}", e.merchant_message());
             set_outcome(deps, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until)).await?;
             if let Some(barcodes) = stays_on_hold {
-                deps.alerts.stays_on_hold(merchant, &p.cart, p.order_id, barcodes).await;
+                deps.alerts.stays_on_hold(&deps.ledger.orders, merchant, &p.cart, p.order_id, barcodes).await;
             }
             // Read after writing `on_hold`, so a release by hand is never missed (`holds`).
             if holds::released_during(deps, merchant.as_str(), job).await.map_err(store_failed)? {
