@@ -9,6 +9,9 @@
 //! * [`Account`] knows its base URL, auth, timeout and rate-limit gate; its request builder
 //!   ([`UpstreamRequest`]) buffers bodies (sent with `Content-Length`, never chunked).
 //! * [`UpstreamError`] is the classification every workflow matches on.
+//! * A client made [`UpstreamClient::watched`] tells a [`CallWatch`] how each call of its
+//!   accounts was answered (success, 401/403, rate limited and for how long): the merchant's
+//!   account alerts (`crate::alerts::accounts`) are raised and cleared there, in one place.
 //!
 //! # Rate-limit protocol (DESIGN.md invariants 6–7, "Rate limits are paced, not bursted")
 //! Every account (a TradeGecko access token, an EasyPost API key — identified by a SHA-256
