@@ -76,7 +76,7 @@ impl<W: FnOnce(&Deps) -> Registry> ApplicationBuilder<W> {
         if let Err(e) = deps.tenants.reload().await {
             tracing::warn!(error = %e, "cannot read the stored tenants yet; serving the file's until it can");
         }
-        let registry = (self.workflows)(&deps);
+        let registry = (self.workflows)(&deps).on_burial(workflows::DeadJobs(deps.clone()));
         let readiness = Readiness::default();
         tokio::spawn(crate::tenants::sync::poll_until_stopped(deps.tenants.clone(), readiness.clone()));
         let workers = settings.workers.enabled.then(|| {

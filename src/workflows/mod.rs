@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use registry::registry;
+pub use registry::{DeadJobs, registry};
 
 use crate::alerts::Alerts;
 use crate::cart::Cart;

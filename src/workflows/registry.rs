@@ -52,11 +52,11 @@ pub fn registry(deps: &Deps) -> Registry {
         .with(JobKind::SyncInventory, SyncInventoryHandler(deps.clone()))
         .with(JobKind::PushInventory, PushInventoryHandler(deps.clone()))
         .live(super::recurring::DirectoryRecurring::new(deps.tenants.clone()))
-        .on_burial(DeadJobs(deps.clone()))
 }
 
-/// Raises the owning merchant's `jobs_dead` alert for every buried job.
-struct DeadJobs(Deps);
+/// Raises the owning merchant's `jobs_dead` alert for every buried job (the application
+/// installs it in every registry, the workflows' or a test's).
+pub struct DeadJobs(pub Deps);
 
 #[async_trait::async_trait]
 impl crate::workers::Burials for DeadJobs {

@@ -139,3 +139,51 @@ async fn alert_channels_set_through_the_api_follow_the_file_rules_and_the_secret
         assert_eq!((code, keys), (400, vec![key]), "{answer}");
     }
 }
+
+/// Gives up on each job's first run, succeeds after (the cause fixed, then redriven).
+#[derive(Default)]
+struct GivesUpOnce(std::sync::Mutex<std::collections::HashSet<String>>);
+
+#[async_trait::async_trait]
+impl cartgate::workers::Handler for GivesUpOnce {
+    async fn handle(&self, job: &cartgate::store::ClaimedJob) -> cartgate::workers::Outcome {
+        if self.0.lock().unwrap().insert(job.id.as_str().to_owned()) {
+            return cartgate::workers::Outcome::Permanent("cannot work yet".into());
+        }
+        cartgate::workers::Outcome::Done
+    }
+}
+
+#[tokio::test]
+async fn buried_jobs_open_jobs_dead_and_a_redrive_that_leaves_none_dead_resolves_it() {
+    use cartgate::store::{JobId, JobKind, NewJob, OnExisting, When};
+    let mut wiring = two_merchants("memory://");
+    wiring.workers.enabled = Some(true);
+    let registry = cartgate::workers::Registry::new().with(JobKind::Noop, GivesUpOnce::default());
+    let app = crate::support::spawn_app_with_registry(&wiring, registry).await;
+    for n in 0..2 {
+        let id = JobId::new(JobKind::Noop, &["acme", &n.to_string()]).unwrap();
+        let job = NewJob { id, kind: JobKind::Noop, payload: serde_json::json!({}) };
+        app.store.jobs().enqueue(&job, When::Now, OnExisting::Keep).await.unwrap();
+    }
+    let mut open = Vec::new();
+    for _ in 0..100 {
+        open = call(&app, Method::GET, "/admin/merchants/acme/alerts?state=open", ADMIN_TOKEN).await.1["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if open.first().is_some_and(|a| a["count"] == 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!((open.len(), open[0]["kind"].as_str(), open[0]["count"].as_u64()), (1, Some("jobs_dead"), Some(2)));
+    assert_eq!(open[0]["subject"], "noop");
+    assert_eq!(open[0]["orders"], serde_json::json!(["noop:acme:0", "noop:acme:1"]));
+
+    let resp = app.client.post(app.url("/admin/dead-letters/redrive")).bearer_auth(ADMIN_TOKEN);
+    let resp = resp.json(&serde_json::json!({"limit": 10})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let (_, resolved) = call(&app, Method::GET, "/admin/merchants/acme/alerts?state=resolved", ADMIN_TOKEN).await;
+    assert_eq!(resolved["alerts"][0]["id"], open[0]["id"], "{resolved}");
+}
