@@ -43,7 +43,9 @@ impl MerchantAlerts {
                     "must be https:// (http:// only to a loopback address)",
                 ));
             }
-            if webhook_key(hook.secret.expose()).is_none() {
+            // Empty: unresolved, and reported where it is resolved (or refused as empty).
+            let secret = hook.secret.expose();
+            if !secret.is_empty() && webhook_key(secret).is_none() {
                 errors.push(ConfigError::invalid(
                     "alerts.webhook.secret",
                     "must be whsec_ followed by the base64 of at least 16 random bytes",

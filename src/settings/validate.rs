@@ -9,8 +9,9 @@ impl Settings {
     pub(super) fn validate(&mut self) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
         self.check_scalars(&mut errors);
-        self.check_ids(&mut errors);
+        // Secrets first: some merchant rules look at a secret's value (`alerts.webhook.secret`).
         self.resolve_secrets(&mut errors);
+        self.check_ids(&mut errors);
         self.check_tenant_keys(&mut errors);
         self.check_oauth_carts(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
