@@ -7,6 +7,9 @@
 //! * **Clear** `(kind, subject [, order])`: with an order, that order no longer waits; the alert
 //!   resolves when no order waits any more. Without, the condition is gone: it resolves.
 //!   Resolving is told ([`Change::Resolved`]). A condition that returns afterwards is a new alert.
+//! * **Told once, surely**: an opened or resolved alert is marked untold until the sink took
+//!   it; a later change of the merchant's alerts that finds one still untold after
+//!   [`RETELL_AFTER`] tells it again (the sink dedupes by alert id and event).
 //! * **Bounds**: an alert lists its first [`MAX_LISTED`] orders (the count keeps counting; the
 //!   orders still waiting are kept apart, for resolving); resolved alerts are kept
 //!   [`KEEP_RESOLVED_DAYS`] days and at most [`MAX_RESOLVED`] of them.
@@ -14,13 +17,15 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Alert, AlertKind, AlertState};
+use super::model::{Alert, AlertKind, AlertState, NoticeEvent};
 use crate::domain::MerchantId;
 
 /// Orders an alert lists.
 pub const MAX_LISTED: usize = 100;
 /// Days a resolved alert is kept.
 pub const KEEP_RESOLVED_DAYS: i64 = 30;
+/// How long an opened or resolved alert may wait for the sink before it is told again.
+pub const RETELL_AFTER: Duration = Duration::seconds(60);
 /// Resolved alerts kept per merchant at most (the oldest go first), so the record stays small.
 pub const MAX_RESOLVED: usize = 500;
 
@@ -37,6 +42,10 @@ struct Tracked {
     alert: Alert,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     waiting: Vec<String>,
+    /// Opened or resolved, and not yet accepted by the sink: told again if still so after
+    /// [`RETELL_AFTER`] (the writer may have died between the write and the sink).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    untold: Option<NoticeEvent>,
 }
 
 /// What a raise is about.
@@ -101,7 +110,8 @@ impl AlertBook {
             resolved_at: None,
             acked_at: None,
         };
-        self.alerts.push(Tracked { alert: alert.clone(), waiting: r.order.iter().cloned().collect() });
+        let waiting = r.order.iter().cloned().collect();
+        self.alerts.push(Tracked { alert: alert.clone(), waiting, untold: Some(NoticeEvent::Opened) });
         Some(Change::Opened(alert))
     }
 
@@ -157,6 +167,29 @@ impl AlertBook {
     /// The open alert for `(kind, subject)`.
     pub fn open(&self, kind: AlertKind, subject: &str) -> Option<&Alert> {
         self.alerts.iter().find(|t| is_open(t) && t.alert.kind == kind && t.alert.subject == subject).map(|t| &t.alert)
+    }
+
+    /// The sink accepted `event` of alert `id`.
+    pub fn told(&mut self, id: &str, event: NoticeEvent) {
+        for t in self.alerts.iter_mut().filter(|t| t.alert.id == id && t.untold == Some(event)) {
+            t.untold = None;
+        }
+    }
+
+    /// Opened or resolved alerts the sink has not accepted for [`RETELL_AFTER`]: to tell again.
+    pub fn overdue(&self, now: DateTime<Utc>) -> Vec<Change> {
+        let before = stamp(now - RETELL_AFTER);
+        let mut out = Vec::new();
+        for t in &self.alerts {
+            match t.untold {
+                Some(NoticeEvent::Opened) if t.alert.opened_at < before => out.push(Change::Opened(t.alert.clone())),
+                Some(NoticeEvent::Resolved) if t.alert.resolved_at.as_ref().is_some_and(|at| *at < before) => {
+                    out.push(Change::Resolved(t.alert.clone()))
+                }
+                _ => {}
+            }
+        }
+        out
     }
 
     /// Records that a person saw the alert (the first time counts); `None`: no such alert.
@@ -215,6 +248,7 @@ fn is_open(t: &Tracked) -> bool {
 
 fn resolve(t: &mut Tracked, now: DateTime<Utc>) -> Change {
     t.waiting.clear();
+    t.untold = Some(NoticeEvent::Resolved);
     t.alert.state = AlertState::Resolved;
     t.alert.resolved_at = Some(stamp(now));
     Change::Resolved(t.alert.clone())

@@ -1,6 +1,7 @@
 use chrono::{Duration, TimeZone, Utc};
 
 use super::*;
+use crate::alerts::model::NoticeEvent;
 
 fn merchant() -> MerchantId {
     MerchantId::parse("acme").unwrap()
@@ -62,4 +63,19 @@ fn ack_is_idempotent_and_keeps_the_first_time() {
     let again = book.ack(&a.id, t0() + Duration::minutes(5)).unwrap();
     assert_eq!(first.acked_at, again.acked_at);
     assert!(book.ack("al_nope", t0()).is_none());
+}
+
+#[test]
+fn a_notice_the_sink_never_took_is_told_again_after_a_minute_until_it_is() {
+    let mut book = AlertBook::default();
+    let Some(Change::Opened(a)) = book.raise(&merchant(), &sku(Some("acme-tg:1")), t0()) else { panic!("not opened") };
+    assert_eq!(book.overdue(t0() + Duration::seconds(30)), vec![], "the writer may still be telling it");
+    assert_eq!(book.overdue(t0() + Duration::seconds(61)), vec![Change::Opened(a.clone())]);
+    book.told(&a.id, NoticeEvent::Opened);
+    assert_eq!(book.overdue(t0() + Duration::seconds(61)), vec![]);
+    let resolved = book.clear_order("acme-tg:1", t0());
+    assert!(matches!(&resolved[..], [Change::Resolved(_)]));
+    assert!(matches!(&book.overdue(t0() + Duration::minutes(2))[..], [Change::Resolved(r)] if r.id == a.id));
+    book.told(&a.id, NoticeEvent::Opened);
+    assert_eq!(book.overdue(t0() + Duration::minutes(2)).len(), 1, "told for another event: still untold");
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::accounts::{AccountKey, Known};
 use super::book::{AlertBook, Change, Raise, StateFilter};
@@ -78,8 +78,7 @@ impl Alerts {
         let r =
             Raise { kind, subject: subject.to_owned(), summary: summary.to_owned(), order: order.map(str::to_owned) };
         let now = Utc::now();
-        let change = self.store.update(merchant, now, |book| book.raise(merchant, &r, now)).await?;
-        self.tell(merchant, change.into_iter().collect()).await
+        self.change(merchant, now, |book| book.raise(merchant, &r, now).into_iter().collect()).await
     }
 
     /// Clears `(kind, subject)` for one order, or altogether; resolving it is told.
@@ -95,8 +94,7 @@ impl Alerts {
         if !open {
             return Ok(());
         }
-        let change = self.store.update(merchant, now, |book| book.clear(kind, subject, order, now)).await?;
-        self.tell(merchant, change.into_iter().collect()).await
+        self.change(merchant, now, |book| book.clear(kind, subject, order, now).into_iter().collect()).await
     }
 
     /// The order (`<cart>:<id>`) left `error`: it no longer waits on any `order_error` alert.
@@ -105,8 +103,7 @@ impl Alerts {
             return Ok(());
         }
         let now = Utc::now();
-        let changes = self.store.update(merchant, now, |book| book.clear_order(order, now)).await?;
-        self.tell(merchant, changes).await
+        self.change(merchant, now, |book| book.clear_order(order, now)).await
     }
 
     /// A job of the merchant went to the dead letters: one `jobs_dead` alert per job kind,
@@ -127,9 +124,7 @@ impl Alerts {
             return Ok(());
         }
         let now = Utc::now();
-        let changes =
-            self.store.update(merchant, now, |book| book.keep_waiting(AlertKind::JobsDead, &still_dead, now)).await?;
-        self.tell(merchant, changes).await
+        self.change(merchant, now, |book| book.keep_waiting(AlertKind::JobsDead, &still_dead, now)).await
     }
 
     /// The merchant's alerts in `state`, newest first.
@@ -151,20 +146,41 @@ impl Alerts {
         self.store.update(merchant, now, |book: &mut AlertBook| book.ack(id, now)).await
     }
 
-    /// Hands the opened and resolved alerts to the sink, counted by kind.
-    pub(super) async fn tell(&self, merchant: &MerchantId, changes: Vec<Change>) -> Result<(), StoreError> {
+    /// Applies `change` to the merchant's book and tells what it opened or resolved — and any
+    /// notice an earlier writer stored but never handed over (`book::RETELL_AFTER`).
+    async fn change(
+        &self,
+        merchant: &MerchantId,
+        now: DateTime<Utc>,
+        mut change: impl FnMut(&mut AlertBook) -> Vec<Change>,
+    ) -> Result<(), StoreError> {
+        let changes = self
+            .store
+            .update(merchant, now, |book| {
+                let mut changes = change(book);
+                changes.extend(book.overdue(now));
+                changes
+            })
+            .await?;
+        self.tell(merchant, changes).await
+    }
+
+    /// Hands the opened and resolved alerts to the sink, then marks them told; counted by kind.
+    async fn tell(&self, merchant: &MerchantId, changes: Vec<Change>) -> Result<(), StoreError> {
         for change in changes {
             let (event, alert, metric) = match change {
                 Change::Opened(a) => (NoticeEvent::Opened, a, ALERTS_OPENED),
                 Change::Resolved(a) => (NoticeEvent::Resolved, a, ALERTS_RESOLVED),
             };
-            metrics::counter!(metric, "kind" => kind_label(alert.kind)).increment(1);
-            tracing::info!(merchant = %merchant, id = %alert.id, kind = kind_label(alert.kind), subject = %alert.subject, ?event, "alert");
+            let (id, kind) = (alert.id.clone(), alert.kind);
+            tracing::info!(merchant = %merchant, id = %id, kind = kind_label(kind), subject = %alert.subject, ?event, "alert");
             let notice = Notice { event, alert };
             if let Some(log) = &self.log {
                 log.push(merchant, &notice);
             }
             self.sink.notify(merchant, notice).await?;
+            metrics::counter!(metric, "kind" => kind_label(kind)).increment(1);
+            self.store.update(merchant, Utc::now(), |book| book.told(&id, event)).await?;
         }
         Ok(())
     }
