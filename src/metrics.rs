@@ -116,4 +116,5 @@ fn describe() {
     );
     crate::upstream::describe_metrics();
     crate::workflows::counters::describe();
+    crate::alerts::lifecycle::describe_metrics();
 }

@@ -14,6 +14,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
+use crate::alerts::{AlertSink, Alerts, DiscardSink, NoticeLog};
 use crate::http::{self, AppState, error};
 use crate::ledger::Ledger;
 use crate::ledger::redis_kv::RedisKv;
@@ -42,6 +43,7 @@ pub struct ApplicationBuilder<W = fn(&Deps) -> Registry> {
     settings: Settings,
     store: Option<Store>,
     workflows: W,
+    notices: Option<Arc<NoticeLog>>,
 }
 
 impl<W: FnOnce(&Deps) -> Registry> ApplicationBuilder<W> {
@@ -53,7 +55,12 @@ impl<W: FnOnce(&Deps) -> Registry> ApplicationBuilder<W> {
     /// Job handlers built over the app's own [`Deps`] instead of every workflow (tests wrap a
     /// workflow to stop it at a chosen point, or run handlers of their own).
     pub fn workflows<V: FnOnce(&Deps) -> Registry>(self, workflows: V) -> ApplicationBuilder<V> {
-        ApplicationBuilder { settings: self.settings, store: self.store, workflows }
+        ApplicationBuilder { settings: self.settings, store: self.store, workflows, notices: self.notices }
+    }
+
+    /// Also keeps every alert notice in `log` (tests count them).
+    pub fn notice_log(self, log: Arc<NoticeLog>) -> Self {
+        Self { notices: Some(log), ..self }
     }
 
     /// Binds the listener, assembles the server and starts the workers.
@@ -66,11 +73,11 @@ impl<W: FnOnce(&Deps) -> Registry> ApplicationBuilder<W> {
         warn_about_setup(&settings);
         store.warn_about_setup().await;
         check_ledger_layout(&settings, &store).await?;
-        let deps = dependencies(&settings, &store)?;
+        let deps = dependencies_with(&settings, &store, self.notices)?;
         if let Err(e) = deps.tenants.reload().await {
             tracing::warn!(error = %e, "cannot read the stored tenants yet; serving the file's until it can");
         }
-        let registry = (self.workflows)(&deps);
+        let registry = (self.workflows)(&deps).on_burial(workflows::DeadJobs(deps.clone()));
         let readiness = Readiness::default();
         tokio::spawn(crate::tenants::sync::poll_until_stopped(deps.tenants.clone(), readiness.clone()));
         let workers = settings.workers.enabled.then(|| {
@@ -117,7 +124,7 @@ fn serve(state: AppState, store: &Store) -> anyhow::Result<(SocketAddr, Server)>
 impl Application {
     /// Starts building: `Application::builder(settings).build().await` is the production app.
     pub fn builder(settings: Settings) -> ApplicationBuilder {
-        ApplicationBuilder { settings, store: None, workflows: workflows::registry }
+        ApplicationBuilder { settings, store: None, workflows: workflows::registry, notices: None }
     }
 
     pub fn port(&self) -> u16 {
@@ -165,6 +172,15 @@ impl Application {
 
 /// The ledger and the rate limiter live where the queue lives: in Redis, or in this process.
 pub fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<Deps> {
+    dependencies_with(settings, store, None)
+}
+
+/// Where alert notices go: the one line delivery (e-mail, Standard Webhooks) replaces.
+fn alert_sink() -> Arc<dyn AlertSink> {
+    Arc::new(DiscardSink)
+}
+
+fn dependencies_with(settings: &Arc<Settings>, store: &Store, notices: Option<Arc<NoticeLog>>) -> anyhow::Result<Deps> {
     let (ledger, limiter) = match store.redis() {
         Some(conn) => (
             Ledger::new(Arc::new(RedisKv::new(conn.clone(), &settings.store.prefix))),
@@ -172,11 +188,23 @@ pub fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<D
         ),
         None => (Ledger::memory(), Limiter::local()),
     };
+    let alerts = Alerts::new(ledger.alerts.clone(), alert_sink());
+    let alerts = match notices {
+        Some(log) => alerts.with_log(log),
+        None => alerts,
+    };
+    // Every exit of an order from `error` passes the ledger: that is where its alerts clear.
+    let ledger = ledger.with_error_exits(Arc::new(alerts.clone()));
     let ring = crate::tenants::ring_for(settings)?;
     let tenants = Tenants::new(settings.clone(), ring, ledger.tenants.clone());
     let upstream = UpstreamClient::new(limiter)?;
-    let oauth =
-        crate::oauth::Connections::new(settings.clone(), tenants.clone(), ledger.oauth.clone(), upstream.clone());
+    let oauth = crate::oauth::Connections::new(
+        settings.clone(),
+        tenants.clone(),
+        ledger.oauth.clone(),
+        upstream.clone(),
+        alerts.clone(),
+    );
     let upstream = upstream.with_tokens(oauth.clone());
     Ok(Deps {
         settings: settings.clone(),
@@ -185,6 +213,7 @@ pub fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<D
         ledger,
         upstream,
         oauth,
+        alerts,
         faults: Arc::new(Faults::default()),
     })
 }

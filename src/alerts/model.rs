@@ -54,7 +54,8 @@ pub struct Alert {
     pub state: AlertState,
     /// How many times the condition was seen (orders for `order_error`).
     pub count: u64,
-    /// The orders concerned (`<cart>:<id>`), bounded (the first 100).
+    /// The orders concerned (`<cart>:<id>`), bounded (the first 100); for `jobs_dead`, the
+    /// ids of the dead jobs.
     pub orders: Vec<String>,
     /// RFC 3339 UTC, milliseconds.
     pub opened_at: String,

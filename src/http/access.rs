@@ -4,7 +4,7 @@
 //! | route class | operator | merchant token, own merchant | merchant token, another merchant |
 //! |---|---|---|---|
 //! | [`Scope::OperatorOnly`]: queues, dead letters, redrive, config, creating or deleting merchants, `/admin/tenants/*` | allow | **403** | **403** |
-//! | [`Scope::Merchant`]: a merchant, its carts, orders, actions, aliases, holds, tests, syncs, tokens, audit | allow | allow | **404**, as if it did not exist |
+//! | [`Scope::Merchant`]: a merchant, its carts, orders, actions, aliases, holds, tests, syncs, tokens, audit, alerts | allow | allow | **404**, as if it did not exist |
 //! | [`Scope::Listing`]: `GET /admin/orders` | allow | allow, narrowed to its merchant | — |
 //!
 //! Another merchant's resource answers exactly what a missing one does (same status, code and

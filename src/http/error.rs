@@ -104,7 +104,8 @@ impl From<crate::ops::OpError> for ApiError {
             | O::NoOrder { .. }
             | O::OrderVanished
             | O::NoAlias(_)
-            | O::NoToken(_) => Self::NotFound(e.to_string()),
+            | O::NoToken(_)
+            | O::NoAlert(_) => Self::NotFound(e.to_string()),
             O::Refused(_) | O::MerchantHasCarts(_) | O::CartTaken { .. } | O::Unusable(..) | O::NotOAuth(_) => {
                 Self::Conflict(e.to_string())
             }
@@ -119,7 +120,9 @@ impl From<crate::ops::OpError> for ApiError {
             O::Seal(ref f) if f.error == crate::tenants::SealError::NoKey => Self::Conflict(e.to_string()),
             O::Seal(_) => Self::Internal(anyhow::Error::new(e)),
             O::Contended => Self::Unavailable(e.to_string()),
-            O::BadAliases(_) | O::LimitTooHigh { .. } | O::BadTokenName { .. } => Self::BadRequest(e.to_string()),
+            O::BadAliases(_) | O::LimitTooHigh { .. } | O::BadLimit { .. } | O::BadTokenName { .. } => {
+                Self::BadRequest(e.to_string())
+            }
             O::Store(e) => e.into(),
             O::Ledger(e) => e.into(),
         }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod alerts;
 pub mod body;
 pub mod error;
 pub mod health;
@@ -63,6 +64,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(tokens::list)
         .service(tokens::revoke)
         .service(tokens::audit)
+        .service(alerts::list)
+        .service(alerts::ack)
         .service(oauth::connect)
         .service(oauth::callback);
 }

@@ -50,6 +50,30 @@ impl Cursors {
         self.kv.hset(&keys::cursors(merchant.as_str()), &[(keys::cart_start(cart), text)]).await
     }
 
+    /// When the cart's webhooks were first registered (none before): a webhook missing after
+    /// that was deleted, and re-creating it is a repair (`webhooks_repaired`).
+    pub async fn webhooks_registered(
+        &self,
+        merchant: &MerchantId,
+        cart: &CartId,
+    ) -> Result<Option<String>, StoreError> {
+        self.kv.hget(&keys::cursors(merchant.as_str()), &keys::webhooks_registered(cart)).await
+    }
+
+    /// Records that the cart's webhooks are registered, unless recorded already.
+    pub async fn set_webhooks_registered_once(
+        &self,
+        merchant: &MerchantId,
+        cart: &CartId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if self.webhooks_registered(merchant, cart).await?.is_some() {
+            return Ok(());
+        }
+        let text = at.to_rfc3339_opts(SecondsFormat::Millis, true);
+        self.kv.hset(&keys::cursors(merchant.as_str()), &[(keys::webhooks_registered(cart), text)]).await
+    }
+
     /// Moves the cart's order-poll cursor to `at`.
     pub async fn set_order_poll(
         &self,

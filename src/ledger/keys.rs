@@ -86,6 +86,11 @@ pub(super) fn cart_start(cart: &CartId) -> String {
 /// Field of [`cursors`]: when the merchant's WMS product list was last read.
 pub(super) const PRODUCTS_READ_AT: &str = "wms_products";
 
+/// Field of [`cursors`]: when the cart's webhooks were first registered.
+pub(super) fn webhooks_registered(cart: &CartId) -> String {
+    format!("webhooks_registered:{cart}")
+}
+
 /// The merchant's WMS product cache (barcode → product id).
 pub(super) fn products(merchant: &MerchantId) -> String {
     format!("{}:wms_products", tag(merchant.as_str()))
@@ -194,6 +199,11 @@ pub mod v1 {
     pub const PER_CART: &[&str] = &["ship_seen", "ship_awaiting"];
 }
 
+/// The merchant's alerts (one versioned document).
+pub(super) fn alerts(merchant: &MerchantId) -> String {
+    format!("{}:alerts", tag(merchant.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +241,8 @@ mod tests {
         assert_eq!(oauth_connection("acme-tg"), "oauth:{acme-tg}");
         assert_eq!(oauth_lease("acme-tg"), "oauth_lease:{acme-tg}");
         assert_eq!(oauth_state("ab12"), "oauth_state:ab12");
+        assert_eq!(alerts(&merchant), "{m:acme}:alerts");
+        assert_eq!(webhooks_registered(&cart), "webhooks_registered:acme-tg");
     }
 
     /// What the previous release wrote, byte for byte (what `cartgate migrate` reads).

@@ -33,6 +33,8 @@
 //! | `oauth:{<cart>}` | document | `{<cart>}` | the cart's OAuth connection, tokens sealed | [`OAuthStore`] (callback, refresh) |
 //! | `oauth_lease:{<cart>}` | string, expiring | `{<cart>}` | the replica refreshing the cart's token | [`OAuthStore`] (refresh) |
 //! | `oauth_state:<sha256>` | string, 10 min | — | a pending Connect's merchant and cart (the callback names no merchant) | [`OAuthStore`] (connect, callback) |
+//! | `{m:<merchant>}:cursors` | hash | `{m:<merchant>}` | `webhooks_registered:<cart>` → RFC 3339 (ms) when the cart's webhooks were first registered | [`Cursors`] (`ensure_webhooks`) |
+//! | `{m:<merchant>}:alerts` | document | `{m:<merchant>}` | the merchant's open and recently resolved alerts ([`AlertBook`](crate::alerts::book::AlertBook)) | [`AlertStore`] (`alerts::Alerts`: raise, clear, ack) |
 //! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
 //! | `ledger_layout` | string | — | `2` (this layout), or `migrating` while `cartgate migrate` runs | [`layout`] (`serve`, `migrate`) |
 //!
@@ -42,6 +44,7 @@
 //! ship methods seen 30 days; the rest grows with merchants, carts, SKUs and orders in flight.
 //! The previous layout (every order under `{ledger}`) is moved by [`migrate`].
 
+pub mod alerts;
 pub mod aliases;
 pub mod audit;
 pub mod cursors;
@@ -64,6 +67,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 
+pub use alerts::AlertStore;
 pub use aliases::{Alias, Aliases};
 pub use audit::{AuditEntry, AuditLog};
 pub use cursors::Cursors;
@@ -72,7 +76,7 @@ pub use inventory::{Inventory, Snapshot};
 pub use kv::{IndexOp, Kv, MemoryKv};
 pub use listing::ListCursor;
 pub use oauth::{ConnectionStatus, OAuthStore, PendingConnect, StoredConnection};
-pub use orders::{LedgerError, OrderFilter, OrderLedger};
+pub use orders::{ErrorExits, LedgerError, OrderFilter, OrderLedger};
 pub use products::ProductCache;
 pub use ship_methods::{SeenMethod, ShipMethodLedger};
 pub use ship_watch::ShipWatch;
@@ -104,6 +108,8 @@ pub struct Ledger {
     pub ship_methods: ShipMethodLedger,
     /// The OAuth connections of `auth = "oauth"` carts.
     pub oauth: OAuthStore,
+    /// Each merchant's alerts.
+    pub alerts: AlertStore,
 }
 
 impl Ledger {
@@ -120,8 +126,14 @@ impl Ledger {
             audit: AuditLog::new(kv.clone()),
             ship_methods: ShipMethodLedger::new(kv.clone()),
             oauth: OAuthStore::new(kv.clone()),
+            alerts: AlertStore::new(kv.clone()),
             tenants: TenantStore::new(kv),
         }
+    }
+
+    /// The same ledger, telling `exits` about every order that leaves `error` (alerts).
+    pub fn with_error_exits(self, exits: Arc<dyn ErrorExits>) -> Self {
+        Self { orders: self.orders.with_error_exits(exits), ..self }
     }
 
     /// The embedded ledger (`memory://`).

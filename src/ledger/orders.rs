@@ -38,15 +38,31 @@ pub struct OrderFilter {
     pub cart: Option<String>,
 }
 
+/// Told when an order leaves `error` or `on_hold`, whichever path it takes (alias added, ship
+/// method mapped, resend, cancel, edit in the cart, skipped, sent): the one place every exit
+/// passes.
+#[async_trait::async_trait]
+pub trait ErrorExits: Send + Sync {
+    /// Called after the change is stored, with the status the order left; it cannot fail the
+    /// change (it logs).
+    async fn left(&self, order: &Order, from: OrderStatus);
+}
+
 /// The order ledger.
 #[derive(Clone)]
 pub struct OrderLedger {
     pub(super) kv: Arc<dyn Kv>,
+    exits: Option<Arc<dyn ErrorExits>>,
 }
 
 impl OrderLedger {
     pub fn new(kv: Arc<dyn Kv>) -> Self {
-        Self { kv }
+        Self { kv, exits: None }
+    }
+
+    /// The same ledger, telling `exits` about every order that leaves `error` or `on_hold`.
+    pub fn with_error_exits(self, exits: Arc<dyn ErrorExits>) -> Self {
+        Self { exits: Some(exits), ..self }
     }
 
     pub async fn get(&self, merchant: &MerchantId, cart: &CartId, id: u64) -> Result<Option<Order>, LedgerError> {
@@ -110,6 +126,13 @@ impl OrderLedger {
             }
             let value = serde_json::to_vec(&after).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
             if self.kv.put(&key, Some(version), &value, &reindex(&before, &after)).await?.is_ok() {
+                let from = before.status();
+                if let Some(exits) = &self.exits
+                    && matches!(from, OrderStatus::Error | OrderStatus::OnHold)
+                    && after.status() != from
+                {
+                    exits.left(&after, from).await;
+                }
                 return Ok(Some((after, out)));
             }
         }

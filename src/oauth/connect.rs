@@ -7,6 +7,7 @@ use url::Url;
 
 use super::endpoint::{TokenError, TokenRequest, call, connected, token_endpoint};
 use super::{Connections, record_status};
+use crate::alerts::AlertKind;
 use crate::ledger::{ConnectionStatus, PendingConnect};
 use crate::settings::{CartAuth, Settings};
 use crate::store::StoreError;
@@ -133,6 +134,10 @@ async fn exchange(conns: &Connections, pending: &PendingConnect, code: &str) -> 
         if conns.store.save(&pending.cart, expected, &conn).await?.is_ok() {
             record_status(&pending.cart, ConnectionStatus::Connected);
             tracing::info!(cart = %pending.cart, "cart connected by OAuth");
+            let cleared = conns.alerts.clear(&merchant.id, AlertKind::CartDisconnected, &pending.cart, None).await;
+            if let Err(e) = cleared {
+                tracing::warn!(cart = %pending.cart, error = %e, "cannot resolve the disconnection alert");
+            }
             return Ok(());
         }
     }

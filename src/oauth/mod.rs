@@ -31,7 +31,8 @@
 //! as `disconnected` with a reason. Calls then fail with [`UpstreamError::Disconnected`]
 //! without reaching the upstream; jobs map that to `Outcome::Parked` (not charged, never
 //! dead-lettered, looked at again every few seconds). A new Connect overwrites the document and
-//! the parked jobs run.
+//! the parked jobs run. The replica whose write disconnected the cart opens the merchant's
+//! `cart_disconnected` alert (subject: the cart); a successful Connect resolves it.
 
 mod connect;
 mod endpoint;
@@ -43,6 +44,7 @@ use std::sync::{Arc, Mutex};
 pub use connect::{CallbackError, CallbackOutcome, CallbackQuery, STATE_TTL_MS, authorize_url, callback, redirect_url};
 pub use tokens::CartTokens;
 
+use crate::alerts::Alerts;
 use crate::ledger::{ConnectionStatus, OAuthStore, StoredConnection};
 use crate::settings::{CartSettings, Settings};
 use crate::tenants::Tenants;
@@ -78,11 +80,19 @@ pub struct Connections {
     /// The upstream client without token provider (the token endpoint needs none).
     upstream: UpstreamClient,
     carts: Mutex<HashMap<String, Arc<CartTokens>>>,
+    /// `cart_disconnected` is raised when a grant is lost and cleared on the next Connect.
+    alerts: Alerts,
 }
 
 impl Connections {
-    pub fn new(settings: Arc<Settings>, tenants: Tenants, store: OAuthStore, upstream: UpstreamClient) -> Arc<Self> {
-        Arc::new(Self { settings, tenants, store, upstream, carts: Mutex::new(HashMap::new()) })
+    pub fn new(
+        settings: Arc<Settings>,
+        tenants: Tenants,
+        store: OAuthStore,
+        upstream: UpstreamClient,
+        alerts: Alerts,
+    ) -> Arc<Self> {
+        Arc::new(Self { settings, tenants, store, upstream, carts: Mutex::new(HashMap::new()), alerts })
     }
 
     pub fn store(&self) -> &OAuthStore {
@@ -93,7 +103,13 @@ impl Connections {
     pub fn cart(&self, cart: &CartSettings) -> Arc<CartTokens> {
         let mut carts = self.carts.lock().unwrap_or_else(|p| p.into_inner());
         let entry = carts.entry(cart.id.to_string()).or_insert_with(|| {
-            Arc::new(CartTokens::new(self.settings.clone(), self.tenants.clone(), self.store.clone(), cart))
+            Arc::new(CartTokens::new(
+                self.settings.clone(),
+                self.tenants.clone(),
+                self.store.clone(),
+                cart,
+                self.alerts.clone(),
+            ))
         });
         // Settings may have changed (base URL, timeout): keep the flight, use the new settings.
         entry.update(&self.upstream, cart);

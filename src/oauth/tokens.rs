@@ -7,6 +7,8 @@ use secrecy::ExposeSecret;
 
 use super::endpoint::{TokenError, TokenRequest, call, connected, field, now_ms, token_endpoint};
 use super::{REFRESHES, TOKEN_AGE, record_status, store_trouble};
+use crate::alerts::{AlertKind, Alerts};
+use crate::domain::MerchantId;
 use crate::ledger::{ConnectionStatus, OAuthStore, StoredConnection};
 use crate::settings::{CartSettings, Secret, Settings};
 use crate::tenants::{Sealed, Tenants};
@@ -32,6 +34,7 @@ pub struct CartTokens {
     flight: tokio::sync::Mutex<()>,
     /// This process's lease value (random: a lease is released by its holder only).
     holder: String,
+    alerts: Alerts,
 }
 
 fn disconnected_error(reason: impl Into<String>) -> UpstreamError {
@@ -51,6 +54,7 @@ impl CartTokens {
         tenants: Tenants,
         store: OAuthStore,
         cart: &CartSettings,
+        alerts: Alerts,
     ) -> Self {
         // The process id first: an operator (or a test) can tell which replica holds the lease.
         let holder = format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 16]>()));
@@ -63,6 +67,7 @@ impl CartTokens {
             lease_ttl: Mutex::new(Duration::from_secs(cart.timeout_secs) + LEASE_MARGIN),
             flight: tokio::sync::Mutex::new(()),
             holder,
+            alerts,
         }
     }
 
@@ -198,6 +203,16 @@ impl CartTokens {
         }
     }
 
+    /// Opens `cart_disconnected` for the cart (told once; the jobs wait until Connect).
+    async fn alert_disconnected(&self, merchant: &str, reason: &str) {
+        let Ok(merchant) = MerchantId::parse(merchant) else { return };
+        let summary = format!("Cart {} lost its TradeGecko grant ({reason}): connect it again", self.cart);
+        let raised = self.alerts.raise(&merchant, AlertKind::CartDisconnected, &self.cart, &summary, None).await;
+        if let Err(e) = raised {
+            tracing::warn!(cart = %self.cart, error = %e, "cannot raise the disconnection alert");
+        }
+    }
+
     /// Stores the connection as disconnected (over `version` only); the error for the call.
     async fn disconnect(&self, version: u64, conn: &StoredConnection, reason: &str) -> UpstreamError {
         let gone = StoredConnection {
@@ -212,6 +227,7 @@ impl CartTokens {
             Ok(Ok(_)) => {
                 tracing::warn!(cart = %self.cart, reason, "cart disconnected: the merchant must connect again");
                 record_status(&self.cart, ConnectionStatus::Disconnected);
+                self.alert_disconnected(&conn.merchant, reason).await;
             }
             Ok(Err(_)) => tracing::info!(cart = %self.cart, "connection changed meanwhile; left as it is"),
             Err(e) => tracing::warn!(cart = %self.cart, error = %e, "cannot store the disconnection"),

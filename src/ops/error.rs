@@ -37,6 +37,10 @@ pub enum OpError {
     /// A list or redrive asked for more than one request may.
     #[error("limit must be at most {max}")]
     LimitTooHigh { max: usize },
+    #[error("limit must be 1 to {max}")]
+    BadLimit { max: usize },
+    #[error("no alert `{0}`")]
+    NoAlert(String),
     /// Settings written through the API break the configuration's rules; keys are relative to
     /// the merchant or cart written.
     #[error("the settings are invalid")]

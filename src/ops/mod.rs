@@ -12,6 +12,7 @@
 //! Setting merchants and carts up at runtime is [`setup`] (merchants, rekey) and `setup_carts`
 //! (carts); Test before Save on candidate settings is `candidates`.
 
+pub mod alerts;
 pub mod aliases;
 pub mod audit;
 mod candidates;

@@ -1,5 +1,7 @@
 //! The queue as an operator sees it: depths per state, the dead letters, redrive.
 
+use std::collections::HashSet;
+
 use super::{OpError, Ops};
 use crate::store::{DeadLetter, Depths};
 
@@ -29,6 +31,20 @@ impl Ops {
         if limit > MAX_REDRIVE {
             return Err(OpError::LimitTooHigh { max: MAX_REDRIVE });
         }
-        Ok(self.deps().jobs.redrive(limit).await?)
+        let moved = self.deps().jobs.redrive(limit).await?;
+        self.clear_redriven().await?;
+        Ok(moved)
+    }
+
+    /// Resolves the `jobs_dead` alerts whose jobs are no longer dead (those of the newest
+    /// [`MAX_REDRIVE`] dead letters still count as dead).
+    async fn clear_redriven(&self) -> Result<(), OpError> {
+        let deps = self.deps();
+        let dead: HashSet<String> =
+            deps.jobs.dead_letters(MAX_REDRIVE).await?.into_iter().map(|d| d.id.as_str().to_owned()).collect();
+        for merchant in deps.tenants.now().merchants() {
+            deps.alerts.dead_jobs_now(&merchant.id, |job| dead.contains(job)).await?;
+        }
+        Ok(())
     }
 }

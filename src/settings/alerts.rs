@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use super::Secret;
+use super::{ConfigError, Secret};
 
 /// `[merchants.alerts]`: where a merchant's alerts go. No channel: alerts are still kept and
 /// listed by the admin API, just not sent.
@@ -22,6 +22,56 @@ pub struct MerchantAlerts {
     /// `instant`, or one message per period (`"15m"`, `"1h"`, `"1d"`).
     #[serde(default)]
     pub digest: Digest,
+}
+
+impl MerchantAlerts {
+    /// The rules `[merchants.alerts]` follows (file and admin API alike), keys relative to the
+    /// merchant: addresses not blank, the webhook `https://` (or `http://` to a loopback
+    /// host), its secret `whsec_` + the base64 of at least 16 bytes. (Full address parsing is
+    /// the mailer's, when messages are built.)
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        for (i, e) in self.email.iter().enumerate() {
+            if e.trim().is_empty() || e.chars().any(char::is_control) {
+                errors.push(ConfigError::invalid(format!("alerts.email[{i}]"), "must be an e-mail address"));
+            }
+        }
+        if let Some(hook) = &self.webhook {
+            if !(hook.url.scheme() == "https" || hook.url.scheme() == "http" && is_loopback(&hook.url)) {
+                errors.push(ConfigError::invalid(
+                    "alerts.webhook.url",
+                    "must be https:// (http:// only to a loopback address)",
+                ));
+            }
+            // Empty: unresolved, and reported where it is resolved (or refused as empty).
+            let secret = hook.secret.expose();
+            if !secret.is_empty() && webhook_key(secret).is_none() {
+                errors.push(ConfigError::invalid(
+                    "alerts.webhook.secret",
+                    "must be whsec_ followed by the base64 of at least 16 random bytes",
+                ));
+            }
+        }
+        errors
+    }
+}
+
+/// The HMAC key of a Standard Webhooks secret: the base64 decoding of what follows `whsec_`,
+/// when that is at least 16 bytes.
+pub fn webhook_key(secret: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let encoded = secret.strip_prefix("whsec_")?;
+    let key = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    (key.len() >= 16).then_some(key)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// `webhook = { url, secret }`: where signed alert messages are posted.
@@ -103,6 +153,26 @@ pub struct SmtpSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn alerts(url: &str, secret: &str, email: &str) -> MerchantAlerts {
+        let webhook = AlertWebhook { url: url.parse().unwrap(), secret: Secret::literal(secret) };
+        MerchantAlerts { email: vec![email.into()], webhook: Some(webhook), digest: Digest::Instant }
+    }
+
+    #[test]
+    fn alert_channels_follow_the_rules() {
+        let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        assert!(alerts("https://acme.example/hooks", good, "ops@acme.example").problems().is_empty());
+        assert!(alerts("http://127.0.0.1:8080/hooks", good, "ops@acme.example").problems().is_empty());
+        let keys =
+            |a: MerchantAlerts| a.problems().iter().map(|p| p.key().unwrap_or("").to_owned()).collect::<Vec<_>>();
+        assert_eq!(keys(alerts("http://acme.example/hooks", good, " ")), ["alerts.email[0]", "alerts.webhook.url"]);
+        assert_eq!(
+            keys(alerts("https://acme.example", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "a@b")),
+            ["alerts.webhook.secret"]
+        );
+        assert_eq!(keys(alerts("https://acme.example", "whsec_c2hvcnQ=", "a@b")), ["alerts.webhook.secret"], "5 bytes");
+    }
 
     #[test]
     fn digests_parse_and_print() {

@@ -9,8 +9,9 @@ impl Settings {
     pub(super) fn validate(&mut self) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
         self.check_scalars(&mut errors);
-        self.check_ids(&mut errors);
+        // Secrets first: some merchant rules look at a secret's value (`alerts.webhook.secret`).
         self.resolve_secrets(&mut errors);
+        self.check_ids(&mut errors);
         self.check_tenant_keys(&mut errors);
         self.check_oauth_carts(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -126,6 +127,9 @@ impl Settings {
             resolve(format!("merchants[{i}].wms.test_api_key"), w.test_api_key.as_mut());
             resolve(format!("merchants[{i}].wms.webhook_secret"), w.webhook_secret.as_mut());
             resolve(format!("merchants[{i}].wms.webhook_secret_previous"), w.webhook_secret_previous.as_mut());
+            if let Some(hook) = m.alerts.webhook.as_mut() {
+                resolve(format!("merchants[{i}].alerts.webhook.secret"), Some(&mut hook.secret));
+            }
             for (j, c) in m.carts.iter_mut().enumerate() {
                 let key = |f: &str| format!("merchants[{i}].carts[{j}].{f}");
                 resolve(key("access_token"), c.access_token.as_mut());
@@ -162,6 +166,7 @@ pub fn merchant_problems(m: &MerchantSettings) -> Vec<ConfigError> {
     for (j, c) in m.carts.iter().enumerate() {
         errors.extend(cart_problems(c).into_iter().map(|p| p.under(&format!("carts[{j}]"))));
     }
+    errors.extend(m.alerts.problems());
     errors
 }
 

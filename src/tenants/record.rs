@@ -16,6 +16,8 @@ use crate::settings::{CartSettings, ConfigError, MerchantSettings, Secret, merch
 
 /// The secret fields of `wms`.
 pub const WMS_SECRETS: [&str; 4] = ["production_api_key", "test_api_key", "webhook_secret", "webhook_secret_previous"];
+/// The secret of `alerts.webhook` (sealed with this path as its associated data).
+pub const ALERT_WEBHOOK_SECRET: &str = "alerts.webhook.secret";
 /// The secret fields of a cart.
 pub const CART_SECRETS: [&str; 3] = ["access_token", "client_secret", "client_secret_previous"];
 
@@ -35,6 +37,10 @@ pub fn each_secret<E>(record: &mut Value, mut f: impl FnMut(&str, &mut Value) ->
                 f(&format!("wms.{field}"), slot)?;
             }
         }
+    }
+    let alerts_hook = record.get_mut("alerts").and_then(|a| a.get_mut("webhook")).and_then(Value::as_object_mut);
+    if let Some(slot) = alerts_hook.and_then(|w| w.get_mut("secret")).filter(|v| !v.is_null()) {
+        f(ALERT_WEBHOOK_SECRET, slot)?;
     }
     for cart in record.get_mut("carts").and_then(Value::as_array_mut).into_iter().flatten() {
         let id = cart.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -93,7 +99,8 @@ pub fn reseal(ring: &KeyRing, merchant: &str, record: &mut Value) -> Result<usiz
 pub fn literal_problems(record: &Value, fields: &[(&str, &str)]) -> Vec<ConfigError> {
     let mut problems = Vec::new();
     for (parent, field) in fields {
-        let slot = if parent.is_empty() { record.get(field) } else { record.get(parent).and_then(|p| p.get(field)) };
+        let parent_value = parent.split('.').filter(|p| !p.is_empty()).try_fold(record, |v, p| v.get(p));
+        let slot = parent_value.and_then(|p| p.get(field));
         let key = if parent.is_empty() { (*field).to_owned() } else { format!("{parent}.{field}") };
         match slot {
             None | Some(Value::Null) => {}
@@ -110,7 +117,7 @@ pub fn literal_problems(record: &Value, fields: &[(&str, &str)]) -> Vec<ConfigEr
 
 /// The secret fields of a merchant body, for [`literal_problems`].
 pub fn merchant_secret_fields() -> Vec<(&'static str, &'static str)> {
-    WMS_SECRETS.iter().map(|f| ("wms", *f)).collect()
+    WMS_SECRETS.iter().map(|f| ("wms", *f)).chain([("alerts.webhook", "secret")]).collect()
 }
 
 /// The secret fields of a cart body, for [`literal_problems`].
@@ -191,6 +198,9 @@ pub fn shown(secret: Option<&Secret>) -> Value {
 
 /// A secret of `merchant` by the path [`each_secret`] names it with.
 pub fn secret_at<'a>(merchant: &'a MerchantSettings, path: &str) -> Option<&'a Secret> {
+    if path == ALERT_WEBHOOK_SECRET {
+        return merchant.alerts.webhook.as_ref().map(|w| &w.secret);
+    }
     if let Some(field) = path.strip_prefix("wms.") {
         let w = &merchant.wms;
         return match field {

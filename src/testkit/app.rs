@@ -4,9 +4,12 @@
 //! the intake bench all start cartgate through [`spawn`], so a change to how an application is
 //! built is made here once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::world::WorldError;
+use crate::alerts::{Notice, NoticeLog};
+use crate::domain::MerchantId;
 use crate::lifecycle::Readiness;
 use crate::settings::Settings;
 use crate::startup::Application;
@@ -20,17 +23,24 @@ pub struct RunningApp {
     readiness: Readiness,
     store: Store,
     deps: Deps,
+    notices: Arc<NoticeLog>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 /// Builds cartgate from `settings` with the job handlers `registry` makes over its [`Deps`]
 /// (`crate::workflows::registry` for the real ones) and runs it on the current runtime.
 pub async fn spawn(settings: Settings, registry: impl FnOnce(&Deps) -> Registry) -> Result<RunningApp, WorldError> {
-    let app = Application::builder(settings).workflows(registry).build().await.map_err(WorldError::Cartgate)?;
+    let notices = Arc::new(NoticeLog::default());
+    let app = Application::builder(settings)
+        .workflows(registry)
+        .notice_log(notices.clone())
+        .build()
+        .await
+        .map_err(WorldError::Cartgate)?;
     let (port, readiness) = (app.port(), app.readiness());
     let (store, deps) = (app.store().clone(), app.deps().clone());
     let server = tokio::spawn(app.run_until_stopped());
-    Ok(RunningApp { port, readiness, store, deps, server })
+    Ok(RunningApp { port, readiness, store, deps, notices, server })
 }
 
 impl RunningApp {
@@ -55,6 +65,11 @@ impl RunningApp {
     /// The workflows' dependencies (ledger, queue, fault switches).
     pub fn deps(&self) -> &Deps {
         &self.deps
+    }
+
+    /// Every alert notice this cartgate handed to its sink, in order.
+    pub fn notices(&self) -> Vec<(MerchantId, Notice)> {
+        self.notices.all()
     }
 
     /// Shuts down gracefully and waits up to `within` for the drain.

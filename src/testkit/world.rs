@@ -255,6 +255,11 @@ impl World {
         self.app.store()
     }
 
+    /// Every alert notice cartgate handed to its sink, in order.
+    pub fn notices(&self) -> Vec<(crate::domain::MerchantId, crate::alerts::Notice)> {
+        self.app.notices()
+    }
+
     pub fn readiness(&self) -> &Readiness {
         self.app.readiness()
     }

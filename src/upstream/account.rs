@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::limiter::{Gate, Limiter};
-use super::{Upstream, UpstreamError, UpstreamRequest};
+use super::{Upstream, UpstreamError, UpstreamRequest, Watched};
 use crate::settings::{RateLimit, Secret};
 
 /// How an account authenticates.
@@ -165,10 +165,17 @@ pub(super) struct AccountInner {
     pub timeout: Duration,
     pub http: reqwest::Client,
     pub gate: Arc<Gate>,
+    /// Told how each call was answered (credentials alerts), if anyone listens.
+    pub watch: Option<Watched>,
 }
 
 impl Account {
-    pub(super) fn new(http: reqwest::Client, limiter: &Limiter, spec: AccountSpec) -> Result<Self, UpstreamError> {
+    pub(super) fn new(
+        http: reqwest::Client,
+        limiter: &Limiter,
+        spec: AccountSpec,
+        watch: Option<Watched>,
+    ) -> Result<Self, UpstreamError> {
         if spec.timeout.is_zero() {
             return Err(UpstreamError::Invalid { reason: "the request timeout must be positive".into() });
         }
@@ -185,7 +192,7 @@ impl Account {
         let gate = limiter.gate(spec.upstream, &id, spec.rate_limit)?;
         let base = spec.base_url.as_str().trim_end_matches('/').to_owned();
         let auth = spec.credential.auth()?;
-        let inner = AccountInner { upstream: spec.upstream, id, base, auth, timeout: spec.timeout, http, gate };
+        let inner = AccountInner { upstream: spec.upstream, id, base, auth, timeout: spec.timeout, http, gate, watch };
         Ok(Self { inner: Arc::new(inner) })
     }
 

@@ -9,6 +9,9 @@
 //! * [`Account`] knows its base URL, auth, timeout and rate-limit gate; its request builder
 //!   ([`UpstreamRequest`]) buffers bodies (sent with `Content-Length`, never chunked).
 //! * [`UpstreamError`] is the classification every workflow matches on.
+//! * A client made [`UpstreamClient::watched`] tells a [`CallWatch`] how each call of its
+//!   accounts was answered (success, 401/403, rate limited and for how long): the merchant's
+//!   account alerts (`crate::alerts::accounts`) are raised and cleared there, in one place.
 //!
 //! # Rate-limit protocol (DESIGN.md invariants 6–7, "Rate limits are paced, not bursted")
 //! Every account (a TradeGecko access token, an EasyPost API key — identified by a SHA-256
@@ -53,6 +56,7 @@ pub use metrics::describe as describe_metrics;
 pub use request::UpstreamRequest;
 pub use response::UpstreamResponse;
 
+use crate::domain::MerchantId;
 use crate::settings::{CartAuth, CartSettings, Secret, WmsSettings};
 
 /// Longest time a connection may take to establish. Kept below any request timeout so a slow
@@ -95,12 +99,32 @@ pub trait TokenProvider: Send + Sync {
     fn source(&self, cart: &CartSettings) -> Arc<dyn TokenSource>;
 }
 
+/// Told how each call of a watched account was answered: credentials refused (401/403) or a
+/// success. What `credentials_rejected` alerts are raised and cleared by (`crate::alerts`).
+#[async_trait::async_trait]
+pub trait CallWatch: Send + Sync {
+    async fn rejected(&self, owner: &MerchantId, account: &str);
+    /// Rate limited: no call before `for_how_long` from now (a pause, or a full schedule).
+    async fn paused(&self, owner: &MerchantId, account: &str, for_how_long: Duration);
+    async fn accepted(&self, owner: &MerchantId, account: &str);
+}
+
+/// A watch and what it calls the account: its merchant and a name without any secret
+/// (`easypost:<merchant>:production`, `tradegecko:<cart>`).
+#[derive(Clone)]
+pub struct Watched {
+    pub watch: Arc<dyn CallWatch>,
+    pub owner: MerchantId,
+    pub account: String,
+}
+
 /// The shared HTTP client and rate limiter; cheap to clone, build one per process.
 #[derive(Clone)]
 pub struct UpstreamClient {
     http: reqwest::Client,
     limiter: Limiter,
     tokens: Option<Arc<dyn TokenProvider>>,
+    watch: Option<Watched>,
 }
 
 impl UpstreamClient {
@@ -115,7 +139,7 @@ impl UpstreamClient {
             .user_agent(concat!("cartgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| UpstreamError::Invalid { reason: format!("cannot build the HTTP client: {e}") })?;
-        Ok(Self { http, limiter, tokens: None })
+        Ok(Self { http, limiter, tokens: None, watch: None })
     }
 
     /// The same client, handing OAuth carts their tokens from `tokens`.
@@ -123,9 +147,14 @@ impl UpstreamClient {
         Self { tokens: Some(tokens), ..self }
     }
 
+    /// The same client, its accounts watched by `watch` (every answer is told to it).
+    pub fn watched(&self, watch: Watched) -> Self {
+        Self { watch: Some(watch), ..self.clone() }
+    }
+
     /// An account for any credential (e.g. a specific EasyPost key for "Test WMS Connection").
     pub fn account(&self, spec: AccountSpec) -> Result<Account, UpstreamError> {
-        Account::new(self.http.clone(), &self.limiter, spec)
+        Account::new(self.http.clone(), &self.limiter, spec, self.watch.clone())
     }
 
     /// The TradeGecko account of a cart (Bearer token — fixed, or its OAuth connection's — the

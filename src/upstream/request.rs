@@ -114,7 +114,26 @@ impl UpstreamRequest {
         self.send_in_span(endpoint).instrument(span).await
     }
 
+    /// [`Self::call`], and its answer told to the account's watch.
     async fn send_in_span(self, endpoint: String) -> Result<UpstreamResponse, UpstreamError> {
+        let acc = self.account.inner.clone();
+        let result = self.call(endpoint).await;
+        if let Some(w) = &acc.watch {
+            match &result {
+                Ok(_) => w.watch.accepted(&w.owner, &w.account).await,
+                Err(UpstreamError::Unauthorized { .. }) => w.watch.rejected(&w.owner, &w.account).await,
+                Err(UpstreamError::RateLimited { until, .. })
+                | Err(UpstreamError::Transient { status: Some(429), retry_at: Some(until), .. }) => {
+                    let ahead = u64::try_from(until - acc.gate.store_now()).unwrap_or(0);
+                    w.watch.paused(&w.owner, &w.account, std::time::Duration::from_millis(ahead)).await;
+                }
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    async fn call(self, endpoint: String) -> Result<UpstreamResponse, UpstreamError> {
         if let Some(e) = self.error.clone() {
             return Err(e);
         }

@@ -33,12 +33,19 @@ pub trait LiveRecurring: Send + Sync + 'static {
     fn period_of(&self, id: &JobId) -> Option<Duration>;
 }
 
+/// Told about every job moved to the dead letters, after the move is stored (`jobs_dead`).
+#[async_trait::async_trait]
+pub trait Burials: Send + Sync + 'static {
+    async fn buried(&self, id: &JobId, kind: &str);
+}
+
 /// Which handler runs which kind, and which jobs recur.
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<JobKind, Arc<dyn Handler>>,
     recurring: Vec<Recurring>,
     live: Option<Arc<dyn LiveRecurring>>,
+    burials: Option<Arc<dyn Burials>>,
 }
 
 impl Registry {
@@ -68,6 +75,16 @@ impl Registry {
     pub fn live(mut self, source: impl LiveRecurring) -> Self {
         self.live = Some(Arc::new(source));
         self
+    }
+
+    /// Tells `burials` about every job that goes to the dead letters.
+    pub fn on_burial(mut self, burials: impl Burials) -> Self {
+        self.burials = Some(Arc::new(burials));
+        self
+    }
+
+    pub fn burials(&self) -> Option<&Arc<dyn Burials>> {
+        self.burials.as_ref()
     }
 
     pub fn handler(&self, kind: JobKind) -> Option<&Arc<dyn Handler>> {

@@ -102,6 +102,9 @@ async fn apply(shared: &Shared, job: &ClaimedJob, action: Action, label: &'stati
             store.bury(lease, reason).await
         }
     };
+    if let (Ok(()), Action::Bury(_), Some(burials)) = (&result, &action, shared.registry.burials()) {
+        burials.buried(&job.id, job.kind.as_str()).await;
+    }
     let label = match result {
         Ok(()) => label,
         Err(StoreError::LeaseLost) => {

@@ -32,14 +32,16 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use registry::registry;
+pub use registry::{DeadJobs, registry};
 
+use crate::alerts::Alerts;
 use crate::cart::Cart;
+use crate::domain::MerchantId;
 use crate::ledger::{Ledger, LedgerError};
 use crate::settings::{CartSettings, MerchantSettings, Settings};
 use crate::store::{JobStore, StoreError};
 use crate::tenants::Tenants;
-use crate::upstream::{UpstreamClient, UpstreamError};
+use crate::upstream::{UpstreamClient, UpstreamError, Watched};
 use crate::wms::EasyPost;
 use crate::workers::Outcome;
 
@@ -54,6 +56,8 @@ pub struct Deps {
     pub upstream: UpstreamClient,
     /// The OAuth connections of `auth = "oauth"` carts (the token source `upstream` uses).
     pub oauth: Arc<crate::oauth::Connections>,
+    /// Raising and clearing the merchants' alerts.
+    pub alerts: Alerts,
     /// Fault injection for tests of the no-duplicate protocol (never set in production).
     pub faults: Arc<Faults>,
 }
@@ -108,13 +112,33 @@ impl Deps {
         self.tenants.reload().await.map_err(store_failed)
     }
 
-    /// The cart's API, whichever kind of cart it is.
+    /// The cart's API, whichever kind of cart it is; a 401/403 raises the merchant's
+    /// `credentials_rejected` alert for `tradegecko:<cart>`, the next success clears it.
     pub fn cart_api(&self, cart: &CartSettings) -> Result<Arc<dyn Cart>, Outcome> {
-        crate::cart::connect(&self.upstream, cart).map_err(|e| Outcome::Permanent(e.to_string()))
+        let owner = self.tenants.now().owner_of(cart.id.as_str()).and_then(|m| MerchantId::parse(m).ok());
+        let upstream = match owner {
+            Some(owner) => self.upstream.watched(self.watch(owner, format!("tradegecko:{}", cart.id))),
+            None => self.upstream.clone(),
+        };
+        crate::cart::connect(&upstream, cart).map_err(|e| Outcome::Permanent(e.to_string()))
     }
 
+    /// The merchant's warehouse with its active key, watched as `easypost:<merchant>:<mode>`.
     pub fn easypost(&self, merchant: &MerchantSettings) -> Result<EasyPost, Outcome> {
-        self.upstream.easypost(&merchant.wms).map(EasyPost::new).map_err(|e| Outcome::Permanent(e.to_string()))
+        let account = format!("easypost:{}:{}", merchant.id, merchant.wms.mode().as_str());
+        let upstream = self.upstream.watched(self.watch(merchant.id.clone(), account));
+        upstream.easypost(&merchant.wms).map(EasyPost::new).map_err(|e| Outcome::Permanent(e.to_string()))
+    }
+
+    fn watch(&self, owner: MerchantId, account: String) -> Watched {
+        Watched { watch: Arc::new(self.alerts.clone()), owner, account }
+    }
+
+    /// The merchant a job owner (a merchant or a cart id) belongs to.
+    pub fn owner_merchant(&self, owner: &str) -> Option<MerchantId> {
+        let dir = self.tenants.now();
+        let merchant = if dir.entry(owner).is_some() { Some(owner) } else { dir.owner_of(owner) };
+        merchant.and_then(|m| MerchantId::parse(m).ok())
     }
 
     /// Now, on the process clock (ledger timestamps; scheduling uses the store's clock).

@@ -55,3 +55,17 @@ pub fn registry(deps: &Deps) -> Registry {
         .with(JobKind::PruneLedger, PruneLedgerHandler(deps.clone()))
         .live(super::recurring::DirectoryRecurring::new(deps.tenants.clone()))
 }
+
+/// Raises the owning merchant's `jobs_dead` alert for every buried job (the application
+/// installs it in every registry, the workflows' or a test's).
+pub struct DeadJobs(pub Deps);
+
+#[async_trait::async_trait]
+impl crate::workers::Burials for DeadJobs {
+    async fn buried(&self, id: &crate::store::JobId, kind: &str) {
+        let Some(merchant) = self.0.owner_merchant(id.owner()) else { return };
+        if let Err(e) = self.0.alerts.job_buried(&merchant, kind, id.as_str()).await {
+            tracing::warn!(job = %id, error = %e, "cannot raise the dead job's alert");
+        }
+    }
+}

@@ -47,7 +47,7 @@ enum Class {
 }
 
 /// One admin route: `{who}` in the path is the asker's label, `{spare}` a token id of its own
-/// to revoke. `ok` is the answer of anyone allowed.
+/// to revoke, `{alert}` an alert of `acme`'s. `ok` is the answer of anyone allowed.
 struct Route {
     method: &'static str,
     path: &'static str,
@@ -84,6 +84,8 @@ const ROUTES: &[Route] = &[
     route("GET", "/admin/merchants/acme/tokens", Class::Acme, 200),
     route("DELETE", "/admin/merchants/acme/tokens/{spare}", Class::Acme, 204),
     route("GET", "/admin/merchants/acme/audit?limit=5", Class::Acme, 200),
+    route("GET", "/admin/merchants/acme/alerts?state=open&limit=5", Class::Acme, 200),
+    route("POST", "/admin/merchants/acme/alerts/{alert}/ack", Class::Acme, 200),
     route("GET", "/admin/merchants", Class::Listing, 200),
     route("GET", "/admin/merchants/acme", Class::Acme, 200),
     Route { body: Some(NEW_MERCHANT), ..route("PUT", "/admin/merchants/new-{who}", Class::OperatorOnly, 201) },
@@ -183,6 +185,7 @@ async fn every_admin_route_answers_each_principal_as_specified() {
     let gone = app.client.delete(app.url(&format!("/admin/merchants/acme/tokens/{revoked_id}")));
     assert_eq!(gone.bearer_auth(ADMIN_TOKEN).send().await.unwrap().status(), 204);
     let spares = [issue(&app, "acme").await.0, issue(&app, "acme").await.0];
+    let alert = crate::alerts::raise_one(&app, "acme").await;
 
     let mut wrong = Vec::new();
     for (row, r) in ROUTES.iter().enumerate() {
@@ -193,7 +196,7 @@ async fn every_admin_route_answers_each_principal_as_specified() {
                 Who::TokenA => spares[1].as_str(),
                 _ => "0000000000000000",
             };
-            let path = r.path.replace("{who}", who.label()).replace("{spare}", spare);
+            let path = r.path.replace("{who}", who.label()).replace("{spare}", spare).replace("{alert}", &alert);
             let mut req = client.request(Method::from_bytes(r.method.as_bytes()).unwrap(), app.url(&path));
             req = match who {
                 Who::Operator => req.bearer_auth(ADMIN_TOKEN),

@@ -344,3 +344,34 @@ async fn serve_refuses_a_store_of_the_previous_release_with_exit_2_until_migrate
     let layout: String = redis::cmd("GET").arg("cartgate:ledger_layout").query_async(&mut conn).await.unwrap();
     assert_eq!(layout, "2");
 }
+
+#[test]
+fn merchant_alerts_in_the_file_resolve_their_secret_reference_and_a_bad_secret_or_url_exits_2() {
+    let alerts = |url: &str, secret: &str| {
+        format!(
+            "{MERCHANT}[merchants.alerts]\nemail = [\"ops@acme.example\"]\ndigest = \"1h\"\nwebhook = {{ url = \"{url}\", secret = \"{secret}\" }}\n"
+        )
+    };
+    let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let file = write_config(&alerts("https://acme.example/hooks", "env:CARTGATE_TEST_ALERT_SECRET"));
+    let out = cartgate()
+        .args(["check-config", "--config"])
+        .arg(file.path())
+        .env("CARTGATE_TEST_EP_TEST_KEY", "x")
+        .env("CARTGATE_TEST_TG_TOKEN", "y")
+        .env("CARTGATE_TEST_ALERT_SECRET", good)
+        .output()
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(!all.contains(&good[6..]), "check-config printed the alert webhook secret");
+    for (url, secret, key) in [
+        ("https://acme.example/hooks", "whsec_c2hvcnQ=", "merchants[0].alerts.webhook.secret"),
+        ("http://acme.example/hooks", good, "merchants[0].alerts.webhook.url"),
+    ] {
+        let out = check_config(&write_config(&alerts(url, secret)));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(key), "{stderr}");
+    }
+}

@@ -4,6 +4,7 @@
 
 mod access;
 mod admin;
+mod alerts;
 mod cli;
 mod foundation;
 mod oauth;

@@ -100,6 +100,8 @@ async fn no_secret_written_through_the_api_is_anywhere_in_redis_or_its_aof() {
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let mut body = merchant_body(&tag);
     body["wms"]["test_api_key"] = json!(format!("EZTK-test-{tag}"));
+    // 32 hex digits are base64 too: a Standard Webhooks secret of 24 bytes.
+    body["alerts"] = json!({"webhook": {"url": "https://shop.example/hooks", "secret": format!("whsec_{tag}")}});
     assert_eq!(app.put("/admin/merchants/sealed", body).await.0, 201);
     let cart = cart_body(&tag, &format!("client-{tag}"));
     assert_eq!(app.put("/admin/merchants/sealed/carts/sealed-tg", cart).await.0, 201);

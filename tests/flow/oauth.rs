@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use cartgate::alerts::{AlertKind, NoticeEvent};
 use cartgate::domain::{CartId, OrderStatus};
 use cartgate::settings::CartAuth;
 use cartgate::sim::seed;
@@ -180,6 +181,11 @@ async fn a_revoked_grant_disconnects_the_cart_parks_its_work_and_a_new_connect_d
     let shown = connection(app).await;
     assert!(disconnected, "{shown}");
     assert!(shown["reason"].as_str().is_some_and(|r| !r.is_empty()) && shown["since"].is_string(), "{shown}");
+    let told = |app: &RunningApp, event: NoticeEvent| {
+        let notices = app.notices().into_iter().map(|(_, n)| n);
+        notices.filter(|n| n.event == event && n.alert.kind == AlertKind::CartDisconnected).count()
+    };
+    assert_eq!(told(app, NoticeEvent::Opened), 1, "cart_disconnected opened once");
     let refreshes_at_disconnect = wired.sims.tg.oauth_stats().refreshes;
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert!(statuses(app, &during).await.values().all(|s| *s != Some(OrderStatus::AtWms)), "nothing ran meanwhile");
@@ -196,6 +202,7 @@ async fn a_revoked_grant_disconnects_the_cart_parks_its_work_and_a_new_connect_d
     assert!(delivered, "{:?}", statuses(app, &all).await);
     assert_each_once(&wired, app, &all, false).await;
     assert_eq!(connection(app).await["status"], "connected");
+    assert_eq!((told(app, NoticeEvent::Opened), told(app, NoticeEvent::Resolved)), (1, 1), "resolved by Connect");
     for app in apps {
         app.stop(Duration::from_secs(10)).await;
     }

@@ -226,6 +226,15 @@ impl TradegeckoSim {
         lock(&self.shared.state).webhooks.values().filter_map(|w| serde_json::to_value(w).ok()).collect()
     }
 
+    /// Deletes every registered webhook, as TradeGecko does after 3 days of failed deliveries;
+    /// returns how many there were.
+    pub fn drop_webhooks(&self) -> usize {
+        let mut state = lock(&self.shared.state);
+        let n = state.webhooks.len();
+        state.webhooks.clear();
+        n
+    }
+
     pub fn set_faults(&self, config: FaultConfig) {
         self.shared.common.faults.set(config);
     }

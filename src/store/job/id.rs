@@ -87,6 +87,16 @@ pub struct InvalidJobId(String);
 pub struct JobId(String);
 
 impl JobId {
+    /// The cart or merchant a job is for: `kind:owner:rest…` → `owner` (an id without parts
+    /// is its own owner). Its queue partition, and whose `jobs_dead` alert it raises.
+    pub fn owner(&self) -> &str {
+        let mut parts = self.0.splitn(3, ':');
+        match (parts.next(), parts.next()) {
+            (Some(_), Some(owner)) if !owner.is_empty() => owner,
+            _ => &self.0,
+        }
+    }
+
     /// Builds `kind:part1:part2…`.
     pub fn new(kind: JobKind, parts: &[&str]) -> Result<Self, InvalidJobId> {
         let mut s = kind.as_str().to_owned();

@@ -94,16 +94,7 @@ pub(super) fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// The partition of a job id among `partitions`: that of its owner.
 pub(super) fn partition_of(id: &JobId, partitions: u16) -> u16 {
-    (fnv1a64(owner(id.as_str()).as_bytes()) % u64::from(partitions.max(1))) as u16
-}
-
-/// `kind:owner:rest…` → `owner`; an id without parts is its own owner.
-fn owner(id: &str) -> &str {
-    let mut parts = id.splitn(3, ':');
-    match (parts.next(), parts.next()) {
-        (Some(_), Some(owner)) if !owner.is_empty() => owner,
-        _ => id,
-    }
+    (fnv1a64(id.owner().as_bytes()) % u64::from(partitions.max(1))) as u16
 }
 
 /// `s` as a literal inside a Redis glob pattern (for `ZSCAN … MATCH prefix*`).
@@ -143,8 +134,8 @@ mod tests {
         let of = |s: &str| partition_of(&id(s), 64);
         assert_eq!(of("send_order:acme-tg:5706"), of("import_order:acme-tg:1"));
         assert_eq!(of("send_order:acme-tg:5706"), of("poll_orders:acme-tg"));
-        assert_eq!(owner("check_shipment:m1:order_1"), "m1");
-        assert_eq!(owner("noop"), "noop");
+        assert_eq!(JobId::parse("check_shipment:m1:order_1").unwrap().owner(), "m1");
+        assert_eq!(JobId::parse("noop").unwrap().owner(), "noop");
         // Different owners spread.
         let spread: std::collections::HashSet<u16> = (0..200).map(|n| of(&format!("noop:{n}"))).collect();
         assert!(spread.len() > 50, "{}", spread.len());

@@ -19,7 +19,8 @@
 
 use chrono::NaiveDate;
 
-use crate::domain::{CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
+use crate::alerts::ErrorCause;
+use crate::domain::{CartId, CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
 use crate::settings::{CartSettings, Interval, MerchantSettings, OrderFilters};
 use crate::store::{ClaimedJob, OnExisting, When};
@@ -216,7 +217,7 @@ async fn refresh(
         .orders
         .update(&known.merchant, &known.cart, known.cart_order_id, |o| {
             if !refreshable(o) {
-                return (o.status(), false);
+                return (o.status(), false, false);
             }
             o.cart_version = version.clone();
             let lines_changed = !same_lines(&o.lines, &lines) || o.ship_method != ship_method;
@@ -235,15 +236,19 @@ async fn refresh(
                 o.transition_or_note(OrderStatus::New, "changed in the cart: passes the cart's filters now", now);
                 if let Some(problem) = unshippable(o) {
                     o.transition_or_note(OrderStatus::Error, &problem, now);
+                    return (o.status(), lines_changed, true);
                 }
             }
-            (o.status(), lines_changed)
+            (o.status(), lines_changed, false)
         })
         .await
         .map_err(store_failed)?;
+    if let Some((_, (OrderStatus::Error, _, true))) = updated {
+        alert_unshippable(deps, merchant, &known.cart, known.cart_order_id).await;
+    }
     match updated {
-        Some((_, (OrderStatus::New, _))) => queue_send(deps, merchant, cart, known.cart_order_id).await?,
-        Some((_, (OrderStatus::OnHold, true))) => {
+        Some((_, (OrderStatus::New, _, _))) => queue_send(deps, merchant, cart, known.cart_order_id).await?,
+        Some((_, (OrderStatus::OnHold, true, _))) => {
             holds::send_now(deps, vec![(known.cart.clone(), known.cart_order_id)]).await.map_err(store_failed)?;
         }
         _ => {}
@@ -275,6 +280,9 @@ async fn create(
     if order.status() == OrderStatus::New {
         queue_send(deps, merchant, cart, order.cart_order_id).await?;
     }
+    if created && order.status() == OrderStatus::Error {
+        alert_unshippable(deps, merchant, &order.cart, order.cart_order_id).await;
+    }
     Ok(Outcome::Done)
 }
 
@@ -295,6 +303,11 @@ async fn queue_send(
 }
 
 /// Why the warehouse could not take this order, if it obviously could not.
+async fn alert_unshippable(deps: &Deps, merchant: &MerchantSettings, cart: &CartId, id: u64) {
+    let cause = [ErrorCause::Unshippable];
+    deps.alerts.order_in_error(&deps.ledger.orders, &merchant.id, cart, id, &cause).await;
+}
+
 fn unshippable(order: &Order) -> Option<String> {
     if order.lines.is_empty() {
         return Some("the order has no product lines to ship".into());

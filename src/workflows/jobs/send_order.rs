@@ -19,6 +19,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::alerts::ErrorCause;
 use crate::domain::hold::next_release;
 use crate::domain::{MerchantId, Order, OrderStatus, Sku, WarehouseService};
 use crate::jobs::SendOrder;
@@ -111,7 +112,13 @@ async fn send(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             Ok(Outcome::Retry("injected crash after the warehouse accepted the order".into()))
         }
         Ok(created) => record_accepted(deps, &merchant.id, &p, &created, "accepted by the warehouse").await,
-        Err(e) => refused(deps, job, &p, &merchant.id, e).await,
+        Err(e) => {
+            let held_before = order.status() == OrderStatus::OnHold;
+            let barcodes: Vec<String> =
+                lines.iter().filter_map(|l| l.barcode.as_ref().map(ToString::to_string)).collect();
+            let stays = held_before.then_some(barcodes.as_slice());
+            refused(deps, job, &p, &merchant.id, e, stays).await
+        }
     }
 }
 
@@ -122,6 +129,7 @@ async fn refused(
     p: &SendOrder,
     merchant: &MerchantId,
     e: UpstreamError,
+    stays_on_hold: Option<&[String]>,
 ) -> Result<Outcome, Outcome> {
     match &e {
         UpstreamError::Transient { .. } | UpstreamError::Ambiguous { .. } => Ok(retry_or_give_up(e)),
@@ -134,6 +142,9 @@ async fn refused(
             let reason = format!("the warehouse lacks inventory: {}", e.merchant_message());
             set_outcome(deps, merchant, p, Some((OrderStatus::OnHold, &reason)), |o| o.next_attempt_at = Some(until))
                 .await?;
+            if let Some(barcodes) = stays_on_hold {
+                deps.alerts.stays_on_hold(&deps.ledger.orders, merchant, &p.cart, p.order_id, barcodes).await;
+            }
             // Read after writing `on_hold`, so a release by hand is never missed (`holds`).
             if holds::released_during(deps, merchant.as_str(), job).await.map_err(store_failed)? {
                 return Ok(Outcome::RetryAt(job.claimed_at));
@@ -142,14 +153,21 @@ async fn refused(
         }
         UpstreamError::Unauthorized { .. } => {
             set_outcome(deps, merchant, p, Some((OrderStatus::Error, KEY_REJECTED)), |_| {}).await?;
+            alert(deps, merchant, p, &[ErrorCause::WmsCredentials]).await;
             Ok(Outcome::Done)
         }
         _ => {
             let reason = format!("the warehouse refused the order: {}", e.merchant_message());
             set_outcome(deps, merchant, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
+            alert(deps, merchant, p, &[ErrorCause::WarehouseRefused]).await;
             Ok(Outcome::Done)
         }
     }
+}
+
+/// The order went to `error` for `causes`: its alerts (`alerts::orders`).
+async fn alert(deps: &Deps, merchant: &MerchantId, p: &SendOrder, causes: &[ErrorCause<'_>]) {
+    deps.alerts.order_in_error(&deps.ledger.orders, merchant, &p.cart, p.order_id, causes).await;
 }
 
 /// A 4xx (not auth, not-found, not rate) whose code or message speaks of inventory.
@@ -216,11 +234,13 @@ async fn stop_for_aliases(
     merchant: &MerchantId,
     skus: Vec<Sku>,
 ) -> Result<Outcome, Outcome> {
-    let skus: Vec<String> = skus.iter().map(Sku::to_string).collect();
-    let reason = format!("no warehouse barcode for SKU {} — add an alias", skus.join(", "));
+    let names: Vec<String> = skus.iter().map(Sku::to_string).collect();
+    let reason = format!("no warehouse barcode for SKU {} — add an alias", names.join(", "));
     set_outcome(deps, merchant, p, Some((OrderStatus::Error, &reason)), |_| {}).await?;
     let order = member(&p.cart, p.order_id);
-    deps.ledger.aliases.await_aliases(merchant.as_str(), &order, &skus).await.map_err(store_failed)?;
+    deps.ledger.aliases.await_aliases(merchant.as_str(), &order, &names).await.map_err(store_failed)?;
+    let causes: Vec<ErrorCause> = skus.iter().map(ErrorCause::UnknownSku).collect();
+    alert(deps, merchant, p, &causes).await;
     Ok(Outcome::Done)
 }
 
@@ -257,6 +277,7 @@ async fn stop_for_ship_method(
     let order = member(&p.cart, p.order_id);
     let waiting = &deps.ledger.ship_methods;
     waiting.await_mapping(merchant, &p.cart, &order, &unmapped.0).await.map_err(store_failed)?;
+    alert(deps, merchant, p, &[ErrorCause::UnmappedShipMethod(&unmapped.0)]).await;
     deps.tenants.reload().await.map_err(store_failed)?;
     let (_, cart) = deps.cart(p.cart.as_str()).await?;
     if cart.ship_methods.resolve(Some(&unmapped.0)).is_err() {
