@@ -1,22 +1,23 @@
 //! The ledger primitives on Redis: the compare-and-set of a document with its index entries is
-//! `cas.lua` (one atomic script); everything else is one command on one key.
+//! `cas.lua` (one atomic script); everything else is one command on one key. A document written
+//! by `put` is acknowledged once replicated ([`RedisConn::durable_ack`]).
 
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 
 use super::kv::{Conflict, IndexOp, Kv, Versioned};
 use crate::store::StoreError;
+use crate::store::redis::RedisConn;
 
 /// Ledger storage in Redis, every key under `prefix:`.
 pub struct RedisKv {
-    conn: ConnectionManager,
+    conn: RedisConn,
     prefix: String,
     cas: redis::Script,
     del_if: redis::Script,
 }
 
 impl RedisKv {
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: RedisConn, prefix: &str) -> Self {
         Self {
             conn,
             prefix: format!("{prefix}:"),
@@ -75,7 +76,10 @@ impl Kv for RedisKv {
             };
         }
         let version: i64 = call.invoke_async(&mut conn).await.map_err(unavailable)?;
-        Ok(u64::try_from(version).map_err(|_| Conflict))
+        let Ok(version) = u64::try_from(version) else { return Ok(Err(Conflict)) };
+        // A document write (the send marker, the record of a warehouse order) counts once replicated.
+        self.conn.durable_ack(&self.key(key)).await?;
+        Ok(Ok(version))
     }
 
     async fn zrange(&self, key: &str, offset: usize, limit: usize) -> Result<Vec<String>, StoreError> {

@@ -11,8 +11,7 @@ use cartgate::testkit::{TestRedis, unique_prefix};
 use chrono::{Duration, Utc};
 
 async fn redis_kv() -> Arc<dyn Kv> {
-    let client = ::redis::Client::open(TestRedis::shared_url()).unwrap();
-    let conn = client.get_connection_manager().await.unwrap();
+    let conn = cartgate::store::redis::connection(&TestRedis::shared_url()).unwrap();
     Arc::new(RedisKv::new(conn, &unique_prefix()))
 }
 

@@ -55,7 +55,7 @@ mod redis_only {
     use crate::conformance::queue::job;
 
     /// A fresh key prefix on the shared test Redis: its connection, the prefix and a store.
-    fn fresh(partitions: u16) -> (redis::aio::ConnectionManager, String, cartgate::store::RedisStore) {
+    fn fresh(partitions: u16) -> (cartgate::store::redis::RedisConn, String, cartgate::store::RedisStore) {
         let conn = cartgate::store::redis::connection(&TestRedis::shared_url()).unwrap();
         let prefix = unique_prefix();
         let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, partitions);
