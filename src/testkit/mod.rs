@@ -6,12 +6,16 @@
 //! * [`sims`] — the simulators a world has, and how cartgate is pointed at them;
 //! * [`wiring`] — cartgate's configuration, typed, validated by the configuration loader itself;
 //! * [`app`] — cartgate in this process (the one place outside `main` that builds it);
-//! * a private `redis-server` per test binary ([`TestRedis`]), free ports, unique key prefixes.
+//! * a private `redis-server` per test binary ([`TestRedis`]), free ports, unique key prefixes;
+//! * a private Redis Cluster (3 primaries + 3 replicas) with failover and slot migration on
+//!   demand ([`TestCluster`]).
 
 pub mod app;
+mod cluster;
 mod redis;
 pub mod sims;
 pub mod wiring;
 pub mod world;
 
+pub use cluster::{NodeInfo, TestCluster};
 pub use redis::{TestRedis, free_port, unique_prefix};
