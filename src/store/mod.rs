@@ -62,9 +62,7 @@ impl Store {
     }
 
     /// A Redis job store over a fresh lazily connecting connection.
-    fn redis_jobs(
-        settings: &StoreSettings,
-    ) -> Result<(Arc<dyn JobStore>, redis::RedisConn), StoreError> {
+    fn redis_jobs(settings: &StoreSettings) -> Result<(Arc<dyn JobStore>, redis::RedisConn), StoreError> {
         let conn = redis::RedisConn::open(settings)?;
         Ok((Arc::new(RedisStore::new(conn.clone(), &settings.prefix, settings.partitions)), conn))
     }

@@ -80,9 +80,7 @@ impl TestCluster {
         }
         static SHARED: OnceLock<TestCluster> = OnceLock::new();
         SHARED
-            .get_or_init(|| {
-                Self::start().unwrap_or_else(|e| panic!("cannot start a Redis Cluster for tests: {e}"))
-            })
+            .get_or_init(|| Self::start().unwrap_or_else(|e| panic!("cannot start a Redis Cluster for tests: {e}")))
             .seed_url()
     }
 
@@ -105,7 +103,13 @@ impl TestCluster {
              --appendonly no --dir '{dir}' --pidfile '{dir}/{port}.pid' --maxmemory-policy noeviction \
              --loglevel warning </dev/null & pid=$!; cat <&3 >/dev/null; kill -9 $pid 2>/dev/null; wait $pid"
         );
-        Command::new("sh").arg("-c").arg(script).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn()
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
     }
 
     /// The nodes as a running node sees them.
@@ -149,9 +153,11 @@ impl TestCluster {
     /// Moves `slot` with its keys to the primary on `to` (a port), as a reshard does.
     pub fn migrate_slot(&self, slot: u16, to: u16) -> std::io::Result<()> {
         let from = self.owner_of_slot(slot)?;
-        let target = self.nodes()?.into_iter().find(|n| n.port == to && n.primary).ok_or_else(|| {
-            std::io::Error::other(format!("port {to} is not a primary"))
-        })?;
+        let target = self
+            .nodes()?
+            .into_iter()
+            .find(|n| n.port == to && n.primary)
+            .ok_or_else(|| std::io::Error::other(format!("port {to} is not a primary")))?;
         if from.port == to {
             return Ok(());
         }
@@ -178,9 +184,10 @@ impl TestCluster {
     /// Every running node says `cluster_state:ok`.
     pub fn wait_state_ok(&self) -> std::io::Result<()> {
         wait_until(PATIENCE, || {
-            self.nodes.iter().filter(|n| n.child.is_some()).all(|n| {
-                cli(n.port, &["CLUSTER", "INFO"]).is_ok_and(|info| info.contains("cluster_state:ok"))
-            })
+            self.nodes
+                .iter()
+                .filter(|n| n.child.is_some())
+                .all(|n| cli(n.port, &["CLUSTER", "INFO"]).is_ok_and(|info| info.contains("cluster_state:ok")))
         })
     }
 

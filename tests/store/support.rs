@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use cartgate::store::{JobStore, MemoryStore, RedisStore};
 use cartgate::settings::StoreSettings;
 use cartgate::store::redis::RedisConn;
+use cartgate::store::{JobStore, MemoryStore, RedisStore};
 use cartgate::testkit::{TestCluster, TestRedis, unique_prefix};
 
 /// Partitions used by the Redis harness (more than one, so cross-partition paths run).
@@ -71,6 +71,8 @@ pub fn cluster_settings(url: &str, prefix: &str) -> StoreSettings {
         partitions: CLUSTER_PARTITIONS,
         cluster: true,
         min_replica_acks: 1,
+        // Generous: two busy cores can delay a replica's ack well past the production 200 ms.
+        replica_ack_timeout_ms: 2000,
         ..StoreSettings::default()
     }
 }

@@ -3,9 +3,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cartgate::settings::{RateLimit, Secret};
+use cartgate::store::redis::RedisConn;
 use cartgate::testkit::TestRedis;
 use cartgate::upstream::{Account, AccountSpec, Credential, Limiter, Upstream, UpstreamClient};
-use cartgate::store::redis::RedisConn;
 use url::Url;
 
 /// Generous enough that classification tests never wait on the limiter.

@@ -138,7 +138,8 @@ impl RedisConn {
     /// Whether the cluster serves this replica: `CLUSTER INFO` says `cluster_state:ok` and the
     /// primary owning each of `keys` (one per slot the replica uses) answers.
     pub async fn cluster_ready(&self, keys: &[&str]) -> Result<(), StoreError> {
-        let info: String = redis::cmd("CLUSTER").arg("INFO").query_async(&mut self.clone()).await.map_err(store_error)?;
+        let info: String =
+            redis::cmd("CLUSTER").arg("INFO").query_async(&mut self.clone()).await.map_err(store_error)?;
         let state = info.lines().find_map(|l| l.trim().strip_prefix("cluster_state:")).unwrap_or("unknown");
         if state != "ok" {
             return Err(StoreError::Unavailable(format!("cluster_state:{state}")));

@@ -3,8 +3,8 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::Script;
 use crate::store::redis::RedisConn;
+use redis::Script;
 
 use super::super::adaptive::{self, PauseRequest};
 use crate::store::Millis;
