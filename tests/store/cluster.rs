@@ -145,6 +145,18 @@ async fn a_moved_slot_and_a_killed_primary_lose_no_acknowledged_job() {
     })
     .await
     .unwrap();
+    // The killed shard's partition serves again, on the same connection.
+    let in_p0 =
+        (1_000_000..).find(|&n| cartgate::store::redis::partition_tag(&job(n).id, CLUSTER_PARTITIONS) == "{p0}");
+    let in_p0 = in_p0.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match store.enqueue(&job(in_p0), When::Now, OnExisting::Keep).await {
+            Ok(_) => break,
+            Err(e) => assert!(Instant::now() < deadline, "the failed-over partition still refuses: {e:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let settled = store.depths().await.map_or(0, |d| d.due);
     depth(settled + 200).await;
     stop.store(true, Ordering::Relaxed);

@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster::{ClusterClientBuilder, ClusterConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr};
-use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Value};
+use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, ServerErrorKind, Value};
 
 use super::{REDIS_TIMEOUT, store_error};
 use crate::settings::StoreSettings;
@@ -45,7 +45,41 @@ pub struct RedisConn {
 #[derive(Clone)]
 enum Link {
     Standalone(ConnectionManager),
-    Cluster(ClusterConnection),
+    Cluster(Arc<ClusterLink>),
+}
+
+/// The cluster connection, rebuilt from the seeds when it keeps pointing at a node that is
+/// gone: redis-rs re-reads the slot map on `MOVED`, but a request to a dead primary only fails
+/// to connect, and a map read from a node that had not yet seen the failover stays stale. A
+/// fresh connection reads the map again (at most once per [`REBUILD_EVERY`]).
+struct ClusterLink {
+    client: ClusterClient,
+    current: Mutex<(ClusterConnection, Instant)>,
+}
+
+/// The shortest time between two rebuilds of a cluster connection.
+const REBUILD_EVERY: Duration = Duration::from_secs(1);
+
+impl ClusterLink {
+    fn connection(&self) -> ClusterConnection {
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).0.clone()
+    }
+
+    /// After a failed request: rebuild when the error says the map may point at a dead node.
+    fn failed(&self, e: &RedisError) {
+        let stale = e.is_io_error()
+            || e.is_connection_refusal()
+            || e.is_connection_dropped()
+            || matches!(e.kind(), ErrorKind::Server(ServerErrorKind::ClusterDown | ServerErrorKind::Moved));
+        if !stale {
+            return;
+        }
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if current.1.elapsed() >= REBUILD_EVERY {
+            tracing::info!(error = %e, "redis cluster: reading the slot map again from the seeds");
+            *current = (self.client.get_pending_async_connection_with_config(cluster_config()), Instant::now());
+        }
+    }
 }
 
 /// What `durable_ack` waits for, and the replica counts it has seen.
@@ -69,7 +103,7 @@ impl RedisConn {
     pub fn open(settings: &StoreSettings) -> Result<Self, StoreError> {
         let link = if settings.cluster {
             let seeds = std::iter::once(settings.url.as_str()).chain(settings.cluster_seeds.iter().map(String::as_str));
-            Link::Cluster(cluster(seeds)?)
+            Link::Cluster(Arc::new(cluster(seeds)?))
         } else {
             Link::Standalone(standalone(&settings.url)?)
         };
@@ -103,8 +137,8 @@ impl RedisConn {
                     key.as_bytes(),
                     SlotAddr::Master,
                 )));
-                let value = c.clone().route_command(cmd, route).await.map_err(store_error)?;
-                redis::from_redis_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+                let value = c.connection().route_command(cmd, route).await.inspect_err(|e| c.failed(e));
+                redis::from_redis_value(value.map_err(store_error)?).map_err(|e| StoreError::Corrupt(e.to_string()))
             }
         }
     }
@@ -194,7 +228,10 @@ impl ConnectionLike for RedisConn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match &mut self.link {
             Link::Standalone(c) => c.req_packed_command(cmd),
-            Link::Cluster(c) => c.req_packed_command(cmd),
+            Link::Cluster(c) => Box::pin(async move {
+                let result = c.connection().req_packed_command(cmd).await;
+                result.inspect_err(|e| c.failed(e))
+            }),
         }
     }
 
@@ -206,14 +243,17 @@ impl ConnectionLike for RedisConn {
     ) -> RedisFuture<'a, Vec<Value>> {
         match &mut self.link {
             Link::Standalone(c) => c.req_packed_commands(pipeline, offset, count),
-            Link::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            Link::Cluster(c) => Box::pin(async move {
+                let result = c.connection().req_packed_commands(pipeline, offset, count).await;
+                result.inspect_err(|e| c.failed(e))
+            }),
         }
     }
 
     fn get_db(&self) -> i64 {
         match &self.link {
             Link::Standalone(c) => c.get_db(),
-            Link::Cluster(c) => c.get_db(),
+            Link::Cluster(_) => 0,
         }
     }
 }
@@ -231,7 +271,7 @@ fn standalone(url: &str) -> Result<ConnectionManager, StoreError> {
 }
 
 /// A cluster connection from seed URLs; it connects in the background.
-fn cluster<'a>(seeds: impl Iterator<Item = &'a str>) -> Result<ClusterConnection, StoreError> {
+fn cluster<'a>(seeds: impl Iterator<Item = &'a str>) -> Result<ClusterLink, StoreError> {
     let client = ClusterClientBuilder::new(seeds)
         .retries(CLUSTER_RETRIES)
         .min_retry_wait(20)
@@ -239,8 +279,12 @@ fn cluster<'a>(seeds: impl Iterator<Item = &'a str>) -> Result<ClusterConnection
         .overall_response_timeout(Some(REDIS_TIMEOUT * 3))
         .build()
         .map_err(|e| StoreError::Config(format!("store.cluster seeds: {e}")))?;
-    let config = ClusterConfig::new().set_connection_timeout(REDIS_TIMEOUT).set_response_timeout(REDIS_TIMEOUT);
-    Ok(client.get_pending_async_connection_with_config(config))
+    let conn = client.get_pending_async_connection_with_config(cluster_config());
+    Ok(ClusterLink { client, current: Mutex::new((conn, Instant::now())) })
+}
+
+fn cluster_config() -> ClusterConfig {
+    ClusterConfig::new().set_connection_timeout(REDIS_TIMEOUT).set_response_timeout(REDIS_TIMEOUT)
 }
 
 /// `connected_slaves:N` of an `INFO replication` answer (0 when absent).

@@ -51,6 +51,12 @@ pub fn connection(url: &str) -> Result<RedisConn, StoreError> {
     RedisConn::standalone(url)
 }
 
+/// The hash tag (`{pN}`) of the partition that holds job `id` among `partitions`: which Redis
+/// Cluster slot a tenant's jobs live in (operators and the failover tests pick a shard by it).
+pub fn partition_tag(id: &JobId, partitions: u16) -> String {
+    format!("{{p{}}}", partition_of(id, partitions))
+}
+
 /// Maps a Redis error: unreadable answers are `Corrupt`, everything else means "try later".
 pub(crate) fn store_error(e: RedisError) -> StoreError {
     use redis::ErrorKind;
