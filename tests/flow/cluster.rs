@@ -39,7 +39,6 @@ async fn all_reach(flow: &Flow, ids: &[u64], status: OrderStatus, within: Durati
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_flow_survives_a_killed_primary_with_no_order_lost_or_doubled() {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
     let cluster = tokio::task::spawn_blocking(TestCluster::start).await.unwrap().unwrap();
     let mut world = Options::default().world();
     let store = &mut world.cartgate.store;
