@@ -102,7 +102,9 @@ async fn main() {
     let (si, sc) = measure(&base(redis.url().to_owned(), false, 1)).await;
     let (ci, cc) = measure(&base(cluster.seed_url(), true, 0)).await;
     let (wi, wc) = measure(&base(cluster.seed_url(), true, 1)).await;
-    println!("{JOBS} jobs, {PARTITIONS} partitions; intake = deduped enqueues (256 in flight), claim = claim+ack batch {BATCH}");
+    println!(
+        "{JOBS} jobs, {PARTITIONS} partitions; intake = deduped enqueues (256 in flight), claim = claim+ack batch {BATCH}"
+    );
     println!("{:<38} {:>10} {:>10}", "store", "intake/s", "claim/s");
     println!("{:<38} {si:>10.0} {sc:>10.0}", "standalone redis (no replica)");
     println!("{:<38} {ci:>10.0} {cc:>10.0}", "cluster 3+3, min_replica_acks = 0");

@@ -15,6 +15,14 @@ async fn redis_kv() -> Arc<dyn Kv> {
     Arc::new(RedisKv::new(conn, &unique_prefix()))
 }
 
+/// The ledger on the shared test Redis Cluster, each document write waiting for a replica.
+pub(crate) fn cluster_kv() -> Arc<dyn Kv> {
+    let prefix = unique_prefix();
+    let settings = crate::support::cluster_settings(&cartgate::testkit::TestCluster::shared_url(), &prefix);
+    let conn = cartgate::store::redis::RedisConn::open(&settings).unwrap();
+    Arc::new(RedisKv::new(conn, &prefix))
+}
+
 fn order(cart: &str, id: u64, minutes_ago: i64) -> Order {
     let new = NewOrder {
         cart: CartId::parse(cart).unwrap(),
@@ -35,6 +43,9 @@ macro_rules! both_stores {
         }
         mod redis {
             $(#[tokio::test] async fn $name() { super::$name(super::redis_kv().await).await })*
+        }
+        mod cluster {
+            $(#[tokio::test] async fn $name() { super::$name(super::cluster_kv()).await })*
         }
     };
 }
