@@ -3,6 +3,7 @@
 //!   1. a standalone Redis (today's deployment, no replica, so no `WAIT`);
 //!   2. a local cluster of 3 primaries + 3 replicas with `min_replica_acks = 0`;
 //!   3. the same with `min_replica_acks = 1` (every group-committed enqueue waits for a replica).
+//!
 //! All six nodes share this machine's cores with the client, so the ratio says what routing and
 //! `WAIT` cost, not what three real shards would add.
 //!
