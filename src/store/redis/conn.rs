@@ -11,6 +11,11 @@
 //! replicas the shard has: a shard without replicas (standalone Redis as before, or a shard
 //! whose replica was just promoted) is not waited for. The replica count comes from
 //! `INFO replication` on the owner, cached per slot for [`REPLICAS_TTL`].
+//!
+//! `WAIT` covers the writes of the connection it runs on. Known gap: when the cluster
+//! connection is rebuilt (below) between a write and its `WAIT`, the `WAIT` runs on a fresh
+//! connection and returns at once; that needs a failover (the rebuild's trigger) and then a
+//! second failure of the surviving primary before it replicates to lose anything.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
