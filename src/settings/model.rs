@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use super::{AlertsSettings, CartSettings, Interval, MerchantAlerts, Secret};
+use super::{AlertsSettings, CartSettings, Interval, MerchantAlerts, Secret, StoreSettings};
 use crate::domain::{CartId, MerchantId};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -81,53 +81,6 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Bearer token for `/admin/*`; without it the admin routes answer 404.
     pub admin_token: Option<Secret>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoreSettings {
-    /// `memory://` (embedded, one instance only) or `redis://host:port/db`, `rediss://…`.
-    pub url: String,
-    /// Prefix of every key, so several deployments can share one Redis.
-    pub prefix: String,
-    /// Number of queue partitions (each a Redis Cluster hash tag).
-    pub partitions: u16,
-    /// `url` (and `cluster_seeds`) are seed nodes of a Redis Cluster, not one Redis.
-    #[serde(default)]
-    pub cluster: bool,
-    /// More seed nodes of the cluster (`redis://h2:6379`, …), tried after `url`.
-    #[serde(default)]
-    pub cluster_seeds: Vec<String>,
-    /// Replicas a write must reach before it is acknowledged (`WAIT`), where the shard has
-    /// replicas (at most as many as it has); 0 turns the wait off.
-    #[serde(default = "default_min_replica_acks")]
-    pub min_replica_acks: u32,
-    /// How long an acknowledgement waits for those replicas before the request fails (503).
-    #[serde(default = "default_replica_ack_timeout_ms")]
-    pub replica_ack_timeout_ms: u64,
-}
-
-impl Default for StoreSettings {
-    /// The compiled-in defaults (`config/default.toml`): the memory store.
-    fn default() -> Self {
-        Self {
-            url: "memory://".into(),
-            prefix: "cartgate".into(),
-            partitions: 8,
-            cluster: false,
-            cluster_seeds: Vec::new(),
-            min_replica_acks: default_min_replica_acks(),
-            replica_ack_timeout_ms: default_replica_ack_timeout_ms(),
-        }
-    }
-}
-
-fn default_min_replica_acks() -> u32 {
-    1
-}
-
-fn default_replica_ack_timeout_ms() -> u64 {
-    200
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
