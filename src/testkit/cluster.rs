@@ -173,7 +173,10 @@ impl TestCluster {
             let port = to.to_string();
             let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
             args.extend(keys);
-            cli(from.port, &args)?;
+            let answer = cli(from.port, &args)?;
+            if !matches!(answer.trim(), "OK" | "NOKEY") {
+                return Err(std::io::Error::other(format!("MIGRATE of slot {slot}: {answer}")));
+            }
         }
         for node in self.nodes()?.iter().filter(|n| n.primary && !n.failed) {
             cli(node.port, &["CLUSTER", "SETSLOT", &s, "NODE", &target.id])?;
