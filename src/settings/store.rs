@@ -49,3 +49,24 @@ fn default_min_replica_acks() -> u32 {
 fn default_replica_ack_timeout_ms() -> u64 {
     200
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::Settings;
+
+    fn problems(toml: &str) -> String {
+        Settings::from_toml(toml).err().map(|e| format!("{e:?}")).unwrap_or_default()
+    }
+
+    #[test]
+    fn cluster_keys_have_their_defaults_and_are_checked() {
+        let store = Settings::from_toml("").unwrap().store;
+        assert!(!store.cluster && store.cluster_seeds.is_empty());
+        assert_eq!((store.min_replica_acks, store.replica_ack_timeout_ms), (1, 200));
+        let cluster = "[store]\nurl = \"redis://h1:6379\"\ncluster = true\ncluster_seeds = [\"redis://h2:6379\"]";
+        assert!(Settings::from_toml(cluster).unwrap().store.cluster);
+        assert!(problems("[store]\ncluster = true").contains("store.cluster"));
+        let bad_seed = "[store]\nurl = \"redis://h1:6379\"\ncluster = true\ncluster_seeds = [\"h2:6379\"]";
+        assert!(problems(bad_seed).contains("store.cluster_seeds"));
+    }
+}
