@@ -172,7 +172,11 @@ async fn bare(req: HttpRequest, body: web::Bytes) -> HttpResponse {
 
 /// The bare handler plus one Redis round trip on a multiplexed connection: what any durable
 /// intake pays on this machine before doing anything of its own.
-async fn bare_ping(req: HttpRequest, body: web::Bytes, conn: web::Data<redis::aio::ConnectionManager>) -> HttpResponse {
+async fn bare_ping(
+    req: HttpRequest,
+    body: web::Bytes,
+    conn: web::Data<cartgate::store::redis::RedisConn>,
+) -> HttpResponse {
     if bare(req, body).await.status() != 200 {
         return HttpResponse::Unauthorized().finish();
     }
@@ -287,6 +291,7 @@ async fn run() {
         url: redis.url().to_owned(),
         prefix: "bench-raw".into(),
         partitions,
+        ..Default::default()
     })
     .expect("store");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

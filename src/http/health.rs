@@ -2,7 +2,10 @@
 //!
 //! Liveness (`/healthz`) does no I/O: it only says the process answers. Readiness (`/readyz`)
 //! says whether this replica should receive traffic: the store answers within a short timeout,
-//! the workers' claim loop is alive, and the replica is not shutting down.
+//! the workers' claim loop is alive, and the replica is not shutting down. On a Redis Cluster
+//! the store's answer is `CLUSTER INFO` saying `cluster_state:ok` and the primary of every
+//! queue partition's slot answering (`RedisStore`'s ping), so a replica whose slots are not
+//! served leaves the load balancer until they are.
 
 use std::time::Duration;
 

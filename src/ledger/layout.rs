@@ -5,7 +5,7 @@
 //! empty of ledger keys — it is stamped `2` and used — or was written by the previous release,
 //! and then `serve` refuses to start until `cartgate migrate` has moved it ([`Unmigrated`]).
 
-use redis::aio::ConnectionManager;
+use crate::store::redis::RedisConn;
 
 use super::keys::{LAYOUT, v1};
 use crate::store::StoreError;
@@ -30,7 +30,7 @@ pub enum Unmigrated {
 }
 
 /// Checks the marker, stamping a store that holds no ledger yet. `Ok(Err(_))`: do not serve.
-pub async fn ensure_current(conn: &ConnectionManager, prefix: &str) -> Result<Result<(), Unmigrated>, StoreError> {
+pub async fn ensure_current(conn: &RedisConn, prefix: &str) -> Result<Result<(), Unmigrated>, StoreError> {
     let mut conn = conn.clone();
     let marker = format!("{prefix}:{LAYOUT}");
     let found: Option<String> = redis::cmd("GET").arg(&marker).query_async(&mut conn).await.map_err(unavailable)?;
@@ -52,7 +52,7 @@ pub async fn ensure_current(conn: &ConnectionManager, prefix: &str) -> Result<Re
 /// cart or held an order has `{ledger}:ix:orders` or `cursors`; one with neither (nor
 /// `holds_released`) and none of the keys both layouts share (`tenants`, `token_hashes`) is new. Only in
 /// between is the keyspace scanned (once: a store that passes is stamped).
-pub async fn holds_previous_layout(conn: &mut ConnectionManager, prefix: &str) -> Result<bool, StoreError> {
+pub async fn holds_previous_layout(conn: &mut RedisConn, prefix: &str) -> Result<bool, StoreError> {
     let exists = |keys: &[&str]| {
         let mut cmd = redis::cmd("EXISTS");
         for k in keys {

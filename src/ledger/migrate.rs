@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
+use crate::store::redis::RedisConn;
 
 use super::keys::{self, LAYOUT, tag, v1};
 use super::layout::{CURRENT, MIGRATING, unavailable};
@@ -43,11 +43,7 @@ pub enum MigrateError {
 
 /// Moves everything under `prefix`; `owners` maps a cart id to its merchant id (the file and
 /// the stored tenants; carts seen on orders are learned on the way).
-pub async fn run(
-    conn: &ConnectionManager,
-    prefix: &str,
-    mut owners: HashMap<String, String>,
-) -> Result<Report, MigrateError> {
+pub async fn run(conn: &RedisConn, prefix: &str, mut owners: HashMap<String, String>) -> Result<Report, MigrateError> {
     let mut m = Migration {
         conn: conn.clone(),
         prefix: prefix.to_owned(),
@@ -85,7 +81,7 @@ pub async fn run(
 }
 
 struct Migration {
-    conn: ConnectionManager,
+    conn: RedisConn,
     prefix: String,
     orders: OrderLedger,
     report: Report,

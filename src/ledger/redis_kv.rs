@@ -1,15 +1,16 @@
 //! The ledger primitives on Redis: the compare-and-set of a document with its index entries is
-//! `cas.lua` (one atomic script); everything else is one command on one key.
+//! `cas.lua` (one atomic script); everything else is one command on one key. A document written
+//! by `put` is acknowledged once replicated ([`RedisConn::durable_ack`]).
 
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 
 use super::kv::{Conflict, IndexOp, Kv, Versioned};
 use crate::store::StoreError;
+use crate::store::redis::RedisConn;
 
 /// Ledger storage in Redis, every key under `prefix:`.
 pub struct RedisKv {
-    conn: ConnectionManager,
+    conn: RedisConn,
     prefix: String,
     cas: redis::Script,
     cas_del: redis::Script,
@@ -17,7 +18,7 @@ pub struct RedisKv {
 }
 
 impl RedisKv {
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: RedisConn, prefix: &str) -> Self {
         Self {
             conn,
             prefix: format!("{prefix}:"),
@@ -83,7 +84,10 @@ impl Kv for RedisKv {
         call.arg(expected).arg(value);
         self.index_args(&mut call, index);
         let version: i64 = call.invoke_async(&mut conn).await.map_err(unavailable)?;
-        Ok(u64::try_from(version).map_err(|_| Conflict))
+        let Ok(version) = u64::try_from(version) else { return Ok(Err(Conflict)) };
+        // A document write (the send marker, the record of a warehouse order) counts once replicated.
+        self.conn.durable_ack(&self.key(key)).await?;
+        Ok(Ok(version))
     }
 
     async fn delete(&self, key: &str, expected: u64, index: &[IndexOp]) -> Result<Result<(), Conflict>, StoreError> {

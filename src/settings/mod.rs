@@ -11,6 +11,7 @@ mod interval;
 mod model;
 mod secret;
 mod ship_methods;
+mod store;
 mod validate;
 
 use std::path::Path;
@@ -24,6 +25,7 @@ pub use interval::{Interval, IntervalError};
 pub use model::*;
 pub use secret::Secret;
 pub use ship_methods::{ShipMethods, Unmapped, method_code};
+pub use store::StoreSettings;
 pub use validate::{cart_problems, merchant_problems, oauth_problems};
 
 /// The compiled-in defaults, also shipped as `config/default.toml`.

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use super::{AlertsSettings, CartSettings, Interval, MerchantAlerts, Secret};
+use super::{AlertsSettings, CartSettings, Interval, MerchantAlerts, Secret, StoreSettings};
 use crate::domain::{CartId, MerchantId};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -84,17 +84,6 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Bearer token for `/admin/*`; without it the admin routes answer 404.
     pub admin_token: Option<Secret>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoreSettings {
-    /// `memory://` (embedded, one instance only) or `redis://host:port/db`, `rediss://…`.
-    pub url: String,
-    /// Prefix of every key, so several deployments can share one Redis.
-    pub prefix: String,
-    /// Number of queue partitions (each a Redis Cluster hash tag).
-    pub partitions: u16,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -28,6 +28,14 @@ impl Settings {
         if self.store.prefix.is_empty() || self.store.prefix.contains(['{', '}', ' ']) {
             bad("store.prefix", "must be non-empty, without braces or spaces");
         }
+        for seed in &self.store.cluster_seeds {
+            if !(seed.starts_with("redis://") || seed.starts_with("rediss://")) || url::Url::parse(seed).is_err() {
+                bad("store.cluster_seeds", "must be redis://… or rediss://… URLs");
+            }
+        }
+        if self.store.cluster && url == "memory://" {
+            bad("store.cluster", "needs a redis:// store.url (a seed node of the cluster)");
+        }
         if !(1..=1024).contains(&self.store.partitions) {
             bad("store.partitions", "must be between 1 and 1024");
         }

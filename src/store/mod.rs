@@ -1,7 +1,8 @@
 //! The store: where all pending work and all state lives (see DESIGN.md, "Queue in Redis").
 //!
 //! `memory://` selects the embedded in-process store (one instance only); `redis://…` the
-//! shared Redis every replica coordinates through. Both implement [`JobStore`] with the same
+//! shared Redis every replica coordinates through (with `store.cluster`, seed nodes of a Redis
+//! Cluster). Both implement [`JobStore`] with the same
 //! semantics (module docs of [`job`]); `tests/store/suite.rs` runs against both.
 
 use std::sync::Arc;
@@ -43,7 +44,7 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     jobs: Arc<dyn JobStore>,
-    redis: Option<::redis::aio::ConnectionManager>,
+    redis: Option<redis::RedisConn>,
     wake: Arc<Notify>,
     /// What [`Store::for_this_thread`] connects with (Redis only).
     settings: Option<StoreSettings>,
@@ -61,10 +62,8 @@ impl Store {
     }
 
     /// A Redis job store over a fresh lazily connecting connection.
-    fn redis_jobs(
-        settings: &StoreSettings,
-    ) -> Result<(Arc<dyn JobStore>, ::redis::aio::ConnectionManager), StoreError> {
-        let conn = redis::connection(&settings.url)?;
+    fn redis_jobs(settings: &StoreSettings) -> Result<(Arc<dyn JobStore>, redis::RedisConn), StoreError> {
+        let conn = redis::RedisConn::open(settings)?;
         Ok((Arc::new(RedisStore::new(conn.clone(), &settings.prefix, settings.partitions)), conn))
     }
 
@@ -80,7 +79,7 @@ impl Store {
     }
 
     /// A store over any [`JobStore`] (tests inject a memory store with their own clock).
-    pub fn with_jobs(jobs: Arc<dyn JobStore>, redis: Option<::redis::aio::ConnectionManager>) -> Self {
+    pub fn with_jobs(jobs: Arc<dyn JobStore>, redis: Option<redis::RedisConn>) -> Self {
         let wake = Arc::new(Notify::new());
         let jobs: Arc<dyn JobStore> = Arc::new(wake::Waking::new(jobs, wake.clone()));
         Self { jobs, redis, wake, settings: None }
@@ -96,8 +95,9 @@ impl Store {
         self.wake.clone()
     }
 
-    /// The shared multiplexed Redis connection (rate limiter, order ledger); `None` for memory.
-    pub fn redis(&self) -> Option<::redis::aio::ConnectionManager> {
+    /// The shared multiplexed Redis connection (rate limiter, order ledger; standalone or
+    /// cluster); `None` for memory.
+    pub fn redis(&self) -> Option<redis::RedisConn> {
         self.redis.clone()
     }
 

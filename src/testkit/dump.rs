@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use redis::aio::ConnectionManager;
+use redis::aio::ConnectionLike;
 use serde_json::{Value, json};
 
 /// Every key matching `pattern`: key → `{"type", "value"}` (TTLs left out: they move).
-pub async fn dump(conn: &mut ConnectionManager, pattern: &str) -> redis::RedisResult<BTreeMap<String, Value>> {
+pub async fn dump(conn: &mut impl ConnectionLike, pattern: &str) -> redis::RedisResult<BTreeMap<String, Value>> {
     let keys: Vec<String> = redis::cmd("KEYS").arg(pattern).query_async(conn).await?;
     let mut out = BTreeMap::new();
     for key in keys {
@@ -40,7 +40,7 @@ pub async fn dump(conn: &mut ConnectionManager, pattern: &str) -> redis::RedisRe
 }
 
 /// Writes every line of a dump into the store (keys as they are); returns how many keys.
-pub async fn load(conn: &mut ConnectionManager, jsonl: &str) -> Result<usize, String> {
+pub async fn load(conn: &mut impl ConnectionLike, jsonl: &str) -> Result<usize, String> {
     let mut n = 0;
     for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
         let row: Value = serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))?;

@@ -7,13 +7,17 @@
 //! * [`wiring`] — cartgate's configuration, typed, validated by the configuration loader itself;
 //! * [`app`] — cartgate in this process (the one place outside `main` that builds it);
 //! * a private `redis-server` per test binary ([`TestRedis`]), free ports, unique key prefixes;
-//! * [`dump`] — a Redis keyspace as JSON lines and back (the store fixtures in `tests/data`).
+//! * [`dump`] — a Redis keyspace as JSON lines and back (the store fixtures in `tests/data`);
+//! * a private Redis Cluster (3 primaries + 3 replicas) with failover and slot migration on
+//!   demand ([`TestCluster`]).
 
 pub mod app;
+mod cluster;
 pub mod dump;
 mod redis;
 pub mod sims;
 pub mod wiring;
 pub mod world;
 
+pub use cluster::{NodeInfo, TestCluster};
 pub use redis::{TestRedis, free_port, unique_prefix};

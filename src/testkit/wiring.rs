@@ -115,6 +115,11 @@ pub struct StoreWiring {
     /// Unique per wiring, so worlds share a Redis without seeing each other's keys.
     pub prefix: String,
     pub partitions: Option<u16>,
+    /// `url` and `cluster_seeds` are seeds of a Redis Cluster.
+    pub cluster: Option<bool>,
+    pub cluster_seeds: Option<Vec<String>>,
+    pub min_replica_acks: Option<u32>,
+    pub replica_ack_timeout_ms: Option<u64>,
 }
 
 /// `[workers]`.
@@ -187,7 +192,15 @@ impl Wiring {
                 admin_token: None,
                 max_body_bytes: None,
             },
-            store: StoreWiring { url: store_url.into(), prefix: super::unique_prefix(), partitions: None },
+            store: StoreWiring {
+                url: store_url.into(),
+                prefix: super::unique_prefix(),
+                partitions: None,
+                cluster: None,
+                cluster_seeds: None,
+                min_replica_acks: None,
+                replica_ack_timeout_ms: None,
+            },
             workers: WorkerWiring::default(),
             retry: RetryWiring::default(),
             tenants: TenantWiring::default(),

@@ -200,8 +200,8 @@ async fn aliases_import_applies_all_rows_or_none() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let client = redis::Client::open(cartgate::testkit::TestRedis::shared_url()).unwrap();
-    let kv = cartgate::ledger::redis_kv::RedisKv::new(client.get_connection_manager().await.unwrap(), &prefix);
+    let conn = cartgate::store::redis::connection(&cartgate::testkit::TestRedis::shared_url()).unwrap();
+    let kv = cartgate::ledger::redis_kv::RedisKv::new(conn, &prefix);
     let ledger = cartgate::ledger::Ledger::new(std::sync::Arc::new(kv));
     assert!(ledger.aliases.all("acme").await.unwrap().is_empty(), "a bad file imports nothing");
 

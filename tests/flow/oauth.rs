@@ -232,7 +232,7 @@ async fn a_slow_token_endpoint_is_called_once_at_a_time_by_every_replica() {
 }
 
 /// The pid in the cart's refresh lease (`<pid>-<random>`), if one is held now.
-async fn lease_holder(conn: &mut redis::aio::ConnectionManager, prefix: &str) -> Option<u32> {
+async fn lease_holder(conn: &mut cartgate::store::redis::RedisConn, prefix: &str) -> Option<u32> {
     let value: Option<String> =
         redis::cmd("GET").arg(format!("{prefix}:oauth_lease:{{{CART}}}")).query_async(conn).await.ok()?;
     value?.split('-').next()?.parse().ok()

@@ -115,6 +115,13 @@ pub async fn start_with(opts: Options, registry: impl FnOnce(&Deps) -> Registry)
     Flow { world, address, client: reqwest::Client::new(), deps }
 }
 
+/// [`start`] on a world of the test's own making (another store, say).
+pub async fn start_world(world: WorldOptions) -> Flow {
+    let world = World::start_with(world, cartgate::workflows::registry).await.unwrap_or_else(|e| panic!("{e}"));
+    let (address, deps) = (world.url(), world.deps().clone());
+    Flow { world, address, client: reqwest::Client::new(), deps }
+}
+
 impl Flow {
     pub fn cart(&self) -> CartId {
         CartId::parse(CART).unwrap()

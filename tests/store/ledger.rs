@@ -11,8 +11,7 @@ use cartgate::testkit::{TestRedis, unique_prefix};
 use chrono::{Duration, Utc};
 
 async fn redis_kv() -> Arc<dyn Kv> {
-    let client = ::redis::Client::open(TestRedis::shared_url()).unwrap();
-    let conn = client.get_connection_manager().await.unwrap();
+    let conn = cartgate::store::redis::connection(&TestRedis::shared_url()).unwrap();
     Arc::new(RedisKv::new(conn, &unique_prefix()))
 }
 
@@ -22,6 +21,14 @@ fn acme() -> MerchantId {
 
 fn beta() -> MerchantId {
     MerchantId::parse("beta").unwrap()
+}
+
+/// The ledger on the shared test Redis Cluster, each document write waiting for a replica.
+pub(crate) fn cluster_kv() -> Arc<dyn Kv> {
+    let prefix = unique_prefix();
+    let settings = crate::support::cluster_settings(&cartgate::testkit::TestCluster::shared_url(), &prefix);
+    let conn = cartgate::store::redis::RedisConn::open(&settings).unwrap();
+    Arc::new(RedisKv::new(conn, &prefix))
 }
 
 fn order(cart: &str, id: u64, minutes_ago: i64) -> Order {
@@ -44,6 +51,9 @@ macro_rules! both_stores {
         }
         mod redis {
             $(#[tokio::test] async fn $name() { super::$name(super::redis_kv().await).await })*
+        }
+        mod cluster {
+            $(#[tokio::test] async fn $name() { super::$name(super::cluster_kv()).await })*
         }
     };
 }

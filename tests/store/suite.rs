@@ -1,6 +1,8 @@
-//! One conformance suite for both stores: every test below runs once against the memory store
-//! and once against a real Redis (a private server started by the testkit, a fresh key prefix
-//! per test). Worker-pool level properties (give-up horizon, skewed local clocks) run here too.
+//! One conformance suite for every store: every test below runs once against the memory store,
+//! once against a real Redis (a private server started by the testkit, a fresh key prefix per
+//! test) and once against a Redis Cluster (3 primaries + 3 replicas, started by the testkit,
+//! every enqueue waiting for a replica): a script or pipeline that crossed slots would fail
+//! there with CROSSSLOT. Worker-pool level properties (give-up horizon, skewed local clocks) run here too.
 
 /// Instantiates each listed test for both stores.
 macro_rules! conformance {
@@ -18,6 +20,14 @@ macro_rules! conformance {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
                     crate::conformance::queue::$name(&crate::support::RedisHarness::new()).await;
+                }
+            )*
+        }
+        mod cluster {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::conformance::queue::$name(&crate::support::ClusterHarness::new()).await;
                 }
             )*
         }
@@ -55,7 +65,7 @@ mod redis_only {
     use crate::conformance::queue::job;
 
     /// A fresh key prefix on the shared test Redis: its connection, the prefix and a store.
-    fn fresh(partitions: u16) -> (redis::aio::ConnectionManager, String, cartgate::store::RedisStore) {
+    fn fresh(partitions: u16) -> (cartgate::store::redis::RedisConn, String, cartgate::store::RedisStore) {
         let conn = cartgate::store::redis::connection(&TestRedis::shared_url()).unwrap();
         let prefix = unique_prefix();
         let store = cartgate::store::RedisStore::new(conn.clone(), &prefix, partitions);

@@ -194,7 +194,8 @@ async fn one_expiring_key_per_account_named_without_the_secret() {
 #[tokio::test]
 async fn limiter_for_store_settings_connects_lazily() {
     use cartgate::settings::StoreSettings;
-    let settings = |url: String| StoreSettings { url, prefix: unique_prefix(), partitions: 4 };
+    let settings =
+        |url: String| StoreSettings { url, prefix: unique_prefix(), partitions: 4, ..StoreSettings::default() };
     let rate = RateLimit { requests: 5, per_secs: 1 };
     for url in ["memory://".to_owned(), TestRedis::shared_url()] {
         let client = UpstreamClient::new(Limiter::for_store(&settings(url)).unwrap()).unwrap();

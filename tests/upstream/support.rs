@@ -3,9 +3,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cartgate::settings::{RateLimit, Secret};
+use cartgate::store::redis::RedisConn;
 use cartgate::testkit::TestRedis;
 use cartgate::upstream::{Account, AccountSpec, Credential, Limiter, Upstream, UpstreamClient};
-use redis::aio::ConnectionManager;
 use url::Url;
 
 /// Generous enough that classification tests never wait on the limiter.
@@ -24,9 +24,8 @@ pub async fn replica(prefix: &str, max_wait: Duration) -> UpstreamClient {
     UpstreamClient::new(Limiter::redis(conn, prefix).with_max_wait(max_wait)).unwrap()
 }
 
-pub async fn connect(url: &str) -> ConnectionManager {
-    let client = redis::Client::open(url).unwrap();
-    ConnectionManager::new(client).await.unwrap()
+pub async fn connect(url: &str) -> RedisConn {
+    cartgate::store::redis::connection(url).unwrap()
 }
 
 pub fn spec(upstream: Upstream, base: &str, rate: RateLimit, timeout: Duration) -> AccountSpec {

@@ -1,6 +1,8 @@
 //! The Redis store's inspection and bulk operations: depths, dead letters, redrive, hold release,
 //! one job. They read across partitions (not atomically as a whole) and then change each
 //! partition with one script call, so every single move is still atomic and fenced by state.
+//! Every pipeline stays inside one partition (one Redis Cluster slot); the per-partition reads
+//! are sent together and merged here.
 
 use std::collections::BTreeMap;
 
@@ -12,38 +14,42 @@ use crate::store::{DeadLetter, Depths, HoldFilter, JobId, JobInfo, JobState, Mil
 const CHUNK: usize = 500;
 
 pub(super) async fn depths(store: &RedisStore) -> Result<Depths, StoreError> {
-    let mut pipe = redis::pipe();
-    for i in 0..store.partitions {
+    let reads = (0..store.partitions).map(|i| async move {
         let p = store.partition(i);
+        let mut pipe = redis::pipe();
         pipe.zcard(p.due()).zcard(p.inflight()).zcard(p.hold()).zcard(p.dead());
-    }
-    let counts: Vec<u64> = pipe.query_async(&mut store.conn.clone()).await.map_err(store_error)?;
+        let counts: (u64, u64, u64, u64) = pipe.query_async(&mut store.conn.clone()).await.map_err(store_error)?;
+        Ok::<_, StoreError>(counts)
+    });
     let mut d = Depths::default();
-    for c in counts.chunks(4) {
-        if let [due, inflight, hold, dead] = c {
-            d.due += due;
-            d.inflight += inflight;
-            d.hold += hold;
-            d.dead += dead;
-        }
+    for counts in futures::future::join_all(reads).await {
+        let (due, inflight, hold, dead) = counts?;
+        d.due += due;
+        d.inflight += inflight;
+        d.hold += hold;
+        d.dead += dead;
     }
     Ok(d)
 }
 
 /// `(score, id)` of the first `n` members of each partition's dead set, merged.
 async fn dead_heads(store: &RedisStore, n: usize, newest: bool) -> Result<Vec<(Millis, String)>, StoreError> {
-    let mut pipe = redis::pipe();
     let stop = isize::try_from(n).unwrap_or(isize::MAX) - 1;
-    for i in 0..store.partitions {
+    let reads = (0..store.partitions).map(|i| async move {
         let key = store.partition(i).dead();
-        if newest {
-            pipe.zrevrange_withscores(key, 0, stop);
+        let mut conn = store.conn.clone();
+        let heads: Vec<(String, f64)> = if newest {
+            redis::AsyncCommands::zrevrange_withscores(&mut conn, key, 0, stop).await
         } else {
-            pipe.zrange_withscores(key, 0, stop);
+            redis::AsyncCommands::zrange_withscores(&mut conn, key, 0, stop).await
         }
+        .map_err(store_error)?;
+        Ok::<_, StoreError>(heads)
+    });
+    let mut all: Vec<(Millis, String)> = Vec::new();
+    for heads in futures::future::join_all(reads).await {
+        all.extend(heads?.into_iter().map(|(id, s)| (s as Millis, id)));
     }
-    let per: Vec<Vec<(String, f64)>> = pipe.query_async(&mut store.conn.clone()).await.map_err(store_error)?;
-    let mut all: Vec<(Millis, String)> = per.into_iter().flatten().map(|(id, s)| (s as Millis, id)).collect();
     all.sort();
     if newest {
         all.reverse();
@@ -57,30 +63,26 @@ pub(super) async fn dead_letters(store: &RedisStore, limit: usize) -> Result<Vec
         return Ok(Vec::new());
     }
     let heads = dead_heads(store, limit, true).await?;
-    // An empty pipeline is an error in redis-rs ("empty command"), not an empty answer.
-    if heads.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut pipe = redis::pipe();
     let mut ids = Vec::with_capacity(heads.len());
     for (died_at, id) in heads {
-        let id = JobId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        pipe.cmd("HMGET").arg(store.partition_of(&id).job(id.as_str())).arg("kind").arg("attempts").arg("last_error");
-        ids.push((id, died_at));
+        ids.push((JobId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?, died_at));
     }
-    let rows: Vec<(Option<String>, Option<u32>, Option<String>)> =
-        pipe.query_async(&mut store.conn.clone()).await.map_err(store_error)?;
-    Ok(ids
-        .into_iter()
+    // One HMGET per job, all in flight together (each on its own partition's slot).
+    let reads = ids.iter().map(|(id, _)| async move {
+        let mut cmd = redis::cmd("HMGET");
+        cmd.arg(store.partition_of(id).job(id.as_str())).arg("kind").arg("attempts").arg("last_error");
+        let row: (Option<String>, Option<u32>, Option<String>) =
+            cmd.query_async(&mut store.conn.clone()).await.map_err(store_error)?;
+        Ok::<_, StoreError>(row)
+    });
+    let rows = futures::future::join_all(reads).await;
+    ids.into_iter()
         .zip(rows)
-        .map(|((id, died_at), (kind, attempts, last_error))| DeadLetter {
-            id,
-            kind: kind.unwrap_or_default(),
-            attempts: attempts.unwrap_or(0),
-            last_error,
-            died_at,
+        .map(|((id, died_at), row)| {
+            let (kind, attempts, last_error) = row?;
+            Ok(DeadLetter { id, kind: kind.unwrap_or_default(), attempts: attempts.unwrap_or(0), last_error, died_at })
         })
-        .collect())
+        .collect()
 }
 
 /// Calls `script` (release or redrive) for `ids`, grouped by partition, in chunks.

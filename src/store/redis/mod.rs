@@ -1,18 +1,23 @@
 //! The Redis store: every replica coordinates through it. Key layout in [`keys`], one Lua
 //! script per operation next to this file (each touches one partition, reads the clock with
-//! `TIME`). All calls go over one multiplexed connection ([`ConnectionManager`]): concurrent
-//! requests are pipelined on it, which is about twice the throughput of a pool of plain
-//! connections (DESIGN.md, "Performance notes"), and it reconnects by itself.
+//! `TIME`). All calls go over one multiplexed connection ([`RedisConn`]: a standalone Redis or
+//! a Redis Cluster, one connection per node): concurrent requests are pipelined on it, which is
+//! about twice the throughput of a pool of plain connections (DESIGN.md, "Performance notes"),
+//! and it reconnects by itself. Every script and pipeline touches one partition, so one slot.
+//! Enqueues are acknowledged once replicated ([`RedisConn::durable_ack`], one `WAIT` per
+//! group-committed script call).
 
 mod admin;
+mod conn;
 mod group;
 mod keys;
 mod scripts;
 
+pub use conn::{RedisConn, Topology};
+
 use std::time::Duration;
 
 use redis::RedisError;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use keys::{Partition, partition_of};
 
@@ -32,7 +37,7 @@ type ClaimRow = (String, String, String, u32, Millis, i64);
 
 /// The shared queue in Redis.
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: RedisConn,
     partitions: u16,
     /// The keys of each partition.
     keys: Vec<Partition>,
@@ -40,16 +45,16 @@ pub struct RedisStore {
     groups: group::Groups,
 }
 
-/// Opens a lazily connecting, self-reconnecting multiplexed connection that fails fast.
-pub fn connection(url: &str) -> Result<ConnectionManager, StoreError> {
-    let client = redis::Client::open(url).map_err(|e| StoreError::Config(e.to_string()))?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(REDIS_TIMEOUT))
-        .set_response_timeout(Some(REDIS_TIMEOUT))
-        // One attempt per command: a down Redis must answer "unavailable" within the timeout,
-        // not after a series of reconnect attempts; the next command tries again.
-        .set_number_of_retries(0);
-    ConnectionManager::new_lazy_with_config(client, config).map_err(|e| StoreError::Config(e.to_string()))
+/// A lazily connecting standalone connection to `url` that does not wait for replicas (tests,
+/// benches); the service opens [`RedisConn::open`] from its settings.
+pub fn connection(url: &str) -> Result<RedisConn, StoreError> {
+    RedisConn::standalone(url)
+}
+
+/// The hash tag (`{pN}`) of the partition that holds job `id` among `partitions`: which Redis
+/// Cluster slot a tenant's jobs live in (operators and the failover tests pick a shard by it).
+pub fn partition_tag(id: &JobId, partitions: u16) -> String {
+    format!("{{p{}}}", partition_of(id, partitions))
 }
 
 /// Maps a Redis error: unreadable answers are `Corrupt`, everything else means "try later".
@@ -78,7 +83,7 @@ fn fenced(done: i64) -> Result<(), StoreError> {
 }
 
 impl RedisStore {
-    pub fn new(conn: ConnectionManager, prefix: &str, partitions: u16) -> Self {
+    pub fn new(conn: RedisConn, prefix: &str, partitions: u16) -> Self {
         let partitions = partitions.max(1);
         let keys = (0..partitions).map(|i| Partition::new(prefix, i)).collect();
         Self { conn, partitions, keys, groups: group::Groups::new(partitions) }
@@ -129,7 +134,10 @@ impl RedisStore {
             inv.arg(&item.id).arg(item.kind).arg(&item.payload).arg(item.mode).arg(item.value);
             inv.arg(earlier).arg(dedupe).arg(ttl);
         }
-        inv.invoke_async(&mut self.conn.clone()).await.map_err(store_error)
+        let codes = inv.invoke_async(&mut self.conn.clone()).await.map_err(store_error)?;
+        // A duplicate is answered only once the first write is replicated, too.
+        self.conn.durable_ack(p.due()).await?;
+        Ok(codes)
     }
 
     /// One claim script call on partition `index`.
@@ -175,6 +183,10 @@ impl RedisStore {
 #[async_trait::async_trait]
 impl JobStore for RedisStore {
     async fn ping(&self) -> Result<(), StoreError> {
+        if self.conn.topology() == Topology::Cluster {
+            let keys: Vec<&str> = self.keys.iter().map(Partition::due).collect();
+            return self.conn.cluster_ready(&keys).await;
+        }
         let pong: String = redis::cmd("PING").query_async(&mut self.conn.clone()).await.map_err(store_error)?;
         if pong == "PONG" { Ok(()) } else { Err(StoreError::Unavailable(format!("PING answered {pong}"))) }
     }
@@ -302,7 +314,7 @@ fn decode_enqueued(code: i64) -> Result<Enqueued, StoreError> {
 
 /// Logs loudly unless Redis is set up not to evict keys: eviction would silently drop jobs.
 /// `CONFIG` may be disabled (managed Redis); then we can only say so.
-pub async fn warn_about_setup(conn: &ConnectionManager) {
+pub async fn warn_about_setup(conn: &RedisConn) {
     let answer: Result<Vec<String>, _> =
         redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query_async(&mut conn.clone()).await;
     match answer {

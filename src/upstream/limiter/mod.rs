@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use crate::store::redis::RedisConn;
 
 use self::local::{LocalGate, Pace};
 use self::redis::{Decision, RedisGate};
@@ -33,7 +33,7 @@ pub struct Limiter {
 }
 
 struct Inner {
-    shared: Option<(ConnectionManager, String)>,
+    shared: Option<(RedisConn, String)>,
     max_wait: Duration,
     gates: Mutex<HashMap<(Upstream, AccountId, RateLimitKey), Arc<Gate>>>,
 }
@@ -42,7 +42,7 @@ type RateLimitKey = (u32, u64);
 
 impl Limiter {
     /// Limits shared by every replica through Redis (keys under `prefix`).
-    pub fn redis(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
+    pub fn redis(conn: RedisConn, prefix: impl Into<String>) -> Self {
         Self::build(Some((conn, prefix.into())), DEFAULT_MAX_WAIT)
     }
 
@@ -53,13 +53,8 @@ impl Limiter {
         if settings.url == "memory://" {
             return Ok(Self::local());
         }
-        let invalid =
-            |e: ::redis::RedisError| UpstreamError::Invalid { reason: format!("store URL for the limiter: {e}") };
-        let client = ::redis::Client::open(settings.url.as_str()).map_err(invalid)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(1)));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(invalid)?;
+        let conn = RedisConn::open(settings)
+            .map_err(|e| UpstreamError::Invalid { reason: format!("store URL for the limiter: {e}") })?;
         Ok(Self::redis(conn, settings.prefix.clone()))
     }
 
@@ -74,7 +69,7 @@ impl Limiter {
         Self::build(shared, max_wait)
     }
 
-    fn build(shared: Option<(ConnectionManager, String)>, max_wait: Duration) -> Self {
+    fn build(shared: Option<(RedisConn, String)>, max_wait: Duration) -> Self {
         Self { inner: Arc::new(Inner { shared, max_wait, gates: Mutex::new(HashMap::new()) }) }
     }
 

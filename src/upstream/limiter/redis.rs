@@ -3,8 +3,8 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use crate::store::redis::RedisConn;
 use redis::Script;
-use redis::aio::ConnectionManager;
 
 use super::super::adaptive::{self, PauseRequest};
 use crate::store::Millis;
@@ -40,13 +40,13 @@ pub(super) enum Decision {
 /// One account's key on one connection.
 #[derive(Clone)]
 pub(super) struct RedisGate {
-    conn: ConnectionManager,
+    conn: RedisConn,
     key: String,
 }
 
 impl RedisGate {
     /// `{prefix}:rl:{<upstream>:<account>}`: the account part is a hash tag (one slot).
-    pub fn new(conn: ConnectionManager, prefix: &str, upstream: &str, account: &str) -> Self {
+    pub fn new(conn: RedisConn, prefix: &str, upstream: &str, account: &str) -> Self {
         Self { conn, key: format!("{prefix}:rl:{{{upstream}:{account}}}") }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cartgate::domain::MerchantId;
 use cartgate::ledger::{AuditEntry, Kv, Ledger, TokenOwner, TokenRecord};
 
-use super::redis_kv;
+use super::{cluster_kv, redis_kv};
 
 both_stores!(
     a_token_is_found_by_its_digest_listed_without_it_and_gone_once_revoked,

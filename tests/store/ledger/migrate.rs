@@ -9,9 +9,9 @@ use cartgate::ledger::layout::{self, Unmigrated};
 use cartgate::ledger::orders::parse_member;
 use cartgate::ledger::redis_kv::RedisKv;
 use cartgate::ledger::{Ledger, OrderFilter, migrate};
+use cartgate::store::redis::RedisConn;
 use cartgate::testkit::{TestRedis, dump};
 use chrono::DateTime;
-use redis::aio::ConnectionManager;
 use serde_json::Value;
 
 const FIXTURE: &str = include_str!("../../data/store-v1.jsonl");
@@ -22,9 +22,9 @@ fn owners() -> HashMap<String, String> {
 }
 
 /// A fresh server holding the fixture.
-async fn fixture() -> (TestRedis, ConnectionManager, BTreeMap<String, Value>) {
+async fn fixture() -> (TestRedis, RedisConn, BTreeMap<String, Value>) {
     let server = TestRedis::start(false, None).unwrap();
-    let mut conn = redis::Client::open(server.url()).unwrap().get_connection_manager().await.unwrap();
+    let mut conn = RedisConn::standalone(&server.url()).unwrap();
     assert_eq!(dump::load(&mut conn, FIXTURE).await.unwrap(), FIXTURE.lines().count());
     let before = dump::dump(&mut conn, "*").await.unwrap();
     (server, conn, before)

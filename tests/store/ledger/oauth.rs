@@ -7,7 +7,7 @@ use std::time::Duration;
 use cartgate::ledger::kv::Conflict;
 use cartgate::ledger::{ConnectionStatus, Kv, Ledger, PendingConnect, StoredConnection};
 
-use super::redis_kv;
+use super::{cluster_kv, redis_kv};
 
 both_stores!(
     a_state_is_taken_once_and_not_after_it_expires,

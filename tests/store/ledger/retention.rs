@@ -6,7 +6,7 @@ use cartgate::domain::{CartId, OrderStatus, Shipment};
 use cartgate::ledger::{Kv, Ledger, OrderFilter};
 use chrono::{Duration, Utc};
 
-use super::{acme, beta, order, redis_kv};
+use super::{acme, beta, cluster_kv, order, redis_kv};
 
 both_stores!(finished_orders_past_the_limit_go_with_their_entries_and_orders_in_flight_stay);
 

@@ -85,9 +85,8 @@ async fn twenty_merchants_ledgers_never_share_a_slot_and_every_primary_holds_som
     assert_eq!(primaries.len(), 3, "each primary holds some merchants' ledgers");
 }
 
-async fn redis_kv_with_conn() -> (std::sync::Arc<dyn cartgate::ledger::Kv>, redis::aio::ConnectionManager, String) {
-    let client = redis::Client::open(cartgate::testkit::TestRedis::shared_url()).unwrap();
-    let conn = client.get_connection_manager().await.unwrap();
+async fn redis_kv_with_conn() -> (std::sync::Arc<dyn cartgate::ledger::Kv>, cartgate::store::redis::RedisConn, String) {
+    let conn = cartgate::store::redis::RedisConn::standalone(&cartgate::testkit::TestRedis::shared_url()).unwrap();
     let prefix = cartgate::testkit::unique_prefix();
     let kv = std::sync::Arc::new(cartgate::ledger::redis_kv::RedisKv::new(conn.clone(), &prefix));
     (kv, conn, prefix)

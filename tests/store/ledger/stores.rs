@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cartgate::domain::{CartId, MerchantId};
 use cartgate::ledger::{Kv, Ledger, Snapshot};
 
-use super::redis_kv;
+use super::{cluster_kv, redis_kv};
 use chrono::{DateTime, TimeZone, Utc};
 
 both_stores!(

@@ -1,0 +1,287 @@
+//! A private Redis Cluster for tests and benchmarks: 3 primaries + 3 replicas on free loopback
+//! ports, in a directory of its own, built with `redis-cli --cluster create`.
+//!
+//! Nodes run under the same stdin-pipe wrapper as [`super::TestRedis`], so they go away with the
+//! test process. The node timeout is short (1 s), so a primary killed with [`TestCluster::kill_primary_of`]
+//! is replaced by its replica within a few seconds. [`TestCluster::migrate_slot`] moves one slot
+//! to another primary the way `redis-cli --cluster reshard` does (IMPORTING / MIGRATING,
+//! `MIGRATE` of its keys, `SETSLOT … NODE`), so clients see `ASK` and then `MOVED`.
+//! [`TestCluster::shared`] is one cluster per test binary (start-up costs seconds); a test that
+//! kills or moves things starts its own.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::redis::free_port;
+
+/// How long cluster start-up, a failover or a migration may take before the harness gives up.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// One node of the cluster.
+struct Node {
+    port: u16,
+    child: Option<Child>,
+}
+
+/// A running Redis Cluster.
+pub struct TestCluster {
+    nodes: Vec<Node>,
+    dir: std::path::PathBuf,
+}
+
+/// A node as `CLUSTER NODES` describes it.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub id: String,
+    pub port: u16,
+    pub primary: bool,
+    pub failed: bool,
+    /// Slot ranges it serves (primaries), inclusive.
+    pub slots: Vec<(u16, u16)>,
+}
+
+impl TestCluster {
+    /// Starts 6 nodes and joins them into 3 primaries with one replica each; returns once every
+    /// node sees `cluster_state:ok` and every replica is in sync.
+    pub fn start() -> std::io::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("cartgate-cluster-{}", super::unique_prefix()));
+        std::fs::create_dir_all(&dir)?;
+        let mut me = Self { nodes: Vec::new(), dir };
+        for _ in 0..6 {
+            let port = free_port()?;
+            let child = me.spawn(port)?;
+            me.nodes.push(Node { port, child: Some(child) });
+        }
+        for node in &me.nodes {
+            wait_until(Duration::from_secs(10), || cli(node.port, &["PING"]).is_ok_and(|o| o.trim() == "PONG"))?;
+        }
+        let mut create = Command::new("redis-cli");
+        create.arg("--cluster").arg("create");
+        for node in &me.nodes {
+            create.arg(format!("127.0.0.1:{}", node.port));
+        }
+        let out = create.args(["--cluster-replicas", "1", "--cluster-yes"]).stdin(Stdio::null()).output()?;
+        if !out.status.success() {
+            return Err(std::io::Error::other(format!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )));
+        }
+        me.wait_healthy()?;
+        Ok(me)
+    }
+
+    /// The process-wide shared cluster (or `CARTGATE_TEST_CLUSTER_URL`, one seed). Never killed
+    /// into: tests that fail nodes start their own.
+    pub fn shared_url() -> String {
+        if let Ok(url) = std::env::var("CARTGATE_TEST_CLUSTER_URL") {
+            return url;
+        }
+        static SHARED: OnceLock<TestCluster> = OnceLock::new();
+        SHARED
+            .get_or_init(|| Self::start().unwrap_or_else(|e| panic!("cannot start a Redis Cluster for tests: {e}")))
+            .seed_url()
+    }
+
+    /// A seed URL (the first node still running).
+    pub fn seed_url(&self) -> String {
+        let port = self.nodes.iter().find(|n| n.child.is_some()).map_or(0, |n| n.port);
+        format!("redis://127.0.0.1:{port}")
+    }
+
+    /// Every running node's URL (all seeds).
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().filter(|n| n.child.is_some()).map(|n| format!("redis://127.0.0.1:{}", n.port)).collect()
+    }
+
+    fn spawn(&self, port: u16) -> std::io::Result<Child> {
+        let dir = self.dir.display();
+        let script = format!(
+            "exec 3<&0; redis-server --port {port} --bind 127.0.0.1 --cluster-enabled yes \
+             --cluster-config-file nodes-{port}.conf --cluster-node-timeout 1000 --save '' \
+             --appendonly no --dir '{dir}' --pidfile '{dir}/{port}.pid' --maxmemory-policy noeviction \
+             --loglevel warning </dev/null & pid=$!; cat <&3 >/dev/null; kill -9 $pid 2>/dev/null; wait $pid"
+        );
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+    }
+
+    /// The nodes as a running node sees them.
+    pub fn nodes(&self) -> std::io::Result<Vec<NodeInfo>> {
+        let port = self.nodes.iter().find(|n| n.child.is_some()).map_or(0, |n| n.port);
+        Ok(parse_nodes(&cli(port, &["CLUSTER", "NODES"])?))
+    }
+
+    /// The primary serving `slot` now.
+    pub fn owner_of_slot(&self, slot: u16) -> std::io::Result<NodeInfo> {
+        self.nodes()?
+            .into_iter()
+            .find(|n| n.primary && !n.failed && n.slots.iter().any(|&(a, b)| (a..=b).contains(&slot)))
+            .ok_or_else(|| std::io::Error::other(format!("no primary serves slot {slot}")))
+    }
+
+    /// The slot of `key` (`CLUSTER KEYSLOT`).
+    pub fn slot_of(&self, key: &str) -> std::io::Result<u16> {
+        let port = self.nodes.iter().find(|n| n.child.is_some()).map_or(0, |n| n.port);
+        cli(port, &["CLUSTER", "KEYSLOT", key])?.trim().parse().map_err(std::io::Error::other)
+    }
+
+    /// Kills (`kill -9`) the primary that serves `key`'s slot; returns once one of its replicas
+    /// serves the slot and the surviving nodes say `cluster_state:ok`. Returns the dead port.
+    pub fn kill_primary_of(&mut self, key: &str) -> std::io::Result<u16> {
+        let slot = self.slot_of(key)?;
+        let victim = self.owner_of_slot(slot)?.port;
+        let pid = std::fs::read_to_string(self.dir.join(format!("{victim}.pid")))?;
+        Command::new("kill").arg("-9").arg(pid.trim()).status()?;
+        if let Some(node) = self.nodes.iter_mut().find(|n| n.port == victim)
+            && let Some(mut child) = node.child.take()
+        {
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+        wait_until(PATIENCE, || self.owner_of_slot(slot).is_ok_and(|n| n.port != victim))?;
+        self.wait_state_ok()?;
+        Ok(victim)
+    }
+
+    /// Moves `slot` with its keys to the primary on `to` (a port), as a reshard does.
+    pub fn migrate_slot(&self, slot: u16, to: u16) -> std::io::Result<()> {
+        let from = self.owner_of_slot(slot)?;
+        let target = self
+            .nodes()?
+            .into_iter()
+            .find(|n| n.port == to && n.primary)
+            .ok_or_else(|| std::io::Error::other(format!("port {to} is not a primary")))?;
+        if from.port == to {
+            return Ok(());
+        }
+        let s = slot.to_string();
+        cli(to, &["CLUSTER", "SETSLOT", &s, "IMPORTING", &from.id])?;
+        cli(from.port, &["CLUSTER", "SETSLOT", &s, "MIGRATING", &target.id])?;
+        loop {
+            let keys = cli(from.port, &["CLUSTER", "GETKEYSINSLOT", &s, "100"])?;
+            let keys: Vec<&str> = keys.lines().map(str::trim).filter(|k| !k.is_empty()).collect();
+            if keys.is_empty() {
+                break;
+            }
+            let port = to.to_string();
+            let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+            args.extend(keys);
+            let answer = cli(from.port, &args)?;
+            if !matches!(answer.trim(), "OK" | "NOKEY") {
+                return Err(std::io::Error::other(format!("MIGRATE of slot {slot}: {answer}")));
+            }
+        }
+        for node in self.nodes()?.iter().filter(|n| n.primary && !n.failed) {
+            cli(node.port, &["CLUSTER", "SETSLOT", &s, "NODE", &target.id])?;
+        }
+        wait_until(PATIENCE, || self.owner_of_slot(slot).is_ok_and(|n| n.port == to))
+    }
+
+    /// Every running node says `cluster_state:ok`.
+    pub fn wait_state_ok(&self) -> std::io::Result<()> {
+        wait_until(PATIENCE, || {
+            self.nodes
+                .iter()
+                .filter(|n| n.child.is_some())
+                .all(|n| cli(n.port, &["CLUSTER", "INFO"]).is_ok_and(|info| info.contains("cluster_state:ok")))
+        })
+    }
+
+    /// `cluster_state:ok` everywhere and every replica's link to its primary up.
+    fn wait_healthy(&self) -> std::io::Result<()> {
+        self.wait_state_ok()?;
+        wait_until(PATIENCE, || {
+            self.nodes.iter().all(|n| {
+                cli(n.port, &["INFO", "replication"]).is_ok_and(|info| {
+                    info.contains("role:master") && info.contains("connected_slaves:1")
+                        || info.contains("master_link_status:up")
+                })
+            })
+        })
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            if let Some(mut child) = node.child.take() {
+                drop(child.stdin.take());
+                let _ = child.wait();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `redis-cli -p port args…`; an error reply is an error.
+fn cli(port: u16, args: &[&str]) -> std::io::Result<String> {
+    let out = Command::new("redis-cli").arg("-p").arg(port.to_string()).args(args).stdin(Stdio::null()).output()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() || text.starts_with("ERR") || text.starts_with("Could not connect") {
+        return Err(std::io::Error::other(format!("redis-cli -p {port} {args:?}: {text}")));
+    }
+    Ok(text)
+}
+
+fn wait_until(within: Duration, mut ok: impl FnMut() -> bool) -> std::io::Result<()> {
+    let started = Instant::now();
+    while !ok() {
+        if started.elapsed() > within {
+            return Err(std::io::Error::other("the test cluster did not settle in time"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+/// `CLUSTER NODES` → the nodes (migration markers `[…]` in the slot list are skipped).
+fn parse_nodes(text: &str) -> Vec<NodeInfo> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let port = f.get(1)?.split(['@', ',']).next()?.rsplit(':').next()?.parse().ok()?;
+            let flags = f.get(2)?;
+            let slots = f
+                .iter()
+                .skip(8)
+                .filter(|s| !s.starts_with('['))
+                .filter_map(|s| match s.split_once('-') {
+                    Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+                    None => s.parse().ok().map(|n| (n, n)),
+                })
+                .collect();
+            Some(NodeInfo {
+                id: (*f.first()?).to_owned(),
+                port,
+                primary: flags.contains("master"),
+                failed: flags.contains("fail") && !flags.contains("fail?") || flags.contains("noaddr"),
+                slots,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_nodes_lines_are_read() {
+        let text = "07c3 127.0.0.1:30004@40004 slave e7d1 0 1 4 connected\n\
+                    e7d1 127.0.0.1:30001@40001,host myself,master - 0 0 1 connected 0-5460 6000 [5461->-abc]\n\
+                    aaaa 127.0.0.1:30002@40002 master,fail - 0 0 2 disconnected\n";
+        let nodes = parse_nodes(text);
+        assert_eq!(nodes.len(), 3);
+        assert!(!nodes[0].primary);
+        assert_eq!(nodes[1].port, 30001);
+        assert_eq!(nodes[1].slots, vec![(0, 5460), (6000, 6000)]);
+        assert!(nodes[2].failed);
+    }
+}
