@@ -115,5 +115,6 @@ fn describe() {
         "Failed admin authentications by reason (missing, invalid, throttled)"
     );
     crate::upstream::describe_metrics();
+    crate::alerts::deliver::describe();
     crate::workflows::counters::describe();
 }

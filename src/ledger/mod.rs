@@ -94,6 +94,8 @@ pub struct Ledger {
     pub ship_methods: ShipMethodLedger,
     /// The OAuth connections of `auth = "oauth"` carts.
     pub oauth: OAuthStore,
+    /// The store under all of these, for state kept beside the ledger (the alert outbox).
+    kv: Arc<dyn Kv>,
 }
 
 impl Ledger {
@@ -110,8 +112,14 @@ impl Ledger {
             audit: AuditLog::new(kv.clone()),
             ship_methods: ShipMethodLedger::new(kv.clone()),
             oauth: OAuthStore::new(kv.clone()),
-            tenants: TenantStore::new(kv),
+            tenants: TenantStore::new(kv.clone()),
+            kv,
         }
+    }
+
+    /// The store the ledger is written to (the alert outbox keeps its keys there too).
+    pub fn kv(&self) -> Arc<dyn Kv> {
+        self.kv.clone()
     }
 
     /// The embedded ledger (`memory://`).

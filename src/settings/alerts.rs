@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use super::Secret;
+use super::{ConfigError, Secret};
 
 /// `[merchants.alerts]`: where a merchant's alerts go. No channel: alerts are still kept and
 /// listed by the admin API, just not sent.
@@ -32,6 +32,74 @@ pub struct AlertWebhook {
     pub url: Url,
     /// `whsec_<base64>`; the HMAC key is its base64 decoding (Standard Webhooks).
     pub secret: Secret,
+}
+
+impl AlertWebhook {
+    /// Whether alerts may be posted to the URL: `https://`, or `http://` to a loopback host.
+    pub fn url_is_allowed(&self) -> bool {
+        match self.url.scheme() {
+            "https" => true,
+            "http" => match self.url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+impl MerchantAlerts {
+    /// What is wrong with these settings, keys relative to `alerts` (the secret's form is
+    /// checked once it is resolved: [`MerchantAlerts::secret_problems`]).
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        for (i, address) in self.email.iter().enumerate() {
+            if address.parse::<lettre::message::Mailbox>().is_err() {
+                errors.push(ConfigError::invalid(format!("alerts.email[{i}]"), "is not an e-mail address"));
+            }
+        }
+        if let Some(hook) = &self.webhook
+            && !hook.url_is_allowed()
+        {
+            errors.push(ConfigError::invalid(
+                "alerts.webhook.url",
+                "must be https:// (or http:// to a loopback address)",
+            ));
+        }
+        errors
+    }
+
+    /// The webhook secret must be `whsec_` and base64 (Standard Webhooks).
+    pub fn secret_problems(&self) -> Vec<ConfigError> {
+        match &self.webhook {
+            Some(hook) if crate::alerts::sign::key(hook.secret.expose()).is_err() => {
+                vec![ConfigError::invalid("alerts.webhook.secret", "must be `whsec_` followed by base64")]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl SmtpSettings {
+    /// What is wrong with `[alerts.smtp]`, keys relative to it.
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        if !matches!(self.url.scheme(), "smtp" | "smtps") || self.url.host_str().is_none() {
+            errors.push(ConfigError::invalid("url", "must be smtp://host[:port] or smtps://host[:port]"));
+        }
+        if !self.url.username().is_empty() || self.url.password().is_some() {
+            errors.push(ConfigError::invalid("url", "must not hold credentials: use username and password"));
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            errors.push(ConfigError::invalid("from", "is not a mailbox like `cartgate <alerts@example.com>`"));
+        }
+        if self.password.is_some() && self.username.is_none() {
+            errors.push(ConfigError::invalid("password", "is set without a username"));
+        }
+        errors
+    }
 }
 
 /// How often a merchant hears.
@@ -111,5 +179,45 @@ mod tests {
         assert_eq!(Digest::parse("1h").map(|d| d.to_string()), Ok("1h".to_owned()));
         assert!(Digest::parse("10s").is_err());
         assert!(Digest::parse("weekly").is_err());
+    }
+
+    #[test]
+    fn webhooks_go_to_https_or_loopback_only() {
+        let ok = |s: &str| {
+            AlertWebhook { url: Url::parse(s).unwrap(), secret: Secret::literal("whsec_AAAA") }.url_is_allowed()
+        };
+        assert!(ok("https://acme.example/hooks"));
+        assert!(ok("http://127.0.0.1:8080/hooks"));
+        assert!(ok("http://[::1]/hooks"));
+        assert!(ok("http://localhost/hooks"));
+        assert!(!ok("http://acme.example/hooks"));
+        assert!(!ok("http://10.0.0.1/hooks"));
+        assert!(!ok("ftp://acme.example/hooks"));
+    }
+
+    #[test]
+    fn smtp_and_merchant_alerts_are_checked() {
+        let smtp = |url: &str, from: &str| SmtpSettings {
+            url: Url::parse(url).unwrap(),
+            from: from.into(),
+            username: None,
+            password: None,
+        };
+        assert!(smtp("smtp://mail.internal:25", "cartgate <alerts@cartgate.example.com>").problems().is_empty());
+        assert!(smtp("smtps://mail.internal", "alerts@cartgate.example.com").problems().is_empty());
+        assert_eq!(smtp("http://mail.internal", "x@y.z").problems().len(), 1);
+        assert_eq!(smtp("smtp://u:p@mail.internal", "x@y.z").problems().len(), 1);
+        assert_eq!(smtp("smtp://mail.internal", "not a mailbox").problems().len(), 1);
+        let alerts = MerchantAlerts {
+            email: vec!["ops@acme.example".into(), "nope".into()],
+            webhook: Some(AlertWebhook {
+                url: Url::parse("http://acme.example/").unwrap(),
+                secret: Secret::literal("x y"),
+            }),
+            digest: Digest::Instant,
+        };
+        let keys: Vec<String> = alerts.problems().iter().filter_map(|e| e.key().map(str::to_owned)).collect();
+        assert_eq!(keys, ["alerts.email[1]", "alerts.webhook.url"]);
+        assert_eq!(alerts.secret_problems().len(), 1);
     }
 }

@@ -13,6 +13,7 @@ impl Settings {
         self.resolve_secrets(&mut errors);
         self.check_tenant_keys(&mut errors);
         self.check_oauth_carts(&mut errors);
+        self.check_alerts(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 
@@ -47,6 +48,25 @@ impl Settings {
         }
         for (i, m) in self.merchants.iter().enumerate() {
             check_merchant(i, m, errors);
+        }
+    }
+
+    /// `[alerts.smtp]`, and what needs the secrets resolved: the webhook secrets' form, and
+    /// e-mail addresses only where a mail server is configured.
+    fn check_alerts(&self, errors: &mut Vec<ConfigError>) {
+        if let Some(smtp) = &self.alerts.smtp {
+            errors.extend(smtp.problems().into_iter().map(|p| p.under("alerts.smtp")));
+        }
+        for (i, m) in self.merchants.iter().enumerate() {
+            let at = format!("merchants[{i}]");
+            let secret_known = !errors.iter().any(|e| e.key() == Some(format!("{at}.alerts.webhook.secret").as_str()));
+            if secret_known {
+                errors.extend(m.alerts.secret_problems().into_iter().map(|p| p.under(&at)));
+            }
+            if !m.alerts.email.is_empty() && self.alerts.smtp.is_none() {
+                errors
+                    .push(ConfigError::invalid(format!("{at}.alerts.email"), "needs a mail server: set [alerts.smtp]"));
+            }
         }
     }
 
@@ -117,7 +137,13 @@ impl Settings {
         for (i, key) in self.tenants.keys.iter_mut().enumerate() {
             resolve(format!("tenants.keys[{i}]"), Some(key));
         }
+        if let Some(smtp) = self.alerts.smtp.as_mut() {
+            resolve("alerts.smtp.username".into(), smtp.username.as_mut());
+            resolve("alerts.smtp.password".into(), smtp.password.as_mut());
+        }
         for (i, m) in self.merchants.iter_mut().enumerate() {
+            let hook = m.alerts.webhook.as_mut().map(|h| &mut h.secret);
+            resolve(format!("merchants[{i}].alerts.webhook.secret"), hook);
             let w = &mut m.wms;
             resolve(format!("merchants[{i}].wms.production_api_key"), w.production_api_key.as_mut());
             resolve(format!("merchants[{i}].wms.test_api_key"), w.test_api_key.as_mut());
@@ -156,6 +182,7 @@ pub fn merchant_problems(m: &MerchantSettings) -> Vec<ConfigError> {
     if !matches!(w.base_url.scheme(), "http" | "https") {
         bad("wms.base_url", "must be an http(s) URL");
     }
+    errors.extend(m.alerts.problems());
     for (j, c) in m.carts.iter().enumerate() {
         errors.extend(cart_problems(c).into_iter().map(|p| p.under(&format!("carts[{j}]"))));
     }

@@ -27,10 +27,24 @@ pub struct RunningApp {
 /// (`crate::workflows::registry` for the real ones) and runs it on the current runtime.
 pub async fn spawn(settings: Settings, registry: impl FnOnce(&Deps) -> Registry) -> Result<RunningApp, WorldError> {
     let app = Application::builder(settings).workflows(registry).build().await.map_err(WorldError::Cartgate)?;
+    Ok(run(app))
+}
+
+/// [`spawn`] over a store the caller built (a memory store on a clock the test moves).
+pub async fn spawn_on(
+    settings: Settings,
+    store: Store,
+    registry: impl FnOnce(&Deps) -> Registry,
+) -> Result<RunningApp, WorldError> {
+    let app = Application::builder(settings).store(store).workflows(registry);
+    Ok(run(app.build().await.map_err(WorldError::Cartgate)?))
+}
+
+fn run(app: Application) -> RunningApp {
     let (port, readiness) = (app.port(), app.readiness());
     let (store, deps) = (app.store().clone(), app.deps().clone());
     let server = tokio::spawn(app.run_until_stopped());
-    Ok(RunningApp { port, readiness, store, deps, server })
+    RunningApp { port, readiness, store, deps, server }
 }
 
 impl RunningApp {

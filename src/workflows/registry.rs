@@ -51,5 +51,6 @@ pub fn registry(deps: &Deps) -> Registry {
         .with(JobKind::PushTracking, PushTrackingHandler(deps.clone()))
         .with(JobKind::SyncInventory, SyncInventoryHandler(deps.clone()))
         .with(JobKind::PushInventory, PushInventoryHandler(deps.clone()))
+        .with(JobKind::DeliverAlert, crate::alerts::DeliveryHandler::new(deps))
         .live(super::recurring::DirectoryRecurring::new(deps.tenants.clone()))
 }

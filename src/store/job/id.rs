@@ -22,12 +22,14 @@ pub enum JobKind {
     EnsureWebhooks,
     /// The scheduled delivery run of a merchant whose `order_delivery` is not `auto`.
     DeliverOrders,
+    /// Send one alert message (e-mail, Standard Webhooks) of a merchant.
+    DeliverAlert,
     /// Used by tests and benchmarks of the queue itself.
     Noop,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 13] = [
+    pub const ALL: [JobKind; 14] = [
         Self::ImportOrder,
         Self::SendOrder,
         Self::CancelOrder,
@@ -40,6 +42,7 @@ impl JobKind {
         Self::PushInventory,
         Self::EnsureWebhooks,
         Self::DeliverOrders,
+        Self::DeliverAlert,
         Self::Noop,
     ];
 
@@ -57,6 +60,7 @@ impl JobKind {
             Self::PushInventory => "push_inventory",
             Self::EnsureWebhooks => "ensure_webhooks",
             Self::DeliverOrders => "deliver_orders",
+            Self::DeliverAlert => "deliver_alert",
             Self::Noop => "noop",
         }
     }
