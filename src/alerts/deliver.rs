@@ -60,7 +60,15 @@ impl DeliveryHandler {
             self.outbox.remove(&p.merchant, &msg, &[]).await.map_err(store_failed)?;
             return Ok(Outcome::Done);
         }
-        let settings = self.deps.merchant(p.merchant.as_str()).await?;
+        let settings = match self.deps.merchant(p.merchant.as_str()).await {
+            Ok(settings) => settings,
+            Err(Outcome::Done) => {
+                // The merchant is gone: nobody to tell; its notices go too.
+                self.outbox.remove(&p.merchant, &msg, &fields).await.map_err(store_failed)?;
+                return Ok(Outcome::Done);
+            }
+            Err(other) => return Err(other),
+        };
         let notices = pending.into_iter().map(|(_, n)| n).collect();
         let message = Message { id: msg.clone(), merchant: p.merchant.clone(), digest_end: p.digest_end, notices };
         let done = self.outbox.sent(&p.merchant, &msg).await.map_err(store_failed)?;

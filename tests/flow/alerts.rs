@@ -41,11 +41,18 @@ struct Harness {
 }
 
 impl Harness {
-    /// A cartgate running only the `deliver_alert` job, for one merchant with both channels.
+    /// A cartgate running only the `deliver_alert` job, for one merchant with both channels,
+    /// over a memory store on a clock the test moves.
     async fn start(digest: &str, retry_secs: u64) -> Self {
+        Self::start_on(digest, retry_secs, false).await
+    }
+
+    /// The same over the test Redis (its clock is Redis's own: nothing to move).
+    async fn start_on(digest: &str, retry_secs: u64, redis: bool) -> Self {
         let smtp = SmtpServer::start_with_login(SMTP_USER, SMTP_PASSWORD).await.unwrap();
         let hooks = WebhookReceiver::start().unwrap();
-        let mut wiring = Wiring::new("memory://");
+        let mut wiring =
+            Wiring::new(if redis { cartgate::testkit::TestRedis::shared_url() } else { "memory://".into() });
         wiring.retry.schedule_secs = Some(vec![retry_secs]);
         wiring.server.public_url = Some(Url::parse("https://cartgate.example.com/").unwrap());
         wiring.alerts = Some(AlertsWiring {
@@ -69,10 +76,12 @@ impl Harness {
         let offset = Arc::new(AtomicI64::new(0));
         let clock = offset.clone();
         let jobs = MemoryStore::with_clock(Arc::new(move || system_now() + clock.load(Ordering::SeqCst)));
-        let store = Store::with_jobs(Arc::new(jobs), None);
+        let settings = wiring.settings().unwrap();
+        let store =
+            if redis { Store::connect(&settings.store).unwrap() } else { Store::with_jobs(Arc::new(jobs), None) };
         let registry =
             |deps: &cartgate::workflows::Deps| Registry::new().with(JobKind::DeliverAlert, DeliveryHandler::new(deps));
-        let app = app::spawn_on(wiring.settings().unwrap(), store, registry).await.unwrap();
+        let app = app::spawn_on(settings, store, registry).await.unwrap();
         let outbox = cartgate::alerts::outbox(app.deps());
         Self { app, smtp, hooks, offset, outbox, merchant }
     }
@@ -190,6 +199,19 @@ async fn instant_notices_send_one_mail_and_one_signed_webhook_each() {
 }
 
 #[tokio::test]
+async fn the_outbox_and_its_markers_work_on_redis_too() {
+    let h = Harness::start_on("instant", 1, true).await;
+    h.notify(NoticeEvent::Opened, "unknown_sku:WIDGET-9", "51 orders wait for SKU WIDGET-9").await;
+    h.delivered(1, 1).await;
+    h.notify(NoticeEvent::Resolved, "unknown_sku:WIDGET-9", "51 orders wait for SKU WIDGET-9").await;
+    h.delivered(2, 2).await;
+    let ids: Vec<_> = h.hooks.accepted().iter().map(|hook| verified(hook)["type"].clone()).collect();
+    assert_eq!(ids, ["alert.opened", "alert.resolved"]);
+    let sent = h.app.deps().ledger.kv().hgetall("{m:acme}:alerts:sent").await.unwrap();
+    assert!(sent.is_empty(), "delivered messages leave no markers: {sent:?}");
+}
+
+#[tokio::test]
 async fn a_receiver_down_for_30_s_gets_the_message_later_with_the_same_id_and_no_second_mail() {
     let h = Harness::start("instant", 30).await;
     h.hooks.set_mode(ReceiverMode::Down);
@@ -228,6 +250,9 @@ async fn a_digest_period_sends_one_message_for_three_notices() {
     assert_eq!(state, JobState::Due);
     assert_eq!(at % 3_600_000, 0, "at the period's end");
     assert!(h.smtp.mails().is_empty() && h.hooks.hooks().is_empty(), "nothing before the period ends");
+    let stored = h.app.deps().ledger.kv().hgetall("{m:acme}:alerts:outbox").await.unwrap();
+    assert_eq!(stored.len(), 3);
+    stored.iter().for_each(|(_, entry)| no_secret(entry));
 
     let store_now = h.app.deps().jobs.now().await.unwrap();
     h.advance(Duration::from_millis(u64::try_from(at - store_now).unwrap() + 1_000));
