@@ -164,6 +164,43 @@ fn no_secret(text: &str) {
     }
 }
 
+/// Everything logged on this test's thread (the runtime's only thread: the app's tasks too).
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
+impl Logs {
+    fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(self.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 fn mail_is_multipart_with_id(mail: &ReceivedMail, webhook_id: &str) {
     assert!(mail.header("content-type").unwrap().starts_with("multipart/alternative"), "{}", mail.data);
     assert!(mail.data.contains("text/plain") && mail.data.contains("text/html"), "{}", mail.data);
@@ -213,6 +250,8 @@ async fn the_outbox_and_its_markers_work_on_redis_too() {
 
 #[tokio::test]
 async fn a_receiver_down_for_30_s_gets_the_message_later_with_the_same_id_and_no_second_mail() {
+    let logs = Logs::default();
+    let _capture = logs.capture();
     let h = Harness::start("instant", 30).await;
     h.hooks.set_mode(ReceiverMode::Down);
     h.notify(NoticeEvent::Opened, "unknown_sku:WIDGET-9", "51 orders wait for SKU WIDGET-9").await;
@@ -235,6 +274,9 @@ async fn a_receiver_down_for_30_s_gets_the_message_later_with_the_same_id_and_no
     assert!(all.iter().all(|hook| hook.header("webhook-id") == Some(first)), "one message id on every attempt");
     assert_eq!(verified(all.last().unwrap())["type"], "alert.opened");
     mail_is_multipart_with_id(&h.smtp.mails()[0], first);
+    let logged = logs.text();
+    assert!(logged.contains("alert message not delivered") && logged.contains("503"), "{logged}");
+    no_secret(&logged);
 }
 
 #[tokio::test]
