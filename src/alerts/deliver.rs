@@ -13,7 +13,6 @@ use chrono::Utc;
 use super::message::{Message, MessageId};
 use super::outbox::{Channel, Outbox};
 use super::{email, webhook};
-use crate::domain::MerchantId;
 use crate::jobs::DeliverAlert;
 use crate::settings::MerchantSettings;
 use crate::store::ClaimedJob;
@@ -81,19 +80,20 @@ impl DeliveryHandler {
                 Ok(()) => {
                     let now = Utc::now().timestamp_millis();
                     self.outbox.mark_sent(&p.merchant, &msg, channel, now).await.map_err(store_failed)?;
+                    tracing::info!(merchant = %p.merchant, msg = %msg, channel = channel.as_str(), "alert message delivered");
                     "sent"
                 }
-                Err(ChannelError::Transient(why)) => {
-                    retry.push(format!("{}: {why}", channel.as_str()));
-                    "retry"
-                }
-                Err(ChannelError::Permanent(why)) => {
-                    failed.push(format!("{}: {why}", channel.as_str()));
-                    "failed"
+                Err(e) => {
+                    let (outcome, into) = match e {
+                        ChannelError::Transient(_) => ("retry", &mut retry),
+                        ChannelError::Permanent(_) => ("failed", &mut failed),
+                    };
+                    tracing::warn!(merchant = %p.merchant, msg = %msg, channel = channel.as_str(), outcome, error = %e, "alert message not delivered");
+                    into.push(format!("{}: {e}", channel.as_str()));
+                    outcome
                 }
             };
             metrics::counter!(DELIVERIES, "channel" => channel.as_str(), "outcome" => outcome).increment(1);
-            log(&p.merchant, &msg, channel, outcome);
         }
         if !retry.is_empty() {
             return Ok(Outcome::Retry(retry.join("; ")));
@@ -119,14 +119,6 @@ impl DeliveryHandler {
                 webhook::send(self.deps.upstream.http(), hook, message, Utc::now().timestamp()).await
             }
         }
-    }
-}
-
-fn log(merchant: &MerchantId, msg: &MessageId, channel: Channel, outcome: &str) {
-    if outcome == "sent" {
-        tracing::info!(%merchant, message = %msg, channel = channel.as_str(), "alert message delivered");
-    } else {
-        tracing::warn!(%merchant, message = %msg, channel = channel.as_str(), outcome, "alert message not delivered");
     }
 }
 

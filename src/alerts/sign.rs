@@ -88,6 +88,19 @@ mod tests {
     }
 
     #[test]
+    fn what_we_sign_verifies_with_the_reference_library() {
+        let now = chrono::Utc::now().timestamp();
+        let body = br#"{"type":"alert.opened","data":{}}"#;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("webhook-id", ID.parse().unwrap());
+        headers.insert("webhook-timestamp", now.to_string().parse().unwrap());
+        headers.insert("webhook-signature", sign(SECRET, ID, now, body).unwrap().parse().unwrap());
+        let reference = standardwebhooks::Webhook::new(SECRET).unwrap();
+        assert!(reference.verify(body, &headers).is_ok());
+        assert!(reference.verify(br#"{"type":"alert.resolved"}"#, &headers).is_err());
+    }
+
+    #[test]
     fn tampering_a_wrong_key_or_an_old_timestamp_is_refused() {
         assert_eq!(verify(SECRET, ID, TS, br#"{"test": 2432232315}"#, SIGNATURE, TS), Err(SignError::Mismatch));
         assert_eq!(verify(SECRET, "msg_other", TS, BODY, SIGNATURE, TS), Err(SignError::Mismatch));
