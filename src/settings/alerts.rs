@@ -195,6 +195,36 @@ mod tests {
         assert!(!ok("ftp://acme.example/hooks"));
     }
 
+    fn load(alerts: &str, smtp: &str) -> Result<crate::settings::Settings, Vec<ConfigError>> {
+        let toml = format!(
+            "{smtp}\n[[merchants]]\nid = \"acme\"\n[merchants.wms]\nkind = \"easypost\"\n\
+             base_url = \"https://api.easypost.com\"\nproduction_api_key = \"EZAK\"\n[merchants.alerts]\n{alerts}"
+        );
+        crate::settings::Settings::from_toml(&toml)
+    }
+
+    fn problem_keys(r: Result<crate::settings::Settings, Vec<ConfigError>>) -> Vec<String> {
+        r.err().unwrap_or_default().iter().filter_map(|e| e.key().map(str::to_owned)).collect()
+    }
+
+    #[test]
+    fn the_configuration_loader_checks_alert_settings() {
+        let smtp = "[alerts.smtp]\nurl = \"smtp://127.0.0.1:2525\"\nfrom = \"cartgate <alerts@cartgate.example.com>\"";
+        let hook =
+            "webhook = { url = \"https://acme.example/h\", secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\" }";
+        let good = load(&format!("email = [\"ops@acme.example\"]\n{hook}\ndigest = \"1h\""), smtp).unwrap();
+        assert_eq!(good.merchants[0].alerts.digest, Digest::Every(Duration::from_secs(3600)));
+        assert_eq!(problem_keys(load("email = [\"ops@acme.example\"]", "")), ["merchants[0].alerts.email"]);
+        let plain = "webhook = { url = \"http://acme.example/h\", secret = \"whsec_AAAA\" }";
+        assert_eq!(problem_keys(load(plain, "")), ["merchants[0].alerts.webhook.url"]);
+        let bad_secret = "webhook = { url = \"https://acme.example/h\", secret = \"not-base64!\" }";
+        assert_eq!(problem_keys(load(bad_secret, "")), ["merchants[0].alerts.webhook.secret"]);
+        let unset = "webhook = { url = \"https://acme.example/h\", secret = \"env:CARTGATE_TEST_UNSET_ALERT_SECRET\" }";
+        assert_eq!(problem_keys(load(unset, "")), ["merchants[0].alerts.webhook.secret"], "reported once");
+        let smtps = "[alerts.smtp]\nurl = \"imap://mail\"\nfrom = \"x@y.z\"";
+        assert_eq!(problem_keys(load("", smtps)), ["alerts.smtp.url"]);
+    }
+
     #[test]
     fn smtp_and_merchant_alerts_are_checked() {
         let smtp = |url: &str, from: &str| SmtpSettings {
