@@ -36,7 +36,7 @@ impl MessageId {
         Self(format!("msg_{}", hex::encode(&Sha256::digest(what.as_bytes())[..12])))
     }
 
-    /// An id read back from a job payload; only what [`MessageId::hashed`] makes is accepted.
+    /// An id read back from a job payload: only the `msg_` + 24 hex digits this type makes.
     pub fn parse(s: &str) -> Option<Self> {
         let hex = s.strip_prefix("msg_")?;
         (hex.len() == 24 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Self(s.to_owned()))
