@@ -2,7 +2,7 @@
 //!
 //! * [`model`] — what an alert and a notice are, and [`AlertSink`], the one interface between
 //!   raising alerts (the lifecycle) and delivering them.
-//! * Delivery: [`outbox`] (the real sink: durable per-merchant outbox + a `deliver_alert` job
+//! * Delivery: [`mod@outbox`] (the real sink: durable per-merchant outbox + a `deliver_alert` job
 //!   per message, instant or per digest period), [`deliver`] (the job: each channel once, retried
 //!   with backoff), [`email`] (`lettre`), [`webhook`] + [`sign`] (Standard Webhooks),
 //!   [`message`] + [`render`] (ids, subject, JSON payload, text and HTML bodies).
