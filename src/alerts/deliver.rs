@@ -51,14 +51,17 @@ impl DeliveryHandler {
 
     async fn deliver(&self, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         let p: DeliverAlert = payload(job)?;
-        let msg = MessageId::parse(&p.message).ok_or_else(|| Outcome::Permanent("not a message id".into()))?;
-        let pending = self.outbox.pending(&p.merchant, &msg).await.map_err(store_failed)?;
-        let fields: Vec<String> = pending.iter().map(|(f, _)| f.clone()).collect();
-        if pending.is_empty() {
-            // Delivered already (a rerun after the notices were removed): tidy the markers.
-            self.outbox.remove(&p.merchant, &msg, &[]).await.map_err(store_failed)?;
-            return Ok(Outcome::Done);
-        }
+        let group = MessageId::parse(&p.message).ok_or_else(|| Outcome::Permanent("not a message id".into()))?;
+        let pending = self.outbox.pending(&p.merchant, &group).await.map_err(store_failed)?;
+        let fields: Vec<String> = pending.iter().map(|n| n.field.clone()).collect();
+        let Some(first) = pending.first().map(|n| n.seq) else {
+            return Ok(Outcome::Done); // delivered already (a rerun after the notices were removed)
+        };
+        // An instant message is its group; a digest's id also names its first notice.
+        let msg = match p.digest_end {
+            Some(end) => MessageId::digest_message(&p.merchant, end, first),
+            None => group,
+        };
         let settings = match self.deps.merchant(p.merchant.as_str()).await {
             Ok(settings) => settings,
             Err(Outcome::Done) => {
@@ -68,7 +71,7 @@ impl DeliveryHandler {
             }
             Err(other) => return Err(other),
         };
-        let notices = pending.into_iter().map(|(_, n)| n).collect();
+        let notices = pending.into_iter().map(|n| n.notice).collect();
         let message = Message { id: msg.clone(), merchant: p.merchant.clone(), digest_end: p.digest_end, notices };
         let done = self.outbox.sent(&p.merchant, &msg).await.map_err(store_failed)?;
         let (mut retry, mut failed) = (Vec::new(), Vec::new());

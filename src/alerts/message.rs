@@ -27,9 +27,16 @@ impl MessageId {
         Self::hashed(&format!("{merchant}:instant:{seq}"))
     }
 
-    /// The digest of the period ending at `period_end` (store-clock ms).
+    /// The outbox group (and job) of the digest period ending at `period_end` (store-clock ms).
     pub fn digest(merchant: &MerchantId, period_end: Millis) -> Self {
         Self::hashed(&format!("{merchant}:digest:{period_end}"))
+    }
+
+    /// The digest message of that period whose first notice is the `first_seq`-th. A notice
+    /// that arrives in the instant a period's message is being delivered is sent after it as
+    /// a message of its own, with an id of its own (a receiver must not drop it as a repeat).
+    pub fn digest_message(merchant: &MerchantId, period_end: Millis, first_seq: i64) -> Self {
+        Self::hashed(&format!("{merchant}:digest:{period_end}:{first_seq}"))
     }
 
     fn hashed(what: &str) -> Self {
@@ -159,6 +166,7 @@ pub(crate) mod tests {
         assert_eq!(MessageId::instant(&acme, 1), MessageId::instant(&acme, 1));
         assert_ne!(MessageId::instant(&acme, 1), MessageId::instant(&acme, 2));
         assert_ne!(MessageId::instant(&acme, 1), MessageId::digest(&acme, 1));
+        assert_ne!(MessageId::digest_message(&acme, 1, 1), MessageId::digest_message(&acme, 1, 2));
         let id = MessageId::digest(&acme, 3_600_000);
         assert_eq!(MessageId::parse(id.as_str()), Some(id.clone()));
         assert_eq!(MessageId::parse("msg_zz"), None);

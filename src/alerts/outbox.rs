@@ -70,6 +70,14 @@ fn seq_key(m: &MerchantId) -> String {
     format!("{{m:{m}}}:alerts:seq")
 }
 
+/// One undelivered notice of the outbox.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub field: String,
+    pub seq: i64,
+    pub notice: StoredNotice,
+}
+
 /// The outbox of every merchant, over the ledger's store and the queue.
 #[derive(Clone)]
 pub struct Outbox {
@@ -84,8 +92,9 @@ impl Outbox {
         Self { kv, jobs, settings, tenants }
     }
 
-    /// The notices of one message still to deliver, oldest first, with their outbox fields.
-    pub async fn pending(&self, m: &MerchantId, msg: &MessageId) -> Result<Vec<(String, StoredNotice)>, StoreError> {
+    /// The notices of one outbox group (a message, or a digest period) still to deliver,
+    /// oldest first, with their outbox fields and sequence numbers.
+    pub async fn pending(&self, m: &MerchantId, msg: &MessageId) -> Result<Vec<Pending>, StoreError> {
         let prefix = format!("{msg}/");
         let mut found: Vec<(i64, String, StoredNotice)> = Vec::new();
         for (field, json) in self.kv.hgetall(&outbox_key(m)).await? {
@@ -96,7 +105,7 @@ impl Outbox {
             }
         }
         found.sort_by_key(|(seq, _, _)| *seq);
-        Ok(found.into_iter().map(|(_, field, n)| (field, n)).collect())
+        Ok(found.into_iter().map(|(seq, field, notice)| Pending { field, seq, notice }).collect())
     }
 
     /// The channels already done for a message.
@@ -122,8 +131,8 @@ impl Outbox {
         self.kv.hset(&sent_key(m), &[pair]).await
     }
 
-    /// A message is delivered: its notices go first (a rerun then finds nothing to send), then
-    /// its markers.
+    /// Message `msg` is delivered: its notices (`fields`) go first (a rerun then finds nothing
+    /// to send), then its markers.
     pub async fn remove(&self, m: &MerchantId, msg: &MessageId, fields: &[String]) -> Result<(), StoreError> {
         if !fields.is_empty() {
             self.kv.hdel(&outbox_key(m), fields).await?;
