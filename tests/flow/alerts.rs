@@ -67,7 +67,8 @@ impl Harness {
         // The warehouse is never called: only alert deliveries run.
         let wms = Url::parse("http://127.0.0.1:9").unwrap();
         let mut m = MerchantWiring::easypost(merchant.clone(), wms, WiredSecret::new("EZAK-never-called"));
-        m.alerts = Some(MerchantAlertsWiring {
+        // An empty `digest`: the merchant has no `[merchants.alerts]` (no channel).
+        m.alerts = (!digest.is_empty()).then(|| MerchantAlertsWiring {
             email: vec!["ops@acme.example".into()],
             webhook: Some(AlertWebhookWiring { url: hooks.url().to_owned(), secret: WiredSecret::new(HOOK_SECRET) }),
             digest: digest.into(),
@@ -239,6 +240,15 @@ async fn instant_notices_send_one_mail_and_one_signed_webhook_each() {
         "[cartgate] acme: resolved: 51 orders wait for SKU WIDGET-9"
     );
     assert!(h.job().await.is_none(), "nothing left queued");
+}
+
+#[tokio::test]
+async fn a_merchant_without_channels_gets_nothing_queued() {
+    let h = Harness::start("", 1).await;
+    h.notify(NoticeEvent::Opened, "unknown_sku:WIDGET-9", "51 orders wait for SKU WIDGET-9").await;
+    let outbox = h.app.deps().ledger.kv().hgetall("{m:acme}:alerts:outbox").await.unwrap();
+    assert!(outbox.is_empty(), "dropped: {outbox:?}");
+    assert_eq!(h.app.deps().jobs.depths().await.unwrap().due, 0);
 }
 
 #[tokio::test]
