@@ -290,6 +290,15 @@ async fn a_receiver_down_for_30_s_gets_the_message_later_with_the_same_id_and_no
     assert!(all.iter().all(|hook| hook.header("webhook-id") == Some(first)), "one message id on every attempt");
     assert_eq!(verified(all.last().unwrap())["type"], "alert.opened");
     mail_is_multipart_with_id(&h.smtp.mails()[0], first);
+    let metrics = reqwest::get(format!("{}/metrics", h.app.url())).await.unwrap().text().await.unwrap();
+    let counted = |channel: &str, outcome: &str| {
+        metrics.lines().any(|l| {
+            l.starts_with("cartgate_alert_deliveries_total{")
+                && l.contains(&format!("channel=\"{channel}\""))
+                && l.contains(&format!("outcome=\"{outcome}\""))
+        })
+    };
+    assert!(counted("webhook", "retry") && counted("webhook", "sent") && counted("email", "sent"), "{metrics}");
     let logged = logs.text();
     assert!(logged.contains("alert message not delivered") && logged.contains("503"), "{logged}");
     no_secret(&logged);
