@@ -5,6 +5,7 @@
 //! speak plain SMTP to it, as they would to a local relay.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mailin::{Action, AuthMechanism, Handler, Response, SessionBuilder};
@@ -68,6 +69,7 @@ struct Collector {
     mails: Mailbox,
     current: Option<ReceivedMail>,
     login: Option<Login>,
+    down: Arc<AtomicBool>,
 }
 
 impl Collector {
@@ -80,6 +82,10 @@ impl Collector {
 }
 
 impl Handler for Collector {
+    fn mail(&mut self, _ip: IpAddr, _domain: &str, _from: &str) -> Response {
+        if self.down.load(Ordering::SeqCst) { mailin::response::INTERNAL_ERROR } else { mailin::response::OK }
+    }
+
     fn auth_plain(&mut self, _authorization_id: &str, authentication_id: &str, password: &str) -> Response {
         self.check(authentication_id, password)
     }
@@ -112,6 +118,7 @@ impl Handler for Collector {
 pub struct SmtpServer {
     addr: SocketAddr,
     mails: Mailbox,
+    down: Arc<AtomicBool>,
     task: JoinHandle<()>,
 }
 
@@ -130,19 +137,26 @@ impl SmtpServer {
     async fn listen(login: Option<Login>) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let mails = Mailbox::default();
-        let shared = mails.clone();
+        let (mails, down) = (Mailbox::default(), Arc::new(AtomicBool::new(false)));
+        let (shared, is_down) = (mails.clone(), down.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, peer)) = listener.accept().await {
-                tokio::spawn(session(stream, peer.ip(), shared.clone(), login.clone()));
+                let collector =
+                    Collector { mails: shared.clone(), current: None, login: login.clone(), down: is_down.clone() };
+                tokio::spawn(session(stream, peer.ip(), collector));
             }
         });
-        Ok(Self { addr, mails, task })
+        Ok(Self { addr, mails, down, task })
     }
 
     /// `smtp://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("smtp://{}", self.addr)
+    }
+
+    /// Down: every MAIL is answered `451` (a transient failure; the sender retries later).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// Every message received so far, oldest first.
@@ -158,12 +172,12 @@ impl Drop for SmtpServer {
 }
 
 /// One SMTP conversation.
-async fn session(stream: TcpStream, peer: IpAddr, mails: Mailbox, login: Option<Login>) {
+async fn session(stream: TcpStream, peer: IpAddr, collector: Collector) {
     let mut builder = SessionBuilder::new("cartgate-testkit");
-    if login.is_some() {
+    if collector.login.is_some() {
         builder.enable_auth(AuthMechanism::Plain).enable_auth(AuthMechanism::Login).insecure_enable_plaintext_auth();
     }
-    let mut session = builder.build(peer, Collector { mails, current: None, login });
+    let mut session = builder.build(peer, collector);
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     let reply = |res: Response| res.buffer().unwrap_or_default();

@@ -305,6 +305,19 @@ async fn a_receiver_down_for_30_s_gets_the_message_later_with_the_same_id_and_no
 }
 
 #[tokio::test]
+async fn a_mail_server_that_refuses_for_a_while_gets_the_mail_later_and_the_webhook_goes_once() {
+    let h = Harness::start("instant", 30).await;
+    h.smtp.set_down(true);
+    h.notify(NoticeEvent::Opened, "unknown_sku:WIDGET-9", "51 orders wait for SKU WIDGET-9").await;
+    let retrying = eventually(DELIVERY, || async { matches!(h.job().await, Some((JobState::Due, _, 1))) }).await;
+    assert!(retrying && h.hooks.accepted().len() == 1 && h.smtp.mails().is_empty(), "{:?}", h.job().await);
+    h.smtp.set_down(false);
+    h.advance(Duration::from_secs(45));
+    h.delivered(1, 1).await;
+    mail_is_multipart_with_id(&h.smtp.mails()[0], h.hooks.accepted()[0].header("webhook-id").unwrap());
+}
+
+#[tokio::test]
 async fn a_digest_period_sends_one_message_for_three_notices() {
     let h = Harness::start("1h", 1).await;
     // One minute into an hour of the store's clock, so the three notices share a period.
