@@ -92,6 +92,16 @@ pub struct PushInventory {
     pub snapshot: String,
 }
 
+/// Send one alert message of a merchant (`crate::alerts`); the message's notices are in its
+/// outbox. `digest_end` (store-clock ms) is set for a digest period's message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliverAlert {
+    pub merchant: MerchantId,
+    pub message: String,
+    #[serde(default)]
+    pub digest_end: Option<i64>,
+}
+
 fn job(kind: JobKind, parts: &[&str], payload: &impl Serialize) -> NewJob {
     // Ids are built from validated cart/merchant ids and numbers or upstream ids checked by
     // the caller, so they are always valid; fall back to a hashed id rather than panic.
@@ -163,6 +173,12 @@ impl PushTracking {
 impl PushInventory {
     pub fn job(&self) -> NewJob {
         job(JobKind::PushInventory, &[self.cart.as_str(), &self.snapshot], self)
+    }
+}
+
+impl DeliverAlert {
+    pub fn job(&self) -> NewJob {
+        job(JobKind::DeliverAlert, &[self.merchant.as_str(), &self.message], self)
     }
 }
 

@@ -27,6 +27,9 @@
 //!   sync, redrive, merchant tokens), called by both the admin API and the CLI; `ops::audit`
 //!   records every admin write in the merchant's audit log.
 //! - [`workers`] — the claim loop, leases, recurring jobs, and the retry decision.
+//! - [`alerts`] — what needs a person ([`alerts::model`], the [`alerts::AlertSink`] boundary) and
+//!   its delivery: the outbox sink, the `deliver_alert` job, e-mail (`lettre`) and Standard
+//!   Webhooks (signed, one `webhook-id` per message), instant or as a digest per period.
 //!
 //! Where state lives:
 //! - [`store`] — the queue (`due`/`inflight`/`hold`/`dead` per partition) behind the

@@ -115,6 +115,7 @@ fn describe() {
         "Failed admin authentications by reason (missing, invalid, throttled)"
     );
     crate::upstream::describe_metrics();
+    crate::alerts::deliver::describe();
     crate::workflows::counters::describe();
     crate::alerts::lifecycle::describe_metrics();
 }

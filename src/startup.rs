@@ -14,7 +14,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 
-use crate::alerts::{AlertSink, Alerts, DiscardSink, NoticeLog};
+use crate::alerts::{Alerts, NoticeLog, Outbox};
 use crate::http::{self, AppState, error};
 use crate::ledger::Ledger;
 use crate::ledger::redis_kv::RedisKv;
@@ -175,11 +175,6 @@ pub fn dependencies(settings: &Arc<Settings>, store: &Store) -> anyhow::Result<D
     dependencies_with(settings, store, None)
 }
 
-/// Where alert notices go: the one line delivery (e-mail, Standard Webhooks) replaces.
-fn alert_sink() -> Arc<dyn AlertSink> {
-    Arc::new(DiscardSink)
-}
-
 fn dependencies_with(settings: &Arc<Settings>, store: &Store, notices: Option<Arc<NoticeLog>>) -> anyhow::Result<Deps> {
     let (ledger, limiter) = match store.redis() {
         Some(conn) => (
@@ -188,15 +183,17 @@ fn dependencies_with(settings: &Arc<Settings>, store: &Store, notices: Option<Ar
         ),
         None => (Ledger::memory(), Limiter::local()),
     };
-    let alerts = Alerts::new(ledger.alerts.clone(), alert_sink());
+    let ring = crate::tenants::ring_for(settings)?;
+    let tenants = Tenants::new(settings.clone(), ring, ledger.tenants.clone());
+    // Notices go to the outbox: e-mail and Standard Webhooks, delivered by `deliver_alert` jobs.
+    let sink = Arc::new(Outbox::new(ledger.kv(), store.jobs().clone(), settings.clone(), tenants.clone()));
+    let alerts = Alerts::new(ledger.alerts.clone(), sink);
     let alerts = match notices {
         Some(log) => alerts.with_log(log),
         None => alerts,
     };
     // Every exit of an order from `error` passes the ledger: that is where its alerts clear.
     let ledger = ledger.with_error_exits(Arc::new(alerts.clone()));
-    let ring = crate::tenants::ring_for(settings)?;
-    let tenants = Tenants::new(settings.clone(), ring, ledger.tenants.clone());
     let upstream = UpstreamClient::new(limiter)?;
     let oauth = crate::oauth::Connections::new(
         settings.clone(),

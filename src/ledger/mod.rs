@@ -110,6 +110,8 @@ pub struct Ledger {
     pub oauth: OAuthStore,
     /// Each merchant's alerts.
     pub alerts: AlertStore,
+    /// The store under all of these, for state kept beside the ledger (the alert outbox).
+    kv: Arc<dyn Kv>,
 }
 
 impl Ledger {
@@ -127,13 +129,19 @@ impl Ledger {
             ship_methods: ShipMethodLedger::new(kv.clone()),
             oauth: OAuthStore::new(kv.clone()),
             alerts: AlertStore::new(kv.clone()),
-            tenants: TenantStore::new(kv),
+            tenants: TenantStore::new(kv.clone()),
+            kv,
         }
     }
 
     /// The same ledger, telling `exits` about every order that leaves `error` (alerts).
     pub fn with_error_exits(self, exits: Arc<dyn ErrorExits>) -> Self {
         Self { orders: self.orders.with_error_exits(exits), ..self }
+    }
+
+    /// The store the ledger is written to (the alert outbox keeps its keys there too).
+    pub fn kv(&self) -> Arc<dyn Kv> {
+        self.kv.clone()
     }
 
     /// The embedded ledger (`memory://`).

@@ -31,13 +31,13 @@ impl MerchantAlerts {
     /// the mailer's, when messages are built.)
     pub fn problems(&self) -> Vec<ConfigError> {
         let mut errors = Vec::new();
-        for (i, e) in self.email.iter().enumerate() {
-            if e.trim().is_empty() || e.chars().any(char::is_control) {
-                errors.push(ConfigError::invalid(format!("alerts.email[{i}]"), "must be an e-mail address"));
+        for (i, address) in self.email.iter().enumerate() {
+            if address.parse::<lettre::message::Mailbox>().is_err() {
+                errors.push(ConfigError::invalid(format!("alerts.email[{i}]"), "is not an e-mail address"));
             }
         }
         if let Some(hook) = &self.webhook {
-            if !(hook.url.scheme() == "https" || hook.url.scheme() == "http" && is_loopback(&hook.url)) {
+            if !hook.url_is_allowed() {
                 errors.push(ConfigError::invalid(
                     "alerts.webhook.url",
                     "must be https:// (http:// only to a loopback address)",
@@ -65,15 +65,6 @@ pub fn webhook_key(secret: &str) -> Option<Vec<u8>> {
     (key.len() >= 16).then_some(key)
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// `webhook = { url, secret }`: where signed alert messages are posted.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +73,42 @@ pub struct AlertWebhook {
     pub url: Url,
     /// `whsec_<base64>`; the HMAC key is its base64 decoding (Standard Webhooks).
     pub secret: Secret,
+}
+
+impl AlertWebhook {
+    /// Whether alerts may be posted to the URL: `https://`, or `http://` to a loopback host.
+    pub fn url_is_allowed(&self) -> bool {
+        match self.url.scheme() {
+            "https" => true,
+            "http" => match self.url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+impl SmtpSettings {
+    /// What is wrong with `[alerts.smtp]`, keys relative to it.
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        if !matches!(self.url.scheme(), "smtp" | "smtps") || self.url.host_str().is_none() {
+            errors.push(ConfigError::invalid("url", "must be smtp://host[:port] or smtps://host[:port]"));
+        }
+        if !self.url.username().is_empty() || self.url.password().is_some() {
+            errors.push(ConfigError::invalid("url", "must not hold credentials: use username and password"));
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            errors.push(ConfigError::invalid("from", "is not a mailbox like `cartgate <alerts@example.com>`"));
+        }
+        if self.password.is_some() && self.username.is_none() {
+            errors.push(ConfigError::invalid("password", "is set without a username"));
+        }
+        errors
+    }
 }
 
 /// How often a merchant hears.
@@ -181,5 +208,75 @@ mod tests {
         assert_eq!(Digest::parse("1h").map(|d| d.to_string()), Ok("1h".to_owned()));
         assert!(Digest::parse("10s").is_err());
         assert!(Digest::parse("weekly").is_err());
+    }
+
+    #[test]
+    fn webhooks_go_to_https_or_loopback_only() {
+        let ok = |s: &str| {
+            AlertWebhook { url: Url::parse(s).unwrap(), secret: Secret::literal("whsec_AAAA") }.url_is_allowed()
+        };
+        assert!(ok("https://acme.example/hooks"));
+        assert!(ok("http://127.0.0.1:8080/hooks"));
+        assert!(ok("http://[::1]/hooks"));
+        assert!(ok("http://localhost/hooks"));
+        assert!(!ok("http://acme.example/hooks"));
+        assert!(!ok("http://10.0.0.1/hooks"));
+        assert!(!ok("ftp://acme.example/hooks"));
+    }
+
+    fn load(alerts: &str, smtp: &str) -> Result<crate::settings::Settings, Vec<ConfigError>> {
+        let toml = format!(
+            "{smtp}\n[[merchants]]\nid = \"acme\"\n[merchants.wms]\nkind = \"easypost\"\n\
+             base_url = \"https://api.easypost.com\"\nproduction_api_key = \"EZAK\"\n[merchants.alerts]\n{alerts}"
+        );
+        crate::settings::Settings::from_toml(&toml)
+    }
+
+    fn problem_keys(r: Result<crate::settings::Settings, Vec<ConfigError>>) -> Vec<String> {
+        r.err().unwrap_or_default().iter().filter_map(|e| e.key().map(str::to_owned)).collect()
+    }
+
+    #[test]
+    fn the_configuration_loader_checks_alert_settings() {
+        let smtp = "[alerts.smtp]\nurl = \"smtp://127.0.0.1:2525\"\nfrom = \"cartgate <alerts@cartgate.example.com>\"";
+        let hook =
+            "webhook = { url = \"https://acme.example/h\", secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\" }";
+        let good = load(&format!("email = [\"ops@acme.example\"]\n{hook}\ndigest = \"1h\""), smtp).unwrap();
+        assert_eq!(good.merchants[0].alerts.digest, Digest::Every(Duration::from_secs(3600)));
+        assert_eq!(problem_keys(load("email = [\"ops@acme.example\"]", "")), ["merchants[0].alerts.email"]);
+        let plain =
+            "webhook = { url = \"http://acme.example/h\", secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\" }";
+        assert_eq!(problem_keys(load(plain, "")), ["merchants[0].alerts.webhook.url"]);
+        let bad_secret = "webhook = { url = \"https://acme.example/h\", secret = \"not-base64!\" }";
+        assert_eq!(problem_keys(load(bad_secret, "")), ["merchants[0].alerts.webhook.secret"]);
+        let unset = "webhook = { url = \"https://acme.example/h\", secret = \"env:CARTGATE_TEST_UNSET_ALERT_SECRET\" }";
+        assert_eq!(problem_keys(load(unset, "")), ["merchants[0].alerts.webhook.secret"], "reported once");
+        let smtps = "[alerts.smtp]\nurl = \"imap://mail\"\nfrom = \"x@y.z\"";
+        assert_eq!(problem_keys(load("", smtps)), ["alerts.smtp.url"]);
+    }
+
+    #[test]
+    fn smtp_and_merchant_alerts_are_checked() {
+        let smtp = |url: &str, from: &str| SmtpSettings {
+            url: Url::parse(url).unwrap(),
+            from: from.into(),
+            username: None,
+            password: None,
+        };
+        assert!(smtp("smtp://mail.internal:25", "cartgate <alerts@cartgate.example.com>").problems().is_empty());
+        assert!(smtp("smtps://mail.internal", "alerts@cartgate.example.com").problems().is_empty());
+        assert_eq!(smtp("http://mail.internal", "x@y.z").problems().len(), 1);
+        assert_eq!(smtp("smtp://u:p@mail.internal", "x@y.z").problems().len(), 1);
+        assert_eq!(smtp("smtp://mail.internal", "not a mailbox").problems().len(), 1);
+        let alerts = MerchantAlerts {
+            email: vec!["ops@acme.example".into(), "nope".into()],
+            webhook: Some(AlertWebhook {
+                url: Url::parse("http://acme.example/").unwrap(),
+                secret: Secret::literal("x y"),
+            }),
+            digest: Digest::Instant,
+        };
+        let keys: Vec<String> = alerts.problems().iter().filter_map(|e| e.key().map(str::to_owned)).collect();
+        assert_eq!(keys, ["alerts.email[1]", "alerts.webhook.url", "alerts.webhook.secret"]);
     }
 }

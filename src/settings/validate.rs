@@ -14,6 +14,7 @@ impl Settings {
         self.check_ids(&mut errors);
         self.check_tenant_keys(&mut errors);
         self.check_oauth_carts(&mut errors);
+        self.check_alerts(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 
@@ -59,6 +60,20 @@ impl Settings {
         }
         for (i, m) in self.merchants.iter().enumerate() {
             check_merchant(i, m, errors);
+        }
+    }
+
+    /// `[alerts.smtp]`, and e-mail addresses only where a mail server is configured.
+    fn check_alerts(&self, errors: &mut Vec<ConfigError>) {
+        if let Some(smtp) = &self.alerts.smtp {
+            errors.extend(smtp.problems().into_iter().map(|p| p.under("alerts.smtp")));
+        }
+        for (i, m) in self.merchants.iter().enumerate() {
+            let at = format!("merchants[{i}]");
+            if !m.alerts.email.is_empty() && self.alerts.smtp.is_none() {
+                errors
+                    .push(ConfigError::invalid(format!("{at}.alerts.email"), "needs a mail server: set [alerts.smtp]"));
+            }
         }
     }
 
@@ -129,15 +144,18 @@ impl Settings {
         for (i, key) in self.tenants.keys.iter_mut().enumerate() {
             resolve(format!("tenants.keys[{i}]"), Some(key));
         }
+        if let Some(smtp) = self.alerts.smtp.as_mut() {
+            resolve("alerts.smtp.username".into(), smtp.username.as_mut());
+            resolve("alerts.smtp.password".into(), smtp.password.as_mut());
+        }
         for (i, m) in self.merchants.iter_mut().enumerate() {
+            let hook = m.alerts.webhook.as_mut().map(|h| &mut h.secret);
+            resolve(format!("merchants[{i}].alerts.webhook.secret"), hook);
             let w = &mut m.wms;
             resolve(format!("merchants[{i}].wms.production_api_key"), w.production_api_key.as_mut());
             resolve(format!("merchants[{i}].wms.test_api_key"), w.test_api_key.as_mut());
             resolve(format!("merchants[{i}].wms.webhook_secret"), w.webhook_secret.as_mut());
             resolve(format!("merchants[{i}].wms.webhook_secret_previous"), w.webhook_secret_previous.as_mut());
-            if let Some(hook) = m.alerts.webhook.as_mut() {
-                resolve(format!("merchants[{i}].alerts.webhook.secret"), Some(&mut hook.secret));
-            }
             for (j, c) in m.carts.iter_mut().enumerate() {
                 let key = |f: &str| format!("merchants[{i}].carts[{j}].{f}");
                 resolve(key("access_token"), c.access_token.as_mut());

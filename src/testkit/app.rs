@@ -12,7 +12,7 @@ use crate::alerts::{Notice, NoticeLog};
 use crate::domain::MerchantId;
 use crate::lifecycle::Readiness;
 use crate::settings::Settings;
-use crate::startup::Application;
+use crate::startup::{Application, ApplicationBuilder};
 use crate::store::Store;
 use crate::workers::Registry;
 use crate::workflows::Deps;
@@ -30,13 +30,22 @@ pub struct RunningApp {
 /// Builds cartgate from `settings` with the job handlers `registry` makes over its [`Deps`]
 /// (`crate::workflows::registry` for the real ones) and runs it on the current runtime.
 pub async fn spawn(settings: Settings, registry: impl FnOnce(&Deps) -> Registry) -> Result<RunningApp, WorldError> {
+    let app = Application::builder(settings).workflows(registry);
+    run(app).await
+}
+
+/// [`spawn`] over a store the caller built (a memory store on a clock the test moves).
+pub async fn spawn_on(
+    settings: Settings,
+    store: Store,
+    registry: impl FnOnce(&Deps) -> Registry,
+) -> Result<RunningApp, WorldError> {
+    run(Application::builder(settings).store(store).workflows(registry)).await
+}
+
+async fn run<W: FnOnce(&Deps) -> Registry>(app: ApplicationBuilder<W>) -> Result<RunningApp, WorldError> {
     let notices = Arc::new(NoticeLog::default());
-    let app = Application::builder(settings)
-        .workflows(registry)
-        .notice_log(notices.clone())
-        .build()
-        .await
-        .map_err(WorldError::Cartgate)?;
+    let app = app.notice_log(notices.clone()).build().await.map_err(WorldError::Cartgate)?;
     let (port, readiness) = (app.port(), app.readiness());
     let (store, deps) = (app.store().clone(), app.deps().clone());
     let server = tokio::spawn(app.run_until_stopped());

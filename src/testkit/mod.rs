@@ -9,13 +9,16 @@
 //! * a private `redis-server` per test binary ([`TestRedis`]), free ports, unique key prefixes;
 //! * [`dump`] — a Redis keyspace as JSON lines and back (the store fixtures in `tests/data`);
 //! * a private Redis Cluster (3 primaries + 3 replicas) with failover and slot migration on
-//!   demand ([`TestCluster`]).
+//!   demand ([`TestCluster`]);
+//! * [`smtp`] and [`receiver`] — a real SMTP server and a webhook receiver, for alerts.
 
 pub mod app;
 mod cluster;
 pub mod dump;
+pub mod receiver;
 mod redis;
 pub mod sims;
+pub mod smtp;
 pub mod wiring;
 pub mod world;
 

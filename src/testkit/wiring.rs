@@ -74,7 +74,39 @@ pub struct Wiring {
     pub tenants: TenantWiring,
     /// `[apps]`: the OAuth applications (`None`: the table is left out).
     pub apps: Option<AppsWiring>,
+    /// `[alerts]`: the mail server (`None`: left out).
+    pub alerts: Option<AlertsWiring>,
     pub merchants: Vec<MerchantWiring>,
+}
+
+/// `[alerts]` with its `[alerts.smtp]`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertsWiring {
+    pub smtp: SmtpWiring,
+}
+
+/// `[alerts.smtp]`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SmtpWiring {
+    pub url: String,
+    pub from: String,
+    pub username: Option<WiredSecret>,
+    pub password: Option<WiredSecret>,
+}
+
+/// `[merchants.alerts]`: `webhook` is `(url, secret)`; `digest` is `instant` or a duration.
+#[derive(Clone, Debug, Serialize)]
+pub struct MerchantAlertsWiring {
+    pub email: Vec<String>,
+    pub webhook: Option<AlertWebhookWiring>,
+    pub digest: String,
+}
+
+/// `webhook = { url, secret }`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertWebhookWiring {
+    pub url: String,
+    pub secret: WiredSecret,
 }
 
 /// `[apps]`.
@@ -145,6 +177,7 @@ pub struct MerchantWiring {
     pub wms: WmsWiring,
     pub schedule: MerchantSchedule,
     pub carts: Vec<CartWiring>,
+    pub alerts: Option<MerchantAlertsWiring>,
 }
 
 /// `[merchants.wms]`: the EasyPost account (production mode).
@@ -205,6 +238,7 @@ impl Wiring {
             retry: RetryWiring::default(),
             tenants: TenantWiring::default(),
             apps: None,
+            alerts: None,
             merchants: Vec::new(),
         }
     }
@@ -249,7 +283,7 @@ impl MerchantWiring {
             rate_limit: None,
             timeout_secs: None,
         };
-        Self { id, wms, schedule: MerchantSchedule::default(), carts: Vec::new() }
+        Self { id, wms, schedule: MerchantSchedule::default(), carts: Vec::new(), alerts: None }
     }
 }
 

@@ -193,6 +193,13 @@ impl UpstreamClient {
         })
     }
 
+    /// The pooled HTTP client itself (rustls, no redirects, connect timeout) for calls that are
+    /// not to an upstream account: alert webhooks to merchants' receivers, which set their own
+    /// request timeout and are not rate-limited per account.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn limiter(&self) -> &Limiter {
         &self.limiter
     }

@@ -53,6 +53,7 @@ pub fn registry(deps: &Deps) -> Registry {
         .with(JobKind::SyncInventory, SyncInventoryHandler(deps.clone()))
         .with(JobKind::PushInventory, PushInventoryHandler(deps.clone()))
         .with(JobKind::PruneLedger, PruneLedgerHandler(deps.clone()))
+        .with(JobKind::DeliverAlert, crate::alerts::DeliveryHandler::new(deps))
         .live(super::recurring::DirectoryRecurring::new(deps.tenants.clone()))
 }
 

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alert_delivery;
 mod alerts;
 mod cluster;
 mod demo;

@@ -24,12 +24,14 @@ pub enum JobKind {
     DeliverOrders,
     /// A merchant's removal of orders finished longer ago than `ledger.keep_finished_days`.
     PruneLedger,
+    /// Send one alert message (e-mail, Standard Webhooks) of a merchant.
+    DeliverAlert,
     /// Used by tests and benchmarks of the queue itself.
     Noop,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 14] = [
+    pub const ALL: [JobKind; 15] = [
         Self::ImportOrder,
         Self::SendOrder,
         Self::CancelOrder,
@@ -43,6 +45,7 @@ impl JobKind {
         Self::EnsureWebhooks,
         Self::DeliverOrders,
         Self::PruneLedger,
+        Self::DeliverAlert,
         Self::Noop,
     ];
 
@@ -61,6 +64,7 @@ impl JobKind {
             Self::EnsureWebhooks => "ensure_webhooks",
             Self::DeliverOrders => "deliver_orders",
             Self::PruneLedger => "prune_ledger",
+            Self::DeliverAlert => "deliver_alert",
             Self::Noop => "noop",
         }
     }
