@@ -15,17 +15,17 @@ use std::sync::Arc;
 use cartgate::domain::{CartId, Destination, MerchantId, NewOrder, Order, OrderLine, OrderStatus, Shipment};
 use cartgate::ledger::Ledger;
 use cartgate::ledger::redis_kv::RedisKv;
+use cartgate::store::redis::RedisConn;
 use cartgate::testkit::{TestRedis, unique_prefix};
 use chrono::{Duration, Utc};
 use futures::StreamExt;
-use redis::aio::ConnectionManager;
 use redis::cluster_routing::Slot;
 
 const ORDERS: u64 = 10_000;
 const MERCHANTS: u64 = 10;
 const KEEP_DAYS: i64 = 90;
 
-async fn used_memory(conn: &mut ConnectionManager) -> i64 {
+async fn used_memory(conn: &mut RedisConn) -> i64 {
     let info: String = redis::cmd("INFO").arg("memory").query_async(conn).await.unwrap();
     info.lines().find_map(|l| l.strip_prefix("used_memory:")).unwrap().trim().parse().unwrap()
 }
@@ -105,7 +105,7 @@ fn merchant_of(n: u64) -> (MerchantId, CartId) {
 }
 
 /// `used_memory` once two reads 200 ms apart agree (Redis resizes tables in its cron).
-async fn settled_memory(conn: &mut ConnectionManager) -> i64 {
+async fn settled_memory(conn: &mut RedisConn) -> i64 {
     let mut last = used_memory(conn).await;
     for _ in 0..25 {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -121,7 +121,7 @@ async fn settled_memory(conn: &mut ConnectionManager) -> i64 {
 #[tokio::main]
 async fn main() {
     let redis = TestRedis::start(false, None).unwrap();
-    let mut conn = redis::Client::open(redis.url()).unwrap().get_connection_manager().await.unwrap();
+    let mut conn = RedisConn::standalone(redis.url()).unwrap();
     let ledger = Ledger::new(Arc::new(RedisKv::new(conn.clone(), &unique_prefix())));
     println!(
         "ledger memory: {ORDERS} finished orders of {MERCHANTS} merchants, then retention {} days on",

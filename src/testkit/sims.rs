@@ -106,6 +106,8 @@ pub struct Tenant {
     /// `Token` (the simulator's fixed token) or `Oauth` (connected through the simulator's
     /// application by [`super::world::Wired::connect`]).
     pub cart_auth: CartAuth,
+    /// The merchant's `[merchants.alerts]` (none: no channel).
+    pub alerts: Option<super::wiring::MerchantAlertsWiring>,
 }
 
 impl Default for Tenant {
@@ -129,6 +131,7 @@ impl Default for Tenant {
             filters: None,
             inventory: None,
             cart_auth: CartAuth::Token,
+            alerts: None,
         }
     }
 }
@@ -238,6 +241,7 @@ impl Sims {
         m.wms.rate_limit = Some(tenant.wms_rate_limit);
         m.wms.timeout_secs = tenant.wms_timeout_secs;
         m.schedule = tenant.merchant_schedule.clone();
+        m.alerts = tenant.alerts.clone();
         let cart_id = CartId::parse(CART).map_err(|e| WorldError::Id(e.to_string()))?;
         let mut cart = match tenant.cart_auth {
             CartAuth::Token => CartWiring::tradegecko(

@@ -1,18 +1,22 @@
 //! Alerts raised and resolved by the real workflows against the simulators, on Redis: one
 //! `order_error` alert for every order missing one SKU, resolved by the alias; a revoked WMS
 //! key opens `credentials_rejected`, restoring it resolves it. Notices are counted through the
-//! test kit's notice log (delivery itself is not part of these flows).
+//! test kit's notice log; the 51-order flow also receives them as e-mails (a real SMTP server)
+//! and signed Standard Webhooks (a real HTTP receiver).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use cartgate::alerts::{AlertKind, AlertState, NoticeEvent, StateFilter};
+use cartgate::alerts::{AlertKind, AlertState, NoticeEvent, StateFilter, sign};
 use cartgate::domain::{MerchantId, OrderStatus};
 use cartgate::ledger::Ledger;
 use cartgate::ledger::redis_kv::RedisKv;
 use cartgate::sim::easypost::Mode;
 use cartgate::sim::seed;
 use cartgate::sim::tradegecko::{NewLine, NewOrder};
+use cartgate::testkit::receiver::{ReceivedHook, WebhookReceiver};
+use cartgate::testkit::smtp::SmtpServer;
+use cartgate::testkit::wiring::{AlertWebhookWiring, AlertsWiring, MerchantAlertsWiring, SmtpWiring, WiredSecret};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -40,7 +44,8 @@ async fn alerts_json(flow: &Flow, query: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn fifty_one_orders_missing_one_sku_are_one_alert_told_once_and_resolved_by_the_alias() {
-    let flow = start(Options::default()).await;
+    let (smtp, hooks) = (SmtpServer::start().await.unwrap(), WebhookReceiver::start().unwrap());
+    let flow = start(Options { alerts: Some(channels(&smtp, &hooks)), ..Options::default() }).await;
     flow.tg.add_variant("NO-ALIAS-51", None, "Needs an alias", 1000);
     let first = flow.tg.create_order(one_line("NO-ALIAS-51")).unwrap();
     assert!(flow.wait_all(&[first], OrderStatus::Error, Duration::from_secs(20)).await.is_empty());
@@ -50,6 +55,10 @@ async fn fifty_one_orders_missing_one_sku_are_one_alert_told_once_and_resolved_b
     assert_eq!(notices(&flow), [(NoticeEvent::Opened, AlertKind::OrderError, subject.to_owned())]);
     let open = alerts_json(&flow, "?state=open").await;
     assert_eq!((open.len(), open[0]["count"].as_u64(), open[0]["subject"].as_str()), (1, Some(1), Some(subject)));
+    // Instant: one e-mail and one signed webhook within 5 s.
+    messages(&smtp, &hooks, 1).await;
+    assert_eq!(hook_type(&hooks.accepted()[0]), "alert.opened");
+    assert!(smtp.mails()[0].data.contains("NO-ALIAS-51"), "{}", smtp.mails()[0].data);
 
     let more = flow.tg.create_orders(50, &one_line("NO-ALIAS-51")).unwrap();
     let stragglers = flow.wait_all(&more, OrderStatus::Error, Duration::from_secs(60)).await;
@@ -63,6 +72,7 @@ async fn fifty_one_orders_missing_one_sku_are_one_alert_told_once_and_resolved_b
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["orders"].as_array().unwrap().len(), 51);
     assert_eq!(notices(&flow).len(), 1, "no notice while it stays open");
+    assert_eq!((smtp.mails().len(), hooks.accepted().len()), (1, 1), "no message while it stays open");
 
     let csv = format!("sku,barcode\nNO-ALIAS-51,{}\n", seed::barcode(4));
     let put = flow.admin(Method::PUT, "/admin/merchants/acme/aliases").await;
@@ -73,6 +83,8 @@ async fn fifty_one_orders_missing_one_sku_are_one_alert_told_once_and_resolved_b
     let resolved = eventually(Duration::from_secs(10), || async { notices(&flow).len() == 2 }).await;
     assert!(resolved, "{:?}", notices(&flow));
     assert_eq!(notices(&flow)[1], (NoticeEvent::Resolved, AlertKind::OrderError, subject.to_owned()));
+    messages(&smtp, &hooks, 2).await;
+    assert_eq!(hook_type(&hooks.accepted()[1]), "alert.resolved");
     let listed = alerts_json(&flow, "?state=resolved").await;
     assert_eq!((listed.len(), listed[0]["state"].as_str()), (1, Some("resolved")));
     assert!(alerts_json(&flow, "?state=open").await.is_empty());
@@ -175,4 +187,47 @@ async fn an_order_still_beyond_stock_after_a_release_opens_held_orders_until_it_
     assert!(flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await.is_empty());
     let resolved = eventually(Duration::from_secs(10), || async { notices(&flow).len() == 2 }).await;
     assert!(resolved && notices(&flow)[1].0 == NoticeEvent::Resolved, "{:?}", notices(&flow));
+}
+
+/// The test Standard Webhooks secret (the specification's).
+const HOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// Both alert channels, instant, to the test's own SMTP server and webhook receiver.
+fn channels(smtp: &SmtpServer, hooks: &WebhookReceiver) -> (AlertsWiring, MerchantAlertsWiring) {
+    let deployment = AlertsWiring {
+        smtp: SmtpWiring {
+            url: smtp.url(),
+            from: "cartgate <alerts@cartgate.example.com>".into(),
+            username: None,
+            password: None,
+        },
+    };
+    let merchant = MerchantAlertsWiring {
+        email: vec!["ops@acme.example".into()],
+        webhook: Some(AlertWebhookWiring { url: hooks.url().to_owned(), secret: WiredSecret::new(HOOK_SECRET) }),
+        digest: "instant".into(),
+    };
+    (deployment, merchant)
+}
+
+/// Waits (5 s) until `n` e-mails and `n` webhooks arrived, then checks there are no more and
+/// that every webhook's signature verifies.
+async fn messages(smtp: &SmtpServer, hooks: &WebhookReceiver, n: usize) {
+    let arrived =
+        eventually(Duration::from_secs(5), || async { smtp.mails().len() >= n && hooks.accepted().len() >= n }).await;
+    assert!(arrived, "{} mails, {} webhooks", smtp.mails().len(), hooks.accepted().len());
+    assert_eq!((smtp.mails().len(), hooks.accepted().len()), (n, n), "one of each per message");
+    for hook in hooks.accepted() {
+        let (id, ts, sig) =
+            (hook.header("webhook-id"), hook.header("webhook-timestamp"), hook.header("webhook-signature"));
+        let ts: i64 = ts.unwrap().parse().unwrap();
+        let now = chrono::Utc::now().timestamp();
+        sign::verify(HOOK_SECRET, id.unwrap(), ts, &hook.body, sig.unwrap(), now).unwrap();
+        assert!(!String::from_utf8_lossy(&hook.body).contains(&HOOK_SECRET[6..]));
+    }
+}
+
+fn hook_type(hook: &ReceivedHook) -> String {
+    let body: Value = serde_json::from_slice(&hook.body).unwrap();
+    body["type"].as_str().unwrap_or_default().to_owned()
 }

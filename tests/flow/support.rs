@@ -8,7 +8,7 @@ use std::time::Duration;
 use cartgate::domain::{CartId, Order, OrderStatus};
 use cartgate::settings::{CartInventory, Interval, OrderFilters, ShipMethods};
 use cartgate::testkit::sims::SimOptions;
-use cartgate::testkit::wiring::WiredSecret;
+use cartgate::testkit::wiring::{AlertsWiring, MerchantAlertsWiring, WiredSecret};
 use cartgate::testkit::world::{Wired, World, WorldOptions};
 use cartgate::workers::Registry;
 use cartgate::workflows::Deps;
@@ -37,6 +37,8 @@ pub struct Options {
     pub inventory: Option<CartInventory>,
     /// The cart's stock locations (the first is the cart's); empty: one.
     pub cart_locations: Vec<u64>,
+    /// The deployment's `[alerts]` and the merchant's `[merchants.alerts]` (none: no channel).
+    pub alerts: Option<(AlertsWiring, MerchantAlertsWiring)>,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
             filters: None,
             inventory: None,
             cart_locations: Vec::new(),
+            alerts: None,
         }
     }
 }
@@ -72,6 +75,10 @@ impl Options {
         world.tenant.inventory = self.inventory.clone();
         world.cartgate.store.url = cartgate::testkit::TestRedis::shared_url();
         world.cartgate.server.admin_token = Some(WiredSecret::new(ADMIN));
+        if let Some((deployment, merchant)) = &self.alerts {
+            world.cartgate.alerts = Some(deployment.clone());
+            world.tenant.alerts = Some(merchant.clone());
+        }
         world
     }
 

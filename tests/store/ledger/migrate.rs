@@ -24,7 +24,7 @@ fn owners() -> HashMap<String, String> {
 /// A fresh server holding the fixture.
 async fn fixture() -> (TestRedis, RedisConn, BTreeMap<String, Value>) {
     let server = TestRedis::start(false, None).unwrap();
-    let mut conn = RedisConn::standalone(&server.url()).unwrap();
+    let mut conn = RedisConn::standalone(server.url()).unwrap();
     assert_eq!(dump::load(&mut conn, FIXTURE).await.unwrap(), FIXTURE.lines().count());
     let before = dump::dump(&mut conn, "*").await.unwrap();
     (server, conn, before)
