@@ -349,7 +349,8 @@ async fn serve_refuses_a_store_of_the_previous_release_with_exit_2_until_migrate
 fn merchant_alerts_in_the_file_resolve_their_secret_reference_and_a_bad_secret_or_url_exits_2() {
     let alerts = |url: &str, secret: &str| {
         format!(
-            "{MERCHANT}[merchants.alerts]\nemail = [\"ops@acme.example\"]\ndigest = \"1h\"\nwebhook = {{ url = \"{url}\", secret = \"{secret}\" }}\n"
+            "{MERCHANT}[merchants.alerts]\nemail = [\"ops@acme.example\"]\ndigest = \"1h\"\nwebhook = {{ url = \"{url}\", secret = \"{secret}\" }}\n\
+             [alerts.smtp]\nurl = \"smtp://127.0.0.1:2525\"\nfrom = \"cartgate <alerts@cartgate.example.com>\"\n"
         )
     };
     let good = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
