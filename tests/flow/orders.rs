@@ -103,8 +103,9 @@ async fn an_order_beyond_stock_holds_until_0100_pacific_and_is_sent_when_release
 
     flow.wait_startup_inventory_sync().await;
     flow.ep.receive(&seed::barcode(2), None, 10).unwrap();
-    // Released whether its job is parked yet or not (see the next two tests).
-    assert_eq!(release(&flow).await, 1);
+    // Released whether its job is parked yet or not (see the next two tests). On a busy machine
+    // an inventory sync that saw the stock arrive may have released it early already (0).
+    assert!(release(&flow).await <= 1);
     let pending = flow.wait_all(&[id], OrderStatus::AtWms, Duration::from_secs(20)).await;
     assert!(pending.is_empty(), "{pending:?}");
     assert_eq!(flow.ep.orders().len(), 1);
