@@ -26,8 +26,13 @@
 //! 9. an inventory sync writes the warehouse's stock to the cart as a stock adjustment.
 //!
 //! Steps 7–9 need the shipment and inventory sync of issue 9 (see [`pickup`]).
+//!
+//! The merchant's alerts go to a local SMTP server and webhook receiver of the demo's own
+//! ([`alerts`]): steps 2 and 6 each open an `order_error` alert and resolve it; the report lists
+//! the alerts and checks each was told once opened and once resolved, by both channels.
 
 mod admin;
+mod alerts;
 mod pickup;
 mod progress;
 mod report;
@@ -39,6 +44,7 @@ mod world;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+pub use alerts::{AlertCounts, AlertLine};
 pub use progress::Output;
 pub use report::{DemoReport, OrderOutcome, Role, SimCounts, StepOutcome};
 pub use world::DemoStore;
@@ -123,7 +129,8 @@ impl Demo {
         };
         story(&mut cx, self.options.orders).await;
         cx.watch.refresh().await?;
-        let report = collect(&cx, started.elapsed());
+        let alerts = alerts::collect(&cx.admin, &self.world.sinks).await?;
+        let report = collect(&cx, alerts, started.elapsed());
         self.progress.line(&report.render(&self.progress));
         Ok(report)
     }
@@ -162,7 +169,7 @@ async fn story(cx: &mut Ctx<'_>, orders: usize) {
     step!(format!("Inventory flows back to the cart ({MERCHANT})"), pickup::inventory_back(cx));
 }
 
-fn collect(cx: &Ctx<'_>, elapsed: Duration) -> DemoReport {
+fn collect(cx: &Ctx<'_>, alerts: AlertCounts, elapsed: Duration) -> DemoReport {
     let orders: Vec<OrderOutcome> = cx
         .roles
         .iter()
@@ -182,6 +189,7 @@ fn collect(cx: &Ctx<'_>, elapsed: Duration) -> DemoReport {
         orders,
         steps: cx.steps.clone(),
         counts,
+        alerts,
         url: cx.world.url.clone(),
         admin_token: cx.world.admin_token.clone(),
         elapsed,

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::alerts::AlertCounts;
 use super::progress::Progress;
 use super::world::{CART, MERCHANT};
+use crate::alerts::AlertState;
 use crate::domain::OrderStatus;
 
 /// Mismatched orders listed one by one; the rest are counted.
@@ -106,6 +108,8 @@ pub struct DemoReport {
     pub orders: Vec<OrderOutcome>,
     pub steps: Vec<StepOutcome>,
     pub counts: SimCounts,
+    /// The merchant's alerts and the messages its channels received.
+    pub alerts: AlertCounts,
     /// cartgate's base URL and admin token (both die with the demo unless `--keep-running`).
     pub url: String,
     pub admin_token: String,
@@ -115,7 +119,10 @@ pub struct DemoReport {
 impl DemoReport {
     /// Every order as expected, no duplicate anywhere, every step done.
     pub fn passed(&self) -> bool {
-        self.mismatched().is_empty() && self.duplicates() == 0 && self.failed_steps().is_empty()
+        self.mismatched().is_empty()
+            && self.duplicates() == 0
+            && self.failed_steps().is_empty()
+            && self.alerts.as_expected()
     }
 
     pub fn mismatched(&self) -> Vec<&OrderOutcome> {
@@ -138,6 +145,8 @@ impl DemoReport {
         self.render_statuses(&mut out);
         let _ = writeln!(out, "\n{}", p.heading("At the simulators"));
         self.render_counts(&mut out);
+        let _ = writeln!(out, "\n{}", p.heading("Alerts (e-mail and signed webhook, instant)"));
+        self.render_alerts(&mut out);
         let _ = writeln!(out, "\n{}", p.heading("Admin API (bearer token below)"));
         self.render_admin(&mut out);
         let verdict = if self.passed() { "PASSED" } else { "FAILED" };
@@ -201,6 +210,26 @@ impl DemoReport {
         }
     }
 
+    fn render_alerts(&self, out: &mut String) {
+        let a = &self.alerts;
+        for alert in &a.alerts {
+            let state = if alert.state == AlertState::Resolved { "resolved" } else { "OPEN" };
+            let _ = writeln!(out, "  {:<13} {:<34} {state:<8} orders {}", alert.kind, alert.subject, alert.count);
+        }
+        let expected = a.expected_messages();
+        let _ = writeln!(
+            out,
+            "  messages: e-mails {} / {expected}   webhooks {} / {expected}   bad signatures {}",
+            a.mails, a.webhooks, a.bad_signatures
+        );
+        if !a.as_expected() {
+            let _ = writeln!(
+                out,
+                "  ALERTS: expected every alert resolved and told once opened, once resolved, per channel"
+            );
+        }
+    }
+
     fn render_admin(&self, out: &mut String) {
         let example = self.orders.first().map_or(1, |o| o.cart_order_id);
         let _ = writeln!(out, "  token: {}   (up while the demo runs; --keep-running keeps it up)", self.admin_token);
@@ -209,6 +238,7 @@ impl DemoReport {
             "/admin/orders?status=cancel_sending".to_owned(),
             format!("/admin/carts/{CART}/orders/{example}"),
             format!("/admin/merchants/{MERCHANT}/aliases"),
+            format!("/admin/merchants/{MERCHANT}/alerts"),
             "/admin/queues".to_owned(),
             "/admin/config".to_owned(),
         ] {
@@ -246,6 +276,7 @@ pub fn shorten(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::alerts::AlertLine;
     use super::*;
 
     fn report(actual: OrderStatus) -> DemoReport {
@@ -260,6 +291,17 @@ mod tests {
             orders: vec![order(1, Role::Voided, OrderStatus::Canceled), order(2, Role::BeyondStock, actual)],
             steps: vec![StepOutcome { title: "one".into(), error: None }],
             counts: SimCounts::default(),
+            alerts: AlertCounts {
+                alerts: vec![AlertLine {
+                    kind: "order_error".into(),
+                    subject: "unknown_sku:GIFT-WRAP".into(),
+                    state: AlertState::Resolved,
+                    count: 1,
+                }],
+                mails: 2,
+                webhooks: 2,
+                bad_signatures: 0,
+            },
             url: "http://127.0.0.1:1".into(),
             admin_token: "demo-token".into(),
             elapsed: Duration::from_secs(1),
@@ -276,6 +318,12 @@ mod tests {
         let mut failed = report(OrderStatus::Confirmed);
         failed.steps[0].error = Some("nothing happened".into());
         assert!(!failed.passed());
+        let mut untold = report(OrderStatus::Confirmed);
+        untold.alerts.webhooks = 1;
+        assert!(!untold.passed(), "a resolution not delivered by webhook");
+        let mut open = report(OrderStatus::Confirmed);
+        open.alerts.alerts[0].state = AlertState::Open;
+        assert!(!open.passed(), "an alert left open");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::ops::Deref;
 
 use anyhow::Context;
 
+use super::alerts::AlertSinks;
 use crate::domain::WarehouseService;
 use crate::settings::{RateLimit, ShipMethods};
 use crate::sim::easypost::InventoryItem;
@@ -54,17 +55,21 @@ pub struct World {
     pub admin_token: String,
     /// The effective configuration, secrets redacted.
     pub config_text: String,
+    /// The merchant's alert channels (a local SMTP server and webhook receiver).
+    pub sinks: AlertSinks,
 }
 
 impl World {
     /// Starts the simulators, stocked for `orders` regular orders, and a cartgate wired to them.
     pub async fn start(store: &DemoStore, orders: usize) -> anyhow::Result<Self> {
-        let wired = kit::Wired::start(options(store, orders)).await.context("starting the demo's simulators")?;
+        let sinks = AlertSinks::start().await?;
+        let wired =
+            kit::Wired::start(options(store, orders, &sinks)).await.context("starting the demo's simulators")?;
         let inner = wired.serve_through_api(crate::workflows::registry).await.context("starting the demo's world")?;
         let config_text = toml::to_string_pretty(inner.settings()).context("printing the configuration")?;
         let config_text = mask_store_password(config_text, store);
         let (url, admin_token) = (inner.url(), inner.admin_token().to_owned());
-        Ok(Self { inner, url, admin_token, config_text })
+        Ok(Self { inner, url, admin_token, config_text, sinks })
     }
 
     /// Stops cartgate (gracefully) and both simulators.
@@ -93,7 +98,7 @@ pub fn scarce_barcode() -> String {
     seed::barcode(ITEMS)
 }
 
-fn options(store: &DemoStore, orders: usize) -> WorldOptions {
+fn options(store: &DemoStore, orders: usize, sinks: &AlertSinks) -> WorldOptions {
     let sims = SimOptions {
         items: ITEMS,
         stock: stock_for(orders),
@@ -118,6 +123,9 @@ fn options(store: &DemoStore, orders: usize) -> WorldOptions {
     // The cart is connected by OAuth (Connect → the simulator's approval → cartgate's callback).
     opts.sims.cart_oauth.token_lifetime_secs = TOKEN_LIFETIME_SECS;
     opts.tenant.cart_auth = crate::settings::CartAuth::Oauth;
+    // Alerts go to the demo's own mail server and webhook receiver, as they happen.
+    let (deployment, merchant) = sinks.wiring();
+    (opts.cartgate.alerts, opts.tenant.alerts) = (Some(deployment), Some(merchant));
     let limit = RateLimit { requests: 200, per_secs: 1 };
     (opts.tenant.wms_rate_limit, opts.tenant.cart_rate_limit, opts.tenant.wms_timeout_secs) = (limit, limit, None);
     let token = || uuid::Uuid::new_v4().simple().to_string();
