@@ -12,6 +12,7 @@
 //!   demand ([`TestCluster`]);
 //! * [`smtp`] and [`receiver`] — a real SMTP server and a webhook receiver, for alerts.
 
+mod alert_wiring;
 pub mod app;
 mod cluster;
 pub mod dump;

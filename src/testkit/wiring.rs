@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, Serializer};
 use url::Url;
 
+pub use super::alert_wiring::{AlertWebhookWiring, AlertsWiring, MerchantAlertsWiring, SmtpWiring};
 use crate::domain::{CartId, MerchantId};
 use crate::settings::{
     CartAuth, CartInventory, CartKind, CartSchedule, ConfigError, ItemField, MerchantSchedule, OrderFilters, RateLimit,
@@ -77,36 +78,6 @@ pub struct Wiring {
     /// `[alerts]`: the mail server (`None`: left out).
     pub alerts: Option<AlertsWiring>,
     pub merchants: Vec<MerchantWiring>,
-}
-
-/// `[alerts]` with its `[alerts.smtp]`.
-#[derive(Clone, Debug, Serialize)]
-pub struct AlertsWiring {
-    pub smtp: SmtpWiring,
-}
-
-/// `[alerts.smtp]`.
-#[derive(Clone, Debug, Serialize)]
-pub struct SmtpWiring {
-    pub url: String,
-    pub from: String,
-    pub username: Option<WiredSecret>,
-    pub password: Option<WiredSecret>,
-}
-
-/// `[merchants.alerts]`: `webhook` is `(url, secret)`; `digest` is `instant` or a duration.
-#[derive(Clone, Debug, Serialize)]
-pub struct MerchantAlertsWiring {
-    pub email: Vec<String>,
-    pub webhook: Option<AlertWebhookWiring>,
-    pub digest: String,
-}
-
-/// `webhook = { url, secret }`.
-#[derive(Clone, Debug, Serialize)]
-pub struct AlertWebhookWiring {
-    pub url: String,
-    pub secret: WiredSecret,
 }
 
 /// `[apps]`.

@@ -2,7 +2,7 @@
 //! rules: [`order_skip`] reads only the order itself (no further cart calls), [`items_skip`]
 //! its product lines once their SKUs are known. The ready-filters (`status`,
 //! `payment_status`, `fulfillment_status`) are not here: an order they refuse is not ready
-//! yet, and is simply not imported (`import_order::eligible`).
+//! yet, and is simply not imported ([`eligible`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -93,6 +93,17 @@ pub fn items_skip(lines: &[OrderLine], skip: &SkuPatterns) -> Option<Skip> {
 /// The lines still to ship once the skipped SKUs are taken away.
 pub fn shippable<'a>(lines: &'a [OrderLine], skip: &'a SkuPatterns) -> impl Iterator<Item = &'a OrderLine> {
     lines.iter().filter(|l| skip.matching(&l.sku).is_none())
+}
+
+/// The cart's filters: each list, when non-empty, must contain the order's value.
+pub fn eligible(order: &CartOrder, filters: &OrderFilters) -> bool {
+    let ok = |allowed: &[String], value: Option<&str>| {
+        allowed.is_empty() || value.is_some_and(|v| allowed.iter().any(|a| a.eq_ignore_ascii_case(v)))
+    };
+    let words = &order.words;
+    ok(&filters.status, Some(&words.status))
+        && ok(&filters.payment_status, words.payment.as_deref())
+        && ok(&filters.fulfillment_status, words.fulfillment.as_deref())
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use crate::alerts::ErrorCause;
 use crate::domain::{CartId, CartOrder, CartOrderState, Destination, NewOrder, Order, OrderLine, OrderStatus};
 use crate::jobs::{CancelOrder, ImportOrder, SendOrder};
-use crate::settings::{CartSettings, Interval, MerchantSettings, OrderFilters};
+use crate::settings::{CartSettings, Interval, MerchantSettings};
 use crate::store::{ClaimedJob, OnExisting, When};
 use crate::upstream::UpstreamError;
 use crate::workers::Outcome;
@@ -53,8 +53,10 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     match &known {
         Some(k) if !refreshable(k) => return Ok(Outcome::Done),
         // A skipped order goes out only if it is ready too (not fulfilled by hand meanwhile).
-        Some(k) if k.status() == OrderStatus::Skipped && !eligible(&order, &cart.filters) => return Ok(Outcome::Done),
-        None if !eligible(&order, &cart.filters) => return Ok(Outcome::Done),
+        Some(k) if k.status() == OrderStatus::Skipped && !filters::eligible(&order, &cart.filters) => {
+            return Ok(Outcome::Done);
+        }
+        None if !filters::eligible(&order, &cart.filters) => return Ok(Outcome::Done),
         _ => {}
     }
     let version = order.version.clone();
@@ -340,15 +342,4 @@ async fn voided(deps: &Deps, p: &ImportOrder, known: Option<Order>) -> Result<Ou
         deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
     }
     Ok(Outcome::Done)
-}
-
-/// The cart's filters: each list, when non-empty, must contain the order's value.
-pub fn eligible(order: &CartOrder, filters: &OrderFilters) -> bool {
-    let ok = |allowed: &[String], value: Option<&str>| {
-        allowed.is_empty() || value.is_some_and(|v| allowed.iter().any(|a| a.eq_ignore_ascii_case(v)))
-    };
-    let words = &order.words;
-    ok(&filters.status, Some(&words.status))
-        && ok(&filters.payment_status, words.payment.as_deref())
-        && ok(&filters.fulfillment_status, words.fulfillment.as_deref())
 }
