@@ -17,6 +17,9 @@ use super::redis::free_port;
 
 /// How long cluster start-up, a failover or a migration may take before the harness gives up.
 const PATIENCE: Duration = Duration::from_secs(60);
+/// Keys per `MIGRATE` of a slot move: small, so a busy slot stays half-moved for a while and
+/// clients meet `ASK` / `TRYAGAIN`, as in a reshard of a large slot.
+const MIGRATE_BATCH: &str = "10";
 
 /// One node of the cluster.
 struct Node {
@@ -132,6 +135,12 @@ impl TestCluster {
         cli(port, &["CLUSTER", "KEYSLOT", key])?.trim().parse().map_err(std::io::Error::other)
     }
 
+    /// How many keys `slot` holds on the primary serving it (`CLUSTER COUNTKEYSINSLOT`).
+    pub fn keys_in_slot(&self, slot: u16) -> std::io::Result<u64> {
+        let owner = self.owner_of_slot(slot)?;
+        cli(owner.port, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])?.trim().parse().map_err(std::io::Error::other)
+    }
+
     /// Kills (`kill -9`) the primary that serves `key`'s slot; returns once one of its replicas
     /// serves the slot and the surviving nodes say `cluster_state:ok`. Returns the dead port.
     pub fn kill_primary_of(&mut self, key: &str) -> std::io::Result<u16> {
@@ -165,7 +174,7 @@ impl TestCluster {
         cli(to, &["CLUSTER", "SETSLOT", &s, "IMPORTING", &from.id])?;
         cli(from.port, &["CLUSTER", "SETSLOT", &s, "MIGRATING", &target.id])?;
         loop {
-            let keys = cli(from.port, &["CLUSTER", "GETKEYSINSLOT", &s, "100"])?;
+            let keys = cli(from.port, &["CLUSTER", "GETKEYSINSLOT", &s, MIGRATE_BATCH])?;
             let keys: Vec<&str> = keys.lines().map(str::trim).filter(|k| !k.is_empty()).collect();
             if keys.is_empty() {
                 break;
