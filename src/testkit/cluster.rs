@@ -20,6 +20,8 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// Keys per `MIGRATE` of a slot move: small, so a busy slot stays half-moved for a while and
 /// clients meet `ASK` / `TRYAGAIN`, as in a reshard of a large slot.
 const MIGRATE_BATCH: &str = "10";
+/// The pause between two batches of a slot move (a reshard under load is not instant).
+const MIGRATE_PAUSE: Duration = Duration::from_millis(100);
 
 /// One node of the cluster.
 struct Node {
@@ -141,6 +143,19 @@ impl TestCluster {
         cli(owner.port, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])?.trim().parse().map_err(std::io::Error::other)
     }
 
+    /// The redirections the primary on `port` has answered so far: (`ASK`, `TRYAGAIN`, `MOVED`),
+    /// from `INFO errorstats`.
+    pub fn redirections(&self, port: u16) -> std::io::Result<(u64, u64, u64)> {
+        let stats = cli(port, &["INFO", "errorstats"])?;
+        let count = |name: &str| {
+            stats
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(&format!("errorstat_{name}:count=")).and_then(|n| n.parse().ok()))
+                .unwrap_or(0)
+        };
+        Ok((count("ASK"), count("TRYAGAIN"), count("MOVED")))
+    }
+
     /// Kills (`kill -9`) the primary that serves `key`'s slot; returns once one of its replicas
     /// serves the slot and the surviving nodes say `cluster_state:ok`. Returns the dead port.
     pub fn kill_primary_of(&mut self, key: &str) -> std::io::Result<u16> {
@@ -186,6 +201,7 @@ impl TestCluster {
             if !matches!(answer.trim(), "OK" | "NOKEY") {
                 return Err(std::io::Error::other(format!("MIGRATE of slot {slot}: {answer}")));
             }
+            std::thread::sleep(MIGRATE_PAUSE);
         }
         for node in self.nodes()?.iter().filter(|n| n.primary && !n.failed) {
             cli(node.port, &["CLUSTER", "SETSLOT", &s, "NODE", &target.id])?;

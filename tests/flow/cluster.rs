@@ -97,20 +97,26 @@ async fn the_flow_survives_a_killed_primary_and_a_moved_ledger_slot_with_no_orde
     let owner = cluster.owner_of_slot(ledger_slot).unwrap();
     let to = cluster.nodes().unwrap().into_iter().find(|n| n.primary && !n.failed && n.port != owner.port).unwrap().port;
     let keys = cluster.keys_in_slot(ledger_slot).unwrap();
+    let before_move = cluster.redirections(owner.port).unwrap();
     let mover = tokio::task::spawn_blocking(move || {
         let moved = cluster.migrate_slot(ledger_slot, to);
         (cluster, moved)
     });
     let moving_from = n;
+    let deliveries_before_move = flow.tg.deliveries().len();
     while !mover.is_finished() || n < moving_from + MOVING_ORDERS {
         ids.push(flow.tg.create_order(new_order(n)).unwrap());
         n += 1;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (cluster, moved) = mover.await.unwrap();
+    let refused_moving = flow.tg.deliveries()[deliveries_before_move..].iter().filter(|d| d.status == Some(503)).count();
+    let after_move = cluster.redirections(owner.port).unwrap();
     moved.unwrap_or_else(|e| panic!("moving slot {ledger_slot} from :{} to :{to}: {e}", owner.port));
     assert_eq!(cluster.owner_of_slot(ledger_slot).unwrap().port, to);
     assert!(keys > 0, "the merchant's ledger slot held no keys to move");
+    let (asked, again) = (after_move.0 - before_move.0, after_move.1 - before_move.1);
+    assert!(asked + again > 0, "no ledger call met the half-moved slot (no ASK, no TRYAGAIN)");
 
     if !all_reach(&flow, &ids, OrderStatus::AtWms, Duration::from_secs(120)).await {
         let mut seen = Vec::new();
@@ -165,6 +171,11 @@ async fn the_flow_survives_a_killed_primary_and_a_moved_ledger_slot_with_no_orde
     let fulfillments = flow.tg.fulfillment_counts();
     assert!(ids.iter().all(|id| fulfillments.get(id) == Some(&1)), "{fulfillments:?}");
     let refused = flow.tg.deliveries().iter().filter(|d| d.status == Some(503)).count();
+    let at_end = cluster.redirections(owner.port).unwrap();
+    println!(
+        "slot move: the old owner answered ASK {asked}, TRYAGAIN {again} while moving ({refused_moving} webhooks 503), MOVED {} after",
+        at_end.2 - after_move.2
+    );
     println!(
         "{} orders ({} while slot {ledger_slot} with {keys} keys moved :{} → :{to}), {refused} TradeGecko deliveries answered 503, {:.1} s",
         ids.len(),
