@@ -140,7 +140,10 @@ impl TestCluster {
     /// How many keys `slot` holds on the primary serving it (`CLUSTER COUNTKEYSINSLOT`).
     pub fn keys_in_slot(&self, slot: u16) -> std::io::Result<u64> {
         let owner = self.owner_of_slot(slot)?;
-        cli(owner.port, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])?.trim().parse().map_err(std::io::Error::other)
+        cli(owner.port, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])?
+            .trim()
+            .parse()
+            .map_err(std::io::Error::other)
     }
 
     /// The redirections the primary on `port` has answered so far: (`ASK`, `TRYAGAIN`, `MOVED`),
@@ -267,7 +270,7 @@ fn wait_until(within: Duration, mut ok: impl FnMut() -> bool) -> std::io::Result
 }
 
 /// `CLUSTER NODES` → the nodes (migration markers `[…]` in the slot list are skipped).
-fn parse_nodes(text: &str) -> Vec<NodeInfo> {
+pub fn parse_nodes(text: &str) -> Vec<NodeInfo> {
     text.lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();

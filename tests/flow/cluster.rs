@@ -95,7 +95,8 @@ async fn the_flow_survives_a_killed_primary_and_a_moved_ledger_slot_with_no_orde
     // a script whose keys are split), then every node says the new owner (MOVED).
     let ledger_slot = cluster.slot_of("{m:acme}").unwrap();
     let owner = cluster.owner_of_slot(ledger_slot).unwrap();
-    let to = cluster.nodes().unwrap().into_iter().find(|n| n.primary && !n.failed && n.port != owner.port).unwrap().port;
+    let to =
+        cluster.nodes().unwrap().into_iter().find(|n| n.primary && !n.failed && n.port != owner.port).unwrap().port;
     let keys = cluster.keys_in_slot(ledger_slot).unwrap();
     let before_move = cluster.redirections(owner.port).unwrap();
     let mover = tokio::task::spawn_blocking(move || {
@@ -110,7 +111,8 @@ async fn the_flow_survives_a_killed_primary_and_a_moved_ledger_slot_with_no_orde
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (cluster, moved) = mover.await.unwrap();
-    let refused_moving = flow.tg.deliveries()[deliveries_before_move..].iter().filter(|d| d.status == Some(503)).count();
+    let refused_moving =
+        flow.tg.deliveries()[deliveries_before_move..].iter().filter(|d| d.status == Some(503)).count();
     let after_move = cluster.redirections(owner.port).unwrap();
     moved.unwrap_or_else(|e| panic!("moving slot {ledger_slot} from :{} to :{to}: {e}", owner.port));
     assert_eq!(cluster.owner_of_slot(ledger_slot).unwrap().port, to);
