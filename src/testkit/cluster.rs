@@ -177,7 +177,9 @@ impl TestCluster {
         Ok(victim)
     }
 
-    /// Moves `slot` with its keys to the primary on `to` (a port), as a reshard does.
+    /// Moves `slot` with its keys to the primary on `to` (a port), as a reshard does: keys go
+    /// over [`MIGRATE_BATCH`] at a time with a [`MIGRATE_PAUSE`] between batches, so a busy
+    /// slot is half-moved for a while.
     pub fn migrate_slot(&self, slot: u16, to: u16) -> std::io::Result<()> {
         let from = self.owner_of_slot(slot)?;
         let target = self

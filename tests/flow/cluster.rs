@@ -175,7 +175,8 @@ async fn the_flow_survives_a_killed_primary_and_a_moved_ledger_slot_with_no_orde
     let refused = flow.tg.deliveries().iter().filter(|d| d.status == Some(503)).count();
     let at_end = cluster.redirections(owner.port).unwrap();
     println!(
-        "slot move: the old owner answered ASK {asked}, TRYAGAIN {again} while moving ({refused_moving} webhooks 503), MOVED {} after",
+        "slot move: the old owner answered ASK {asked}, TRYAGAIN {again} while moving ({refused_moving} webhooks 503), MOVED {} while moving and {} after",
+        after_move.2 - before_move.2,
         at_end.2 - after_move.2
     );
     println!(
