@@ -178,7 +178,7 @@ impl TestCluster {
     }
 
     /// Moves `slot` with its keys to the primary on `to` (a port), as a reshard does: keys go
-    /// over [`MIGRATE_BATCH`] at a time with a [`MIGRATE_PAUSE`] between batches, so a busy
+    /// over 10 at a time with a 100 ms pause between batches, so a busy
     /// slot is half-moved for a while.
     pub fn migrate_slot(&self, slot: u16, to: u16) -> std::io::Result<()> {
         let from = self.owner_of_slot(slot)?;
