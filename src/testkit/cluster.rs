@@ -17,6 +17,11 @@ use super::redis::free_port;
 
 /// How long cluster start-up, a failover or a migration may take before the harness gives up.
 const PATIENCE: Duration = Duration::from_secs(60);
+/// Keys per `MIGRATE` of a slot move: small, so a busy slot stays half-moved for a while and
+/// clients meet `ASK` / `TRYAGAIN`, as in a reshard of a large slot.
+const MIGRATE_BATCH: &str = "10";
+/// The pause between two batches of a slot move (a reshard under load is not instant).
+const MIGRATE_PAUSE: Duration = Duration::from_millis(100);
 
 /// One node of the cluster.
 struct Node {
@@ -132,6 +137,28 @@ impl TestCluster {
         cli(port, &["CLUSTER", "KEYSLOT", key])?.trim().parse().map_err(std::io::Error::other)
     }
 
+    /// How many keys `slot` holds on the primary serving it (`CLUSTER COUNTKEYSINSLOT`).
+    pub fn keys_in_slot(&self, slot: u16) -> std::io::Result<u64> {
+        let owner = self.owner_of_slot(slot)?;
+        cli(owner.port, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])?
+            .trim()
+            .parse()
+            .map_err(std::io::Error::other)
+    }
+
+    /// The redirections the primary on `port` has answered so far: (`ASK`, `TRYAGAIN`, `MOVED`),
+    /// from `INFO errorstats`.
+    pub fn redirections(&self, port: u16) -> std::io::Result<(u64, u64, u64)> {
+        let stats = cli(port, &["INFO", "errorstats"])?;
+        let count = |name: &str| {
+            stats
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(&format!("errorstat_{name}:count=")).and_then(|n| n.parse().ok()))
+                .unwrap_or(0)
+        };
+        Ok((count("ASK"), count("TRYAGAIN"), count("MOVED")))
+    }
+
     /// Kills (`kill -9`) the primary that serves `key`'s slot; returns once one of its replicas
     /// serves the slot and the surviving nodes say `cluster_state:ok`. Returns the dead port.
     pub fn kill_primary_of(&mut self, key: &str) -> std::io::Result<u16> {
@@ -150,7 +177,9 @@ impl TestCluster {
         Ok(victim)
     }
 
-    /// Moves `slot` with its keys to the primary on `to` (a port), as a reshard does.
+    /// Moves `slot` with its keys to the primary on `to` (a port), as a reshard does: keys go
+    /// over 10 at a time with a 100 ms pause between batches, so a busy
+    /// slot is half-moved for a while.
     pub fn migrate_slot(&self, slot: u16, to: u16) -> std::io::Result<()> {
         let from = self.owner_of_slot(slot)?;
         let target = self
@@ -165,7 +194,7 @@ impl TestCluster {
         cli(to, &["CLUSTER", "SETSLOT", &s, "IMPORTING", &from.id])?;
         cli(from.port, &["CLUSTER", "SETSLOT", &s, "MIGRATING", &target.id])?;
         loop {
-            let keys = cli(from.port, &["CLUSTER", "GETKEYSINSLOT", &s, "100"])?;
+            let keys = cli(from.port, &["CLUSTER", "GETKEYSINSLOT", &s, MIGRATE_BATCH])?;
             let keys: Vec<&str> = keys.lines().map(str::trim).filter(|k| !k.is_empty()).collect();
             if keys.is_empty() {
                 break;
@@ -177,6 +206,7 @@ impl TestCluster {
             if !matches!(answer.trim(), "OK" | "NOKEY") {
                 return Err(std::io::Error::other(format!("MIGRATE of slot {slot}: {answer}")));
             }
+            std::thread::sleep(MIGRATE_PAUSE);
         }
         for node in self.nodes()?.iter().filter(|n| n.primary && !n.failed) {
             cli(node.port, &["CLUSTER", "SETSLOT", &s, "NODE", &target.id])?;
@@ -242,7 +272,7 @@ fn wait_until(within: Duration, mut ok: impl FnMut() -> bool) -> std::io::Result
 }
 
 /// `CLUSTER NODES` → the nodes (migration markers `[…]` in the slot list are skipped).
-fn parse_nodes(text: &str) -> Vec<NodeInfo> {
+pub fn parse_nodes(text: &str) -> Vec<NodeInfo> {
     text.lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();

@@ -23,5 +23,5 @@ pub mod smtp;
 pub mod wiring;
 pub mod world;
 
-pub use cluster::{NodeInfo, TestCluster};
+pub use cluster::{NodeInfo, TestCluster, parse_nodes};
 pub use redis::{TestRedis, free_port, unique_prefix};

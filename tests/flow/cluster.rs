@@ -1,7 +1,11 @@
-//! The four workflows on a Redis Cluster (3 primaries + 3 replicas, its own for this test), with
-//! the primary that holds the cart's jobs killed (`kill -9`) while webhooks arrive: every order
-//! reaches the warehouse once, every parcel becomes one fulfillment, inventory comes back, and
-//! the webhooks were answered only 200 or 503 — by the same cartgate, never restarted.
+//! The four workflows on a Redis Cluster (3 primaries + 3 replicas, its own for this test: it
+//! kills and moves things, which the binary's other tests must not see), with (a) the primary
+//! that holds the cart's jobs killed (`kill -9`) while webhooks arrive, and then (b) the slot of
+//! the merchant's ledger (`{m:acme}`) migrated to another primary while webhooks keep arriving
+//! and orders flow: every order reaches the warehouse once, every parcel becomes one
+//! fulfillment, inventory comes back, no job is dead, and the webhooks were answered only 200
+//! or 503 — by the same cartgate, never restarted. One cluster serves both phases (start-up
+//! costs seconds on two busy cores).
 
 use std::time::Duration;
 
@@ -17,6 +21,8 @@ use crate::support::{Flow, Options, eventually, start_world};
 
 /// Orders at least: webhooks go on (one each 100 ms) until the failover is over.
 const ORDERS: usize = 30;
+/// Orders at least during the ledger slot's move (webhooks go on until it is over).
+const MOVING_ORDERS: usize = 15;
 const PARTITIONS: u16 = 8;
 
 fn new_order(n: usize) -> NewOrder {
@@ -45,7 +51,8 @@ async fn all_reach(flow: &Flow, ids: &[u64], status: OrderStatus, within: Durati
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_flow_survives_a_killed_primary_with_no_order_lost_or_doubled() {
+async fn the_flow_survives_a_killed_primary_and_a_moved_ledger_slot_with_no_order_lost_or_doubled() {
+    let started = std::time::Instant::now();
     let cluster = tokio::task::spawn_blocking(TestCluster::start).await.unwrap().unwrap();
     let mut world = Options::default().world();
     let store = &mut world.cartgate.store;
@@ -82,6 +89,36 @@ async fn the_flow_survives_a_killed_primary_with_no_order_lost_or_doubled() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (cluster, killed) = killer.await.unwrap();
+
+    // (b) The merchant's ledger slot moves to another primary while orders flow: its keys go
+    // over in batches, so for a while the slot is half-moved (ASK for a moved key, TRYAGAIN for
+    // a script whose keys are split), then every node says the new owner (MOVED).
+    let ledger_slot = cluster.slot_of("{m:acme}").unwrap();
+    let owner = cluster.owner_of_slot(ledger_slot).unwrap();
+    let to =
+        cluster.nodes().unwrap().into_iter().find(|n| n.primary && !n.failed && n.port != owner.port).unwrap().port;
+    let keys = cluster.keys_in_slot(ledger_slot).unwrap();
+    let before_move = cluster.redirections(owner.port).unwrap();
+    let mover = tokio::task::spawn_blocking(move || {
+        let moved = cluster.migrate_slot(ledger_slot, to);
+        (cluster, moved)
+    });
+    let moving_from = n;
+    let deliveries_before_move = flow.tg.deliveries().len();
+    while !mover.is_finished() || n < moving_from + MOVING_ORDERS {
+        ids.push(flow.tg.create_order(new_order(n)).unwrap());
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (cluster, moved) = mover.await.unwrap();
+    let refused_moving =
+        flow.tg.deliveries()[deliveries_before_move..].iter().filter(|d| d.status == Some(503)).count();
+    let after_move = cluster.redirections(owner.port).unwrap();
+    moved.unwrap_or_else(|e| panic!("moving slot {ledger_slot} from :{} to :{to}: {e}", owner.port));
+    assert_eq!(cluster.owner_of_slot(ledger_slot).unwrap().port, to);
+    assert!(keys > 0, "the merchant's ledger slot held no keys to move");
+    let (asked, again) = (after_move.0 - before_move.0, after_move.1 - before_move.1);
+    assert!(asked + again > 0, "no ledger call met the half-moved slot (no ASK, no TRYAGAIN)");
 
     if !all_reach(&flow, &ids, OrderStatus::AtWms, Duration::from_secs(120)).await {
         let mut seen = Vec::new();
@@ -136,7 +173,19 @@ async fn the_flow_survives_a_killed_primary_with_no_order_lost_or_doubled() {
     let fulfillments = flow.tg.fulfillment_counts();
     assert!(ids.iter().all(|id| fulfillments.get(id) == Some(&1)), "{fulfillments:?}");
     let refused = flow.tg.deliveries().iter().filter(|d| d.status == Some(503)).count();
-    println!("{} orders, {refused} TradeGecko deliveries answered 503 during the failover", ids.len());
+    let at_end = cluster.redirections(owner.port).unwrap();
+    println!(
+        "slot move: the old owner answered ASK {asked}, TRYAGAIN {again} while moving ({refused_moving} webhooks 503), MOVED {} while moving and {} after",
+        after_move.2 - before_move.2,
+        at_end.2 - after_move.2
+    );
+    println!(
+        "{} orders ({} while slot {ledger_slot} with {keys} keys moved :{} → :{to}), {refused} TradeGecko deliveries answered 503, {:.1} s",
+        ids.len(),
+        ids.len() - moving_from,
+        owner.port,
+        started.elapsed().as_secs_f64()
+    );
     let mut answers: Vec<Option<u16>> =
         flow.tg.deliveries().iter().chain(flow.ep.deliveries().iter()).map(|d| d.status).collect();
     answers.sort();
