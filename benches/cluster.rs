@@ -11,14 +11,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/drain.rs"]
+mod drain;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use cartgate::settings::StoreSettings;
 use cartgate::store::redis::RedisConn;
 use cartgate::store::{JobId, JobKind, JobStore, NewJob, RedisStore, When};
 use cartgate::testkit::{TestCluster, TestRedis, unique_prefix};
+use drain::drain;
 use futures::StreamExt;
 
 const PARTITIONS: u16 = 8;
@@ -49,33 +52,6 @@ async fn intake(s: &Arc<dyn JobStore>) -> f64 {
     JOBS as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Claims and acks all `JOBS` with `CLAIMERS` loops of `BATCH`; jobs/s.
-async fn claim(s: &Arc<dyn JobStore>) -> f64 {
-    let done = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let loops: Vec<_> = (0..CLAIMERS)
-        .map(|_| {
-            let (s, done) = (s.clone(), done.clone());
-            tokio::spawn(async move {
-                while done.load(Ordering::Relaxed) < JOBS {
-                    let jobs = s.claim(BATCH, LEASE).await.unwrap().jobs;
-                    if jobs.is_empty() {
-                        tokio::task::yield_now().await;
-                        continue;
-                    }
-                    let leases: Vec<_> = jobs.into_iter().map(|j| j.lease).collect();
-                    let acked = s.ack_many(&leases).await.into_iter().filter(Result::is_ok).count();
-                    done.fetch_add(acked, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for l in loops {
-        l.await.unwrap();
-    }
-    JOBS as f64 / started.elapsed().as_secs_f64()
-}
-
 async fn measure(settings: &StoreSettings) -> (f64, f64) {
     let conn = RedisConn::open(settings).unwrap();
     let s: Arc<dyn JobStore> = Arc::new(RedisStore::new(conn, &settings.prefix, PARTITIONS));
@@ -84,7 +60,7 @@ async fn measure(settings: &StoreSettings) -> (f64, f64) {
         s.enqueue(&job(JOBS + n), When::Now, cartgate::store::OnExisting::Keep).await.unwrap();
     }
     while !s.claim(200, LEASE).await.unwrap().jobs.is_empty() {}
-    (intake(&s).await, claim(&s).await)
+    (intake(&s).await, drain(&s, CLAIMERS, BATCH, LEASE, JOBS).await)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -6,13 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/drain.rs"]
+mod drain;
+
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use cartgate::store::{JobId, JobKind, JobStore, NewJob, OnExisting, RedisStore, When};
 use cartgate::testkit::{TestRedis, unique_prefix};
+use drain::drain;
 use futures::StreamExt;
 
 const PARTITIONS: u16 = 8;
@@ -42,33 +45,6 @@ async fn fill(s: &Arc<dyn JobStore>, from: usize, n: usize, when: When) {
             }
         })
         .await;
-}
-
-/// Claims and acks everything due with `CLAIMERS` loops of `batch`; returns jobs/s.
-async fn drain(s: &Arc<dyn JobStore>, batch: usize, total: usize) -> f64 {
-    let done = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let loops: Vec<_> = (0..CLAIMERS)
-        .map(|_| {
-            let (s, done) = (s.clone(), done.clone());
-            tokio::spawn(async move {
-                while done.load(Ordering::Relaxed) < total {
-                    let jobs = s.claim(batch, LEASE).await.unwrap().jobs;
-                    if jobs.is_empty() {
-                        tokio::task::yield_now().await;
-                        continue;
-                    }
-                    let leases: Vec<_> = jobs.into_iter().map(|j| j.lease).collect();
-                    let acked = s.ack_many(&leases).await.into_iter().filter(Result::is_ok).count();
-                    done.fetch_add(acked, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for l in loops {
-        l.await.unwrap();
-    }
-    total as f64 / started.elapsed().as_secs_f64()
 }
 
 /// `redis-benchmark -q` lines like `ZADD: 81234.00 requests per second, p50=…`.
@@ -126,7 +102,7 @@ async fn main() {
         let (batch, total): (usize, usize) = (batch.parse().unwrap(), total.parse().unwrap());
         let s = store(&url, &unique_prefix());
         fill(&s, 0, total, When::Now).await;
-        let rate = drain(&s, batch, total).await;
+        let rate = drain(&s, CLAIMERS, batch, LEASE, total).await;
         println!("claim+ack batch {batch:>3}: {rate:>10.0} jobs/s  ({:.2}x redis-benchmark ZADD)", rate / zadd);
     }
     println!();
