@@ -1,5 +1,5 @@
 //! The cart side: what cartgate asks of a shopping cart, in domain terms ([`Cart`]), and one
-//! adapter per cart kind that speaks its API (`tradegecko/`; `shopify/` is next).
+//! adapter per cart kind that speaks its API (`tradegecko/`, `shopify/`).
 //!
 //! An adapter's wire shapes stay inside its folder: workflows get [`CartOrder`]s, order lines
 //! with [`Sku`]s and [`Barcode`]s, [`CartItem`]s with their stock, and hand back fulfillments
@@ -23,8 +23,12 @@ use crate::domain::{
 use crate::settings::{CartKind, CartSettings};
 use crate::upstream::{UpstreamClient, UpstreamError};
 
-/// One page of a listing, and whether another follows.
-pub type Page<T> = (Vec<T>, bool);
+/// One page of a listing, and where the next one starts (`None`: this was the last).
+pub type Page<T> = (Vec<T>, Option<PageToken>);
+
+/// Where a listing goes on, as the adapter wrote it (a page number, a cursor): opaque to the
+/// workflows, which only hand it back.
+pub type PageToken = String;
 
 /// A connected cart account.
 #[async_trait::async_trait]
@@ -36,8 +40,13 @@ pub trait Cart: Send + Sync {
     /// with no units left out).
     async fn order_details(&self, order: &CartOrder) -> Result<(Destination, Vec<OrderLine>), UpstreamError>;
 
-    /// One page of the orders updated since `since`.
-    async fn orders_updated_since(&self, since: DateTime<Utc>, page: u32) -> Result<Page<UpdatedOrder>, UpstreamError>;
+    /// One page of the orders updated since `since`: the first when `after` is `None`, else the
+    /// one the previous page's token names.
+    async fn orders_updated_since(
+        &self,
+        since: DateTime<Utc>,
+        after: Option<&str>,
+    ) -> Result<Page<UpdatedOrder>, UpstreamError>;
 
     /// These items (variants), with their stock.
     async fn items(&self, variant_ids: &[u64]) -> Result<Vec<CartItem>, UpstreamError>;
@@ -66,5 +75,7 @@ pub trait Cart: Send + Sync {
 pub fn connect(upstream: &UpstreamClient, cart: &CartSettings) -> Result<Arc<dyn Cart>, UpstreamError> {
     match cart.kind {
         CartKind::Tradegecko => Ok(Arc::new(TradeGecko::new(upstream.tradegecko(cart)?))),
+        // The Shopify adapter lands with its issue (24); until then such a cart is refused plainly.
+        CartKind::Shopify => Err(UpstreamError::Invalid { reason: "Shopify carts are not served yet".into() }),
     }
 }

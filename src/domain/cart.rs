@@ -136,13 +136,31 @@ impl AdjustmentReason {
     }
 }
 
-/// Signed changes of stock on hand at one stock location.
+/// Changes of stock on hand at one stock location: from what was read just before to the
+/// warehouse's level. TradeGecko is sent the signed difference; Shopify the level itself, with
+/// the level read as its compare-and-set `changeFromQuantity`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockAdjustment {
     pub location: i64,
     pub reason: AdjustmentReason,
     /// Shown to the merchant beside the adjustment.
     pub notes: String,
-    /// `(variant id, signed units)`.
-    pub lines: Vec<(u64, i64)>,
+    pub lines: Vec<StockLine>,
+}
+
+/// One variant's stock change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLine {
+    pub variant_id: u64,
+    /// Units on hand the cart reported just before.
+    pub seen: i64,
+    /// Units on hand it should have.
+    pub target: i64,
+}
+
+impl StockLine {
+    /// The signed difference, `target − seen`.
+    pub fn delta(&self) -> i64 {
+        self.target - self.seen
+    }
 }

@@ -15,7 +15,7 @@ pub mod warehouse;
 pub use barcodes::{BarcodeRules, ItemCodes, StockLevels, UpcRule};
 pub use cart::{
     AdjustmentReason, CartFulfillment, CartItem, CartLine, CartOrder, CartOrderState, CartStatusWords, NewFulfillment,
-    StockAdjustment, UpdatedOrder,
+    StockAdjustment, StockLine, UpdatedOrder,
 };
 pub use ids::{CartId, InvalidId, MerchantId};
 pub use item::{Barcode, ItemCodeError, Sku};

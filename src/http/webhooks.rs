@@ -85,7 +85,7 @@ async fn receive_tradegecko(
     let header = req.headers().get("x-gecko-signature").map(|v| v.as_bytes());
     signature::tradegecko_verify(secrets, header, &body).map_err(|e| bad_signature("tradegecko", cart_id, e))?;
 
-    let note = intake::tradegecko::parse(&body, &cart.base_url)?;
+    let note = intake::tradegecko::parse(&body, &cart.api_base())?;
     if !note.event.imports_order() {
         let label =
             if matches!(note.event, intake::tradegecko::Event::Unknown(_)) { "unknown_event" } else { "no_work" };

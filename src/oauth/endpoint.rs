@@ -47,7 +47,7 @@ pub(super) struct TokenRequest<'a> {
 pub(super) fn token_endpoint(upstream: &UpstreamClient, cart: &CartSettings) -> Result<Account, UpstreamError> {
     upstream.account(AccountSpec {
         upstream: Upstream::TradeGecko,
-        base_url: cart.base_url.clone(),
+        base_url: cart.api_base(),
         credential: Credential::None,
         rate_limit: TOKEN_RATE,
         timeout: Duration::from_secs(cart.timeout_secs),

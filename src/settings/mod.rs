@@ -6,6 +6,7 @@
 //! and a message naming the key. Past that point every value is usable as it is.
 
 mod alerts;
+mod apps;
 mod cart;
 mod interval;
 mod model;
@@ -20,6 +21,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 
 pub use alerts::{AlertWebhook, AlertsSettings, Digest, MerchantAlerts, SmtpSettings};
+pub use apps::*;
 pub use cart::*;
 pub use interval::{Interval, IntervalError};
 pub use model::*;

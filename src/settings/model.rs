@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use super::{AlertsSettings, CartSettings, Interval, MerchantAlerts, Secret, StoreSettings};
+use super::{AlertsSettings, AppsSettings, CartSettings, Interval, MerchantAlerts, Secret, StoreSettings};
 use crate::domain::{CartId, MerchantId};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -32,35 +32,6 @@ pub struct Settings {
     pub alerts: AlertsSettings,
     #[serde(default)]
     pub merchants: Vec<MerchantSettings>,
-}
-
-/// `[apps]`: the OAuth applications cartgate runs as.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct AppsSettings {
-    pub tradegecko: Option<TradeGeckoApp>,
-}
-
-/// `[apps.tradegecko]`: the TradeGecko OAuth application every `auth = "oauth"` cart connects
-/// through. Its client secret also signs those carts' webhooks.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct TradeGeckoApp {
-    pub client_id: Secret,
-    pub client_secret: Secret,
-    /// The previous client secret, accepted too on webhooks while a rotation is under way.
-    pub client_secret_previous: Option<Secret>,
-    /// Where the merchant's browser is sent to grant access.
-    #[serde(default = "default_authorize_url")]
-    pub authorize_url: Url,
-}
-
-/// TradeGecko's documented authorize endpoint (UPSTREAMS.md, "Authentication").
-pub const TRADEGECKO_AUTHORIZE_URL: &str = "https://api.tradegecko.com/oauth/authorize";
-
-#[allow(clippy::expect_used)] // a constant that parses (tested); read once at start-up
-fn default_authorize_url() -> Url {
-    Url::parse(TRADEGECKO_AUTHORIZE_URL).expect("the default authorize URL parses")
 }
 
 /// Merchants and carts managed at runtime through the admin API.

@@ -2,7 +2,8 @@
 
 use std::collections::HashSet;
 
-use super::{CartAuth, CartSettings, ConfigError, MerchantSettings, Secret, Settings};
+use super::cart::{is_shop_domain, shopify_gid};
+use super::{CartAuth, CartKind, CartSettings, ConfigError, ItemField, MerchantSettings, Secret, Settings};
 
 impl Settings {
     /// Resolves secrets and checks cross-field rules. Reports every problem, not just the first.
@@ -57,6 +58,9 @@ impl Settings {
         }
         if !(0.0..=1.0).contains(&self.retry.jitter) {
             bad("retry.jitter", "must be between 0.0 and 1.0");
+        }
+        if let Some(app) = &self.apps.shopify {
+            errors.extend(app.problems());
         }
         for (i, m) in self.merchants.iter().enumerate() {
             check_merchant(i, m, errors);
@@ -141,6 +145,11 @@ impl Settings {
             resolve("apps.tradegecko.client_secret".into(), Some(&mut app.client_secret));
             resolve("apps.tradegecko.client_secret_previous".into(), app.client_secret_previous.as_mut());
         }
+        if let Some(app) = self.apps.shopify.as_mut() {
+            resolve("apps.shopify.client_id".into(), Some(&mut app.client_id));
+            resolve("apps.shopify.client_secret".into(), Some(&mut app.client_secret));
+            resolve("apps.shopify.client_secret_previous".into(), app.client_secret_previous.as_mut());
+        }
         for (i, key) in self.tenants.keys.iter_mut().enumerate() {
             resolve(format!("tenants.keys[{i}]"), Some(key));
         }
@@ -202,9 +211,10 @@ pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
     if c.rate_limit.requests == 0 || c.rate_limit.per_secs == 0 {
         errors.push(ConfigError::invalid("rate_limit", "requests and per_secs must be positive"));
     }
-    if !matches!(c.base_url.scheme(), "http" | "https") {
+    if c.base_url.as_ref().is_some_and(|u| !matches!(u.scheme(), "http" | "https")) {
         errors.push(ConfigError::invalid("base_url", "must be an http(s) URL"));
     }
+    errors.extend(kind_problems(c));
     errors.extend(c.ship_methods.problems());
     let blank = |list: &[String]| list.iter().any(|t| t.trim().is_empty());
     let f = &c.filters;
@@ -225,7 +235,8 @@ pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
             if c.access_token.is_none() {
                 errors.push(ConfigError::invalid("access_token", "is required when auth = \"token\""));
             }
-            if c.client_secret.is_none() {
+            // A Shopify custom app's webhooks may be signed by `[apps.shopify]` (a file check).
+            if c.client_secret.is_none() && c.kind == CartKind::Tradegecko {
                 errors.push(ConfigError::invalid("client_secret", "is required when auth = \"token\""));
             }
         }
@@ -235,7 +246,7 @@ pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
             {
                 if set {
                     let msg = "must not be set when auth = \"oauth\" (tokens come from Connect; webhooks are \
-                               signed with [apps.tradegecko].client_secret)";
+                               signed with the application's client_secret)";
                     errors.push(ConfigError::invalid(field, msg));
                 }
             }
@@ -244,15 +255,64 @@ pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
     errors
 }
 
-/// What an `auth = "oauth"` cart needs from the deployment: `[apps.tradegecko]` and
-/// `server.public_url` (the redirect URL is built from it). Keys are the deployment's own.
+/// The keys one cart kind needs or refuses.
+fn kind_problems(c: &CartSettings) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let mut refuse = |key: &str, set: bool, kind: &str| {
+        if set {
+            errors.push(ConfigError::invalid(key, format!("is not a setting of {kind} carts")));
+        }
+    };
+    match c.kind {
+        CartKind::Tradegecko => {
+            refuse("shop", c.shop.is_some(), "tradegecko");
+            refuse("location_id", c.location_id.is_some(), "tradegecko");
+            refuse("filters.financial_status", c.filters.financial_status.is_some(), "tradegecko");
+            refuse("item_field", c.item_field == ItemField::Barcode, "tradegecko (use \"upc\")");
+        }
+        CartKind::Shopify => {
+            refuse("stock_location_id", c.stock_location_id.is_some(), "shopify (use location_id)");
+            refuse("filters.stock_location_ids", !c.filters.stock_location_ids.is_empty(), "shopify");
+            refuse("item_field", c.item_field == ItemField::Upc, "shopify (use \"barcode\")");
+            match c.shop.as_deref() {
+                None => errors.push(ConfigError::invalid("shop", "is required for a shopify cart")),
+                Some(shop) if !is_shop_domain(shop) => errors.push(ConfigError::invalid(
+                    "shop",
+                    format!("\"{shop}\" is not a shop's myshopify.com domain (e.g. acme.myshopify.com)"),
+                )),
+                Some(_) => {}
+            }
+            if let Some(gid) = &c.location_id
+                && shopify_gid(gid, "Location").is_none()
+            {
+                let msg = format!("\"{gid}\" is not a location id (gid://shopify/Location/<number>)");
+                errors.push(ConfigError::invalid("location_id", msg));
+            }
+        }
+    }
+    errors
+}
+
+/// What a cart needs from the deployment: an `auth = "oauth"` cart its application
+/// (`[apps.tradegecko]` / `[apps.shopify]`) and `server.public_url` (the redirect URL is built
+/// from it); a Shopify token cart without a `client_secret` `[apps.shopify]`, whose secret signs
+/// its webhooks. Keys are the deployment's own.
 pub fn oauth_problems(settings: &Settings, c: &CartSettings) -> Vec<ConfigError> {
     let mut errors = Vec::new();
+    let shopify_app = settings.apps.shopify.is_some();
+    if c.kind == CartKind::Shopify && c.auth == CartAuth::Token && c.client_secret.is_none() && !shopify_app {
+        let msg = "a Shopify token cart needs its client_secret or [apps.shopify] (they sign its webhooks)";
+        errors.push(ConfigError::invalid("client_secret", msg));
+    }
     if c.auth != CartAuth::Oauth {
         return errors;
     }
-    if settings.apps.tradegecko.is_none() {
-        errors.push(ConfigError::invalid("auth", "\"oauth\" needs [apps.tradegecko] (client_id, client_secret)"));
+    let (app, has_app) = match c.kind {
+        CartKind::Tradegecko => ("[apps.tradegecko]", settings.apps.tradegecko.is_some()),
+        CartKind::Shopify => ("[apps.shopify]", shopify_app),
+    };
+    if !has_app {
+        errors.push(ConfigError::invalid("auth", format!("\"oauth\" needs {app} (client_id, client_secret)")));
     }
     if settings.server.public_url.is_none() {
         errors.push(ConfigError::invalid("auth", "\"oauth\" needs server.public_url (the OAuth redirect URL)"));

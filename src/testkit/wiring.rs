@@ -84,6 +84,14 @@ pub struct Wiring {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AppsWiring {
     pub tradegecko: Option<TradeGeckoAppWiring>,
+    pub shopify: Option<ShopifyAppWiring>,
+}
+
+/// `[apps.shopify]` (scopes and API version left at cartgate's).
+#[derive(Clone, Debug, Serialize)]
+pub struct ShopifyAppWiring {
+    pub client_id: String,
+    pub client_secret: WiredSecret,
 }
 
 /// `[apps.tradegecko]`.
@@ -162,12 +170,17 @@ pub struct WmsWiring {
     pub timeout_secs: Option<u64>,
 }
 
-/// `[[merchants.carts]]`: a TradeGecko cart.
+/// `[[merchants.carts]]`: a TradeGecko or Shopify cart.
 #[derive(Clone, Debug, Serialize)]
 pub struct CartWiring {
     pub id: CartId,
     pub kind: CartKind,
     pub base_url: Url,
+    /// Shopify: the shop domain and the location (`gid://shopify/Location/<n>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<String>,
     /// `token` or `oauth` (`None`: left out, so `token`).
     pub auth: Option<CartAuth>,
     pub access_token: Option<WiredSecret>,
@@ -274,6 +287,8 @@ impl CartWiring {
             id,
             kind: CartKind::Tradegecko,
             base_url,
+            shop: None,
+            location_id: None,
             auth: None,
             access_token: Some(access_token),
             client_secret: Some(client_secret),

@@ -68,6 +68,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum Upstream {
     TradeGecko,
     EasyPost,
+    Shopify,
 }
 
 impl Upstream {
@@ -76,6 +77,7 @@ impl Upstream {
         match self {
             Self::TradeGecko => "tradegecko",
             Self::EasyPost => "easypost",
+            Self::Shopify => "shopify",
         }
     }
 
@@ -84,6 +86,7 @@ impl Upstream {
         match self {
             Self::TradeGecko => "x-request-id",
             Self::EasyPost => "x-ep-request-uuid",
+            Self::Shopify => "x-request-id",
         }
     }
 }
@@ -171,7 +174,7 @@ impl UpstreamClient {
         };
         self.account(AccountSpec {
             upstream: Upstream::TradeGecko,
-            base_url: cart.base_url.clone(),
+            base_url: cart.api_base(),
             credential,
             rate_limit: cart.rate_limit,
             timeout: Duration::from_secs(cart.timeout_secs),

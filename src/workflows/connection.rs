@@ -73,6 +73,7 @@ fn explain(upstream: Upstream, mode: Mode, e: &UpstreamError) -> String {
     let service = match upstream {
         Upstream::EasyPost => "EasyPost",
         Upstream::TradeGecko => "TradeGecko",
+        Upstream::Shopify => "Shopify",
     };
     match e {
         UpstreamError::Unauthorized { code: Some(c), .. } if c.eq_ignore_ascii_case("APIKEY.INACTIVE") => {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{CartOrder, OrderLine, SkuPatterns};
-use crate::settings::{CalendarDate, OrderFilters};
+use crate::settings::{CalendarDate, CartKind, OrderFilters};
 
 /// Why an order is skipped: which filter (a metric label) and the reason the merchant reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,15 +95,15 @@ pub fn shippable<'a>(lines: &'a [OrderLine], skip: &'a SkuPatterns) -> impl Iter
     lines.iter().filter(|l| skip.matching(&l.sku).is_none())
 }
 
-/// The cart's filters: each list, when non-empty, must contain the order's value.
-pub fn eligible(order: &CartOrder, filters: &OrderFilters) -> bool {
+/// The cart's ready-filters: each list, when non-empty, must contain the order's value.
+pub fn eligible(order: &CartOrder, filters: &OrderFilters, kind: CartKind) -> bool {
     let ok = |allowed: &[String], value: Option<&str>| {
         allowed.is_empty() || value.is_some_and(|v| allowed.iter().any(|a| a.eq_ignore_ascii_case(v)))
     };
-    let words = &order.words;
-    ok(&filters.status, Some(&words.status))
-        && ok(&filters.payment_status, words.payment.as_deref())
-        && ok(&filters.fulfillment_status, words.fulfillment.as_deref())
+    let (words, ready) = (&order.words, filters.ready_words(kind));
+    ok(&ready.status, Some(&words.status))
+        && ok(&ready.payment, words.payment.as_deref())
+        && ok(&ready.fulfillment, words.fulfillment.as_deref())
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ pub async fn translate(
 pub fn barcode_rules(aliases: &HashMap<String, String>, item_field: ItemField) -> BarcodeRules {
     let upc = match item_field {
         ItemField::Sku => UpcRule::Ignore,
-        ItemField::Upc => UpcRule::Use,
+        ItemField::Upc | ItemField::Barcode => UpcRule::Use,
     };
     BarcodeRules::new(aliases, upc)
 }

@@ -24,7 +24,7 @@ fn wiring(store_url: &str, sims: &Sims) -> Wiring {
     let port = cartgate::testkit::free_port().unwrap();
     wiring.server.bind.set_port(port);
     wiring.server.public_url = Some(format!("http://127.0.0.1:{port}").parse().unwrap());
-    wiring.apps = Some(AppsWiring { tradegecko: Some(sims.app_wiring().unwrap()) });
+    wiring.apps = Some(AppsWiring { tradegecko: Some(sims.app_wiring().unwrap()), shopify: None });
     let nowhere: Url = "http://127.0.0.1:9".parse().unwrap();
     let mut merchant =
         MerchantWiring::easypost(MerchantId::parse("acme").unwrap(), nowhere, WiredSecret::new("EZAK-acme"));

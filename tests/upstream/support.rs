@@ -30,7 +30,7 @@ pub async fn connect(url: &str) -> RedisConn {
 
 pub fn spec(upstream: Upstream, base: &str, rate: RateLimit, timeout: Duration) -> AccountSpec {
     let credential = match upstream {
-        Upstream::TradeGecko => Credential::Bearer(Secret::literal(TOKEN)),
+        Upstream::TradeGecko | Upstream::Shopify => Credential::Bearer(Secret::literal(TOKEN)),
         Upstream::EasyPost => Credential::Basic(Secret::literal(KEY)),
     };
     AccountSpec { upstream, base_url: Url::parse(base).unwrap(), credential, rate_limit: rate, timeout }

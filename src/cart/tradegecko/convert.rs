@@ -152,7 +152,7 @@ impl From<&StockAdjustment> for wire::NewStockAdjustment {
             stock_adjustment_line_items: a
                 .lines
                 .iter()
-                .map(|&(variant_id, quantity)| wire::NewStockAdjustmentLine { variant_id, quantity })
+                .map(|l| wire::NewStockAdjustmentLine { variant_id: l.variant_id, quantity: l.delta() })
                 .collect(),
         }
     }

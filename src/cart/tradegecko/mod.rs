@@ -60,10 +60,17 @@ impl Cart for TradeGecko {
         Ok((convert::destination(&address, order), lines))
     }
 
-    async fn orders_updated_since(&self, since: DateTime<Utc>, page: u32) -> Result<Page<UpdatedOrder>, UpstreamError> {
+    /// Pages are numbered from 1; the token is the next page's number.
+    async fn orders_updated_since(
+        &self,
+        since: DateTime<Utc>,
+        after: Option<&str>,
+    ) -> Result<Page<UpdatedOrder>, UpstreamError> {
         let since = since.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let page = after.and_then(|p| p.parse::<u32>().ok()).unwrap_or(1);
         let (orders, more) = self.orders_page(&since, page).await?;
-        Ok((orders.iter().map(UpdatedOrder::from).collect(), more))
+        let next = more.then(|| (page + 1).to_string());
+        Ok((orders.iter().map(UpdatedOrder::from).collect(), next))
     }
 
     async fn items(&self, variant_ids: &[u64]) -> Result<Vec<CartItem>, UpstreamError> {

@@ -1,5 +1,6 @@
 //! `ensure_webhooks`: keep each cart's order webhooks registered at `server.public_url`
-//! (TradeGecko deletes a webhook after 3 days of failed deliveries).
+//! (TradeGecko deletes a webhook after 3 days of failed deliveries, Shopify after 8 failed
+//! retries over 4 hours).
 //!
 //! Re-creating a webhook after the cart's first registration is a repair: orders may have
 //! come only by the poll meanwhile, so the merchant's `webhooks_repaired` alert opens (subject:
@@ -22,7 +23,8 @@ async fn ensure(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         tracing::info!(cart = %cart.id, "server.public_url is not set: webhooks are not registered");
         return Ok(Outcome::Done);
     };
-    let address = format!("{}/webhooks/tradegecko/{}", public.as_str().trim_end_matches('/'), cart.id);
+    let kind_name = cart.kind.as_str();
+    let address = format!("{}/webhooks/{kind_name}/{}", public.as_str().trim_end_matches('/'), cart.id);
     let created = deps.cart_api(cart)?.ensure_webhooks(&address).await.map_err(retry_or_give_up)?;
     for event in &created {
         tracing::info!(cart = %cart.id, event, %address, "registered webhook");
@@ -34,7 +36,8 @@ async fn ensure(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let (kind, subject) = (AlertKind::WebhooksRepaired, cart.id.as_str());
     let told = if repaired {
         let summary = format!(
-            "TradeGecko webhooks of cart {} had gone missing and were re-created: {}",
+            "{} webhooks of cart {} had gone missing and were re-created: {}",
+            cart.kind.label(),
             cart.id,
             created.join(", ")
         );

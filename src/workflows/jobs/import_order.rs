@@ -53,10 +53,10 @@ async fn import(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     match &known {
         Some(k) if !refreshable(k) => return Ok(Outcome::Done),
         // A skipped order goes out only if it is ready too (not fulfilled by hand meanwhile).
-        Some(k) if k.status() == OrderStatus::Skipped && !filters::eligible(&order, &cart.filters) => {
+        Some(k) if k.status() == OrderStatus::Skipped && !filters::eligible(&order, &cart.filters, cart.kind) => {
             return Ok(Outcome::Done);
         }
-        None if !filters::eligible(&order, &cart.filters) => return Ok(Outcome::Done),
+        None if !filters::eligible(&order, &cart.filters, cart.kind) => return Ok(Outcome::Done),
         _ => {}
     }
     let version = order.version.clone();

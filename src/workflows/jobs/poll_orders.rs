@@ -40,15 +40,17 @@ async fn poll(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         deps.ledger.cursors.set_cart_start_once(&merchant.id, &cart.id, since).await.map_err(store_failed)?;
     }
     let mut newest = since;
-    for page in 1..=MAX_PAGES {
-        let (orders, more) = api.orders_updated_since(since, page).await.map_err(retry_or_give_up)?;
+    let mut after: Option<String> = None;
+    for _ in 1..=MAX_PAGES {
+        let (orders, next) = api.orders_updated_since(since, after.as_deref()).await.map_err(retry_or_give_up)?;
         for o in &orders {
             let job = ImportOrder { cart: cart.id.clone(), order_id: o.id, trigger: "poll".into() }.job();
             deps.jobs.enqueue(&job, When::Now, OnExisting::Keep).await.map_err(store_failed)?;
             newest = newest.max(o.updated_at.unwrap_or(newest));
         }
-        if !more || orders.is_empty() {
-            break;
+        match next {
+            Some(token) if !orders.is_empty() => after = Some(token),
+            _ => break,
         }
     }
     deps.ledger

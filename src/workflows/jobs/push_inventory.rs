@@ -7,7 +7,7 @@
 //! deltas: a retry after a timeout that did land re-reads the levels and finds nothing to do,
 //! one that did not land sends the same deltas under the same key.
 
-use crate::domain::StockAdjustment;
+use crate::domain::{StockAdjustment, StockLine};
 use crate::jobs::{self, PushInventory};
 use crate::ledger::Snapshot;
 use crate::store::ClaimedJob;
@@ -25,7 +25,7 @@ pub async fn run(deps: &Deps, job: &ClaimedJob) -> Outcome {
 async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let p: PushInventory = payload(job)?;
     let (merchant, cart) = &deps.cart(p.cart.as_str()).await?;
-    let Some(location) = cart.stock_location_id else {
+    let Some(location) = cart.stock_location() else {
         return Ok(Outcome::Permanent(format!("cart `{}` has no stock_location_id", cart.id)));
     };
     let snap = deps.ledger.inventory.latest(&merchant.id, &cart.id).await.map_err(store_failed)?;
@@ -36,11 +36,15 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let api = deps.cart_api(cart)?;
     let ids: Vec<u64> = snap.levels.keys().copied().collect();
     let items = api.items(&ids).await.map_err(retry_or_give_up)?;
-    let lines: Vec<(u64, i64)> = items
+    let lines: Vec<StockLine> = items
         .iter()
         .filter_map(|v| {
-            let delta = snap.levels.get(&v.variant_id)? - v.on_hand_at(location);
-            (delta != 0).then_some((v.variant_id, delta))
+            let line = StockLine {
+                variant_id: v.variant_id,
+                seen: v.on_hand_at(location),
+                target: *snap.levels.get(&v.variant_id)?,
+            };
+            (line.delta() != 0).then_some(line)
         })
         .collect();
     for (n, chunk) in lines.chunks(MAX_LINES).enumerate() {
@@ -50,7 +54,7 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             notes: notes(&snap, n, lines.len()),
             lines: chunk.to_vec(),
         };
-        let key = jobs::stock_adjustment_key(&cart.id, &snap.hash, chunk.iter().copied());
+        let key = jobs::stock_adjustment_key(&cart.id, &snap.hash, chunk.iter().map(|l| (l.variant_id, l.delta())));
         api.adjust_stock(&adjustment, &key).await.map_err(retry_or_give_up)?;
         metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(chunk.len() as u64);
     }

@@ -44,7 +44,7 @@ async fn sync(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
         if skipped > 0 {
             tracing::info!(cart = %cart.id, skipped, "WMS barcodes the cart has no variant for were skipped");
         }
-        let Some(location) = cart.stock_location_id else {
+        let Some(location) = cart.stock_location() else {
             tracing::warn!(cart = %cart.id, "inventory not uploaded: the cart has no stock_location_id");
             continue;
         };
