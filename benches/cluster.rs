@@ -75,6 +75,7 @@ async fn main() {
         cluster_seeds: Vec::new(),
         min_replica_acks: acks,
         replica_ack_timeout_ms: 1000,
+        tls_ca_file: None,
     };
     let (si, sc) = measure(&base(redis.url().to_owned(), false, 1)).await;
     let (ci, cc) = measure(&base(cluster.seed_url(), true, 0)).await;

@@ -25,6 +25,10 @@ pub struct StoreSettings {
     /// How long an acknowledgement waits for those replicas before the request fails (503).
     #[serde(default = "default_replica_ack_timeout_ms")]
     pub replica_ack_timeout_ms: u64,
+    /// `rediss://` only: a PEM file of the certificate authorities the server's certificate must
+    /// chain to, instead of the system's roots (a private CA, as managed Redis services use).
+    #[serde(default)]
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for StoreSettings {
@@ -38,6 +42,7 @@ impl Default for StoreSettings {
             cluster_seeds: Vec::new(),
             min_replica_acks: default_min_replica_acks(),
             replica_ack_timeout_ms: default_replica_ack_timeout_ms(),
+            tls_ca_file: None,
         }
     }
 }
@@ -68,5 +73,13 @@ mod tests {
         assert!(problems("[store]\ncluster = true").contains("store.cluster"));
         let bad_seed = "[store]\nurl = \"redis://h1:6379\"\ncluster = true\ncluster_seeds = [\"h2:6379\"]";
         assert!(problems(bad_seed).contains("store.cluster_seeds"));
+    }
+
+    #[test]
+    fn a_ca_file_needs_a_tls_url() {
+        let plain = "[store]\nurl = \"redis://h1:6379\"\ntls_ca_file = \"/etc/ca.pem\"";
+        assert!(problems(plain).contains("store.tls_ca_file"));
+        let tls = "[store]\nurl = \"rediss://h1:6379\"\ntls_ca_file = \"/etc/ca.pem\"";
+        assert!(problems(tls).is_empty(), "{}", problems(tls));
     }
 }

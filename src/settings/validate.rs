@@ -35,6 +35,9 @@ impl Settings {
                 bad("store.cluster_seeds", "must be redis://… or rediss://… URLs");
             }
         }
+        if self.store.tls_ca_file.is_some() && !url.starts_with("rediss://") {
+            bad("store.tls_ca_file", "applies to a rediss:// store.url only");
+        }
         if self.store.cluster && url == "memory://" {
             bad("store.cluster", "needs a redis:// store.url (a seed node of the cluster)");
         }

@@ -10,7 +10,8 @@
 //! * [`dump`] — a Redis keyspace as JSON lines and back (the store fixtures in `tests/data`);
 //! * a private Redis Cluster (3 primaries + 3 replicas) with failover and slot migration on
 //!   demand ([`TestCluster`]);
-//! * [`smtp`] and [`receiver`] — a real SMTP server and a webhook receiver, for alerts.
+//! * [`smtp`] and [`receiver`] — a real SMTP server and a webhook receiver, for alerts;
+//! * [`tls`] — a `redis-server` behind TLS with its own certificate authority (`rediss://`).
 
 mod alert_wiring;
 pub mod app;
@@ -20,6 +21,7 @@ pub mod receiver;
 mod redis;
 pub mod sims;
 pub mod smtp;
+pub mod tls;
 pub mod wiring;
 pub mod world;
 

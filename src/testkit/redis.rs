@@ -18,6 +18,8 @@ pub struct TestRedis {
     child: Option<Child>,
     appendonly: bool,
     dir: String,
+    /// More `redis-server` arguments (the TLS listener of [`super::tls::TlsRedis`]).
+    extra: String,
 }
 
 impl TestRedis {
@@ -28,8 +30,17 @@ impl TestRedis {
 
     /// [`TestRedis::start`] on a given port (to restart a stopped server where clients expect it).
     pub fn start_on(port: u16, appendonly: bool, dir: Option<&std::path::Path>) -> std::io::Result<Self> {
+        Self::spawned(port, appendonly, dir, String::new())
+    }
+
+    /// [`TestRedis::start`] with more `redis-server` arguments.
+    pub(super) fn start_with(appendonly: bool, dir: Option<&std::path::Path>, extra: &str) -> std::io::Result<Self> {
+        Self::spawned(free_port()?, appendonly, dir, extra.to_owned())
+    }
+
+    fn spawned(port: u16, appendonly: bool, dir: Option<&std::path::Path>, extra: String) -> std::io::Result<Self> {
         let dir = dir.map(|d| d.display().to_string()).unwrap_or_else(|| std::env::temp_dir().display().to_string());
-        let mut me = Self { url: String::new(), port, child: None, appendonly, dir };
+        let mut me = Self { url: String::new(), port, child: None, appendonly, dir, extra };
         me.spawn()?;
         Ok(me)
     }
@@ -42,13 +53,13 @@ impl TestRedis {
     }
 
     fn spawn(&mut self) -> std::io::Result<()> {
-        let (port, dir) = (self.port, self.dir.clone());
+        let (port, dir, extra) = (self.port, self.dir.clone(), self.extra.clone());
         let aof = if self.appendonly { "yes" } else { "no" };
         // The wrapper waits for stdin to close, then stops the server.
         let script = format!(
             "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly {aof} \
              --appendfsync everysec --dir '{dir}' --appendfilename 'cartgate-{port}.aof' \
-             --maxmemory-policy noeviction --loglevel warning & pid=$!; \
+             --maxmemory-policy noeviction --loglevel warning {extra} & pid=$!; \
              cat >/dev/null; kill $pid 2>/dev/null; wait $pid"
         );
         let child = Command::new("sh")

@@ -11,4 +11,5 @@ mod conformance;
 mod ledger;
 mod suite;
 mod support;
+mod tls;
 mod workers;

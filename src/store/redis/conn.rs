@@ -3,6 +3,8 @@
 //! Cluster through redis-rs's cluster connection (one multiplexed connection per node; it reads
 //! the slot map, follows `MOVED` and `ASK`, and re-reads the map after a failover). Both are an
 //! [`aio::ConnectionLike`], so scripts, commands and single-slot pipelines run on either.
+//! `rediss://` URLs connect over TLS (rustls): the server's certificate must chain to the
+//! system's roots, or to `store.tls_ca_file` when set (a private CA).
 //!
 //! **Acknowledged means replicated.** Redis replicates asynchronously: a primary killed right
 //! after a write can lose it when its replica is promoted. [`RedisConn::durable_ack`] runs
@@ -25,7 +27,9 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr};
-use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, ServerErrorKind, Value};
+use redis::{
+    Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, ServerErrorKind, TlsCertificates, Value,
+};
 
 use super::{REDIS_TIMEOUT, store_error};
 use crate::settings::StoreSettings;
@@ -106,11 +110,12 @@ impl RedisConn {
     /// A lazily connecting connection for the store settings (standalone or cluster). An
     /// unreachable Redis fails commands (within about a second), not this.
     pub fn open(settings: &StoreSettings) -> Result<Self, StoreError> {
+        let ca = trusted_roots(settings)?;
         let link = if settings.cluster {
             let seeds = std::iter::once(settings.url.as_str()).chain(settings.cluster_seeds.iter().map(String::as_str));
-            Link::Cluster(Arc::new(cluster(seeds)?))
+            Link::Cluster(Arc::new(cluster(seeds, ca)?))
         } else {
-            Link::Standalone(standalone(&settings.url)?)
+            Link::Standalone(standalone(&settings.url, ca)?)
         };
         let acks = Acks {
             min: settings.min_replica_acks,
@@ -123,7 +128,7 @@ impl RedisConn {
     /// A standalone connection to `url` that never waits for replicas (tests, benches).
     pub fn standalone(url: &str) -> Result<Self, StoreError> {
         let acks = Acks { min: 0, timeout: REDIS_TIMEOUT, replicas: Mutex::new(HashMap::new()) };
-        Ok(Self { link: Link::Standalone(standalone(url)?), acks: Arc::new(acks) })
+        Ok(Self { link: Link::Standalone(standalone(url, None)?), acks: Arc::new(acks) })
     }
 
     pub fn topology(&self) -> Topology {
@@ -263,9 +268,22 @@ impl ConnectionLike for RedisConn {
     }
 }
 
+/// The certificate authorities a `rediss://` server must chain to: `store.tls_ca_file` when set
+/// (`None`: the system's roots, which redis-rs loads itself).
+fn trusted_roots(settings: &StoreSettings) -> Result<Option<TlsCertificates>, StoreError> {
+    let Some(path) = &settings.tls_ca_file else { return Ok(None) };
+    let pem =
+        std::fs::read(path).map_err(|e| StoreError::Config(format!("store.tls_ca_file {}: {e}", path.display())))?;
+    Ok(Some(TlsCertificates { client_tls: None, root_cert: Some(pem) }))
+}
+
 /// Opens a lazily connecting, self-reconnecting multiplexed connection that fails fast.
-fn standalone(url: &str) -> Result<ConnectionManager, StoreError> {
-    let client = redis::Client::open(url).map_err(|e| StoreError::Config(e.to_string()))?;
+fn standalone(url: &str, ca: Option<TlsCertificates>) -> Result<ConnectionManager, StoreError> {
+    let client = match ca {
+        Some(certs) => redis::Client::build_with_tls(url, certs),
+        None => redis::Client::open(url),
+    };
+    let client = client.map_err(|e| StoreError::Config(e.to_string()))?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(REDIS_TIMEOUT))
         .set_response_timeout(Some(REDIS_TIMEOUT))
@@ -276,8 +294,12 @@ fn standalone(url: &str) -> Result<ConnectionManager, StoreError> {
 }
 
 /// A cluster connection from seed URLs; it connects in the background.
-fn cluster<'a>(seeds: impl Iterator<Item = &'a str>) -> Result<ClusterLink, StoreError> {
-    let client = ClusterClientBuilder::new(seeds)
+fn cluster<'a>(seeds: impl Iterator<Item = &'a str>, ca: Option<TlsCertificates>) -> Result<ClusterLink, StoreError> {
+    let mut builder = ClusterClientBuilder::new(seeds);
+    if let Some(certs) = ca {
+        builder = builder.certs(certs);
+    }
+    let client = builder
         .retries(CLUSTER_RETRIES)
         .min_retry_wait(20)
         .max_retry_wait(300)
