@@ -7,10 +7,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use cartgate::settings::StoreSettings;
 use cartgate::sim::easypost::EasypostSim;
 use cartgate::sim::tradegecko::TradegeckoSim;
+use cartgate::store::redis::RedisConn;
 use cartgate::testkit::world::Wired;
-use cartgate::testkit::{TestRedis, free_port};
+use cartgate::testkit::{TestCluster, TestRedis, free_port};
 use std::sync::Arc;
 
 use crate::config::{vm_rss_kb, world_options};
@@ -69,9 +71,66 @@ pub struct Replica {
     pub peak_rss_kb: u64,
 }
 
+/// The Redis the replicas share: one server (`appendonly yes`), or a Redis Cluster of 3
+/// primaries and 3 replicas (scenario 6).
+pub enum Backend {
+    Single(TestRedis),
+    /// Every node (seeds), and the nodes, held here so they live as long as the replicas (the
+    /// scenario keeps a handle to kill and move things).
+    Cluster {
+        seeds: Vec<String>,
+        _nodes: Arc<std::sync::Mutex<TestCluster>>,
+    },
+}
+
+impl Backend {
+    /// The `store.url` the replicas are given (a seed node for a cluster).
+    pub fn url(&self) -> String {
+        self.seeds().swap_remove(0)
+    }
+
+    /// Every node a client may start from (the one server; each node of a cluster, so a
+    /// client can still find the cluster when the node it first knew is the one killed).
+    pub fn seeds(&self) -> Vec<String> {
+        match self {
+            Self::Single(r) => vec![r.url().to_owned()],
+            Self::Cluster { seeds, .. } => seeds.clone(),
+        }
+    }
+
+    /// A client of the store as cartgate opens it (following MOVED/ASK on a cluster).
+    pub fn conn(&self) -> Result<RedisConn> {
+        let mut seeds = self.seeds();
+        let settings = StoreSettings {
+            url: seeds.remove(0),
+            cluster_seeds: seeds,
+            cluster: matches!(self, Self::Cluster { .. }),
+            min_replica_acks: 0,
+            ..StoreSettings::default()
+        };
+        Ok(RedisConn::open(&settings)?)
+    }
+
+    /// The single server, for the scenarios that stop and restart it.
+    pub fn single(&mut self) -> Result<&mut TestRedis> {
+        match self {
+            Self::Single(r) => Ok(r),
+            Self::Cluster { .. } => bail!("this scenario needs the single Redis"),
+        }
+    }
+
+    fn stop(&mut self) {
+        match self {
+            Self::Single(r) => r.stop(),
+            // Its nodes stop when it is dropped, with the rest of the system.
+            Self::Cluster { .. } => {}
+        }
+    }
+}
+
 pub struct Cluster {
     pub spec: Spec,
-    pub redis: TestRedis,
+    pub redis: Backend,
     pub tg: Arc<TradegeckoSim>,
     pub ep: Arc<EasypostSim>,
     pub lb: Balancer,
@@ -83,14 +142,21 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// Replicas on one Redis server (`appendonly yes`, files under the scenario's directory).
     pub async fn start(spec: Spec, name: &str) -> Result<Self> {
         let dir = spec.dir.join(name);
         std::fs::create_dir_all(&dir)?;
         let redis = TestRedis::start(true, Some(&dir)).context("starting redis-server")?;
+        Self::start_on(spec, &dir, Backend::Single(redis)).await
+    }
+
+    /// Replicas on `redis`.
+    pub async fn start_on(spec: Spec, dir: &std::path::Path, redis: Backend) -> Result<Self> {
         let ports: Vec<u16> = (0..spec.replicas).map(|_| free_port()).collect::<std::io::Result<_>>()?;
         let lb = Balancer::start(ports.clone())?;
         let prefix = format!("rel{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let wired = Wired::start(world_options(&spec, redis.url(), &prefix, &lb.url())?).await?;
+        let clustered = matches!(redis, Backend::Cluster { .. }).then(|| redis.seeds());
+        let wired = Wired::start(world_options(&spec, &redis.url(), clustered, &prefix, &lb.url())?).await?;
         let config = dir.join("cartgate.toml");
         wired.write_config(&config)?;
         let replicas =

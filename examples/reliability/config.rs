@@ -26,9 +26,16 @@ fn delivery() -> DeliveryPolicy {
     DeliveryPolicy { max_attempts: 12, initial_backoff_ms: 200, max_backoff_ms: 5_000, timeout_ms: 10_000 }
 }
 
-/// The world of one cluster: simulators at `spec`'s limits, cartgate on `redis` under `prefix`,
-/// reached through the balancer at `lb` (each replica gets its own `CARTGATE__SERVER__BIND`).
-pub fn world_options(spec: &Spec, redis: &str, prefix: &str, lb: &str) -> Result<WorldOptions> {
+/// The world of one cluster: simulators at `spec`'s limits, cartgate on `redis` (on a Redis
+/// Cluster with these seeds when `cluster_seeds` is given) under `prefix`, reached through the
+/// balancer at `lb` (each replica gets its own `CARTGATE__SERVER__BIND`).
+pub fn world_options(
+    spec: &Spec,
+    redis: &str,
+    cluster_seeds: Option<Vec<String>>,
+    prefix: &str,
+    lb: &str,
+) -> Result<WorldOptions> {
     let sims = SimOptions {
         items: ITEMS,
         stock: 10_000_000,
@@ -50,6 +57,11 @@ pub fn world_options(spec: &Spec, redis: &str, prefix: &str, lb: &str) -> Result
     cartgate.server.public_url = Some(lb.parse()?);
     cartgate.server.admin_token = Some(WiredSecret::new(ADMIN));
     (cartgate.store.url, cartgate.store.prefix) = (redis.to_owned(), prefix.to_owned());
+    if let Some(seeds) = cluster_seeds {
+        (cartgate.store.cluster, cartgate.store.cluster_seeds) = (Some(true), Some(seeds));
+        // Two busy cores can delay a replica's acknowledgement well past the production 200 ms.
+        cartgate.store.replica_ack_timeout_ms = Some(2000);
+    }
     cartgate.workers = WorkerWiring {
         concurrency: Some(spec.concurrency),
         lease_secs: Some(spec.lease_secs),

@@ -1,5 +1,6 @@
 //! Reliability proof (issue #11): three `cartgate serve` replicas behind a load balancer, one
-//! Redis with `appendonly yes`, both simulators in this process; five scenarios, each ending
+//! Redis with `appendonly yes` (a Redis Cluster in scenario 6), both simulators in this process;
+//! six scenarios, each ending
 //! with an exact reconciliation of the simulators' records against the ledger.
 //!
 //! Run it through `scripts/reliability` (which builds the binary first); `--help` lists the
@@ -11,6 +12,7 @@ mod flood;
 mod holds;
 mod lb;
 mod outage;
+mod redis_cluster;
 mod report;
 mod scenarios;
 mod workload;
@@ -32,8 +34,8 @@ struct Args {
     /// Where Redis' AOF, the replicas' config and logs go (default: a fresh temporary directory).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Scenarios to run (1 crash, 2 redis, 3 faults, 4 flood, 5 holds).
-    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
+    /// Scenarios to run (1 crash, 2 redis, 3 faults, 4 flood, 5 holds, 6 Redis Cluster).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6")]
     scenarios: Vec<u8>,
     /// About a minute: scenarios 1–3 with few orders.
     #[arg(long)]
@@ -48,6 +50,8 @@ struct Args {
     flood_orders: usize,
     #[arg(long, default_value_t = 20000)]
     hold_orders: usize,
+    #[arg(long, default_value_t = 1000)]
+    cluster_orders: usize,
     /// Orders created per second in the cart.
     #[arg(long, default_value_t = 40.0)]
     rate: f64,
@@ -87,6 +91,7 @@ pub struct Counts {
     pub faults: usize,
     pub flood: usize,
     pub holds: usize,
+    pub cluster: usize,
     pub rate: f64,
     pub hold_rate: f64,
 }
@@ -131,6 +136,7 @@ impl Args {
             faults: self.fault_orders,
             flood: self.flood_orders,
             holds: self.hold_orders,
+            cluster: self.cluster_orders,
             rate: self.rate,
             hold_rate: self.hold_rate,
         }
@@ -179,6 +185,7 @@ async fn main() {
             3 => scenarios::upstream_faults(&spec, &counts, &timing).await,
             4 => flood::bad_input(&spec, &counts, &timing).await,
             5 => holds::hold_storm(&spec, &counts, &timing).await,
+            6 => redis_cluster::failover_and_move(&spec, &counts, &timing).await,
             other => Err(anyhow::anyhow!("no scenario {other}")),
         };
         rows.push(result.unwrap_or_else(|e| {

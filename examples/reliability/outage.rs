@@ -25,7 +25,7 @@ struct Outage {
 }
 
 async fn outage(cluster: &mut Cluster, down: Duration) -> Result<Outage> {
-    cluster.redis.stop();
+    cluster.redis.single()?.stop();
     let down_at = Instant::now();
     let mut saw_503 = vec![false; cluster.replicas.len()];
     while down_at.elapsed() < down {
@@ -35,7 +35,7 @@ async fn outage(cluster: &mut Cluster, down: Duration) -> Result<Outage> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let during = cluster.lb.take_seen();
-    cluster.redis.restart()?;
+    cluster.redis.single()?.restart()?;
     let back_at = Instant::now();
     let mut ready_again = Vec::new();
     for i in 0..cluster.replicas.len() {

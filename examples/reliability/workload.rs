@@ -42,13 +42,12 @@ pub fn feed(tg: Arc<TradegeckoSim>, count: usize, rate: f64, items: Range<usize>
 
 /// Orders the ledger counts in `statuses` (read straight from its indexes; `None` while Redis is down).
 pub async fn count_in(cluster: &Cluster, statuses: &[&str]) -> Option<u64> {
-    let client = redis::Client::open(cluster.redis.url()).ok()?;
-    let mut conn =
-        tokio::time::timeout(Duration::from_secs(2), client.get_multiplexed_async_connection()).await.ok()?.ok()?;
+    let mut conn = cluster.redis.conn().ok()?;
     let mut total = 0u64;
     for s in statuses {
         let index = status_index(crate::cluster::MERCHANT, OrderStatus::parse(s)?);
-        let n: u64 = conn.zcard(format!("{}:{index}", cluster.prefix)).await.ok()?;
+        let zcard = conn.zcard(format!("{}:{index}", cluster.prefix));
+        let n: u64 = tokio::time::timeout(Duration::from_secs(2), zcard).await.ok()?.ok()?;
         total += n;
     }
     Some(total)

@@ -1,0 +1,89 @@
+//! Scenario 6: the replicas on a Redis Cluster (3 primaries + 3 replicas) while (a) the primary
+//! holding the cart's job partition is killed (`kill -9`) and its replica promoted, and then
+//! (b) the slot of the merchant's ledger (`{m:acme}`) is moved to another primary in batches
+//! while orders keep arriving. No replica is restarted. Reconciled exactly, as scenario 1:
+//! 0 lost, 0 duplicate warehouse orders, one fulfillment per pick, 0 dead, webhooks answered
+//! only 200 or 503.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use cartgate::domain::CartId;
+use cartgate::jobs::ImportOrder;
+use cartgate::testkit::TestCluster;
+
+use crate::cluster::{Backend, CART, Cluster, Spec};
+use crate::report::Row;
+use crate::scenarios::shipments_phase;
+use crate::workload::{feed, reconcile, wait_done};
+use crate::{Counts, Timing};
+
+/// The queue partitions of the replicas' configuration (the test kit's default).
+const PARTITIONS: u16 = 8;
+
+pub async fn failover_and_move(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
+    let mut row = Row::new("6 redis cluster");
+    let dir = spec.dir.join("6-cluster");
+    std::fs::create_dir_all(&dir)?;
+    let redis = tokio::task::spawn_blocking(TestCluster::start).await?.context("starting a Redis Cluster")?;
+    let seeds = redis.urls();
+    let nodes = Arc::new(Mutex::new(redis));
+    let mut cluster = Cluster::start_on(spec.clone(), &dir, Backend::Cluster { seeds, _nodes: nodes.clone() }).await?;
+    let started = Instant::now();
+    let pids: Vec<_> = (0..cluster.replicas.len()).map(|i| cluster.pid(i)).collect();
+    let feeder = feed(cluster.tg.clone(), c.cluster, c.rate, 1..41);
+
+    // (a) The shard of the cart's jobs loses its primary a third of the way through the feed.
+    let cart = CartId::parse(CART).context("the cart id")?;
+    let import = ImportOrder { cart, order_id: 1, trigger: String::new() }.job();
+    let tag = cartgate::store::redis::partition_tag(&import.id, PARTITIONS);
+    tokio::time::sleep(Duration::from_secs_f64(c.cluster as f64 / c.rate / 3.0)).await;
+    let killed = blocking(&nodes, move |n| n.kill_primary_of(&tag)).await.context("killing a primary")?;
+
+    // (b) Then the merchant's ledger slot moves to another primary while orders keep coming.
+    let (slot, from, to, keys, before) = blocking(&nodes, |n| {
+        let slot = n.slot_of("{m:acme}")?;
+        let from = n.owner_of_slot(slot)?.port;
+        let other = n.nodes()?.into_iter().find(|x| x.primary && !x.failed && x.port != from);
+        let to = other.ok_or_else(|| std::io::Error::other("no other primary"))?.port;
+        Ok((slot, from, to, n.keys_in_slot(slot)?, n.redirections(from)?))
+    })
+    .await?;
+    blocking(&nodes, move |n| n.migrate_slot(slot, to)).await.with_context(|| format!("moving slot {slot}"))?;
+    let after = blocking(&nodes, move |n| n.redirections(from)).await?;
+
+    let ids = feeder.await?;
+    let took = wait_done(&mut cluster, ids.len() as u64, t.complete).await;
+    let picks = shipments_phase(&mut cluster, &ids, t, None).await;
+    let recon = reconcile(&cluster, &ids, &picks).await?;
+    let seen = cluster.lb.take_seen();
+    row.finish(&mut cluster, &recon, &seen);
+    row.secs = started.elapsed().as_secs_f64();
+    row.check(took.is_some(), format!("not all orders reached the warehouse within {:?}", t.complete));
+    let restarted = (0..cluster.replicas.len()).filter(|&i| cluster.pid(i) != pids[i]).count();
+    row.check(restarted == 0, format!("{restarted} replicas were restarted"));
+    let other = seen.statuses.iter().filter(|(s, _)| !matches!(**s, 200 | 503)).map(|(_, n)| n).sum::<u64>();
+    row.check(other == 0, format!("{other} webhooks answered other than 200 or 503: {:?}", seen.statuses));
+    let (asked, again, redirected) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
+    row.notes.push(format!(
+        "primary :{killed} of the cart's job partition killed -9, its replica promoted; ledger slot {slot} \
+         ({keys} keys) moved :{from} → :{to} in batches of 10 while orders arrived (old owner answered ASK \
+         {asked}, TRYAGAIN {again}, MOVED {redirected}); no replica restarted"
+    ));
+    cluster.stop().await;
+    Ok(row)
+}
+
+/// Runs `f` on the cluster's nodes on a blocking thread (the nodes are driven by `redis-cli`).
+async fn blocking<T: Send + 'static>(
+    nodes: &Arc<Mutex<TestCluster>>,
+    f: impl FnOnce(&mut TestCluster) -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
+    let nodes = nodes.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut guard = nodes.lock().map_err(|_| std::io::Error::other("the cluster's lock is poisoned"))?;
+        f(&mut guard)
+    });
+    Ok(answer.await??)
+}
