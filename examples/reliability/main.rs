@@ -1,7 +1,7 @@
 //! Reliability proof (issue #11): three `cartgate serve` replicas behind a load balancer, one
 //! Redis with `appendonly yes` (a Redis Cluster in scenario 6), both simulators in this process;
-//! six scenarios, each ending
-//! with an exact reconciliation of the simulators' records against the ledger.
+//! six scenarios, each ending with an exact reconciliation of the simulators' records against
+//! the ledger.
 //!
 //! Run it through `scripts/reliability` (which builds the binary first); `--help` lists the
 //! counts and rates. Exits 1 when any scenario loses an order, duplicates one, or fails a check.
