@@ -59,7 +59,7 @@ pub use response::UpstreamResponse;
 pub use shopify::{Operation, OperationKind, ShopifyAccount};
 
 use crate::domain::MerchantId;
-use crate::settings::{CartAuth, CartSettings, Secret, WmsSettings};
+use crate::settings::{CartAuth, CartSettings, SHOPIFY_API_VERSION, Secret, WmsSettings};
 
 /// Longest time a connection may take to establish. Kept below any request timeout so a slow
 /// connect is reported as a connect error (nothing sent → safe to retry), not as a timeout.
@@ -130,6 +130,8 @@ pub struct UpstreamClient {
     limiter: Limiter,
     tokens: Option<Arc<dyn TokenProvider>>,
     watch: Option<Watched>,
+    /// The Admin API version Shopify calls name (`[apps.shopify].api_version`).
+    shopify_version: Arc<str>,
 }
 
 impl UpstreamClient {
@@ -144,12 +146,22 @@ impl UpstreamClient {
             .user_agent(concat!("cartgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| UpstreamError::Invalid { reason: format!("cannot build the HTTP client: {e}") })?;
-        Ok(Self { http, limiter, tokens: None, watch: None })
+        Ok(Self { http, limiter, tokens: None, watch: None, shopify_version: Arc::from(SHOPIFY_API_VERSION) })
     }
 
     /// The same client, handing OAuth carts their tokens from `tokens`.
     pub fn with_tokens(self, tokens: Arc<dyn TokenProvider>) -> Self {
         Self { tokens: Some(tokens), ..self }
+    }
+
+    /// The same client, naming `version` in Shopify calls (default: cartgate's pinned one).
+    pub fn with_shopify_api_version(self, version: &str) -> Self {
+        Self { shopify_version: Arc::from(version), ..self }
+    }
+
+    /// The Admin API version Shopify calls name.
+    pub fn shopify_api_version(&self) -> &str {
+        &self.shopify_version
     }
 
     /// The same client, its accounts watched by `watch` (every answer is told to it).

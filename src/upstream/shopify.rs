@@ -185,7 +185,9 @@ impl ShopifyAccount {
         }
         if codes.iter().any(|c| c.as_deref() == Some("INTERNAL_SERVER_ERROR")) {
             return match op.kind {
-                OperationKind::Query => UpstreamError::Transient { upstream, status: None, reason: message, retry_at: None },
+                OperationKind::Query => {
+                    UpstreamError::Transient { upstream, status: None, reason: message, retry_at: None }
+                }
                 OperationKind::Mutation => UpstreamError::Ambiguous { upstream, reason: message },
             };
         }

@@ -118,10 +118,12 @@ impl Gate {
         learned.get(operation).copied().unwrap_or(estimate)
     }
 
-    /// Remembers the requested cost Shopify reported for `operation`.
+    /// Remembers the requested cost Shopify reported for `operation`: the highest seen, since
+    /// a short last page costs less than the full pages the same operation also asks for.
     pub fn learn_cost(&self, operation: &str, requested: f64) {
         let mut learned = self.bucket.learned.lock().unwrap_or_else(|p| p.into_inner());
-        learned.insert(operation.to_owned(), requested);
+        let cost = learned.entry(operation.to_owned()).or_insert(requested);
+        *cost = cost.max(requested);
     }
 
     /// Takes `cost` points of the account's bucket, sleeping until they are there when that is
@@ -164,7 +166,9 @@ impl Gate {
         match &self.shared {
             Some(shared) => match shared.record_cost(refund, status).await {
                 Ok(now) => self.local.learn_clock(now),
-                Err(e) => tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot record the query cost"),
+                Err(e) => {
+                    tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot record the query cost")
+                }
             },
             None => self.bucket.record(refund, status, self.local.store_now()),
         }

@@ -91,7 +91,11 @@ impl RedisGate {
     /// Reserves `cost` points of the shop's bucket (`cost.lua`), waiting at most `max_wait`.
     pub async fn reserve_cost(&self, cost: f64, max_wait: Duration) -> Result<(Millis, Decision), RedisLimiterError> {
         let mut inv = COST.key(&self.key);
-        inv.arg(cost).arg(adaptive::millis(max_wait)).arg(Bucket::ASSUMED_SIZE).arg(Bucket::ASSUMED_RATE).arg(linger_ms());
+        inv.arg(cost)
+            .arg(adaptive::millis(max_wait))
+            .arg(Bucket::ASSUMED_SIZE)
+            .arg(Bucket::ASSUMED_RATE)
+            .arg(linger_ms());
         let reply: Vec<i64> = self.run(inv).await?;
         let decision = match reply.as_slice() {
             [0, _, wait_ms] => Decision::Granted { wait: Duration::from_millis(u64::try_from(*wait_ms).unwrap_or(0)) },
