@@ -34,6 +34,11 @@
 //! grant. The learned bound never does.) With the memory store a `governor` limiter per account
 //! is the limiter, paced the same way (burst 1). If Redis fails, acquires fail as
 //! [`UpstreamError::Transient`]: never call upstream unthrottled.
+//!
+//! Shopify meters query *cost*, not calls: a [`ShopifyAccount`] also reserves each GraphQL
+//! query's cost from the shop's leaky bucket, kept in the same hash, records the bucket every
+//! answer reports, and pauses the shop for every replica on `THROTTLED` (`limiter/cost.rs`,
+//! `shopify.rs`).
 
 mod account;
 mod adaptive;

@@ -195,14 +195,19 @@ impl ShopifyAccount {
         UpstreamError::Rejected { upstream, status: 200, code, message, raw_body: String::new() }
     }
 
-    /// Pauses the shop for every replica; the pause's end on the store's clock.
+    /// Pauses the shop for every replica and tells the account's watch (the merchant's
+    /// `upstream_paused` alert); the pause's end on the store's clock.
     async fn pause(&self, wait: Duration) -> Millis {
         let req = PauseRequest { until_unix_ms: None, after: Some(wait), rejected: false };
         let fallback = self.now() + adaptive::millis(wait);
-        match self.account.inner.gate.pause(&req).await {
+        let until = match self.account.inner.gate.pause(&req).await {
             Ok(Some(until)) => until,
             _ => fallback,
+        };
+        if let Some(w) = &self.account.inner.watch {
+            w.watch.paused(&w.owner, &w.account, wait).await;
         }
+        until
     }
 
     fn now(&self) -> Millis {

@@ -109,3 +109,116 @@ fn notes(snap: &Snapshot, chunk: usize, lines: usize) -> String {
         snap.hash
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::cart::{Page, STALE_LEVEL};
+    use crate::domain::{CartFulfillment, CartOrder, Destination, NewFulfillment, OrderLine, UpdatedOrder};
+    use crate::upstream::{Upstream, UpstreamError};
+
+    /// A cart whose level of every variant at location 7 is `level`, answering writes in turn.
+    struct Cart7 {
+        level: i64,
+        answers: Mutex<Vec<Result<(), UpstreamError>>>,
+        writes: Mutex<Vec<(StockAdjustment, String)>>,
+    }
+
+    fn stale() -> UpstreamError {
+        let code = Some(STALE_LEVEL.to_owned());
+        UpstreamError::Rejected {
+            upstream: Upstream::Shopify,
+            status: 422,
+            code,
+            message: "moved".into(),
+            raw_body: String::new(),
+        }
+    }
+
+    fn unused<T>() -> Result<T, UpstreamError> {
+        Err(UpstreamError::Invalid { reason: "not used here".into() })
+    }
+
+    #[async_trait::async_trait]
+    impl Cart for Cart7 {
+        async fn order(&self, _: u64) -> Result<CartOrder, UpstreamError> {
+            unused()
+        }
+        async fn order_details(&self, _: &CartOrder) -> Result<(Destination, Vec<OrderLine>), UpstreamError> {
+            unused()
+        }
+        async fn orders_updated_since(
+            &self,
+            _: DateTime<Utc>,
+            _: Option<&str>,
+        ) -> Result<Page<UpdatedOrder>, UpstreamError> {
+            unused()
+        }
+        async fn items(&self, ids: &[u64]) -> Result<Vec<CartItem>, UpstreamError> {
+            Ok(ids
+                .iter()
+                .map(|&variant_id| CartItem { variant_id, sku: None, upc: None, on_hand: vec![(7, self.level)] })
+                .collect())
+        }
+        async fn all_items(&self) -> Result<Vec<CartItem>, UpstreamError> {
+            unused()
+        }
+        async fn fulfillments(&self, _: u64) -> Result<Vec<CartFulfillment>, UpstreamError> {
+            unused()
+        }
+        async fn create_fulfillment(&self, _: &NewFulfillment, _: &str) -> Result<u64, UpstreamError> {
+            unused()
+        }
+        async fn adjust_stock(&self, a: &StockAdjustment, key: &str) -> Result<(), UpstreamError> {
+            self.writes.lock().unwrap().push((a.clone(), key.to_owned()));
+            self.answers.lock().unwrap().remove(0)
+        }
+        async fn ensure_webhooks(&self, _: &str) -> Result<Vec<&'static str>, UpstreamError> {
+            unused()
+        }
+        async fn check(&self) -> Result<(), UpstreamError> {
+            unused()
+        }
+    }
+
+    fn run(
+        level: i64,
+        answers: Vec<Result<(), UpstreamError>>,
+    ) -> (Result<(), Outcome>, Vec<(StockAdjustment, String)>) {
+        let cart = CartId::parse("acme-shop").unwrap();
+        let snap = Snapshot::new(&cart, BTreeMap::from([(11, 12)]), Utc::now());
+        let first = StockAdjustment {
+            location: 7,
+            reason: Default::default(),
+            notes: "n".into(),
+            lines: vec![StockLine { variant_id: 11, seen: 5, target: 12 }],
+        };
+        let api = Cart7 { level, answers: Mutex::new(answers), writes: Mutex::new(Vec::new()) };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let result = rt.block_on(reread_once(&api, &cart, first, &snap));
+        (result, api.writes.into_inner().unwrap())
+    }
+
+    #[test]
+    fn a_stale_write_is_read_again_and_sent_once_more_under_a_key_of_its_own() {
+        let (result, writes) = run(6, vec![Ok(())]);
+        assert!(result.is_ok());
+        let [(again, key)] = writes.as_slice() else { panic!("{writes:?}") };
+        assert_eq!(again.lines, [StockLine { variant_id: 11, seen: 6, target: 12 }], "the level read again");
+        assert!(key.ends_with(":reread"), "{key}");
+    }
+
+    #[test]
+    fn stale_twice_is_left_for_the_next_sync_and_a_level_already_right_is_not_written() {
+        let (result, writes) = run(6, vec![Err(stale())]);
+        assert!(result.is_ok(), "the job goes on; the lines wait for the next sync");
+        assert_eq!(writes.len(), 1, "read again once, no more");
+        let (result, writes) = run(12, vec![]);
+        assert!(result.is_ok() && writes.is_empty());
+    }
+}

@@ -57,8 +57,12 @@ async fn top_level_errors_fail_the_operation_with_shopify_s_words() {
 #[tokio::test]
 async fn an_answer_from_another_api_version_is_still_read() {
     let server = MockServer::start().await;
-    answer(&server, "shop { name }", data(json!({"shop": {"name": "A"}})).insert_header("X-Shopify-API-Version", "2025-10"))
-        .await;
+    answer(
+        &server,
+        "shop { name }",
+        data(json!({"shop": {"name": "A"}})).insert_header("X-Shopify-API-Version", "2025-10"),
+    )
+    .await;
     shop(&local_client(), &server.uri()).check().await.unwrap();
 }
 

@@ -141,7 +141,10 @@ async fn missing_webhook_topics_are_subscribed_with_uri_and_json() {
     let topics = shop(&local_client(), &server.uri()).ensure_webhooks(here).await.unwrap();
     assert_eq!(topics, ["ORDERS_UPDATED", "ORDERS_CANCELLED", "APP_UNINSTALLED"]);
     let bodies = sent(&server, "webhookSubscriptionCreate(").await;
-    assert_eq!(bodies[0]["variables"], json!({"topic": "ORDERS_UPDATED", "webhookSubscription": {"uri": here, "format": "JSON"}}));
+    assert_eq!(
+        bodies[0]["variables"],
+        json!({"topic": "ORDERS_UPDATED", "webhookSubscription": {"uri": here, "format": "JSON"}})
+    );
 }
 
 #[tokio::test]

@@ -13,7 +13,8 @@ use super::cart;
 use crate::support::{now_ms, replica, sleep_until_ms};
 
 const COST: f64 = 20.0;
-const OP: Operation = Operation { name: "probe", query: "query Probe { shop { name } }", kind: OperationKind::Query, estimate: COST };
+const OP: Operation =
+    Operation { name: "probe", query: "query Probe { shop { name } }", kind: OperationKind::Query, estimate: COST };
 
 /// A shop's leaky bucket as Shopify keeps it: each query costs [`COST`]; without the points it
 /// is answered THROTTLED (and costs nothing).
@@ -44,7 +45,11 @@ impl Respond for Bucket {
         s.1 = Instant::now();
         let throttled = available < COST;
         s.0 = if throttled { available } else { available - COST };
-        if throttled { s.3 += 1 } else { s.2 += 1 }
+        if throttled {
+            s.3 += 1
+        } else {
+            s.2 += 1
+        }
         let status = json!({"maximumAvailable": self.max, "currentlyAvailable": s.0, "restoreRate": self.rate});
         let body = if throttled {
             json!({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
@@ -122,4 +127,17 @@ async fn a_throttled_answer_pauses_every_replica_until_the_points_are_back() {
     sleep_until_ms(until).await;
     until_answered(accounts[1].clone()).await;
     assert_eq!(bucket.counts(), (1, 1), "after the pause the query goes through, throttled once in all");
+}
+
+#[tokio::test]
+async fn the_memory_store_paces_by_cost_in_process_too() {
+    let server = MockServer::start().await;
+    let bucket = Bucket::new(100.0, 50.0);
+    Mock::given(wiremock::matchers::method("POST")).respond_with(bucket.clone()).mount(&server).await;
+    let account = crate::support::local_client().shopify(&cart(&server.uri()), "2026-10").unwrap();
+    let tasks: Vec<_> = (0..10).map(|_| tokio::spawn(until_answered(account.clone()))).collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(bucket.counts(), (10, 0), "every query answered, none throttled");
 }

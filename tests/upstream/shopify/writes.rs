@@ -50,7 +50,8 @@ async fn a_parcel_is_fulfilled_on_the_fulfillment_order_lines_at_the_cart_locati
     let created = json!({"fulfillmentCreate": {"fulfillment": {"id": "gid://shopify/Fulfillment/77", "status": "SUCCESS"},
                          "userErrors": []}});
     answer(&server, CREATE_ROOT, data(created)).await;
-    let id = shop(&local_client(), &server.uri()).create_fulfillment(&parcel(vec![(100, 2), (101, 1)]), "k").await.unwrap();
+    let id =
+        shop(&local_client(), &server.uri()).create_fulfillment(&parcel(vec![(100, 2), (101, 1)]), "k").await.unwrap();
     assert_eq!(id, 77);
     let body = &sent(&server, CREATE_ROOT).await[0];
     assert_eq!(
@@ -104,7 +105,10 @@ fn adjustment() -> StockAdjustment {
         location: 7,
         reason: AdjustmentReason::default(),
         notes: "n".into(),
-        lines: vec![StockLine { variant_id: 11, seen: 5, target: 12 }, StockLine { variant_id: 12, seen: 0, target: 1 }],
+        lines: vec![
+            StockLine { variant_id: 11, seen: 5, target: 12 },
+            StockLine { variant_id: 12, seen: 0, target: 1 },
+        ],
     }
 }
 
