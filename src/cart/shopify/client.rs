@@ -12,6 +12,9 @@ use super::queries::{self, ORDERS_PER_PAGE, VARIANTS_PER_CALL};
 use super::wire::{self, Connection, UserError};
 use crate::upstream::{Operation, ShopifyAccount, Upstream, UpstreamError};
 
+/// Shopify's answer while a request under the same idempotency key is still in progress.
+const CONCURRENT_REQUEST: &str = "IDEMPOTENCY_CONCURRENT_REQUEST";
+
 /// Bounds a full variant listing (1,000 pages of 50 = 50,000 variants).
 const MAX_VARIANT_PAGES: u32 = 1000;
 
@@ -211,6 +214,11 @@ impl Shopify {
         }
         let data: Data = self.call(&queries::INVENTORY_SET, json!({ "input": input, "key": key })).await?;
         let errors = data.inventory_set_quantities.user_errors;
+        if errors.iter().any(|e| e.code.as_deref() == Some(CONCURRENT_REQUEST)) {
+            // The same key is still being applied (a retry overtook its first try): ask again later.
+            let reason = "the same idempotency key is being applied".to_owned();
+            return Err(UpstreamError::Transient { upstream: Upstream::Shopify, status: None, reason, retry_at: None });
+        }
         if errors.is_empty() { Ok(()) } else { Err(rejected(&errors)) }
     }
 

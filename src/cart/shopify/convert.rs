@@ -170,3 +170,56 @@ pub(super) fn cart_fulfillments(f: &wire::Fulfillment) -> Result<Vec<CartFulfill
     }
     Ok(numbers.into_iter().map(|tracking_number| CartFulfillment { id, tracking_number }).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn global_ids_read_as_u64_of_their_own_kind_only() {
+        assert_eq!(number_of("gid://shopify/Order/820982911946154508", "Order"), Some(820_982_911_946_154_508));
+        assert_eq!(number_of("gid://shopify/Order/18446744073709551615", "Order"), Some(u64::MAX));
+        assert_eq!(number_of("gid://shopify/LineItem/5?x=1", "LineItem"), Some(5));
+        assert_eq!(number_of("gid://shopify/OrderX/5", "Order"), None);
+        assert_eq!(number_of("gid://shopify/LineItem/5", "Order"), None);
+        assert_eq!(number_of("5", "Order"), None);
+        assert!(matches!(id_of("gid://other/Order/5", "Order"), Err(UpstreamError::Invalid { .. })));
+        assert_eq!(gid("Location", 7), "gid://shopify/Location/7");
+    }
+
+    fn order(extra: serde_json::Value) -> wire::Order {
+        let mut o = json!({"id": "gid://shopify/Order/1", "updatedAt": "2026-10-02T00:00:00Z"});
+        o.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(o).unwrap()
+    }
+
+    #[test]
+    fn a_bare_order_reads_with_its_id_as_number_and_no_words() {
+        let o = cart_order(&order(json!({}))).unwrap();
+        assert_eq!((o.number.as_str(), o.words.payment.clone(), o.ship_method.clone()), ("1", None, None));
+        assert!(o.lines.is_empty() && o.tags.is_empty());
+    }
+
+    #[test]
+    fn the_fingerprint_follows_address_lines_and_tags_and_needs_an_update_time() {
+        let base = cart_order(&order(json!({}))).unwrap().version;
+        let moved = cart_order(&order(json!({"shippingAddress": {"address1": "2 Main St"}}))).unwrap().version;
+        let tagged = cart_order(&order(json!({"tags": ["hold"]}))).unwrap().version;
+        assert!(base.is_some() && base != moved && base != tagged);
+        let undated: wire::Order = serde_json::from_value(json!({"id": "gid://shopify/Order/1"})).unwrap();
+        assert_eq!(cart_order(&undated).unwrap().version, None);
+    }
+
+    #[test]
+    fn the_destination_is_the_shipping_address_with_the_order_s_contacts_filling_in() {
+        let o = order(json!({"email": "a@example.com", "phone": "+1555", "shippingAddress": {
+            "name": " ", "company": "Acme", "address1": "1 Main St", "address2": "", "city": "Town",
+            "provinceCode": "NY", "zip": "10001", "countryCodeV2": "US", "phone": null}}));
+        let d = destination(&o);
+        assert_eq!((d.name.as_str(), d.company.as_deref(), d.street2.clone()), ("Acme", Some("Acme"), None));
+        assert_eq!((d.state.as_deref(), d.country.as_str(), d.zip.as_str()), (Some("NY"), "US", "10001"));
+        assert_eq!((d.phone.as_deref(), d.email.as_deref()), (Some("+1555"), Some("a@example.com")));
+    }
+}
