@@ -1,13 +1,14 @@
 //! Shopify calls, one function per use, over the shop's GraphQL account. They speak the wire
 //! shapes; [`super`] turns them into the [`Cart`](crate::cart::Cart) boundary.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::convert::gid;
+use super::convert::{self, gid};
 use super::queries::{self, ORDERS_PER_PAGE, VARIANTS_PER_CALL};
 use super::wire::{self, Connection, UserError};
 use crate::upstream::{Operation, ShopifyAccount, Upstream, UpstreamError};
@@ -27,6 +28,9 @@ pub struct Shopify {
     /// The order read last, so the import's `order_details` of the same version needs no
     /// second read of it.
     last_order: Arc<Mutex<Option<wire::Order>>>,
+    /// Variant number → inventory item gid, from every variant read: a stock write right after
+    /// the levels were read needs no second lookup.
+    inventory_items: Arc<Mutex<HashMap<u64, String>>>,
 }
 
 /// `userErrors` as [`UpstreamError::Rejected`] (422: validation failed, nothing written).
@@ -45,7 +49,12 @@ pub(super) fn rejected(errors: &[UserError]) -> UpstreamError {
 
 impl Shopify {
     pub fn new(api: ShopifyAccount, location: Option<i64>) -> Self {
-        Self { api, location: location.and_then(|l| u64::try_from(l).ok()), last_order: Arc::default() }
+        Self {
+            api,
+            location: location.and_then(|l| u64::try_from(l).ok()),
+            last_order: Arc::default(),
+            inventory_items: Arc::default(),
+        }
     }
 
     /// Keeps `order` as the one read last.
@@ -102,6 +111,29 @@ impl Shopify {
         Ok(self.call::<Data>(&queries::ORDERS_UPDATED, vars).await?.orders)
     }
 
+    /// The inventory items of these variants (those without one left out), read only for
+    /// variants not seen yet.
+    pub(super) async fn inventory_items(&self, ids: &[u64]) -> Result<HashMap<u64, String>, UpstreamError> {
+        let missing: Vec<u64> = {
+            let known = self.inventory_items.lock().unwrap_or_else(|p| p.into_inner());
+            ids.iter().copied().filter(|id| !known.contains_key(id)).collect()
+        };
+        if !missing.is_empty() {
+            self.variants(&missing).await?;
+        }
+        let known = self.inventory_items.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(ids.iter().filter_map(|id| Some((*id, known.get(id)?.clone()))).collect())
+    }
+
+    fn learn_inventory_items(&self, variants: &[wire::Variant]) {
+        let mut known = self.inventory_items.lock().unwrap_or_else(|p| p.into_inner());
+        for v in variants {
+            if let (Some(id), Some(item)) = (convert::number_of(&v.id, "ProductVariant"), &v.inventory_item) {
+                known.insert(id, item.id.clone());
+            }
+        }
+    }
+
     /// Variants by number with their stock at the cart's location (unknown ids left out).
     pub(super) async fn variants(&self, ids: &[u64]) -> Result<Vec<wire::Variant>, UpstreamError> {
         #[derive(Deserialize)]
@@ -115,6 +147,7 @@ impl Shopify {
             let data: Data = self.call(&queries::ITEMS, json!({ "ids": gids, "locationId": location })).await?;
             out.extend(data.nodes.into_iter().flatten());
         }
+        self.learn_inventory_items(&out);
         Ok(out)
     }
 
@@ -136,6 +169,7 @@ impl Shopify {
                 break;
             }
         }
+        self.learn_inventory_items(&out);
         Ok(out)
     }
 

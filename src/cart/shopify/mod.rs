@@ -117,17 +117,13 @@ impl Cart for Shopify {
 
     async fn adjust_stock(&self, a: &StockAdjustment, idempotency_key: &str) -> Result<(), UpstreamError> {
         let ids: Vec<u64> = a.lines.iter().map(|l| l.variant_id).collect();
-        let variants = self.variants(&ids).await?;
+        let items = self.inventory_items(&ids).await?;
         let location = gid("Location", a.location);
         let mut quantities = Vec::new();
         for line in &a.lines {
-            let item = variants
-                .iter()
-                .find(|v| id_of(&v.id, "ProductVariant").is_ok_and(|id| id == line.variant_id))
-                .and_then(|v| v.inventory_item.as_ref());
-            match item {
+            match items.get(&line.variant_id) {
                 Some(item) => quantities.push(wire::QuantityInput {
-                    inventory_item_id: item.id.clone(),
+                    inventory_item_id: item.clone(),
                     location_id: location.clone(),
                     quantity: line.target,
                     change_from_quantity: line.seen,

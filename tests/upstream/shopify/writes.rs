@@ -135,6 +135,7 @@ async fn stock_is_set_absolutely_from_the_level_seen_under_the_given_key_on_ever
     let bodies = sent(&server, SET_ROOT).await;
     assert_eq!(bodies.len(), 2);
     assert_eq!(bodies[0]["variables"], bodies[1]["variables"], "a retry is the same request under the same key");
+    assert_eq!(sent(&server, "nodes(ids: $ids)").await.len(), 1, "inventory items are looked up once");
     assert_eq!(
         bodies[0]["variables"],
         json!({"key": "cartgate:acme-shop:stock:s1:abc", "input": {
