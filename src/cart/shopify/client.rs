@@ -88,7 +88,7 @@ impl Shopify {
     }
 
     /// The order (§3); `NotFound` when Shopify answers `order: null`.
-    pub(super) async fn order(&self, id: u64) -> Result<wire::Order, UpstreamError> {
+    pub(super) async fn read_order(&self, id: u64) -> Result<wire::Order, UpstreamError> {
         #[derive(Deserialize)]
         struct Data {
             order: Option<wire::Order>,
@@ -174,7 +174,7 @@ impl Shopify {
     }
 
     /// The fulfillments already on an order.
-    pub(super) async fn fulfillments(&self, order_id: u64) -> Result<Vec<wire::Fulfillment>, UpstreamError> {
+    pub(super) async fn read_fulfillments(&self, order_id: u64) -> Result<Vec<wire::Fulfillment>, UpstreamError> {
         #[derive(Deserialize)]
         struct Data {
             order: Option<Fulfillments>,
@@ -205,7 +205,7 @@ impl Shopify {
     }
 
     /// `fulfillmentCreate`; the new fulfillment's gid.
-    pub(super) async fn create_fulfillment(&self, input: &wire::FulfillmentInput) -> Result<String, UpstreamError> {
+    pub(super) async fn post_fulfillment(&self, input: &wire::FulfillmentInput) -> Result<String, UpstreamError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Data {

@@ -35,7 +35,7 @@ pub const TOPICS: [&str; 4] = ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCEL
 #[async_trait::async_trait]
 impl Cart for Shopify {
     async fn order(&self, id: u64) -> Result<CartOrder, UpstreamError> {
-        let order = Shopify::order(self, id).await?;
+        let order = self.read_order(id).await?;
         let converted = convert::cart_order(&order)?;
         self.remember(&order);
         Ok(converted)
@@ -49,7 +49,7 @@ impl Cart for Shopify {
         };
         let wire_order = match self.recall(same) {
             Some(o) => o,
-            None => Shopify::order(self, order.id).await?,
+            None => self.read_order(order.id).await?,
         };
         Ok((convert::destination(&wire_order), convert::order_lines(&wire_order)?))
     }
@@ -78,7 +78,7 @@ impl Cart for Shopify {
 
     async fn fulfillments(&self, order_id: u64) -> Result<Vec<CartFulfillment>, UpstreamError> {
         let mut out = Vec::new();
-        for f in Shopify::fulfillments(self, order_id).await? {
+        for f in self.read_fulfillments(order_id).await? {
             out.extend(convert::cart_fulfillments(&f)?);
         }
         Ok(out)
@@ -112,7 +112,7 @@ impl Cart for Shopify {
             },
             notify_customer: true,
         };
-        id_of(&Shopify::create_fulfillment(self, &input).await?, "Fulfillment")
+        id_of(&self.post_fulfillment(&input).await?, "Fulfillment")
     }
 
     async fn adjust_stock(&self, a: &StockAdjustment, idempotency_key: &str) -> Result<(), UpstreamError> {
