@@ -36,6 +36,18 @@ const SHOP_CLOSED_RETRY: Duration = Duration::from_secs(3600);
 /// Shortest pause after `THROTTLED`, when the answer gives no bucket to compute one.
 const MIN_THROTTLE_PAUSE: Duration = Duration::from_secs(1);
 
+/// Failures that happen before a request leaves: its reserved cost was not spent. (A POST
+/// that may have been sent fails as `Ambiguous`, an answer with its status.)
+fn never_sent(e: &UpstreamError) -> bool {
+    matches!(
+        e,
+        UpstreamError::RateLimited { .. }
+            | UpstreamError::Disconnected { .. }
+            | UpstreamError::Invalid { .. }
+            | UpstreamError::Transient { status: None, .. }
+    )
+}
+
 /// Whether an operation reads or writes (a write's lost answer must be verified).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperationKind {
@@ -108,14 +120,19 @@ impl ShopifyAccount {
             .await;
         let resp = match sent {
             Ok(resp) => resp,
-            Err(e) => return Err(self.failed(op, e).await),
+            Err(e) => {
+                if never_sent(&e) {
+                    gate.release_cost(reserved).await;
+                }
+                return Err(self.failed(op, e).await);
+            }
         };
         self.check_version(&resp);
         let envelope: graphql_client::Response<T> = resp.json()?;
         let cost = envelope.extensions.as_ref().and_then(|x| x.get("cost")).and_then(|c| Cost::deserialize(c).ok());
         if let Some(cost) = &cost {
             if let Some(status) = &cost.throttle_status {
-                gate.record_cost(reserved - cost.actual_query_cost.unwrap_or(0.0), status).await;
+                gate.record_cost(reserved, cost.actual_query_cost.unwrap_or(0.0), status).await;
             }
             if let Some(requested) = cost.requested_query_cost {
                 gate.learn_cost(op.name, requested);

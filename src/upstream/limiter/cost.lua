@@ -3,11 +3,13 @@
 --
 -- KEYS[1]  the account's limiter hash (see gcra.lua): pause (ms, pause.lua), and the bucket:
 --          pts (points left after every reservation), pts_at (ms, when pts was computed),
---          pts_max and pts_rate (points/s, as Shopify last reported them)
+--          pts_max and pts_rate (points/s, as Shopify last reported them), inflight (points
+--          reserved by queries not answered yet) and inflight_at (ms, the last reservation)
 -- ARGV[1]  the query's estimated cost, points
 -- ARGV[2]  how long the caller may wait in-process, ms
 -- ARGV[3]  bucket size and ARGV[4] restore rate (points/s) assumed until Shopify reports them
 -- ARGV[5]  how long the hash outlives its last use, ms
+-- ARGV[6]  after how long without a reservation inflight is forgotten (a crashed caller's), ms
 --
 -- Returns {outcome, now_ms, value}:
 --   {0, now_ms, wait_ms}   reserved: send after wait_ms (0: at once)
@@ -20,7 +22,7 @@
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local s = redis.call('HMGET', KEYS[1], 'pause', 'pts', 'pts_at', 'pts_max', 'pts_rate')
+local s = redis.call('HMGET', KEYS[1], 'pause', 'pts', 'pts_at', 'pts_max', 'pts_rate', 'inflight', 'inflight_at')
 local pause = tonumber(s[1]) or 0
 if pause > now then
   return {2, now, pause}
@@ -38,7 +40,12 @@ end
 if wait > tonumber(ARGV[2]) then
   return {1, now, now + wait}
 end
-redis.call('HSET', KEYS[1], 'pts', string.format('%.3f', pts - cost), 'pts_at', string.format('%.0f', now))
+local inflight = tonumber(s[6]) or 0
+if now - (tonumber(s[7]) or 0) > tonumber(ARGV[6]) then
+  inflight = 0
+end
+redis.call('HSET', KEYS[1], 'pts', string.format('%.3f', pts - cost), 'pts_at', string.format('%.0f', now),
+  'inflight', string.format('%.3f', inflight + cost), 'inflight_at', string.format('%.0f', now))
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
 end

@@ -11,9 +11,12 @@
 //!    `(cost − available) / restoreRate` s, up to the limiter's `max_wait`; a longer wait is
 //!    [`UpstreamError::RateLimited`], so the job is rescheduled without charging an attempt.
 //! 2. After the answer, [`Gate::record_cost`] gives back what was over-reserved and lowers the
-//!    bucket to Shopify's `currentlyAvailable` when that is lower (`cost_record.lua`), and keeps
-//!    the bucket's size and restore rate as Shopify reported them.
-//! 3. A `THROTTLED` answer pauses the account for every replica (`pause.lua`, via
+//!    bucket to Shopify's `currentlyAvailable` less the reservations still on their way (which
+//!    Shopify has not seen) when that is lower (`cost_record.lua`), and keeps the bucket's size
+//!    and restore rate as Shopify reported them.
+//! 3. A query that was never sent (the call-rate gate or the token refused it) gives its
+//!    reservation back (`cost_release.lua`).
+//! 4. A `THROTTLED` answer pauses the account for every replica (`pause.lua`, via
 //!    [`Gate::pause`]) for `(requested − currentlyAvailable) / restoreRate` s.
 //!
 //! Until Shopify has reported the bucket, it is assumed small ([`Bucket::ASSUMED_SIZE`]) and
@@ -63,6 +66,9 @@ struct State {
     at: Millis,
     max: f64,
     rate: f64,
+    /// Points reserved by queries not answered yet, and when the last was reserved.
+    inflight: f64,
+    inflight_at: Millis,
 }
 
 impl Bucket {
@@ -71,6 +77,9 @@ impl Bucket {
     pub const ASSUMED_SIZE: f64 = 100.0;
     /// Assumed restore rate (points/s) until Shopify reports one: below every documented plan.
     pub const ASSUMED_RATE: f64 = 10.0;
+    /// Reservations not answered after this long without any new one are forgotten (their
+    /// caller crashed): far longer than any request's timeout.
+    pub const INFLIGHT_FORGET_MS: i64 = 120_000;
 
     fn refilled(state: Option<State>, now: Millis) -> State {
         let mut s = state.unwrap_or(State {
@@ -78,10 +87,15 @@ impl Bucket {
             at: now,
             max: Self::ASSUMED_SIZE,
             rate: Self::ASSUMED_RATE,
+            inflight: 0.0,
+            inflight_at: now,
         });
         let elapsed = (now - s.at).max(0) as f64 / 1000.0;
         s.points = s.max.min(s.points + elapsed * s.rate);
         s.at = now;
+        if now - s.inflight_at > Self::INFLIGHT_FORGET_MS {
+            s.inflight = 0.0;
+        }
         s
     }
 
@@ -96,15 +110,28 @@ impl Bucket {
             return Err(now + wait);
         }
         s.points -= cost;
+        s.inflight += cost;
+        s.inflight_at = now;
         *guard = Some(s);
         Ok(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
     }
 
+    /// `cost_release.lua` in-process.
+    fn release(&self, points: f64) {
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = guard.as_mut() {
+            s.points = (s.points + points.max(0.0)).min(s.max);
+            s.inflight = (s.inflight - points).max(0.0);
+        }
+    }
+
     /// `cost_record.lua` in-process.
-    fn record(&self, refund: f64, status: &ThrottleStatus, now: Millis) {
+    fn record(&self, reserved: f64, actual: f64, status: &ThrottleStatus, now: Millis) {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut s = Self::refilled(*guard, now);
-        s.points = (s.points + refund.max(0.0)).min(status.currently_available).min(status.maximum_available);
+        s.inflight = (s.inflight - reserved).max(0.0);
+        let ours = s.points + (reserved - actual).max(0.0);
+        s.points = ours.min(status.currently_available - s.inflight).min(status.maximum_available);
         s.max = status.maximum_available;
         s.rate = status.restore_rate;
         *guard = Some(s);
@@ -160,17 +187,30 @@ impl Gate {
         Ok(())
     }
 
-    /// Records the bucket as an answer reported it; `refund` is what was reserved beyond the
-    /// query's actual cost. A failure to record changes nothing about the answer.
-    pub async fn record_cost(&self, refund: f64, status: &ThrottleStatus) {
+    /// Gives back a reservation whose query was never sent (the limiter or the token refused
+    /// it first), so refusals do not drain the bucket for the calls that do go.
+    pub async fn release_cost(&self, points: f64) {
         match &self.shared {
-            Some(shared) => match shared.record_cost(refund, status).await {
+            Some(shared) => {
+                if let Err(e) = shared.release_cost(points).await {
+                    tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot give back a query cost");
+                }
+            }
+            None => self.bucket.release(points),
+        }
+    }
+
+    /// Records the bucket as an answer to a query that reserved `reserved` and cost `actual`
+    /// reported it. A failure to record changes nothing about the answer.
+    pub async fn record_cost(&self, reserved: f64, actual: f64, status: &ThrottleStatus) {
+        match &self.shared {
+            Some(shared) => match shared.record_cost(reserved, actual, status).await {
                 Ok(now) => self.local.learn_clock(now),
                 Err(e) => {
                     tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot record the query cost")
                 }
             },
-            None => self.bucket.record(refund, status, self.local.store_now()),
+            None => self.bucket.record(reserved, actual, status, self.local.store_now()),
         }
     }
 }
@@ -197,14 +237,39 @@ mod tests {
         let wait = Duration::from_secs(60);
         b.reserve(60.0, 0, wait).unwrap();
         let status = ThrottleStatus { maximum_available: 1000.0, currently_available: 990.0, restore_rate: 100.0 };
-        b.record(50.0, &status, 0);
+        b.record(60.0, 10.0, &status, 0);
         // Ours (40 + 50 back) is lower than Shopify's 990: kept; the rate is Shopify's now.
         assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::from_millis(100)));
         // Shopify's 5 is lower than a fresh bucket's 100 (someone else spent it): adopted.
         let other = Bucket::default();
         let low = ThrottleStatus { currently_available: 5.0, ..status };
-        other.record(0.0, &low, 0);
+        other.record(0.0, 0.0, &low, 0);
         assert_eq!(other.reserve(105.0, 0, wait), Ok(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn shopify_s_count_is_lowered_by_the_reservations_it_has_not_seen_yet() {
+        let b = Bucket::default();
+        let wait = Duration::from_secs(60);
+        b.reserve(20.0, 0, wait).unwrap();
+        b.reserve(20.0, 0, wait).unwrap();
+        // The first is answered: Shopify has 80 left, but the second is still on its way.
+        let status = ThrottleStatus { maximum_available: 100.0, currently_available: 80.0, restore_rate: 10.0 };
+        b.record(20.0, 20.0, &status, 0);
+        assert_eq!(b.reserve(60.0, 0, wait), Ok(Duration::ZERO));
+        assert_eq!(b.reserve(1.0, 0, wait), Ok(Duration::from_millis(100)), "60 of 80 − 20 taken: none left");
+    }
+
+    #[test]
+    fn a_reservation_never_sent_is_given_back_up_to_the_bucket_size() {
+        let b = Bucket::default();
+        let wait = Duration::from_secs(60);
+        b.reserve(100.0, 0, wait).unwrap();
+        b.release(100.0);
+        assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::ZERO), "as if never taken");
+        b.release(500.0);
+        assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::ZERO));
+        assert_eq!(b.reserve(1.0, 0, wait), Ok(Duration::from_millis(100)), "never more than the bucket holds");
     }
 
     #[test]

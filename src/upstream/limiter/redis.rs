@@ -14,6 +14,7 @@ static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("gcra.
 static PAUSE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("pause.lua")));
 static COST: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("cost.lua")));
 static COST_RECORD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("cost_record.lua")));
+static COST_RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("cost_release.lua")));
 
 /// How long a limiter call may take before it is treated as Redis being down.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -95,7 +96,8 @@ impl RedisGate {
             .arg(adaptive::millis(max_wait))
             .arg(Bucket::ASSUMED_SIZE)
             .arg(Bucket::ASSUMED_RATE)
-            .arg(linger_ms());
+            .arg(linger_ms())
+            .arg(Bucket::INFLIGHT_FORGET_MS);
         let reply: Vec<i64> = self.run(inv).await?;
         let decision = match reply.as_slice() {
             [0, _, wait_ms] => Decision::Granted { wait: Duration::from_millis(u64::try_from(*wait_ms).unwrap_or(0)) },
@@ -106,20 +108,35 @@ impl RedisGate {
         Ok((reply[1], decision))
     }
 
-    /// Records Shopify's view of the bucket (`cost_record.lua`); returns the store's clock.
-    pub async fn record_cost(&self, refund: f64, status: &ThrottleStatus) -> Result<Millis, RedisLimiterError> {
+    /// Records Shopify's view of the bucket after a query that reserved `reserved` and cost
+    /// `actual` (`cost_record.lua`); returns the store's clock.
+    pub async fn record_cost(
+        &self,
+        reserved: f64,
+        actual: f64,
+        status: &ThrottleStatus,
+    ) -> Result<Millis, RedisLimiterError> {
         let mut inv = COST_RECORD.key(&self.key);
-        inv.arg(refund.max(0.0))
+        inv.arg(reserved)
+            .arg(actual)
             .arg(status.currently_available)
             .arg(status.maximum_available)
             .arg(status.restore_rate)
             .arg(Bucket::ASSUMED_SIZE)
             .arg(Bucket::ASSUMED_RATE)
-            .arg(linger_ms());
+            .arg(linger_ms())
+            .arg(Bucket::INFLIGHT_FORGET_MS);
         match self.run(inv).await?.as_slice() {
             [now, _] => Ok(*now),
             other => Err(RedisLimiterError::Answer(other.to_vec())),
         }
+    }
+
+    /// Gives back `points` reserved for a query that was never sent (`cost_release.lua`).
+    pub async fn release_cost(&self, points: f64) -> Result<(), RedisLimiterError> {
+        let mut inv = COST_RELEASE.key(&self.key);
+        inv.arg(points.max(0.0));
+        self.run(inv).await.map(|_| ())
     }
 
     async fn run(&self, inv: redis::ScriptInvocation<'_>) -> Result<Vec<i64>, RedisLimiterError> {

@@ -141,3 +141,24 @@ async fn the_memory_store_paces_by_cost_in_process_too() {
     }
     assert_eq!(bucket.counts(), (10, 0), "every query answered, none throttled");
 }
+
+#[tokio::test]
+async fn a_query_the_call_rate_refuses_gives_its_cost_back() {
+    let server = MockServer::start().await;
+    let bucket = Bucket::new(100.0, 50.0);
+    Mock::given(wiremock::matchers::method("POST")).respond_with(bucket.clone()).mount(&server).await;
+    let prefix = unique_prefix();
+    let client = replica(&prefix, Duration::from_millis(300)).await;
+    let mut slow = cart(&server.uri());
+    slow.rate_limit = cartgate::settings::RateLimit { requests: 1, per_secs: 5 };
+    let account = client.shopify(&slow, "2026-10").unwrap();
+    account.graphql::<serde_json::Value, _>(&OP, &json!({})).await.unwrap();
+    let err = account.graphql::<serde_json::Value, _>(&OP, &json!({})).await.unwrap_err();
+    assert!(matches!(err, UpstreamError::RateLimited { .. }), "{err:?}");
+    let key = format!("{prefix}:rl:{{shopify:{}}}", account.account().id());
+    let mut conn = crate::support::connect(&cartgate::testkit::TestRedis::shared_url()).await;
+    let points: f64 = redis::cmd("HGET").arg(&key).arg("pts").query_async(&mut conn).await.unwrap();
+    // 80 after the first query (Shopify's count); the refused one's 20 came back.
+    assert!((79.0..=100.0).contains(&points), "{points} points left");
+    assert_eq!(bucket.counts(), (1, 0));
+}
