@@ -121,23 +121,23 @@ impl ShopifyAccount {
         let resp = match sent {
             Ok(resp) => resp,
             Err(e) => {
-                if never_sent(&e) {
-                    gate.release_cost(reserved).await;
-                }
+                let refund = if never_sent(&e) { reserved } else { 0.0 };
+                gate.release_cost(reserved, refund).await;
                 return Err(self.failed(op, e).await);
             }
         };
         self.check_version(&resp);
-        let envelope: graphql_client::Response<T> = resp.json()?;
-        let cost = envelope.extensions.as_ref().and_then(|x| x.get("cost")).and_then(|c| Cost::deserialize(c).ok());
-        if let Some(cost) = &cost {
-            if let Some(status) = &cost.throttle_status {
-                gate.record_cost(reserved, cost.actual_query_cost.unwrap_or(0.0), status).await;
-            }
-            if let Some(requested) = cost.requested_query_cost {
-                gate.learn_cost(op.name, requested);
-            }
+        let envelope = resp.json::<graphql_client::Response<T>>();
+        let cost = envelope.as_ref().ok().and_then(|e| e.extensions.as_ref()?.get("cost"));
+        let cost = cost.and_then(|c| Cost::deserialize(c).ok());
+        match cost.as_ref().and_then(|c| c.throttle_status.map(|s| (c.actual_query_cost, s))) {
+            Some((actual, status)) => gate.record_cost(reserved, actual.unwrap_or(0.0), &status).await,
+            None => gate.release_cost(reserved, 0.0).await,
         }
+        if let Some(requested) = cost.as_ref().and_then(|c| c.requested_query_cost) {
+            gate.learn_cost(op.name, requested);
+        }
+        let envelope = envelope?;
         match envelope.errors.filter(|e| !e.is_empty()) {
             Some(errors) => Err(self.errors(op, &errors, cost.as_ref(), reserved).await),
             None => envelope.data.ok_or_else(|| UpstreamError::Invalid {

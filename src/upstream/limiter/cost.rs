@@ -15,7 +15,7 @@
 //!    Shopify has not seen) when that is lower (`cost_record.lua`), and keeps the bucket's size
 //!    and restore rate as Shopify reported them.
 //! 3. A query that was never sent (the call-rate gate or the token refused it) gives its
-//!    reservation back (`cost_release.lua`).
+//!    reservation back; one answered without a bucket is settled as spent (`cost_release.lua`).
 //! 4. A `THROTTLED` answer pauses the account for every replica (`pause.lua`, via
 //!    [`Gate::pause`]) for `(requested − currentlyAvailable) / restoreRate` s.
 //!
@@ -117,11 +117,11 @@ impl Bucket {
     }
 
     /// `cost_release.lua` in-process.
-    fn release(&self, points: f64) {
+    fn release(&self, reserved: f64, refund: f64) {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = guard.as_mut() {
-            s.points = (s.points + points.max(0.0)).min(s.max);
-            s.inflight = (s.inflight - points).max(0.0);
+            s.points = (s.points + refund.max(0.0)).min(s.max);
+            s.inflight = (s.inflight - reserved).max(0.0);
         }
     }
 
@@ -187,16 +187,18 @@ impl Gate {
         Ok(())
     }
 
-    /// Gives back a reservation whose query was never sent (the limiter or the token refused
-    /// it first), so refusals do not drain the bucket for the calls that do go.
-    pub async fn release_cost(&self, points: f64) {
+    /// Settles a reservation no answer recorded: a query never sent (the call-rate gate or the
+    /// token refused it first) gives all of it back, so refusals do not drain the bucket for the
+    /// calls that do go; one answered without a bucket gives nothing back but is no longer
+    /// counted as on its way.
+    pub async fn release_cost(&self, reserved: f64, refund: f64) {
         match &self.shared {
             Some(shared) => {
-                if let Err(e) = shared.release_cost(points).await {
-                    tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot give back a query cost");
+                if let Err(e) = shared.release_cost(reserved, refund).await {
+                    tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot settle a query cost");
                 }
             }
-            None => self.bucket.release(points),
+            None => self.bucket.release(reserved, refund),
         }
     }
 
@@ -265,9 +267,9 @@ mod tests {
         let b = Bucket::default();
         let wait = Duration::from_secs(60);
         b.reserve(100.0, 0, wait).unwrap();
-        b.release(100.0);
+        b.release(100.0, 100.0);
         assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::ZERO), "as if never taken");
-        b.release(500.0);
+        b.release(0.0, 500.0);
         assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::ZERO));
         assert_eq!(b.reserve(1.0, 0, wait), Ok(Duration::from_millis(100)), "never more than the bucket holds");
     }

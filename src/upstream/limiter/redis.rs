@@ -132,10 +132,11 @@ impl RedisGate {
         }
     }
 
-    /// Gives back `points` reserved for a query that was never sent (`cost_release.lua`).
-    pub async fn release_cost(&self, points: f64) -> Result<(), RedisLimiterError> {
+    /// Settles a reservation of `reserved` points no answer recorded, giving `refund` back
+    /// (`cost_release.lua`).
+    pub async fn release_cost(&self, reserved: f64, refund: f64) -> Result<(), RedisLimiterError> {
         let mut inv = COST_RELEASE.key(&self.key);
-        inv.arg(points.max(0.0));
+        inv.arg(reserved.max(0.0)).arg(refund.max(0.0));
         self.run(inv).await.map(|_| ())
     }
 
