@@ -8,5 +8,6 @@
 mod classification;
 mod gcra;
 mod pause;
+mod shopify;
 mod support;
 mod transport;

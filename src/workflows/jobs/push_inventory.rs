@@ -6,8 +6,15 @@
 //! only above [`MAX_LINES`]) whose `Idempotency-Key` names the cart, the snapshot and the exact
 //! deltas: a retry after a timeout that did land re-reads the levels and finds nothing to do,
 //! one that did not land sends the same deltas under the same key.
+//!
+//! Shopify sets absolute levels with the level read as `changeFromQuantity`: when the level
+//! moved in between (a sale), the write is refused as stale ([`is_stale_level`]) and nothing is
+//! written. The levels are then read again and the write retried once under a new key (its
+//! input differs); stale a second time, the lines are left for the next sync and counted
+//! (`cartgate_inventory_lines_total{result="stale"}`).
 
-use crate::domain::{StockAdjustment, StockLine};
+use crate::cart::{Cart, is_stale_level};
+use crate::domain::{CartId, CartItem, StockAdjustment, StockLine};
 use crate::jobs::{self, PushInventory};
 use crate::ledger::Snapshot;
 use crate::store::ClaimedJob;
@@ -36,7 +43,27 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
     let api = deps.cart_api(cart)?;
     let ids: Vec<u64> = snap.levels.keys().copied().collect();
     let items = api.items(&ids).await.map_err(retry_or_give_up)?;
-    let lines: Vec<StockLine> = items
+    let lines = differing(&items, &snap, location);
+    for (n, chunk) in lines.chunks(MAX_LINES).enumerate() {
+        let adjustment = StockAdjustment {
+            location,
+            reason: cart.inventory.adjustment_reason,
+            notes: notes(&snap, n, lines.len()),
+            lines: chunk.to_vec(),
+        };
+        let key = jobs::stock_adjustment_key(&cart.id, &snap.hash, chunk.iter().map(|l| (l.variant_id, l.delta())));
+        match api.adjust_stock(&adjustment, &key).await {
+            Ok(()) => metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(chunk.len() as u64),
+            Err(e) if is_stale_level(&e) => reread_once(api.as_ref(), &cart.id, adjustment, &snap).await?,
+            Err(e) => return Err(retry_or_give_up(e)),
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+/// The lines whose level in the cart differs from the snapshot's.
+fn differing(items: &[CartItem], snap: &Snapshot, location: i64) -> Vec<StockLine> {
+    items
         .iter()
         .filter_map(|v| {
             let line = StockLine {
@@ -46,19 +73,32 @@ async fn push(deps: &Deps, job: &ClaimedJob) -> Result<Outcome, Outcome> {
             };
             (line.delta() != 0).then_some(line)
         })
-        .collect();
-    for (n, chunk) in lines.chunks(MAX_LINES).enumerate() {
-        let adjustment = StockAdjustment {
-            location,
-            reason: cart.inventory.adjustment_reason,
-            notes: notes(&snap, n, lines.len()),
-            lines: chunk.to_vec(),
-        };
-        let key = jobs::stock_adjustment_key(&cart.id, &snap.hash, chunk.iter().map(|l| (l.variant_id, l.delta())));
-        api.adjust_stock(&adjustment, &key).await.map_err(retry_or_give_up)?;
-        metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(chunk.len() as u64);
+        .collect()
+}
+
+/// A stale write: read these lines' levels again and write once more under a key of its own
+/// (the first key's answer is Shopify's to replay, even when the levels read are the same);
+/// stale again, leave them to the next sync.
+async fn reread_once(api: &dyn Cart, cart: &CartId, stale: StockAdjustment, snap: &Snapshot) -> Result<(), Outcome> {
+    let ids: Vec<u64> = stale.lines.iter().map(|l| l.variant_id).collect();
+    let items = api.items(&ids).await.map_err(retry_or_give_up)?;
+    let lines = differing(&items, snap, stale.location);
+    if lines.is_empty() {
+        return Ok(());
     }
-    Ok(Outcome::Done)
+    let count = lines.len() as u64;
+    let reread = StockAdjustment { lines, ..stale };
+    let deltas = reread.lines.iter().map(|l| (l.variant_id, l.delta()));
+    let key = format!("{}:reread", jobs::stock_adjustment_key(cart, &snap.hash, deltas));
+    match api.adjust_stock(&reread, &key).await {
+        Ok(()) => metrics::counter!(INVENTORY_LINES, "result" => "adjusted").increment(count),
+        Err(e) if is_stale_level(&e) => {
+            tracing::info!(snapshot = %snap.hash, lines = count, "stock moved in the cart twice during the sync; left for the next one");
+            metrics::counter!(INVENTORY_LINES, "result" => "stale").increment(count);
+        }
+        Err(e) => return Err(retry_or_give_up(e)),
+    }
+    Ok(())
 }
 
 fn notes(snap: &Snapshot, chunk: usize, lines: usize) -> String {
@@ -68,4 +108,117 @@ fn notes(snap: &Snapshot, chunk: usize, lines: usize) -> String {
         snap.taken_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         snap.hash
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::cart::{Page, STALE_LEVEL};
+    use crate::domain::{CartFulfillment, CartOrder, Destination, NewFulfillment, OrderLine, UpdatedOrder};
+    use crate::upstream::{Upstream, UpstreamError};
+
+    /// A cart whose level of every variant at location 7 is `level`, answering writes in turn.
+    struct Cart7 {
+        level: i64,
+        answers: Mutex<Vec<Result<(), UpstreamError>>>,
+        writes: Mutex<Vec<(StockAdjustment, String)>>,
+    }
+
+    fn stale() -> UpstreamError {
+        let code = Some(STALE_LEVEL.to_owned());
+        UpstreamError::Rejected {
+            upstream: Upstream::Shopify,
+            status: 422,
+            code,
+            message: "moved".into(),
+            raw_body: String::new(),
+        }
+    }
+
+    fn unused<T>() -> Result<T, UpstreamError> {
+        Err(UpstreamError::Invalid { reason: "not used here".into() })
+    }
+
+    #[async_trait::async_trait]
+    impl Cart for Cart7 {
+        async fn order(&self, _: u64) -> Result<CartOrder, UpstreamError> {
+            unused()
+        }
+        async fn order_details(&self, _: &CartOrder) -> Result<(Destination, Vec<OrderLine>), UpstreamError> {
+            unused()
+        }
+        async fn orders_updated_since(
+            &self,
+            _: DateTime<Utc>,
+            _: Option<&str>,
+        ) -> Result<Page<UpdatedOrder>, UpstreamError> {
+            unused()
+        }
+        async fn items(&self, ids: &[u64]) -> Result<Vec<CartItem>, UpstreamError> {
+            Ok(ids
+                .iter()
+                .map(|&variant_id| CartItem { variant_id, sku: None, upc: None, on_hand: vec![(7, self.level)] })
+                .collect())
+        }
+        async fn all_items(&self) -> Result<Vec<CartItem>, UpstreamError> {
+            unused()
+        }
+        async fn fulfillments(&self, _: u64) -> Result<Vec<CartFulfillment>, UpstreamError> {
+            unused()
+        }
+        async fn create_fulfillment(&self, _: &NewFulfillment, _: &str) -> Result<u64, UpstreamError> {
+            unused()
+        }
+        async fn adjust_stock(&self, a: &StockAdjustment, key: &str) -> Result<(), UpstreamError> {
+            self.writes.lock().unwrap().push((a.clone(), key.to_owned()));
+            self.answers.lock().unwrap().remove(0)
+        }
+        async fn ensure_webhooks(&self, _: &str) -> Result<Vec<&'static str>, UpstreamError> {
+            unused()
+        }
+        async fn check(&self) -> Result<(), UpstreamError> {
+            unused()
+        }
+    }
+
+    fn run(
+        level: i64,
+        answers: Vec<Result<(), UpstreamError>>,
+    ) -> (Result<(), Outcome>, Vec<(StockAdjustment, String)>) {
+        let cart = CartId::parse("acme-shop").unwrap();
+        let snap = Snapshot::new(&cart, BTreeMap::from([(11, 12)]), Utc::now());
+        let first = StockAdjustment {
+            location: 7,
+            reason: Default::default(),
+            notes: "n".into(),
+            lines: vec![StockLine { variant_id: 11, seen: 5, target: 12 }],
+        };
+        let api = Cart7 { level, answers: Mutex::new(answers), writes: Mutex::new(Vec::new()) };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let result = rt.block_on(reread_once(&api, &cart, first, &snap));
+        (result, api.writes.into_inner().unwrap())
+    }
+
+    #[test]
+    fn a_stale_write_is_read_again_and_sent_once_more_under_a_key_of_its_own() {
+        let (result, writes) = run(6, vec![Ok(())]);
+        assert!(result.is_ok());
+        let [(again, key)] = writes.as_slice() else { panic!("{writes:?}") };
+        assert_eq!(again.lines, [StockLine { variant_id: 11, seen: 6, target: 12 }], "the level read again");
+        assert!(key.ends_with(":reread"), "{key}");
+    }
+
+    #[test]
+    fn stale_twice_is_left_for_the_next_sync_and_a_level_already_right_is_not_written() {
+        let (result, writes) = run(6, vec![Err(stale())]);
+        assert!(result.is_ok(), "the job goes on; the lines wait for the next sync");
+        assert_eq!(writes.len(), 1, "read again once, no more");
+        let (result, writes) = run(12, vec![]);
+        assert!(result.is_ok() && writes.is_empty());
+    }
 }
