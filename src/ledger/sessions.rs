@@ -128,15 +128,13 @@ impl Sessions {
             if expires_at > now as f64 {
                 break;
             }
-            match self.kv.get(&session_key(&digest)).await? {
-                Some(doc) => {
-                    let record: SessionRecord = serde_json::from_slice(&doc.value).map_err(corrupt)?;
-                    if record.expires_at <= now && self.remove(&digest, doc.version).await? {
-                        removed += 1;
-                    }
+            // A document and its index entry are written together: a digest listed here has
+            // its document, unless a sign-out took both since the index was read.
+            if let Some(doc) = self.kv.get(&session_key(&digest)).await? {
+                let record: SessionRecord = serde_json::from_slice(&doc.value).map_err(corrupt)?;
+                if record.expires_at <= now && self.remove(&digest, doc.version).await? {
+                    removed += 1;
                 }
-                // Cannot happen: a document and its index entry are written together.
-                None => {}
             }
         }
         Ok(removed)
