@@ -29,7 +29,6 @@ pub async fn show(
 fn page(console: &Console, m: &str, state: &AppState, n: Option<Notice>) -> Result<HttpResponse, PageError> {
     let merchant = console.principal.merchant(&state.ops, m)?;
     let s: &MerchantSettings = merchant.settings();
-    let status = if matches!(n, Some(Notice::Bad(_))) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let schedule = serde_json::to_value(&s.schedule).unwrap_or_default();
     let body = html! {
         h1 { "WMS Setup" }
@@ -56,7 +55,8 @@ fn page(console: &Console, m: &str, state: &AppState, n: Option<Notice>) -> Resu
             } }
         } }
     };
-    Ok(merchant_page(console, m, Section::Wms, "WMS Setup", status, body))
+    // A failed test or save is the answer asked for, not a bad request: 200 with the message.
+    Ok(merchant_page(console, m, Section::Wms, "WMS Setup", StatusCode::OK, body))
 }
 
 /// "set, ends in …" or "not set": what the page may say about a key.
