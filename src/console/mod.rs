@@ -16,6 +16,7 @@
 //! | `GET /console/m/{m}/holds`, `POST …/holds/release` | [`merchant`]: Holds |
 //! | `GET /console/m/{m}/aliases`, `POST …/aliases`, `…/aliases/remove`, `…/aliases/upload` | [`merchant`]: Aliases |
 //! | `GET /console/m/{m}/wms`, `POST /console/m/{m}/wms` | [`wms`]: WMS Setup |
+//! | `GET /console/m/{m}/alerts`, `POST …/alerts/{id}/ack` | [`alerts`]: Alerts, Acknowledge |
 //! | `GET /console/assets/console.<hash>.css` | [`assets`] |
 //!
 //! Every answer carries [`security_headers`]: a CSP that allows only this origin's stylesheet
@@ -23,6 +24,7 @@
 //! origins, and `Cache-Control: no-store` (pages hold a merchant's orders; the stylesheet sets
 //! its own long cache).
 
+pub mod alerts;
 pub mod assets;
 pub mod merchant;
 pub mod order;
@@ -70,6 +72,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(merchant::remove_alias)
             .service(merchant::upload)
             .service(wms::show)
-            .service(wms::submit),
+            .service(wms::submit)
+            .service(alerts::list)
+            .service(alerts::ack),
     );
 }

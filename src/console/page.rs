@@ -35,7 +35,7 @@ pub enum Section {
     Holds,
     Aliases,
     Wms,
-    None,
+    Alerts,
 }
 
 /// What the layout needs to know about the signed-in browser.
@@ -81,6 +81,7 @@ fn nav(c: &Chrome<'_>) -> Markup {
                 (item(Section::Holds, format!("/console/m/{m}/holds"), "Holds"))
                 (item(Section::Aliases, format!("/console/m/{m}/aliases"), "Aliases"))
                 (item(Section::Wms, format!("/console/m/{m}/wms"), "WMS Setup"))
+                (item(Section::Alerts, format!("/console/m/{m}/alerts"), "Alerts"))
             }
         }
         form.signout method="post" action="/console/sign-out" {

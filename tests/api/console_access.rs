@@ -26,7 +26,8 @@ enum Class {
     Listing,
 }
 
-/// `{who}` in a path or form is the asker's label (each removes an alias of its own).
+/// `{who}` in a path or form is the asker's label (each removes an alias of its own),
+/// `{alert}` an open alert of `acme`'s.
 struct Route {
     method: &'static str,
     path: &'static str,
@@ -56,6 +57,8 @@ const ROUTES: &[Route] = &[
     post("/console/m/acme/aliases/remove", "sku=del-{who}", 200),
     get("/console/m/acme/wms", Class::Acme),
     post("/console/m/acme/wms", "action=test", 200),
+    get("/console/m/acme/alerts", Class::Acme),
+    post("/console/m/acme/alerts/{alert}/ack", "", 200),
 ];
 
 /// A signed-in browser: its cookie header and its CSRF token.
@@ -94,6 +97,7 @@ async fn every_console_route_answers_each_session_as_the_admin_api_does() {
     let aliases =
         ["operator", "a"].map(|who| cartgate::ledger::Alias { sku: format!("del-{who}"), barcode: "1".into() });
     app.deps.ledger.aliases.upsert("acme", &aliases).await.unwrap();
+    let alert = crate::alerts::raise_one(&app, "acme").await;
     let (a, b) = (issue(&app, "acme").await.1, issue(&app, "beta").await.1);
     let (revoked_id, revoked) = issue(&app, "acme").await;
     let sessions = [
@@ -110,7 +114,7 @@ async fn every_console_route_answers_each_session_as_the_admin_api_does() {
     for r in ROUTES {
         for (who, session) in &sessions {
             let label = if *who == Who::Operator { "operator" } else { "a" };
-            let path = r.path.replace("{who}", label);
+            let path = r.path.replace("{who}", label).replace("{alert}", &alert);
             let mut req = client().request(r.method.parse().unwrap(), app.url(&path));
             if let Some(s) = session {
                 req = req.header(COOKIE, &s.cookie);
@@ -145,7 +149,7 @@ async fn a_console_post_without_its_csrf_token_is_refused_before_anything_happen
     let other = sign_in(&app, &issue(&app, "acme").await.1).await;
     for r in ROUTES.iter().filter(|r| r.method == "POST") {
         for body in [String::new(), "csrf=".into(), format!("csrf={}", other.csrf)] {
-            let req = client().post(app.url(r.path)).header(COOKIE, &session.cookie);
+            let req = client().post(app.url(&r.path.replace("{alert}", "a1"))).header(COOKIE, &session.cookie);
             let resp = req.header("content-type", "application/x-www-form-urlencoded").body(body.clone()).send().await;
             let resp = resp.unwrap();
             assert_eq!(resp.status(), 403, "{} with {body:?}", r.path);
