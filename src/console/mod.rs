@@ -17,6 +17,7 @@
 //! | `GET /console/m/{m}/aliases`, `POST …/aliases`, `…/aliases/remove`, `…/aliases/upload` | [`merchant`]: Aliases |
 //! | `GET /console/m/{m}/wms`, `POST /console/m/{m}/wms` | [`wms`]: WMS Setup |
 //! | `GET /console/m/{m}/alerts`, `POST …/alerts/{id}/ack` | [`alerts`]: Alerts, Acknowledge |
+//! | `GET /console/operator`, `POST /console/operator/redrive` | [`operator`]: merchants, queue, dead letters, Redrive (operator only) |
 //! | `GET /console/assets/console.<hash>.css` | [`assets`] |
 //!
 //! Every answer carries [`security_headers`]: a CSP that allows only this origin's stylesheet
@@ -27,6 +28,7 @@
 pub mod alerts;
 pub mod assets;
 pub mod merchant;
+pub mod operator;
 pub mod order;
 pub mod orders;
 pub mod page;
@@ -74,6 +76,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(wms::show)
             .service(wms::submit)
             .service(alerts::list)
-            .service(alerts::ack),
+            .service(alerts::ack)
+            .service(operator::show)
+            .service(operator::redrive),
     );
 }

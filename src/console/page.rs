@@ -36,6 +36,7 @@ pub enum Section {
     Aliases,
     Wms,
     Alerts,
+    Operator,
 }
 
 /// What the layout needs to know about the signed-in browser.
@@ -77,6 +78,9 @@ fn nav(c: &Chrome<'_>) -> Markup {
     html! {
         nav {
             (item(Section::Orders, format!("/console/orders{query}"), "Orders"))
+            @if matches!(c.principal, Principal::Operator) {
+                (item(Section::Operator, "/console/operator".to_owned(), "Operator"))
+            }
             @if let Some(m) = c.merchant {
                 (item(Section::Holds, format!("/console/m/{m}/holds"), "Holds"))
                 (item(Section::Aliases, format!("/console/m/{m}/aliases"), "Aliases"))

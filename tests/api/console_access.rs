@@ -20,6 +20,8 @@ enum Who {
 
 #[derive(Debug, Clone, Copy)]
 enum Class {
+    /// The operator's page: a merchant's session gets 403.
+    OperatorOnly,
     /// One of merchant `acme`'s pages.
     Acme,
     /// A listing a merchant sees narrowed to its own.
@@ -59,6 +61,8 @@ const ROUTES: &[Route] = &[
     post("/console/m/acme/wms", "action=test", 200),
     get("/console/m/acme/alerts", Class::Acme),
     post("/console/m/acme/alerts/{alert}/ack", "", 200),
+    get("/console/operator", Class::OperatorOnly),
+    Route { class: Class::OperatorOnly, ..post("/console/operator/redrive", "limit=0", 200) },
 ];
 
 /// A signed-in browser: its cookie header and its CSRF token.
@@ -85,6 +89,7 @@ async fn sign_in(app: &TestApp, token: &str) -> Session {
 fn expected(who: Who, class: Class, ok: u16) -> u16 {
     match (who, class) {
         (Who::Revoked | Who::Nobody, _) => 303,
+        (Who::TokenA | Who::TokenB, Class::OperatorOnly) => 403,
         (Who::Operator | Who::TokenA, _) | (Who::TokenB, Class::Listing) => ok,
         (Who::TokenB, Class::Acme) => 404,
     }

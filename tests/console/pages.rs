@@ -51,6 +51,12 @@ pub async fn operator_and_screenshots(b: &Browser, w: &ConsoleWorld) -> anyhow::
     b.shot("orders").await?;
     b.goto(w, "/console/m/acme/holds").await?;
     b.shot("holds").await?;
+    b.click("nav a[href='/console/operator']").await?;
+    let text = b.text().await?;
+    ensure!(text.contains("Dead letters") && text.contains("beta"), "the operator page:\n{text}");
+    b.shot("operator").await?;
+    b.goto(w, "/console/m/acme/alerts").await?;
+    b.shot("alerts").await?;
     b.client.set_window_size(390, 844).await?;
     b.goto(w, "/console/orders?merchant=acme").await?;
     b.shot("orders-phone").await?;
