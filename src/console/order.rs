@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use super::orders::local_time;
 use super::page::{Chrome, PageError, Section, csrf_field, layout, ok, see_other, status_word};
 use super::session::Console;
-use crate::domain::Order;
+use crate::domain::{Order, OrderStatus};
 use crate::http::AppState;
 use crate::ops::audit::Write;
 use crate::ops::orders::{cancel_sending, resend};
@@ -37,13 +37,7 @@ pub async fn show(console: Console, path: OrderPath, state: web::Data<AppState>)
 fn page(o: &Order, cart: &CartSettings, csrf: &str, state: &AppState) -> Markup {
     let tz = state.settings.hold.timezone;
     let base = format!("/console/carts/{}/orders/{}", o.cart, o.cart_order_id);
-    let (may_cancel, may_resend) = {
-        let (mut a, mut b) = (o.clone(), o.clone());
-        (
-            cancel_sending(&mut a, Utc::now()).is_ok() && o.status() != crate::domain::OrderStatus::CancelSending,
-            resend(&mut b, Utc::now()).is_ok(),
-        )
-    };
+    let (may_cancel, may_resend) = offered(o);
     let service = cart.ship_methods.resolve(o.ship_method.as_deref()).map(|s| s.service.clone());
     let d = &o.destination;
     html! {
@@ -111,6 +105,15 @@ fn page(o: &Order, cart: &CartSettings, csrf: &str, state: &AppState) -> Markup 
     }
 }
 
+/// Which of (Cancel Sending To WMS, Resend) the page offers: those the admin API's rules
+/// would carry out on this order now (tried on copies); cancelling an order already in
+/// Cancelled Sending To WMS changes nothing, so it is not offered again.
+fn offered(o: &Order) -> (bool, bool) {
+    let now = Utc::now();
+    let may_cancel = o.status() != OrderStatus::CancelSending && cancel_sending(&mut o.clone(), now).is_ok();
+    (may_cancel, resend(&mut o.clone(), now).is_ok())
+}
+
 #[post("/carts/{cart}/orders/{id}/cancel-sending")]
 pub async fn cancel(
     console: Console,
@@ -139,4 +142,33 @@ pub async fn resend_now(
     let write = Write::new("order.resend", format!("{}/{}", path.0, path.1)).changed(["status"]);
     state.ops.audit(cart.merchant_id(), &console.principal.actor(), write).await;
     Ok(see_other(&format!("/console/carts/{}/orders/{}", path.0, path.1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order_in(status: OrderStatus) -> Order {
+        let mut o = Order::sample(vec![]);
+        let via = if status.is_unsent() || status == OrderStatus::Skipped { None } else { Some(OrderStatus::AtWms) };
+        for s in via.into_iter().chain([status]).filter(|s| *s != OrderStatus::New) {
+            if o.status() != s {
+                o.transition(s, "setup", Utc::now()).unwrap();
+            }
+        }
+        o
+    }
+
+    #[test]
+    fn the_buttons_follow_the_admin_api_rules() {
+        assert_eq!(offered(&order_in(OrderStatus::New)), (true, true));
+        assert_eq!(offered(&order_in(OrderStatus::OnHold)), (true, true));
+        assert_eq!(offered(&order_in(OrderStatus::Error)), (true, true));
+        assert_eq!(offered(&order_in(OrderStatus::CancelSending)), (false, true));
+        assert_eq!(offered(&order_in(OrderStatus::AtWms)), (false, false));
+        assert_eq!(offered(&order_in(OrderStatus::Skipped)), (false, false));
+        let mut sending = order_in(OrderStatus::New);
+        sending.send_started_at = Some(Utc::now());
+        assert!(!offered(&sending).0, "not while a send is under way");
+    }
 }

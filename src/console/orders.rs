@@ -65,7 +65,7 @@ pub async fn list(
     Ok(ok(render(&console, &q, &state).await?))
 }
 
-/// The whole page (the benchmark renders it through the route, this is what it measures).
+/// The whole page: the tab counts, then one page of rows (or the search's matches).
 async fn render(console: &Console, q: &OrdersQuery, state: &AppState) -> Result<Markup, PageError> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,

@@ -176,3 +176,26 @@ impl ResponseError for PageError {
         HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_its_own_cartrover_word() {
+        let words: std::collections::HashSet<_> = OrderStatus::ALL.iter().map(|s| status_word(*s)).collect();
+        assert_eq!(words.len(), OrderStatus::ALL.len());
+        assert_eq!(status_word(OrderStatus::CancelSending), "Cancelled Sending To WMS");
+        assert_eq!(status_word(OrderStatus::AtWms), "At WMS");
+    }
+
+    #[test]
+    fn an_error_page_escapes_what_it_shows_and_keeps_the_status() {
+        let e = PageError::Api(ApiError::NotFound("unknown cart `<b>x</b>`".into()));
+        let resp = e.error_response();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        assert_eq!(PageError::Csrf.status_code(), StatusCode::FORBIDDEN);
+        let page = layout("x", None, html! { p { "unknown cart `<b>x</b>`" } }).into_string();
+        assert!(page.contains("&lt;b&gt;x&lt;/b&gt;") && !page.contains("<b>x</b>"));
+    }
+}

@@ -157,8 +157,15 @@ pub async fn start(state: &AppState, principal: &Principal) -> Result<Cookie<'st
     }
 }
 
+/// The session cookie: no `Max-Age`, so it lasts the browser session; the store's idle expiry
+/// is what ends a session.
 fn cookie(settings: &Settings, value: String) -> Cookie<'static> {
-    Cookie::build(COOKIE, value).path("/").http_only(true).same_site(SameSite::Lax).secure(secure(settings)).finish()
+    Cookie::build(COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(settings.server.public_url.as_ref()))
+        .finish()
 }
 
 /// The cookie that clears the session cookie in the browser.
@@ -169,8 +176,8 @@ pub fn removal(settings: &Settings) -> Cookie<'static> {
 }
 
 /// Whether the cookie gets `Secure` (see the module header).
-fn secure(settings: &Settings) -> bool {
-    let Some(url) = &settings.server.public_url else { return false };
+fn secure(public_url: Option<&url::Url>) -> bool {
+    let Some(url) = public_url else { return false };
     let loopback = match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -178,4 +185,25 @@ fn secure(settings: &Settings) -> bool {
         None => false,
     };
     url.scheme() == "https" || loopback
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_secure_on_https_and_on_loopback_only() {
+        let at = |u: &str| secure(Some(&url::Url::parse(u).unwrap()));
+        assert!(at("https://cartgate.example.com"));
+        assert!(at("http://127.0.0.1:8080") && at("http://localhost:8080") && at("http://[::1]:8080"));
+        assert!(!at("http://cartgate.internal:8080"));
+        assert!(!secure(None));
+    }
+
+    #[test]
+    fn a_session_id_is_256_random_bits() {
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
+        assert_ne!(a, b);
+    }
 }
