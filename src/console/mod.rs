@@ -16,6 +16,7 @@
 //! | `GET /console/m/{m}/holds`, `POST …/holds/release` | [`merchant`]: Holds |
 //! | `GET /console/m/{m}/aliases`, `POST …/aliases`, `…/aliases/remove`, `…/aliases/upload` | [`merchant`]: Aliases |
 //! | `GET /console/m/{m}/wms`, `POST /console/m/{m}/wms` | [`wms`]: WMS Setup |
+//! | `GET /console/m/{m}/carts`, `POST /console/carts/{c}/test`, `…/connect`, `…/ship-methods` | [`carts`]: Carts |
 //! | `GET /console/m/{m}/alerts`, `POST …/alerts/{id}/ack` | [`alerts`]: Alerts, Acknowledge |
 //! | `GET /console/operator`, `POST /console/operator/redrive` | [`operator`]: merchants, queue, dead letters, Redrive (operator only) |
 //! | `GET /console/assets/console.<hash>.css` | [`assets`] |
@@ -27,6 +28,7 @@
 
 pub mod alerts;
 pub mod assets;
+pub mod carts;
 pub mod merchant;
 pub mod operator;
 pub mod order;
@@ -77,6 +79,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(wms::submit)
             .service(alerts::list)
             .service(alerts::ack)
+            .service(carts::list)
+            .service(carts::test)
+            .service(carts::connect)
+            .service(carts::map)
             .service(operator::show)
             .service(operator::redrive),
     );

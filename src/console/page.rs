@@ -35,6 +35,7 @@ pub enum Section {
     Holds,
     Aliases,
     Wms,
+    Carts,
     Alerts,
     Operator,
 }
@@ -85,6 +86,7 @@ fn nav(c: &Chrome<'_>) -> Markup {
                 (item(Section::Holds, format!("/console/m/{m}/holds"), "Holds"))
                 (item(Section::Aliases, format!("/console/m/{m}/aliases"), "Aliases"))
                 (item(Section::Wms, format!("/console/m/{m}/wms"), "WMS Setup"))
+                (item(Section::Carts, format!("/console/m/{m}/carts"), "Carts"))
                 (item(Section::Alerts, format!("/console/m/{m}/alerts"), "Alerts"))
             }
         }

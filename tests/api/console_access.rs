@@ -59,6 +59,11 @@ const ROUTES: &[Route] = &[
     post("/console/m/acme/aliases/remove", "sku=del-{who}", 200),
     get("/console/m/acme/wms", Class::Acme),
     post("/console/m/acme/wms", "action=test", 200),
+    get("/console/m/acme/carts", Class::Acme),
+    post("/console/carts/acme-tg/test", "", 200),
+    // `acme-tg` has a fixed token: Connect is refused to everyone allowed (409 page).
+    post("/console/carts/acme-tg/connect", "", 409),
+    post("/console/carts/acme-tg/ship-methods", "label=Express&service=express", 200),
     get("/console/m/acme/alerts", Class::Acme),
     post("/console/m/acme/alerts/{alert}/ack", "", 200),
     get("/console/operator", Class::OperatorOnly),

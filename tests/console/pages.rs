@@ -57,6 +57,10 @@ pub async fn operator_and_screenshots(b: &Browser, w: &ConsoleWorld) -> anyhow::
     b.shot("operator").await?;
     b.goto(w, "/console/m/acme/alerts").await?;
     b.shot("alerts").await?;
+    b.goto(w, "/console/m/acme/carts").await?;
+    let text = b.text().await?;
+    ensure!(text.contains("Cart acme-tg") && text.contains("token"), "the carts page:\n{text}");
+    b.shot("carts").await?;
     b.client.set_window_size(390, 844).await?;
     b.goto(w, "/console/orders?merchant=acme").await?;
     b.shot("orders-phone").await?;
