@@ -67,7 +67,9 @@ fn cart_section(c: &CartSettings, connection: &Value, methods: &Value, csrf: &st
         }
         div.table { table {
             thead { tr { th { "Ship method seen" } th { "Orders (30 days)" } th { "Goes out as" } } }
-            tbody { @for s in methods["seen"].as_array().into_iter().flatten() { tr {
+            tbody {
+                @if methods["seen"].as_array().is_none_or(Vec::is_empty) { tr { td.muted colspan="3" { "No orders with a ship method in the last 30 days." } } }
+                @for s in methods["seen"].as_array().into_iter().flatten() { tr {
                 td { (s["label"].as_str().unwrap_or("")) }
                 td { (s["orders"]) }
                 td {
@@ -80,7 +82,8 @@ fn cart_section(c: &CartSettings, connection: &Value, methods: &Value, csrf: &st
                         }
                     }
                 }
-            } } }
+            } }
+            }
         } }
     }
 }
@@ -88,8 +91,17 @@ fn cart_section(c: &CartSettings, connection: &Value, methods: &Value, csrf: &st
 /// A table's keys and values as facts (nested values shown as JSON).
 fn facts(table: &Value) -> Markup {
     html! { @if let Value::Object(entries) = table { @for (k, v) in entries {
-        dt { (k.replace('_', " ")) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) }
+        dt { (k.replace('_', " ")) } dd { (shown(v)) }
     } } }
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "—".to_owned(),
+        Value::Array(items) if items.is_empty() => "none".to_owned(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 type CartPath = web::Path<String>;
