@@ -18,6 +18,7 @@
 //! | `GET /console/m/{m}/wms`, `POST /console/m/{m}/wms` | [`wms`]: WMS Setup |
 //! | `GET /console/m/{m}/carts`, `POST /console/carts/{c}/test`, `…/connect`, `…/ship-methods` | [`carts`]: Carts |
 //! | `GET /console/m/{m}/alerts`, `POST …/alerts/{id}/ack` | [`alerts`]: Alerts, Acknowledge |
+//! | `GET /console/m/{m}/tokens`, `POST …/tokens`, `POST …/tokens/{id}/revoke` | [`tokens`]: issue (shown once), revoke |
 //! | `GET /console/operator`, `POST /console/operator/redrive` | [`operator`]: merchants, queue, dead letters, Redrive (operator only) |
 //! | `GET /console/assets/console.<hash>.css` | [`assets`] |
 //!
@@ -36,6 +37,7 @@ pub mod orders;
 pub mod page;
 pub mod session;
 pub mod signin;
+pub mod tokens;
 pub mod wms;
 
 use actix_web::middleware::DefaultHeaders;
@@ -83,6 +85,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(carts::test)
             .service(carts::connect)
             .service(carts::map)
+            .service(tokens::list)
+            .service(tokens::create)
+            .service(tokens::revoke)
             .service(operator::show)
             .service(operator::redrive),
     );

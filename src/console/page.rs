@@ -37,6 +37,7 @@ pub enum Section {
     Wms,
     Carts,
     Alerts,
+    Tokens,
     Operator,
 }
 
@@ -88,6 +89,7 @@ fn nav(c: &Chrome<'_>) -> Markup {
                 (item(Section::Wms, format!("/console/m/{m}/wms"), "WMS Setup"))
                 (item(Section::Carts, format!("/console/m/{m}/carts"), "Carts"))
                 (item(Section::Alerts, format!("/console/m/{m}/alerts"), "Alerts"))
+                (item(Section::Tokens, format!("/console/m/{m}/tokens"), "Tokens"))
             }
         }
         form.signout method="post" action="/console/sign-out" {

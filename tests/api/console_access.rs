@@ -29,7 +29,7 @@ enum Class {
 }
 
 /// `{who}` in a path or form is the asker's label (each removes an alias of its own),
-/// `{alert}` an open alert of `acme`'s.
+/// `{alert}` an open alert of `acme`'s, `{spare}` a token of `acme`'s for the asker to revoke.
 struct Route {
     method: &'static str,
     path: &'static str,
@@ -66,6 +66,9 @@ const ROUTES: &[Route] = &[
     post("/console/carts/acme-tg/ship-methods", "label=Express&service=express", 200),
     get("/console/m/acme/alerts", Class::Acme),
     post("/console/m/acme/alerts/{alert}/ack", "", 200),
+    get("/console/m/acme/tokens", Class::Acme),
+    post("/console/m/acme/tokens", "name=matrix", 200),
+    post("/console/m/acme/tokens/{spare}/revoke", "", 200),
     get("/console/operator", Class::OperatorOnly),
     Route { class: Class::OperatorOnly, ..post("/console/operator/redrive", "limit=0", 200) },
 ];
@@ -108,6 +111,7 @@ async fn every_console_route_answers_each_session_as_the_admin_api_does() {
         ["operator", "a"].map(|who| cartgate::ledger::Alias { sku: format!("del-{who}"), barcode: "1".into() });
     app.deps.ledger.aliases.upsert("acme", &aliases).await.unwrap();
     let alert = crate::alerts::raise_one(&app, "acme").await;
+    let spares = [issue(&app, "acme").await.0, issue(&app, "acme").await.0];
     let (a, b) = (issue(&app, "acme").await.1, issue(&app, "beta").await.1);
     let (revoked_id, revoked) = issue(&app, "acme").await;
     let sessions = [
@@ -124,7 +128,12 @@ async fn every_console_route_answers_each_session_as_the_admin_api_does() {
     for r in ROUTES {
         for (who, session) in &sessions {
             let label = if *who == Who::Operator { "operator" } else { "a" };
-            let path = r.path.replace("{who}", label).replace("{alert}", &alert);
+            let spare = match who {
+                Who::Operator => spares[0].as_str(),
+                Who::TokenA => spares[1].as_str(),
+                _ => "0000000000000000",
+            };
+            let path = r.path.replace("{who}", label).replace("{alert}", &alert).replace("{spare}", spare);
             let mut req = client().request(r.method.parse().unwrap(), app.url(&path));
             if let Some(s) = session {
                 req = req.header(COOKIE, &s.cookie);
@@ -159,7 +168,8 @@ async fn a_console_post_without_its_csrf_token_is_refused_before_anything_happen
     let other = sign_in(&app, &issue(&app, "acme").await.1).await;
     for r in ROUTES.iter().filter(|r| r.method == "POST") {
         for body in [String::new(), "csrf=".into(), format!("csrf={}", other.csrf)] {
-            let req = client().post(app.url(&r.path.replace("{alert}", "a1"))).header(COOKIE, &session.cookie);
+            let path = r.path.replace("{alert}", "a1").replace("{spare}", "t1");
+            let req = client().post(app.url(&path)).header(COOKIE, &session.cookie);
             let resp = req.header("content-type", "application/x-www-form-urlencoded").body(body.clone()).send().await;
             let resp = resp.unwrap();
             assert_eq!(resp.status(), 403, "{} with {body:?}", r.path);
