@@ -181,6 +181,41 @@ async fn a_console_post_without_its_csrf_token_is_refused_before_anything_happen
     assert_eq!(order.status(), OrderStatus::New, "nothing was done");
 }
 
+/// A `multipart/form-data` body with the CSRF field and a CSV file, as the upload form sends it.
+fn upload_body(csrf: &str, csv: &str) -> (String, String) {
+    let b = "cgboundary7MA4YWxk";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+#[tokio::test]
+async fn the_csv_upload_follows_the_same_rules() {
+    let app = spawn_app_with(&two_merchants("memory://")).await;
+    let (a, b) = (sign_in(&app, &issue(&app, "acme").await.1).await, sign_in(&app, &issue(&app, "beta").await.1).await);
+    let operator = sign_in(&app, ADMIN_TOKEN).await;
+    let upload = |s: &Session, csrf: &str, csv: &str| {
+        let (content_type, body) = upload_body(csrf, csv);
+        let req = client().post(app.url("/console/m/acme/aliases/upload")).header(COOKIE, &s.cookie);
+        req.header("content-type", content_type).body(body).send()
+    };
+    let good = "sku,barcode\nUP-1,111\n";
+    assert_eq!(upload(&a, &a.csrf, good).await.unwrap().status(), 200);
+    assert_eq!(upload(&operator, &operator.csrf, good).await.unwrap().status(), 200);
+    let other = upload(&b, &b.csrf, good).await.unwrap();
+    assert_eq!(other.status(), 404);
+    assert!(other.text().await.unwrap().contains("unknown merchant `acme`"));
+    assert_eq!(upload(&a, "", good).await.unwrap().status(), 403, "no CSRF token");
+    assert_eq!(upload(&a, &b.csrf, good).await.unwrap().status(), 403, "another session's token");
+    let bad = upload(&a, &a.csrf, "sku,barcode\nUP-2,222\nUP-3,\n").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("line 3"));
+    let stored = app.deps.ledger.aliases.all("acme").await.unwrap();
+    assert_eq!(stored.iter().map(|x| x.sku.as_str()).collect::<Vec<_>>(), ["UP-1"], "nothing of a refused upload");
+}
+
 #[tokio::test]
 async fn a_wrong_token_gets_the_sign_in_page_again_and_guessing_is_slowed() {
     let app = spawn_app_with(&two_merchants("memory://")).await;
