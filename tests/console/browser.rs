@@ -15,25 +15,31 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    _driver: Driver,
 }
 
-impl Drop for Browser {
+/// The chromedriver process, killed when dropped — also when the session never starts or
+/// a panic unwinds past it.
+struct Driver(Child);
+
+impl Drop for Driver {
     fn drop(&mut self) {
-        let _killed_or_gone = self.driver.kill();
-        let _reaped = self.driver.wait();
+        let _killed_or_gone = self.0.kill();
+        let _reaped = self.0.wait();
     }
 }
 
 impl Browser {
     pub async fn start() -> anyhow::Result<Self> {
         let port = cartgate::testkit::free_port().context("a free port for chromedriver")?;
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("{CHROMEDRIVER} (scripts/test installs chromium-driver)"))?;
+        let driver = Driver(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("{CHROMEDRIVER} (scripts/test installs chromium-driver)"))?,
+        );
         let url = format!("http://127.0.0.1:{port}");
         let mut caps = serde_json::Map::new();
         caps.insert(
@@ -49,7 +55,7 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         };
-        Ok(Self { client, driver })
+        Ok(Self { client, _driver: driver })
     }
 
     pub async fn stop(self) {
