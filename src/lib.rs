@@ -75,6 +75,7 @@ pub mod alerts;
 pub mod cart;
 pub mod cli;
 pub mod cli_ops;
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod http;

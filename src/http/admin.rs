@@ -68,7 +68,13 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     value.strip_prefix("Bearer ").filter(|t| !t.is_empty())
 }
 
-async fn authenticate(state: &AppState, peer: IpAddr, presented: Option<SecretString>) -> Result<Principal, ApiError> {
+/// Checks 2–5 of the module header for a token presented from `peer` (the admin routes' bearer
+/// token, the console's sign-in form): the same slowdown, the same answer for every failure.
+pub async fn authenticate(
+    state: &AppState,
+    peer: IpAddr,
+    presented: Option<SecretString>,
+) -> Result<Principal, ApiError> {
     let attempt = state
         .failed_auths
         .begin(peer, Instant::now())
@@ -88,7 +94,8 @@ async fn authenticate(state: &AppState, peer: IpAddr, presented: Option<SecretSt
     }
 }
 
-fn count_failure(failure: &ApiError) {
+/// Counts a failed authentication in `cartgate_admin_auth_failures_total{reason}`.
+pub fn count_failure(failure: &ApiError) {
     let reason = match failure {
         ApiError::Unauthorized => "missing",
         ApiError::InvalidCredentials => "invalid",

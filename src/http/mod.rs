@@ -67,5 +67,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(alerts::list)
         .service(alerts::ack)
         .service(oauth::connect)
-        .service(oauth::callback);
+        .service(oauth::callback)
+        .configure(crate::console::routes);
 }

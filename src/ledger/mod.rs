@@ -36,6 +36,7 @@
 //! | `{m:<merchant>}:cursors` | hash | `{m:<merchant>}` | `webhooks_registered:<cart>` → RFC 3339 (ms) when the cart's webhooks were first registered | [`Cursors`] (`ensure_webhooks`) |
 //! | `{m:<merchant>}:alerts` | document | `{m:<merchant>}` | the merchant's open and recently resolved alerts ([`AlertBook`](crate::alerts::book::AlertBook)) | [`AlertStore`] (`alerts::Alerts`: raise, clear, ack) |
 //! | `tenants` | document | — | merchants and carts set up through the API, secrets sealed; its version is polled by every replica | [`TenantStore`] (admin API) |
+//! | `{sessions}:session:<sha256>`, `{sessions}:ix:expiry` | document, sorted set | `{sessions}` | a console session (by the digest of its id) and the sessions by idle expiry | [`sessions::Sessions`] (the console) |
 //! | `ledger_layout` | string | — | `2` (this layout), or `migrating` while `cartgate migrate` runs | [`layout`] (`serve`, `migrate`) |
 //!
 //! Keys written together share a hash tag (an order and its indexes: `{m:<merchant>}`); every
@@ -60,6 +61,7 @@ pub mod orders;
 pub mod products;
 pub mod redis_kv;
 pub mod retention;
+pub mod sessions;
 pub mod ship_methods;
 pub mod ship_watch;
 pub mod tenants;

@@ -6,6 +6,7 @@ mod access;
 mod admin;
 mod alerts;
 mod cli;
+mod console_access;
 mod foundation;
 mod oauth;
 mod queues;

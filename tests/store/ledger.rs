@@ -62,6 +62,7 @@ mod access;
 mod migrate;
 mod oauth;
 mod retention;
+mod sessions;
 mod slots;
 mod stores;
 
