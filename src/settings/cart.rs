@@ -93,8 +93,10 @@ pub struct CartSettings {
     pub stock_location_id: Option<i64>,
     #[serde(default)]
     pub item_field: ItemField,
-    #[serde(default = "RateLimit::tradegecko")]
-    pub rate_limit: RateLimit,
+    /// Calls per window to the cart's API, across replicas. Unset: the kind's own
+    /// ([`Self::call_rate`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
     #[serde(default)]
     pub filters: OrderFilters,
     #[serde(default)]
@@ -126,6 +128,16 @@ impl CartSettings {
         // A shop that is not a domain is a settings error (`cart_problems`); the constant parses.
         #[allow(clippy::expect_used)]
         Url::parse(&host).or_else(|_| Url::parse(TRADEGECKO_API)).expect("TradeGecko's API host parses")
+    }
+
+    /// The call rate in force: `rate_limit`, else TradeGecko's 300 per 300 s, or for Shopify 40
+    /// per second — Shopify limits by query cost (paced per shop on its own), not by calls, so
+    /// this only caps bursts.
+    pub fn call_rate(&self) -> RateLimit {
+        self.rate_limit.unwrap_or(match self.kind {
+            CartKind::Tradegecko => RateLimit::tradegecko(),
+            CartKind::Shopify => RateLimit { requests: 40, per_secs: 1 },
+        })
     }
 
     /// The numeric id of the stock location inventory is written to and fulfilled from:

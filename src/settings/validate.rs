@@ -211,7 +211,7 @@ pub fn merchant_problems(m: &MerchantSettings) -> Vec<ConfigError> {
 /// The rules a cart's settings must follow, with keys relative to the cart (`base_url`).
 pub fn cart_problems(c: &CartSettings) -> Vec<ConfigError> {
     let mut errors = Vec::new();
-    if c.rate_limit.requests == 0 || c.rate_limit.per_secs == 0 {
+    if c.rate_limit.is_some_and(|r| r.requests == 0 || r.per_secs == 0) {
         errors.push(ConfigError::invalid("rate_limit", "requests and per_secs must be positive"));
     }
     if c.base_url.as_ref().is_some_and(|u| !matches!(u.scheme(), "http" | "https")) {

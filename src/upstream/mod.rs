@@ -195,7 +195,7 @@ impl UpstreamClient {
             upstream: Upstream::TradeGecko,
             base_url: cart.api_base(),
             credential,
-            rate_limit: cart.rate_limit,
+            rate_limit: cart.call_rate(),
             timeout: Duration::from_secs(cart.timeout_secs),
         })
     }
@@ -217,7 +217,7 @@ impl UpstreamClient {
             upstream: Upstream::Shopify,
             base_url: cart.api_base(),
             credential,
-            rate_limit: cart.rate_limit,
+            rate_limit: cart.call_rate(),
             timeout: Duration::from_secs(cart.timeout_secs),
         })?;
         Ok(ShopifyAccount::new(account, api_version))

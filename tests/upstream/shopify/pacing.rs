@@ -150,7 +150,7 @@ async fn a_query_the_call_rate_refuses_gives_its_cost_back() {
     let prefix = unique_prefix();
     let client = replica(&prefix, Duration::from_millis(300)).await;
     let mut slow = cart(&server.uri());
-    slow.rate_limit = cartgate::settings::RateLimit { requests: 1, per_secs: 5 };
+    slow.rate_limit = Some(cartgate::settings::RateLimit { requests: 1, per_secs: 5 });
     let account = client.shopify(&slow, "2026-10").unwrap();
     account.graphql::<serde_json::Value, _>(&OP, &json!({})).await.unwrap();
     let err = account.graphql::<serde_json::Value, _>(&OP, &json!({})).await.unwrap_err();
