@@ -194,7 +194,7 @@ fn dependencies_with(settings: &Arc<Settings>, store: &Store, notices: Option<Ar
     };
     // Every exit of an order from `error` passes the ledger: that is where its alerts clear.
     let ledger = ledger.with_error_exits(Arc::new(alerts.clone()));
-    let upstream = UpstreamClient::new(limiter)?;
+    let upstream = UpstreamClient::new(limiter)?.with_shopify_api_version(settings.apps.shopify_api_version());
     let oauth = crate::oauth::Connections::new(
         settings.clone(),
         tenants.clone(),

@@ -9,12 +9,14 @@
 //! [`Sku`]: crate::domain::Sku
 //! [`Barcode`]: crate::domain::Barcode
 
+pub mod shopify;
 pub mod tradegecko;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+pub use shopify::Shopify;
 pub use tradegecko::TradeGecko;
 
 use crate::domain::{
@@ -75,7 +77,18 @@ pub trait Cart: Send + Sync {
 pub fn connect(upstream: &UpstreamClient, cart: &CartSettings) -> Result<Arc<dyn Cart>, UpstreamError> {
     match cart.kind {
         CartKind::Tradegecko => Ok(Arc::new(TradeGecko::new(upstream.tradegecko(cart)?))),
-        // The Shopify adapter lands with its issue (24); until then such a cart is refused plainly.
-        CartKind::Shopify => Err(UpstreamError::Invalid { reason: "Shopify carts are not served yet".into() }),
+        CartKind::Shopify => {
+            let api = upstream.shopify(cart, upstream.shopify_api_version())?;
+            Ok(Arc::new(Shopify::new(api, cart.stock_location())))
+        }
     }
+}
+
+/// The code of a stock write refused because the level changed since it was read (Shopify's
+/// `CHANGE_FROM_QUANTITY_STALE`): nothing was written; read the levels again.
+pub const STALE_LEVEL: &str = "CHANGE_FROM_QUANTITY_STALE";
+
+/// Whether `e` says a stock level changed since it was read ([`STALE_LEVEL`]).
+pub fn is_stale_level(e: &UpstreamError) -> bool {
+    matches!(e, UpstreamError::Rejected { code: Some(code), .. } if code == STALE_LEVEL)
 }

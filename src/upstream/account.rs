@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use reqwest::Method;
-use reqwest::header::HeaderValue;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -25,9 +25,26 @@ pub enum Credential {
     /// A bearer token that changes (an OAuth connection): asked for before every call, and
     /// refreshed once when a call answers 401 (see [`TokenSource`]).
     OAuth(Arc<dyn TokenSource>),
+    /// `X-Shopify-Access-Token: <token>` (a Shopify custom app's Admin API token).
+    AccessToken(Secret),
+    /// A Shopify OAuth connection's token, in `X-Shopify-Access-Token`; asked for and refreshed
+    /// as [`Credential::OAuth`].
+    OAuthAccessToken(Arc<dyn TokenSource>),
     /// No `Authorization` header (the OAuth token endpoint authenticates in its body).
     None,
 }
+
+/// Which header carries a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TokenHeader {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `X-Shopify-Access-Token: <token>`.
+    Shopify,
+}
+
+/// Shopify's token header (UPSTREAMS-shopify.md §0).
+const SHOPIFY_TOKEN: &str = "x-shopify-access-token";
 
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -35,6 +52,8 @@ impl fmt::Debug for Credential {
             Self::Bearer(_) => "Bearer(<redacted>)",
             Self::Basic(_) => "Basic(<redacted>)",
             Self::OAuth(_) => "OAuth",
+            Self::AccessToken(_) => "AccessToken(<redacted>)",
+            Self::OAuthAccessToken(_) => "OAuthAccessToken",
             Self::None => "None",
         })
     }
@@ -62,9 +81,12 @@ pub trait TokenSource: Send + Sync {
     async fn unrecoverable(&self, rejected: &BearerToken) -> UpstreamError;
 }
 
-/// The `Authorization` header of a bearer token.
-pub(super) fn bearer_header(token: &Secret) -> Result<HeaderValue, UpstreamError> {
-    sensitive(format!("Bearer {}", token.expose()))
+/// The header that carries `token`, marked sensitive.
+pub(super) fn token_header(kind: TokenHeader, token: &Secret) -> Result<(HeaderName, HeaderValue), UpstreamError> {
+    match kind {
+        TokenHeader::Bearer => Ok((AUTHORIZATION, sensitive(format!("Bearer {}", token.expose()))?)),
+        TokenHeader::Shopify => Ok((HeaderName::from_static(SHOPIFY_TOKEN), sensitive(token.expose().to_owned())?)),
+    }
 }
 
 fn sensitive(value: String) -> Result<HeaderValue, UpstreamError> {
@@ -77,20 +99,22 @@ fn sensitive(value: String) -> Result<HeaderValue, UpstreamError> {
 impl Credential {
     fn secret(&self) -> Option<&Secret> {
         match self {
-            Self::Bearer(s) | Self::Basic(s) => Some(s),
-            Self::OAuth(_) | Self::None => None,
+            Self::Bearer(s) | Self::Basic(s) | Self::AccessToken(s) => Some(s),
+            Self::OAuth(_) | Self::OAuthAccessToken(_) | Self::None => None,
         }
     }
 
     fn auth(&self) -> Result<Auth, UpstreamError> {
         match self {
-            Self::Bearer(s) => Ok(Auth::Static(Some(bearer_header(s)?))),
+            Self::Bearer(s) => Ok(Auth::Static(Some(token_header(TokenHeader::Bearer, s)?))),
+            Self::AccessToken(s) => Ok(Auth::Static(Some(token_header(TokenHeader::Shopify, s)?))),
             Self::Basic(s) => {
                 let pair = format!("{}:", s.expose());
                 let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
-                Ok(Auth::Static(Some(sensitive(value)?)))
+                Ok(Auth::Static(Some((AUTHORIZATION, sensitive(value)?))))
             }
-            Self::OAuth(source) => Ok(Auth::Dynamic(source.clone())),
+            Self::OAuth(source) => Ok(Auth::Dynamic(source.clone(), TokenHeader::Bearer)),
+            Self::OAuthAccessToken(source) => Ok(Auth::Dynamic(source.clone(), TokenHeader::Shopify)),
             Self::None => Ok(Auth::Static(None)),
         }
     }
@@ -98,17 +122,18 @@ impl Credential {
     #[cfg(test)]
     fn header(&self) -> Result<HeaderValue, UpstreamError> {
         match self.auth()? {
-            Auth::Static(Some(h)) => Ok(h),
+            Auth::Static(Some((_, h))) => Ok(h),
             _ => Err(UpstreamError::Invalid { reason: "no static header".into() }),
         }
     }
 }
 
-/// How a request is authenticated: a fixed header (or none), or a token source.
+/// How a request is authenticated: a fixed header (or none), or a token source and the header
+/// its tokens go in.
 #[derive(Clone)]
 pub(super) enum Auth {
-    Static(Option<HeaderValue>),
-    Dynamic(Arc<dyn TokenSource>),
+    Static(Option<(HeaderName, HeaderValue)>),
+    Dynamic(Arc<dyn TokenSource>, TokenHeader),
 }
 
 /// Everything needed to build an [`Account`].
@@ -183,7 +208,12 @@ impl Account {
             Credential::Bearer(s) | Credential::Basic(s) if s.expose().is_empty() => {
                 return Err(UpstreamError::Invalid { reason: format!("no {} credential configured", spec.upstream) });
             }
-            Credential::OAuth(source) => AccountId::derive(spec.upstream, &Secret::literal(source.account_key())),
+            Credential::AccessToken(s) if s.expose().is_empty() => {
+                return Err(UpstreamError::Invalid { reason: format!("no {} credential configured", spec.upstream) });
+            }
+            Credential::OAuth(source) | Credential::OAuthAccessToken(source) => {
+                AccountId::derive(spec.upstream, &Secret::literal(source.account_key()))
+            }
             Credential::None => {
                 AccountId::derive(spec.upstream, &Secret::literal(format!("anonymous:{}", spec.base_url)))
             }
@@ -266,5 +296,15 @@ mod tests {
         let h = Credential::Basic(Secret::literal("k")).header().unwrap();
         assert_eq!(h.to_str().unwrap(), "Basic azo="); // base64("k:")
         assert!(h.is_sensitive());
+    }
+
+    #[test]
+    fn a_shopify_token_goes_in_its_own_header_and_is_sensitive() {
+        let Ok(Auth::Static(Some((name, value)))) = Credential::AccessToken(Secret::literal("shpat_x")).auth() else {
+            panic!("a fixed header");
+        };
+        assert_eq!((name.as_str(), value.to_str().unwrap()), ("x-shopify-access-token", "shpat_x"));
+        assert!(value.is_sensitive());
+        assert_eq!(format!("{:?}", Credential::AccessToken(Secret::literal("shpat_x"))), "AccessToken(<redacted>)");
     }
 }

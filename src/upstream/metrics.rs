@@ -9,6 +9,8 @@ pub const REQUESTS: &str = "cartgate_upstream_requests_total";
 pub const DURATION: &str = "cartgate_upstream_request_duration_seconds";
 pub const RATELIMIT_WAITS: &str = "cartgate_ratelimit_waits_total";
 pub const PAUSE: &str = "cartgate_upstream_pause_seconds";
+pub const SHOPIFY_THROTTLED: &str = "cartgate_shopify_throttled_total";
+pub const SHOPIFY_VERSION_MISMATCH: &str = "cartgate_shopify_api_version_mismatch_total";
 
 /// Registers descriptions; call once next to the recorder's installation.
 pub fn describe() {
@@ -20,6 +22,11 @@ pub fn describe() {
         "Rate-limit acquires that could not go at once: waited in-process, rescheduled, or late (woke after their slot; a fresh one was taken)"
     );
     describe_gauge!(PAUSE, metrics::Unit::Seconds, "Remaining pause of an upstream account after a 429 or reset");
+    describe_counter!(SHOPIFY_THROTTLED, "Shopify GraphQL answers that said THROTTLED (or 429): the shop was paused");
+    describe_counter!(
+        SHOPIFY_VERSION_MISMATCH,
+        "Shopify answers from another API version than the one asked for (an unsupported version is answered by the oldest)"
+    );
 }
 
 /// One finished call; `status` is the HTTP status or the transport failure (`connect`,
@@ -53,4 +60,15 @@ pub(super) fn ratelimit_wait(upstream: Upstream, outcome: WaitOutcome) {
 pub(super) fn pause(upstream: Upstream, account: &str, remaining: Duration) {
     metrics::gauge!(PAUSE, "upstream" => upstream.as_str(), "account" => account.to_owned())
         .set(remaining.as_secs_f64());
+}
+
+/// Shopify said THROTTLED (or 429).
+pub(super) fn counter_throttled() {
+    metrics::counter!(SHOPIFY_THROTTLED).increment(1);
+}
+
+/// Shopify answered from `answered` when `requested` was asked for.
+pub(super) fn shopify_version_mismatch(requested: &str, answered: &str) {
+    metrics::counter!(SHOPIFY_VERSION_MISMATCH, "requested" => requested.to_owned(), "answered" => answered.to_owned())
+        .increment(1);
 }

@@ -1,4 +1,4 @@
-//! The one client core every call to TradeGecko or EasyPost goes through.
+//! The one client core every call to TradeGecko, Shopify or EasyPost goes through.
 //!
 //! Rate limits, timeouts, request ids, retries-or-not and error classes are decided here once,
 //! so the workflows only say *what* to call: `cart.get("/orders").query(&q).send().await?`.
@@ -44,6 +44,7 @@ mod limiter;
 mod metrics;
 mod request;
 mod response;
+mod shopify;
 
 use std::fmt;
 use std::sync::Arc;
@@ -55,9 +56,10 @@ pub use limiter::Limiter;
 pub use metrics::describe as describe_metrics;
 pub use request::UpstreamRequest;
 pub use response::UpstreamResponse;
+pub use shopify::{Operation, OperationKind, ShopifyAccount};
 
 use crate::domain::MerchantId;
-use crate::settings::{CartAuth, CartSettings, Secret, WmsSettings};
+use crate::settings::{CartAuth, CartSettings, SHOPIFY_API_VERSION, Secret, WmsSettings};
 
 /// Longest time a connection may take to establish. Kept below any request timeout so a slow
 /// connect is reported as a connect error (nothing sent → safe to retry), not as a timeout.
@@ -128,6 +130,8 @@ pub struct UpstreamClient {
     limiter: Limiter,
     tokens: Option<Arc<dyn TokenProvider>>,
     watch: Option<Watched>,
+    /// The Admin API version Shopify calls name (`[apps.shopify].api_version`).
+    shopify_version: Arc<str>,
 }
 
 impl UpstreamClient {
@@ -142,12 +146,22 @@ impl UpstreamClient {
             .user_agent(concat!("cartgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| UpstreamError::Invalid { reason: format!("cannot build the HTTP client: {e}") })?;
-        Ok(Self { http, limiter, tokens: None, watch: None })
+        Ok(Self { http, limiter, tokens: None, watch: None, shopify_version: Arc::from(SHOPIFY_API_VERSION) })
     }
 
     /// The same client, handing OAuth carts their tokens from `tokens`.
     pub fn with_tokens(self, tokens: Arc<dyn TokenProvider>) -> Self {
         Self { tokens: Some(tokens), ..self }
+    }
+
+    /// The same client, naming `version` in Shopify calls (default: cartgate's pinned one).
+    pub fn with_shopify_api_version(self, version: &str) -> Self {
+        Self { shopify_version: Arc::from(version), ..self }
+    }
+
+    /// The Admin API version Shopify calls name.
+    pub fn shopify_api_version(&self) -> &str {
+        &self.shopify_version
     }
 
     /// The same client, its accounts watched by `watch` (every answer is told to it).
@@ -179,6 +193,29 @@ impl UpstreamClient {
             rate_limit: cart.rate_limit,
             timeout: Duration::from_secs(cart.timeout_secs),
         })
+    }
+
+    /// The Shopify account of a cart at the pinned `api_version`: its Admin API token (fixed,
+    /// or its OAuth connection's) in `X-Shopify-Access-Token`, paced by query cost per shop
+    /// (`limiter/cost.rs`) as well as by the cart's rate limit.
+    pub fn shopify(&self, cart: &CartSettings, api_version: &str) -> Result<ShopifyAccount, UpstreamError> {
+        let credential = match (cart.auth, &self.tokens) {
+            (CartAuth::Token, _) => {
+                Credential::AccessToken(cart.access_token.clone().unwrap_or_else(|| Secret::literal("")))
+            }
+            (CartAuth::Oauth, Some(tokens)) => Credential::OAuthAccessToken(tokens.source(cart)),
+            (CartAuth::Oauth, None) => {
+                return Err(UpstreamError::Invalid { reason: "OAuth carts are not served by this client".into() });
+            }
+        };
+        let account = self.account(AccountSpec {
+            upstream: Upstream::Shopify,
+            base_url: cart.api_base(),
+            credential,
+            rate_limit: cart.rate_limit,
+            timeout: Duration::from_secs(cart.timeout_secs),
+        })?;
+        Ok(ShopifyAccount::new(account, api_version))
     }
 
     /// The EasyPost account of a merchant's active key (test or production); `Invalid` says

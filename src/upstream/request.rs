@@ -4,12 +4,12 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use tracing::{Instrument, Span, field};
 
-use super::account::{Auth, bearer_header};
+use super::account::{Auth, token_header};
 use super::adaptive::{self, RetryAfter};
 use super::error::{classify_status, classify_transport, lost_after_sending};
 use super::{Account, UpstreamError, UpstreamResponse, endpoint, metrics};
@@ -140,16 +140,16 @@ impl UpstreamRequest {
         let acc = self.account.inner.clone();
         let (status, headers, body) = match &acc.auth {
             Auth::Static(header) => self.attempt(&endpoint, header.clone()).await?,
-            Auth::Dynamic(source) => {
+            Auth::Dynamic(source, kind) => {
                 // One refresh, one retry: a 401 the fresh token does not cure ends the connection.
                 let token = source.token().await?;
-                let first = self.attempt(&endpoint, Some(bearer_header(&token.token)?)).await?;
+                let first = self.attempt(&endpoint, Some(token_header(*kind, &token.token)?)).await?;
                 if first.0 != StatusCode::UNAUTHORIZED {
                     first
                 } else {
                     tracing::info!("access token refused; retrying once with a fresh one");
                     let fresh = source.rejected(&token).await?;
-                    let second = self.attempt(&endpoint, Some(bearer_header(&fresh.token)?)).await?;
+                    let second = self.attempt(&endpoint, Some(token_header(*kind, &fresh.token)?)).await?;
                     if second.0 == StatusCode::UNAUTHORIZED {
                         return Err(source.unrecoverable(&fresh).await);
                     }
@@ -166,7 +166,7 @@ impl UpstreamRequest {
     async fn attempt(
         &self,
         endpoint: &str,
-        auth: Option<HeaderValue>,
+        auth: Option<(HeaderName, HeaderValue)>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), UpstreamError> {
         let acc = &self.account.inner;
         acc.gate.acquire().await?;
@@ -187,7 +187,7 @@ impl UpstreamRequest {
     /// The HTTP exchange itself; failures carry their metric label.
     async fn exchange(
         &self,
-        auth: Option<HeaderValue>,
+        auth: Option<(HeaderName, HeaderValue)>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), (&'static str, UpstreamError)> {
         let acc = &self.account.inner;
         let upstream = acc.upstream;
@@ -197,8 +197,8 @@ impl UpstreamRequest {
             .timeout(acc.timeout)
             .header(ACCEPT, "application/json")
             .headers(self.headers.clone());
-        if let Some(auth) = auth {
-            rb = rb.header(AUTHORIZATION, auth);
+        if let Some((name, value)) = auth {
+            rb = rb.header(name, value);
         }
         if let Some(id) = &self.request_id {
             rb = rb.header("x-request-id", id.as_str());

@@ -16,7 +16,11 @@ pub fn describe() {
     describe_counter!(UNKNOWN_WMS_ORDERS, "Shipment checks about WMS orders cartgate did not send");
     describe_counter!(FULFILLMENTS, "Cart fulfillments by result: created, or adopted (already in the cart)");
     describe_counter!(TRACKER_EVENTS, "Tracker updates by result: changed, same, stale, unknown_code");
-    describe_counter!(INVENTORY_LINES, "Inventory lines by result: adjusted, or skipped (barcode unknown to the cart)");
+    describe_counter!(
+        INVENTORY_LINES,
+        "Inventory lines by result: adjusted, skipped (barcode unknown to the cart), or stale (moved in the cart twice \
+         during one sync; left for the next)"
+    );
     describe_counter!(HOLDS_RELEASED_EARLY, "Held orders released because an inventory sync showed the stock");
     describe_counter!(UNMAPPED_SHIP_METHODS, "Sends stopped in error for an unmapped ship method, by cart");
     describe_counter!(

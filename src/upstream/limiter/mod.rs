@@ -3,8 +3,11 @@
 //! [`Limiter`] is built once per process from the store's connection (or without one for the
 //! memory store); it hands each account a [`Gate`] that every request goes through.
 
+mod cost;
 mod local;
 mod redis;
+
+pub use cost::ThrottleStatus;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -94,6 +97,7 @@ impl Limiter {
                 late: late_tolerance(rate),
                 max_wait: self.inner.max_wait,
                 local: LocalGate::new(interval),
+                bucket: cost::Bucket::default(),
                 shared,
             })
         });
@@ -124,6 +128,8 @@ pub(crate) struct Gate {
     late: Duration,
     max_wait: Duration,
     local: LocalGate,
+    /// The memory store's cost bucket (Shopify); unused with Redis.
+    bucket: cost::Bucket,
     shared: Option<RedisGate>,
 }
 

@@ -7,10 +7,13 @@ use crate::store::redis::RedisConn;
 use redis::Script;
 
 use super::super::adaptive::{self, PauseRequest};
+use super::cost::{Bucket, ThrottleStatus};
 use crate::store::Millis;
 
 static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("gcra.lua")));
 static PAUSE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("pause.lua")));
+static COST: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("cost.lua")));
+static COST_RECORD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("cost_record.lua")));
 
 /// How long a limiter call may take before it is treated as Redis being down.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -81,6 +84,40 @@ impl RedisGate {
             .arg(linger_ms());
         match self.run(inv).await?.as_slice() {
             [now, until] => Ok((*now, *until)),
+            other => Err(RedisLimiterError::Answer(other.to_vec())),
+        }
+    }
+
+    /// Reserves `cost` points of the shop's bucket (`cost.lua`), waiting at most `max_wait`.
+    pub async fn reserve_cost(&self, cost: f64, max_wait: Duration) -> Result<(Millis, Decision), RedisLimiterError> {
+        let mut inv = COST.key(&self.key);
+        inv.arg(cost)
+            .arg(adaptive::millis(max_wait))
+            .arg(Bucket::ASSUMED_SIZE)
+            .arg(Bucket::ASSUMED_RATE)
+            .arg(linger_ms());
+        let reply: Vec<i64> = self.run(inv).await?;
+        let decision = match reply.as_slice() {
+            [0, _, wait_ms] => Decision::Granted { wait: Duration::from_millis(u64::try_from(*wait_ms).unwrap_or(0)) },
+            [1, _, at] => Decision::Busy { at: *at },
+            [2, _, until] => Decision::Paused { until: *until },
+            _ => return Err(RedisLimiterError::Answer(reply)),
+        };
+        Ok((reply[1], decision))
+    }
+
+    /// Records Shopify's view of the bucket (`cost_record.lua`); returns the store's clock.
+    pub async fn record_cost(&self, refund: f64, status: &ThrottleStatus) -> Result<Millis, RedisLimiterError> {
+        let mut inv = COST_RECORD.key(&self.key);
+        inv.arg(refund.max(0.0))
+            .arg(status.currently_available)
+            .arg(status.maximum_available)
+            .arg(status.restore_rate)
+            .arg(Bucket::ASSUMED_SIZE)
+            .arg(Bucket::ASSUMED_RATE)
+            .arg(linger_ms());
+        match self.run(inv).await?.as_slice() {
+            [now, _] => Ok(*now),
             other => Err(RedisLimiterError::Answer(other.to_vec())),
         }
     }
