@@ -37,12 +37,14 @@
 mod connect;
 mod endpoint;
 mod tokens;
+mod uninstall;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use connect::{CallbackError, CallbackOutcome, CallbackQuery, STATE_TTL_MS, authorize_url, callback, redirect_url};
 pub use tokens::CartTokens;
+pub use uninstall::UNINSTALLED;
 
 use crate::alerts::Alerts;
 use crate::ledger::{ConnectionStatus, OAuthStore, StoredConnection};

@@ -10,6 +10,8 @@ mod foundation;
 mod oauth;
 mod queues;
 mod ship_methods;
+mod shopify;
+mod shopify_redact;
 mod support;
 mod tenants;
 mod tenants_store;
