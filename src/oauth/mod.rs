@@ -36,6 +36,7 @@
 
 mod connect;
 mod endpoint;
+pub mod shopify;
 mod tokens;
 mod uninstall;
 
