@@ -204,6 +204,11 @@ async fn updates_and_cancellations_import_the_order_and_unknown_topics_are_ignor
     let (code, answer) = app.post_shopify("acme-shop", BODY, Delivery::new("products/update", "w-3")).await;
     assert_eq!((code, answer["status"].as_str()), (200, Some("ignored")));
     assert_eq!(app.queued().await, 1);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for result in ["accepted", "unknown_topic"] {
+        let line = format!(r#"cartgate_webhooks_total{{provider="shopify",result="{result}"}}"#);
+        assert!(metrics.contains(&line), "{line} missing");
+    }
 }
 
 #[tokio::test]

@@ -169,3 +169,13 @@ async fn refresh_rotates_the_refresh_token_and_invalid_grant_disconnects_with_an
     assert_eq!((alert["kind"].as_str(), alert["subject"].as_str()), (Some("cart_disconnected"), Some("acme-shop")));
     assert!(alert["summary"].as_str().unwrap_or_default().contains("Shopify"), "{alert}");
 }
+
+#[tokio::test]
+async fn a_shopify_state_is_refused_by_the_tradegecko_callback() {
+    let (shop, app) = setup().await;
+    Mock::given(method("POST")).respond_with(tokens("a", "r")).expect(0).mount(&shop).await;
+    let state = state_of(&app.shopify_connect().await);
+    let resp = app.get(&format!("/oauth/tradegecko/callback?code=c&state={state}")).await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(app.shopify_connection().await["status"], "disconnected");
+}
