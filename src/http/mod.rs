@@ -69,5 +69,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(alerts::list)
         .service(alerts::ack)
         .service(oauth::connect)
-        .service(oauth::callback);
+        .service(oauth::callback)
+        .service(oauth::shopify_callback);
 }

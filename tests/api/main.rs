@@ -11,6 +11,7 @@ mod oauth;
 mod queues;
 mod ship_methods;
 mod shopify;
+mod shopify_oauth;
 mod shopify_redact;
 mod support;
 mod tenants;

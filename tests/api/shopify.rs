@@ -201,9 +201,18 @@ async fn updates_and_cancellations_import_the_order_and_unknown_topics_are_ignor
     }
     let (_, payload) = app.job_payload(IMPORT).await.unwrap();
     assert_eq!(payload["trigger"], "orders/updated", "one import job per order; it reads cancelledAt itself");
+    let cancelled = br#"{"id":450789469,"cancelled_at":"2026-12-03T09:00:00-05:00","cancel_reason":"customer"}"#;
+    assert_eq!(app.post_shopify("acme-shop", cancelled, Delivery::new("orders/cancelled", "w-4")).await.0, 200);
+    let (_, payload) = app.job_payload("import_order:acme-shop:450789469").await.unwrap();
+    assert_eq!(payload["trigger"], "orders/cancelled");
     let (code, answer) = app.post_shopify("acme-shop", BODY, Delivery::new("products/update", "w-3")).await;
     assert_eq!((code, answer["status"].as_str()), (200, Some("ignored")));
-    assert_eq!(app.queued().await, 1);
+    assert_eq!(app.queued().await, 2);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for result in ["accepted", "unknown_topic"] {
+        let line = format!(r#"cartgate_webhooks_total{{provider="shopify",result="{result}"}}"#);
+        assert!(metrics.contains(&line), "{line} missing");
+    }
 }
 
 #[tokio::test]
