@@ -94,7 +94,11 @@ impl Common {
             }
             Flavour::Easypost => self.flavour.error(429, "RATE_LIMITED", "Too many requests, slow down"),
             Flavour::Shopify => {
-                let mut resp = self.flavour.error(429, "THROTTLED", "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.");
+                let mut resp = self.flavour.error(
+                    429,
+                    "THROTTLED",
+                    "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+                );
                 let wait = until_unix.saturating_sub(now_ms() / 1000).max(1).to_string();
                 set_headers(resp.headers_mut(), &[("retry-after", &wait)]);
                 resp

@@ -55,7 +55,8 @@ impl ShopShared {
         if v.location_id.is_some_and(|l| !s.locations.iter().any(|x| x.id == l)) {
             return Err(ShopError::NotFound(format!("location {:?}", v.location_id)));
         }
-        let id = s.add_variant(&v.sku, v.barcode.as_deref(), v.title.as_deref().unwrap_or(&v.sku), v.stock, v.location_id);
+        let id =
+            s.add_variant(&v.sku, v.barcode.as_deref(), v.title.as_deref().unwrap_or(&v.sku), v.stock, v.location_id);
         let item = s.variants.get(&id).map_or(0, |x| x.inventory_item_id);
         Ok(json!({"id": gid("ProductVariant", id), "inventory_item_id": gid("InventoryItem", item), "sku": v.sku}))
     }
@@ -113,21 +114,28 @@ impl ShopShared {
     }
 
     pub(crate) fn compliance(self: &Arc<Self>, req: &ComplianceRequest) -> Result<Value, ShopError> {
-        let uri = lock(&self.compliance_uri).clone().ok_or_else(|| ShopError::Invalid("no compliance URI is configured".into()))?;
+        let uri = lock(&self.compliance_uri)
+            .clone()
+            .ok_or_else(|| ShopError::Invalid("no compliance URI is configured".into()))?;
         let body = {
             let s = lock(&self.state);
-            let orders: Vec<_> = s.orders.values().filter(|o| req.email.as_ref().is_some_and(|e| &o.email == e)).collect();
-            let customer = orders.first().map(|o| {
-                json!({"id": o.customer_id, "email": o.email, "phone": o.shipping_address.phone_number})
-            });
+            let orders: Vec<_> =
+                s.orders.values().filter(|o| req.email.as_ref().is_some_and(|e| &o.email == e)).collect();
+            let customer = orders
+                .first()
+                .map(|o| json!({"id": o.customer_id, "email": o.email, "phone": o.shipping_address.phone_number}));
             let ids: Vec<u64> = orders.iter().map(|o| o.id).collect();
             let base = json!({"shop_id": 1, "shop_domain": self.shop});
             match (req.topic.as_str(), customer) {
                 ("shop/redact", _) => base,
-                ("customers/redact", Some(c)) => json!({"shop_id": 1, "shop_domain": self.shop, "customer": c, "orders_to_redact": ids}),
+                ("customers/redact", Some(c)) => {
+                    json!({"shop_id": 1, "shop_domain": self.shop, "customer": c, "orders_to_redact": ids})
+                }
                 ("customers/data_request", Some(c)) => json!({"shop_id": 1, "shop_domain": self.shop, "customer": c,
                     "orders_requested": ids, "data_request": {"id": s.orders.len() + 1}}),
-                ("customers/redact" | "customers/data_request", None) => return Err(ShopError::NotFound("a customer with that email".into())),
+                ("customers/redact" | "customers/data_request", None) => {
+                    return Err(ShopError::NotFound("a customer with that email".into()));
+                }
                 (other, _) => return Err(ShopError::Invalid(format!("unknown compliance topic {other}"))),
             }
         };
@@ -139,7 +147,8 @@ impl ShopShared {
 
     /// `app/uninstalled`, then every token and subscription ends (Shopify's order of things).
     pub(crate) fn uninstall(self: &Arc<Self>) {
-        let body = json!({"id": 1, "name": self.shop.split('.').next(), "domain": self.shop, "myshopify_domain": self.shop});
+        let body =
+            json!({"id": 1, "name": self.shop.split('.').next(), "domain": self.shop, "myshopify_domain": self.shop});
         emit(self, "APP_UNINSTALLED", &body);
         self.oauth.revoke_all();
         lock(&self.state).subscriptions.clear();
@@ -181,7 +190,8 @@ impl ShopifySim {
         let s = lock(&self.shared.state);
         let Some(o) = s.orders.get(&order_id) else { return Vec::new() };
         let fos = o.fulfillment_order_ids.iter().filter_map(|id| s.fulfillment_orders.get(id));
-        let sku = |line: u64| o.line_items.iter().find(|l| l.id == line).and_then(|l| l.sku.clone()).unwrap_or_default();
+        let sku =
+            |line: u64| o.line_items.iter().find(|l| l.id == line).and_then(|l| l.sku.clone()).unwrap_or_default();
         fos.flat_map(|f| f.lines.iter()).map(|l| (sku(l.line_item_id), l.remaining_quantity)).collect()
     }
 

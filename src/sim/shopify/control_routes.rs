@@ -109,16 +109,22 @@ pub(crate) fn scope() -> Scope {
         )
         .route("/bucket", get().to(bucket))
         .route("/bucket", put().to(bucket))
-        .route("/throttled", get().to(|s: Shared| async move { reply(200, &json!({"throttled": s.bucket.throttled()})) }))
+        .route(
+            "/throttled",
+            get().to(|s: Shared| async move { reply(200, &json!({"throttled": s.bucket.throttled()})) }),
+        )
         .route("/shop", put().to(shop))
         .route("/webhooks", get().to(webhooks))
         .route("/webhooks", put().to(webhooks))
         .route("/compliance", post().to(compliance))
         .route("/uninstall", post().to(uninstall))
-        .route("/oauth/expire", post().to(|s: Shared| async move {
-            s.oauth.expire_all();
-            HttpResponse::NoContent().finish()
-        }))
+        .route(
+            "/oauth/expire",
+            post().to(|s: Shared| async move {
+                s.oauth.expire_all();
+                HttpResponse::NoContent().finish()
+            }),
+        )
         .route("/oauth/stats", get().to(|s: Shared| async move { reply(200, &s.oauth.stats()) }))
         .configure(common_routes::<ShopShared>)
 }

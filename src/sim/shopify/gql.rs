@@ -95,9 +95,8 @@ type Fragments<'a> = HashMap<&'a str, (&'a str, &'a SelectionSet<'a, &'a str>)>;
 
 /// Parses `query` and picks the operation (`operation_name`, else the only one).
 pub(crate) fn parse(query: &str, variables: &Map<String, Value>, name: Option<&str>) -> Result<Operation, GqlError> {
-    let doc: Document<'_, &str> = graphql_parser::parse_query(query).map_err(|e| {
-        GqlError::new(format!("syntax error: {}", e.to_string().lines().next().unwrap_or_default()))
-    })?;
+    let doc: Document<'_, &str> = graphql_parser::parse_query(query)
+        .map_err(|e| GqlError::new(format!("syntax error: {}", e.to_string().lines().next().unwrap_or_default())))?;
     let mut fragments: Fragments<'_> = HashMap::new();
     let mut ops = Vec::new();
     for d in &doc.definitions {
@@ -118,9 +117,7 @@ pub(crate) fn parse(query: &str, variables: &Map<String, Value>, name: Option<&s
     let (kind, set, defaults) = match chosen {
         OperationDefinition::SelectionSet(s) => (OpKind::Query, s, Vec::new()),
         OperationDefinition::Query(q) => (OpKind::Query, &q.selection_set, defaults_of(&q.variable_definitions)),
-        OperationDefinition::Mutation(m) => {
-            (OpKind::Mutation, &m.selection_set, defaults_of(&m.variable_definitions))
-        }
+        OperationDefinition::Mutation(m) => (OpKind::Mutation, &m.selection_set, defaults_of(&m.variable_definitions)),
         OperationDefinition::Subscription(_) => return Err(GqlError::new("Subscriptions are not supported")),
     };
     let mut vars = variables.clone();
@@ -178,7 +175,12 @@ fn flatten<'a>(
                 let directives = f
                     .directives
                     .iter()
-                    .map(|d| (d.name.to_owned(), d.arguments.iter().map(|(k, v)| ((*k).to_owned(), to_json(v, vars))).collect()))
+                    .map(|d| {
+                        (
+                            d.name.to_owned(),
+                            d.arguments.iter().map(|(k, v)| ((*k).to_owned(), to_json(v, vars))).collect(),
+                        )
+                    })
                     .collect();
                 out.push(Sel {
                     key: f.alias.unwrap_or(f.name).to_owned(),

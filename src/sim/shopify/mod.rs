@@ -201,7 +201,12 @@ impl ShopifySim {
             state: Mutex::new(ShopState::from_seed(&config.seed, &config.location_ids)),
             bucket: cost::Bucket::new(config.bucket),
             deliverer: Deliverer::new(config.delivery.clone())?,
-            oauth: OAuth::new(config.client_id.clone(), config.client_secret.clone(), config.shop.clone(), config.oauth),
+            oauth: OAuth::new(
+                config.client_id.clone(),
+                config.client_secret.clone(),
+                config.shop.clone(),
+                config.oauth,
+            ),
             shop: config.shop.clone(),
             access_token: config.access_token.clone(),
             client_secret: config.client_secret.clone(),

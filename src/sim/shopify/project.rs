@@ -75,7 +75,8 @@ fn unwrap_marker(full: &Value, sel: &Sel) -> Result<Value, GqlError> {
         return Ok(keyed["map"].get(wanted).cloned().unwrap_or(Value::Null));
     }
     if let Some(items) = full.get("__named").and_then(Value::as_array) {
-        let names: Vec<&str> = sel.arg("names").as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let names: Vec<&str> =
+            sel.arg("names").as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let picked = items.iter().filter(|i| i["name"].as_str().is_some_and(|n| names.contains(&n))).cloned();
         return Ok(Value::Array(picked.collect()));
     }

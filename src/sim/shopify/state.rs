@@ -190,15 +190,13 @@ impl ShopState {
         self.next_number += 1;
         let (id, number) = (self.next_order_id, self.next_number);
         let address = spec.ship_to.unwrap_or_else(|| SeedAddress::sample(number as usize));
-        let email = spec.email.or_else(|| address.email.clone()).unwrap_or_else(|| format!("buyer{number}@example.com"));
+        let email =
+            spec.email.or_else(|| address.email.clone()).unwrap_or_else(|| format!("buyer{number}@example.com"));
         let fo = self.open_fulfillment_order(id, location, &lines);
         let customer_id = self.next_id();
         let now = Utc::now();
-        let shipping_line = spec.ship_method.map(|t| ShippingLine {
-            code: t.clone(),
-            title: t,
-            source: "shopify".into(),
-        });
+        let shipping_line =
+            spec.ship_method.map(|t| ShippingLine { code: t.clone(), title: t, source: "shopify".into() });
         let order = Order {
             id,
             name: format!("#{number}"),
