@@ -116,8 +116,12 @@ pub(crate) fn set_headers(map: &mut HeaderMap, pairs: &[(&'static str, &str)]) {
     }
 }
 
-/// The credential of a request: a Bearer token, or the username of Basic auth.
+/// The credential of a request: a Bearer token, the username of Basic auth, or Shopify's
+/// `X-Shopify-Access-Token`.
 pub(crate) fn credential(headers: &HeaderMap) -> Option<String> {
+    if let Some(token) = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok()) {
+        return Some(token.trim().to_owned());
+    }
     let value = headers.get("authorization")?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("bearer") {

@@ -212,6 +212,11 @@ impl ShopifySim {
 
     /// THROTTLED answers so far.
     pub fn throttled(&self) -> u64 {
+        self.shared.bucket.throttled().len() as u64
+    }
+
+    /// When each THROTTLED answer went out (Unix ms, in order).
+    pub fn throttled_at(&self) -> Vec<u64> {
         self.shared.bucket.throttled()
     }
 

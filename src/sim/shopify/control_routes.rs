@@ -111,7 +111,10 @@ pub(crate) fn scope() -> Scope {
         .route("/bucket", put().to(bucket))
         .route(
             "/throttled",
-            get().to(|s: Shared| async move { reply(200, &json!({"throttled": s.bucket.throttled()})) }),
+            get().to(|s: Shared| async move {
+                let at = s.bucket.throttled();
+                reply(200, &json!({"throttled": at.len(), "at_ms": at}))
+            }),
         )
         .route("/shop", put().to(shop))
         .route("/webhooks", get().to(webhooks))

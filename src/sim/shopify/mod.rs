@@ -194,11 +194,13 @@ impl ShopifySim {
             recorder: Recorder::default(),
             rate_limit_limit: AtomicU32::new(0),
         });
+        let state =
+            ShopState::from_seed(&config.seed, &config.location_ids).map_err(|e| SimError::Seed(e.to_string()))?;
         let mut versions = config.versions.clone();
         versions.sort();
         let shared = Arc::new(ShopShared {
             common: common.clone(),
-            state: Mutex::new(ShopState::from_seed(&config.seed, &config.location_ids)),
+            state: Mutex::new(state),
             bucket: cost::Bucket::new(config.bucket),
             deliverer: Deliverer::new(config.delivery.clone())?,
             oauth: OAuth::new(

@@ -10,6 +10,7 @@
 //!   item's `__sort` key (base64), so `after` still works when items moved between pages;
 //! * `{"__keyed": {"arg": "locationId", "map": {...}}}` — one value chosen by an argument;
 //! * `{"__named": [...]}` — a list filtered by `names` (`quantities(names:)`).
+//!
 //! A plain list with `first` (`fulfillments(first:)`) is truncated.
 
 use base64::Engine;
@@ -104,8 +105,7 @@ pub(crate) fn page_size(sel: &Sel) -> Result<usize, GqlError> {
 }
 
 fn cursor_of(item: &Value, index: usize) -> String {
-    let key = item.get("__sort").and_then(Value::as_str).map_or_else(|| format!("{index:020}"), str::to_owned);
-    STANDARD.encode(key)
+    STANDARD.encode(cursor_key(item, index))
 }
 
 fn connection(items: &[Value], sel: &Sel, typename: &str) -> Result<Value, GqlError> {

@@ -147,3 +147,59 @@ async fn compliance_webhooks_go_to_the_compliance_uri_as_documented() {
         sim.send_compliance(&ComplianceRequest { topic: "customers/redact".into(), email: Some("nobody@x".into()) });
     assert!(unknown.is_err());
 }
+
+#[tokio::test]
+async fn the_control_routes_drive_the_shop_and_order_changes_fire_webhooks() {
+    let sim = shop(1).await;
+    let hook = receiver(200).await;
+    for topic in ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED"] {
+        subscribe(&sim, topic, &format!("{}/wh", hook.uri())).await;
+    }
+    let c = crate::support::client();
+    let base = format!("{}/_sim", sim.url());
+    let v = crate::support::json(
+        c.post(format!("{base}/variants")).json(&json!({"sku": "EXTRA-1", "barcode": "0000000000999", "stock": 4})),
+    )
+    .await;
+    assert!(v["inventory_item_id"].as_str().unwrap().starts_with("gid://shopify/InventoryItem/"));
+    let o = crate::support::json(
+        c.post(format!("{base}/orders"))
+            .json(&json!({"lines": [{"sku": "EXTRA-1", "quantity": 2}], "tags": ["vip"], "ship_method": "Express"})),
+    )
+    .await;
+    let id = o["order"]["id"].as_u64().unwrap();
+    assert_eq!(o["order"]["shipping_lines"][0]["title"], "Express");
+    let unknown = c
+        .post(format!("{base}/orders"))
+        .json(&json!({"lines": [{"sku": "NOPE", "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let edited = c
+        .patch(format!("{base}/orders/{id}"))
+        .json(&json!({"lines": [{"sku": "EXTRA-1", "quantity": 3}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
+    assert_eq!(sim.remaining(id), [("EXTRA-1".to_owned(), 3)]);
+    assert_eq!(c.post(format!("{base}/orders/{id}/cancel")).send().await.unwrap().status(), 200);
+    assert_eq!(c.post(format!("{base}/orders/{id}/cancel")).send().await.unwrap().status(), 422, "already cancelled");
+    let levels = crate::support::json(c.get(format!("{base}/levels"))).await;
+    assert!(levels["levels"].as_array().unwrap().iter().any(|l| l["sku"] == "EXTRA-1" && l["available"] == 4));
+    eventually("create, update, cancel, update", || {
+        sim.deliveries().iter().filter(|d| d.status == Some(200)).count() == 4
+    })
+    .await;
+    let topics: Vec<String> =
+        hook.received_requests().await.unwrap().iter().map(|r| header(r, "x-shopify-topic")).collect();
+    for t in ["orders/create", "orders/updated", "orders/cancelled"] {
+        assert!(topics.iter().any(|x| x == t), "{t} in {topics:?}");
+    }
+    let throttled = crate::support::json(c.get(format!("{base}/throttled"))).await;
+    assert_eq!(throttled["throttled"], 0);
+    let shop_state = c.put(format!("{base}/shop")).json(&json!({"status": 423})).send().await.unwrap();
+    assert_eq!(shop_state.status(), 200);
+    assert_eq!(gql(&sim, "{ shop { name } }", json!({})).await.status, 423);
+}
