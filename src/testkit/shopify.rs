@@ -175,3 +175,33 @@ impl ShopifyStore {
         self.sim.stop().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::MerchantId;
+    use crate::testkit::wiring::{AppsWiring, MerchantWiring, Wiring};
+
+    /// Both auth kinds, with the app, load through cartgate's own configuration loader.
+    #[tokio::test]
+    async fn a_shopify_cart_on_the_store_is_valid_configuration() -> Result<(), Box<dyn std::error::Error>> {
+        let shop = ShopifyStore::start(&ShopifyOptions { items: 1, ..ShopifyOptions::default() }).await?;
+        for auth in [CartAuth::Token, CartAuth::Oauth] {
+            let mut wiring = Wiring::new("memory://");
+            // An OAuth cart needs cartgate's public URL (its redirect URL).
+            wiring.server.public_url = Some(Url::parse("https://cartgate.example")?);
+            wiring.apps = Some(AppsWiring { tradegecko: None, shopify: Some(shop.app_wiring()) });
+            let url = Url::parse("http://127.0.0.1:9")?;
+            let mut merchant = MerchantWiring::easypost(MerchantId::parse("acme")?, url, WiredSecret::new("EZAK-key"));
+            merchant.carts.push(shop.cart(SHOPIFY_CART, auth)?);
+            wiring.merchants.push(merchant);
+            let settings = wiring.settings()?;
+            let cart = &settings.merchants[0].carts[0];
+            assert_eq!(cart.kind, CartKind::Shopify);
+            assert_eq!(cart.shop.as_deref(), Some("acme.myshopify.com"));
+            assert_eq!(cart.location_id.as_deref(), Some("gid://shopify/Location/1"));
+        }
+        shop.stop().await;
+        Ok(())
+    }
+}
