@@ -101,3 +101,42 @@ async fn bad_codes_and_bad_clients_are_400() {
         token(&sim, json!({"client_id": sim.client_id(), "client_secret": "wrong", "code": "nope"})).await;
     assert_eq!(status, 400);
 }
+
+/// The sim process, killed when the test ends however it ends.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        drop(self.0.kill());
+        drop(self.0.wait());
+    }
+}
+
+#[tokio::test]
+async fn the_sim_command_takes_the_shop_the_app_and_the_token_lifetime() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cartgate"))
+        .args(["sim", "shopify", "--port", "0", "--shop", "cli.myshopify.com", "--client-id", "cli-app"])
+        .args(["--oauth-client-secret", "cli-secret", "--token-lifetime-secs", "42"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _process = Process(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert!(line.contains("cli.myshopify.com") && line.contains("cli-app") && !line.contains("cli-secret"), "{line}");
+    let base = line.split_whitespace().nth(5).unwrap().to_owned();
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let url = format!(
+        "{base}/admin/oauth/authorize?client_id=cli-app&scope=read_orders&redirect_uri=https://cartgate.example/cb&state=s"
+    );
+    let location = crate::support::header(&no_redirects.get(url).send().await.unwrap(), "location");
+    let query: Vec<(String, String)> = url::Url::parse(&location).unwrap().query_pairs().into_owned().collect();
+    assert_eq!(query.iter().find(|(k, _)| k == "hmac").unwrap().1, query_hmac("cli-secret", &query));
+    let code = query.iter().find(|(k, _)| k == "code").unwrap().1.clone();
+    let body = json!({"client_id": "cli-app", "client_secret": "cli-secret", "code": code, "expiring": "1"});
+    let r = client().post(format!("{base}/admin/oauth/access_token")).json(&body).send().await.unwrap();
+    let tokens: Value = r.json().await.unwrap();
+    assert_eq!(tokens["expires_in"], 42, "{tokens}");
+}
