@@ -150,6 +150,7 @@ impl ShopShared {
         let body =
             json!({"id": 1, "name": self.shop.split('.').next(), "domain": self.shop, "myshopify_domain": self.shop});
         emit(self, "APP_UNINSTALLED", &body);
+        self.uninstalled.store(true, Ordering::Relaxed);
         self.oauth.revoke_all();
         lock(&self.state).subscriptions.clear();
     }
@@ -260,8 +261,14 @@ impl ShopifySim {
         self.shared.compliance(req)
     }
 
+    /// Sends `app/uninstalled`; every token and subscription ends.
     pub fn uninstall(&self) {
         self.shared.uninstall();
+    }
+
+    /// The custom app is installed again: its token works.
+    pub fn install(&self) {
+        self.shared.uninstalled.store(false, Ordering::Relaxed);
     }
 
     pub fn set_oauth(&self, config: ShopifyOAuthConfig) {

@@ -122,6 +122,13 @@ pub(crate) fn scope() -> Scope {
         .route("/compliance", post().to(compliance))
         .route("/uninstall", post().to(uninstall))
         .route(
+            "/install",
+            post().to(|s: Shared| async move {
+                s.uninstalled.store(false, std::sync::atomic::Ordering::Relaxed);
+                reply(200, &json!({"uninstalled": false}))
+            }),
+        )
+        .route(
             "/oauth/expire",
             post().to(|s: Shared| async move {
                 s.oauth.expire_all();

@@ -156,3 +156,22 @@ async fn every_answer_reports_its_cost_and_an_empty_bucket_throttles() {
     }
     assert_eq!(last, 429);
 }
+
+#[tokio::test]
+async fn a_429_storm_says_when_to_retry_and_spares_the_control_routes() {
+    let sim = shop(1).await;
+    sim.set_faults(cartgate::sim::faults::FaultConfig { storm_secs: 30.0, ..Default::default() });
+    let resp = crate::support::client()
+        .post(sim.graphql_url(VERSION))
+        .header("X-Shopify-Access-Token", sim.token())
+        .json(&json!({"query": "{ shop { name } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let wait: f64 = crate::support::header(&resp, "retry-after").parse().unwrap();
+    assert!(wait > 0.0 && wait <= 31.0);
+    let control = crate::support::client().get(format!("{}/_sim/throttled", sim.url())).send().await.unwrap();
+    assert_eq!(control.status(), 200);
+    assert_eq!(sim.record().entries()[0].token.as_deref(), Some(sim.token()), "recorded under its token");
+}

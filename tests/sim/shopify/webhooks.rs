@@ -203,3 +203,20 @@ async fn the_control_routes_drive_the_shop_and_order_changes_fire_webhooks() {
     assert_eq!(shop_state.status(), 200);
     assert_eq!(gql(&sim, "{ shop { name } }", json!({})).await.status, 423);
 }
+
+#[tokio::test]
+async fn uninstalling_sends_app_uninstalled_then_ends_tokens_and_subscriptions() {
+    let sim = shop(1).await;
+    let hook = receiver(200).await;
+    subscribe(&sim, "APP_UNINSTALLED", &format!("{}/wh", hook.uri())).await;
+    sim.uninstall();
+    eventually("app/uninstalled", || sim.deliveries().iter().any(|d| d.status == Some(200))).await;
+    let reqs = hook.received_requests().await.unwrap();
+    assert_eq!(header(&reqs[0], "x-shopify-topic"), "app/uninstalled");
+    let body: Value = serde_json::from_slice(&reqs[0].body).unwrap();
+    assert_eq!(body["myshopify_domain"], "acme.myshopify.com");
+    assert!(sim.subscriptions().is_empty());
+    assert_eq!(gql(&sim, "{ shop { name } }", json!({})).await.status, 401);
+    sim.install();
+    assert_eq!(gql(&sim, "{ shop { name } }", json!({})).await.status, 200);
+}
