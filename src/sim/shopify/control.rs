@@ -207,6 +207,18 @@ impl ShopifySim {
         self.shared.levels()
     }
 
+    /// How many recorded GraphQL requests (answered or not) called root field `field`
+    /// (`fulfillmentCreate`, `orders`, …): the record keeps bodies, not operations.
+    pub fn calls_of(&self, field: &str) -> usize {
+        let entries = self.shared.common.recorder.entries();
+        let bodies = entries.iter().filter(|e| e.path.ends_with("/graphql.json"));
+        let ops = bodies.filter_map(|e| serde_json::from_str::<Value>(&e.body).ok()).filter_map(|b| {
+            let vars = b["variables"].as_object().cloned().unwrap_or_default();
+            super::gql::parse(b["query"].as_str()?, &vars, b["operationName"].as_str()).ok()
+        });
+        ops.filter(|op| op.fields.iter().any(|f| f.name == field)).count()
+    }
+
     pub fn set_bucket(&self, config: BucketConfig) {
         self.shared.bucket.set(config);
     }

@@ -127,5 +127,7 @@ async fn an_answer_lost_after_the_write_leaves_the_fulfillment_in_place() {
     assert!(lost, "the answer is lost");
     sim.set_faults(FaultConfig::default());
     assert_eq!(sim.fulfillments(id).len(), 1, "the write committed");
+    assert_eq!(sim.calls_of("fulfillmentCreate"), 1);
+    assert_eq!(sim.record().entries().last().and_then(|e| e.fault.clone()).as_deref(), Some("reset"));
     assert_eq!(sim.remaining(id), [("SKU-0001".to_owned(), 1)]);
 }
