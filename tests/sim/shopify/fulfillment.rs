@@ -72,6 +72,13 @@ async fn refused_fulfillments_write_nothing() {
 #[tokio::test]
 async fn fulfillments_count_down_remaining_quantities_and_are_not_idempotent() {
     let sim = shop(1).await;
+    let hook = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&hook)
+        .await;
+    let sub = "mutation($u: String!) { webhookSubscriptionCreate(topic: ORDERS_FULFILLED, webhookSubscription: {uri: $u}) { userErrors { message } } }";
+    gql(&sim, sub, json!({"u": format!("{}/wh", hook.uri())})).await;
     let id = order(&sim, &[("SKU-0001", 3)]);
     let (fo, lines) = fulfillment_order(&sim, id).await;
     let line = lines[0].0.as_str();
@@ -91,6 +98,11 @@ async fn fulfillments_count_down_remaining_quantities_and_are_not_idempotent() {
     let a = gql(&sim, FOS, json!({"id": format!("gid://shopify/Order/{id}")})).await;
     assert_eq!(a.body["data"]["order"]["displayFulfillmentStatus"], "FULFILLED");
     assert_eq!(a.body["data"]["order"]["fulfillmentOrders"]["nodes"][0]["status"], "CLOSED");
+    crate::support::eventually("orders/fulfilled", || sim.deliveries().iter().any(|d| d.event == "orders/fulfilled"))
+        .await;
+    let fulfilled: Value = serde_json::from_slice(&hook.received_requests().await.unwrap()[0].body).unwrap();
+    assert_eq!(fulfilled["fulfillment_status"], "fulfilled");
+    assert_eq!(fulfilled["line_items"][0]["fulfillable_quantity"], 0);
     let closed = gql(&sim, CREATE, input(&fo, &[(line, 1)])).await;
     assert_eq!(user_errors(&closed).len(), 1);
     let numbers = gql(
