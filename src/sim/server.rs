@@ -94,7 +94,11 @@ impl Common {
             }
             Flavour::Easypost => self.flavour.error(429, "RATE_LIMITED", "Too many requests, slow down"),
             Flavour::Shopify => {
-                let mut resp = self.flavour.error(429, "THROTTLED", "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.");
+                let mut resp = self.flavour.error(
+                    429,
+                    "THROTTLED",
+                    "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+                );
                 let wait = until_unix.saturating_sub(now_ms() / 1000).max(1).to_string();
                 set_headers(resp.headers_mut(), &[("retry-after", &wait)]);
                 resp
@@ -112,8 +116,12 @@ pub(crate) fn set_headers(map: &mut HeaderMap, pairs: &[(&'static str, &str)]) {
     }
 }
 
-/// The credential of a request: a Bearer token, or the username of Basic auth.
+/// The credential of a request: a Bearer token, the username of Basic auth, or Shopify's
+/// `X-Shopify-Access-Token`.
 pub(crate) fn credential(headers: &HeaderMap) -> Option<String> {
+    if let Some(token) = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok()) {
+        return Some(token.trim().to_owned());
+    }
     let value = headers.get("authorization")?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("bearer") {

@@ -57,7 +57,12 @@ pub(crate) async fn graphql(
     }
     let request: Map<String, Value> = match serde_json::from_slice(&body) {
         Ok(Value::Object(m)) if m.get("query").is_some_and(Value::is_string) => m,
-        _ => return with_version(reply(400, &json!({"errors": {"query": "Required parameter missing or invalid"}})), &answered),
+        _ => {
+            return with_version(
+                reply(400, &json!({"errors": {"query": "Required parameter missing or invalid"}})),
+                &answered,
+            );
+        }
     };
     let query = request.get("query").and_then(Value::as_str).unwrap_or_default();
     let variables = request.get("variables").and_then(Value::as_object).cloned().unwrap_or_default();

@@ -55,7 +55,8 @@ impl ShopShared {
         if v.location_id.is_some_and(|l| !s.locations.iter().any(|x| x.id == l)) {
             return Err(ShopError::NotFound(format!("location {:?}", v.location_id)));
         }
-        let id = s.add_variant(&v.sku, v.barcode.as_deref(), v.title.as_deref().unwrap_or(&v.sku), v.stock, v.location_id);
+        let id =
+            s.add_variant(&v.sku, v.barcode.as_deref(), v.title.as_deref().unwrap_or(&v.sku), v.stock, v.location_id);
         let item = s.variants.get(&id).map_or(0, |x| x.inventory_item_id);
         Ok(json!({"id": gid("ProductVariant", id), "inventory_item_id": gid("InventoryItem", item), "sku": v.sku}))
     }
@@ -113,21 +114,28 @@ impl ShopShared {
     }
 
     pub(crate) fn compliance(self: &Arc<Self>, req: &ComplianceRequest) -> Result<Value, ShopError> {
-        let uri = lock(&self.compliance_uri).clone().ok_or_else(|| ShopError::Invalid("no compliance URI is configured".into()))?;
+        let uri = lock(&self.compliance_uri)
+            .clone()
+            .ok_or_else(|| ShopError::Invalid("no compliance URI is configured".into()))?;
         let body = {
             let s = lock(&self.state);
-            let orders: Vec<_> = s.orders.values().filter(|o| req.email.as_ref().is_some_and(|e| &o.email == e)).collect();
-            let customer = orders.first().map(|o| {
-                json!({"id": o.customer_id, "email": o.email, "phone": o.shipping_address.phone_number})
-            });
+            let orders: Vec<_> =
+                s.orders.values().filter(|o| req.email.as_ref().is_some_and(|e| &o.email == e)).collect();
+            let customer = orders
+                .first()
+                .map(|o| json!({"id": o.customer_id, "email": o.email, "phone": o.shipping_address.phone_number}));
             let ids: Vec<u64> = orders.iter().map(|o| o.id).collect();
             let base = json!({"shop_id": 1, "shop_domain": self.shop});
             match (req.topic.as_str(), customer) {
                 ("shop/redact", _) => base,
-                ("customers/redact", Some(c)) => json!({"shop_id": 1, "shop_domain": self.shop, "customer": c, "orders_to_redact": ids}),
+                ("customers/redact", Some(c)) => {
+                    json!({"shop_id": 1, "shop_domain": self.shop, "customer": c, "orders_to_redact": ids})
+                }
                 ("customers/data_request", Some(c)) => json!({"shop_id": 1, "shop_domain": self.shop, "customer": c,
                     "orders_requested": ids, "data_request": {"id": s.orders.len() + 1}}),
-                ("customers/redact" | "customers/data_request", None) => return Err(ShopError::NotFound("a customer with that email".into())),
+                ("customers/redact" | "customers/data_request", None) => {
+                    return Err(ShopError::NotFound("a customer with that email".into()));
+                }
                 (other, _) => return Err(ShopError::Invalid(format!("unknown compliance topic {other}"))),
             }
         };
@@ -139,8 +147,10 @@ impl ShopShared {
 
     /// `app/uninstalled`, then every token and subscription ends (Shopify's order of things).
     pub(crate) fn uninstall(self: &Arc<Self>) {
-        let body = json!({"id": 1, "name": self.shop.split('.').next(), "domain": self.shop, "myshopify_domain": self.shop});
+        let body =
+            json!({"id": 1, "name": self.shop.split('.').next(), "domain": self.shop, "myshopify_domain": self.shop});
         emit(self, "APP_UNINSTALLED", &body);
+        self.uninstalled.store(true, Ordering::Relaxed);
         self.oauth.revoke_all();
         lock(&self.state).subscriptions.clear();
     }
@@ -181,7 +191,8 @@ impl ShopifySim {
         let s = lock(&self.shared.state);
         let Some(o) = s.orders.get(&order_id) else { return Vec::new() };
         let fos = o.fulfillment_order_ids.iter().filter_map(|id| s.fulfillment_orders.get(id));
-        let sku = |line: u64| o.line_items.iter().find(|l| l.id == line).and_then(|l| l.sku.clone()).unwrap_or_default();
+        let sku =
+            |line: u64| o.line_items.iter().find(|l| l.id == line).and_then(|l| l.sku.clone()).unwrap_or_default();
         fos.flat_map(|f| f.lines.iter()).map(|l| (sku(l.line_item_id), l.remaining_quantity)).collect()
     }
 
@@ -196,12 +207,29 @@ impl ShopifySim {
         self.shared.levels()
     }
 
+    /// How many recorded GraphQL requests (answered or not) called root field `field`
+    /// (`fulfillmentCreate`, `orders`, …): the record keeps bodies, not operations.
+    pub fn calls_of(&self, field: &str) -> usize {
+        let entries = self.shared.common.recorder.entries();
+        let bodies = entries.iter().filter(|e| e.path.ends_with("/graphql.json"));
+        let ops = bodies.filter_map(|e| serde_json::from_str::<Value>(&e.body).ok()).filter_map(|b| {
+            let vars = b["variables"].as_object().cloned().unwrap_or_default();
+            super::gql::parse(b["query"].as_str()?, &vars, b["operationName"].as_str()).ok()
+        });
+        ops.filter(|op| op.fields.iter().any(|f| f.name == field)).count()
+    }
+
     pub fn set_bucket(&self, config: BucketConfig) {
         self.shared.bucket.set(config);
     }
 
     /// THROTTLED answers so far.
     pub fn throttled(&self) -> u64 {
+        self.shared.bucket.throttled().len() as u64
+    }
+
+    /// When each THROTTLED answer went out (Unix ms, in order).
+    pub fn throttled_at(&self) -> Vec<u64> {
         self.shared.bucket.throttled()
     }
 
@@ -245,8 +273,14 @@ impl ShopifySim {
         self.shared.compliance(req)
     }
 
+    /// Sends `app/uninstalled`; every token and subscription ends.
     pub fn uninstall(&self) {
         self.shared.uninstall();
+    }
+
+    /// The custom app is installed again: its token works.
+    pub fn install(&self) {
+        self.shared.uninstalled.store(false, Ordering::Relaxed);
     }
 
     pub fn set_oauth(&self, config: ShopifyOAuthConfig) {

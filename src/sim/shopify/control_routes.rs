@@ -109,16 +109,32 @@ pub(crate) fn scope() -> Scope {
         )
         .route("/bucket", get().to(bucket))
         .route("/bucket", put().to(bucket))
-        .route("/throttled", get().to(|s: Shared| async move { reply(200, &json!({"throttled": s.bucket.throttled()})) }))
+        .route(
+            "/throttled",
+            get().to(|s: Shared| async move {
+                let at = s.bucket.throttled();
+                reply(200, &json!({"throttled": at.len(), "at_ms": at}))
+            }),
+        )
         .route("/shop", put().to(shop))
         .route("/webhooks", get().to(webhooks))
         .route("/webhooks", put().to(webhooks))
         .route("/compliance", post().to(compliance))
         .route("/uninstall", post().to(uninstall))
-        .route("/oauth/expire", post().to(|s: Shared| async move {
-            s.oauth.expire_all();
-            HttpResponse::NoContent().finish()
-        }))
+        .route(
+            "/install",
+            post().to(|s: Shared| async move {
+                s.uninstalled.store(false, std::sync::atomic::Ordering::Relaxed);
+                reply(200, &json!({"uninstalled": false}))
+            }),
+        )
+        .route(
+            "/oauth/expire",
+            post().to(|s: Shared| async move {
+                s.oauth.expire_all();
+                HttpResponse::NoContent().finish()
+            }),
+        )
         .route("/oauth/stats", get().to(|s: Shared| async move { reply(200, &s.oauth.stats()) }))
         .configure(common_routes::<ShopShared>)
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::sim::util::lock;
+use crate::sim::util::{lock, now_ms};
 
 /// The bucket's size and refill rate, and how a throttled answer is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,7 +36,8 @@ struct Inner {
     config: BucketConfig,
     available: f64,
     at: Instant,
-    throttled: u64,
+    /// When each THROTTLED answer went out (Unix ms).
+    throttled: Vec<u64>,
 }
 
 /// The shop's bucket.
@@ -53,7 +54,7 @@ pub(crate) enum Take {
 
 impl Bucket {
     pub(crate) fn new(config: BucketConfig) -> Self {
-        let inner = Inner { config, available: config.maximum_available, at: Instant::now(), throttled: 0 };
+        let inner = Inner { config, available: config.maximum_available, at: Instant::now(), throttled: Vec::new() };
         Self { inner: Mutex::new(inner) }
     }
 
@@ -69,9 +70,9 @@ impl Bucket {
         lock(&self.inner).config
     }
 
-    /// THROTTLED answers so far.
-    pub(crate) fn throttled(&self) -> u64 {
-        lock(&self.inner).throttled
+    /// When each THROTTLED answer so far went out (Unix ms), so a test can count them per refill.
+    pub(crate) fn throttled(&self) -> Vec<u64> {
+        lock(&self.inner).throttled.clone()
     }
 
     fn refill(i: &mut Inner) {
@@ -89,7 +90,7 @@ impl Bucket {
             return Take::TooExpensive;
         }
         if cost > i.available {
-            i.throttled += 1;
+            i.throttled.push(now_ms());
             return Take::Throttled;
         }
         i.available -= cost;

@@ -95,9 +95,8 @@ type Fragments<'a> = HashMap<&'a str, (&'a str, &'a SelectionSet<'a, &'a str>)>;
 
 /// Parses `query` and picks the operation (`operation_name`, else the only one).
 pub(crate) fn parse(query: &str, variables: &Map<String, Value>, name: Option<&str>) -> Result<Operation, GqlError> {
-    let doc: Document<'_, &str> = graphql_parser::parse_query(query).map_err(|e| {
-        GqlError::new(format!("syntax error: {}", e.to_string().lines().next().unwrap_or_default()))
-    })?;
+    let doc: Document<'_, &str> = graphql_parser::parse_query(query)
+        .map_err(|e| GqlError::new(format!("syntax error: {}", e.to_string().lines().next().unwrap_or_default())))?;
     let mut fragments: Fragments<'_> = HashMap::new();
     let mut ops = Vec::new();
     for d in &doc.definitions {
@@ -118,9 +117,7 @@ pub(crate) fn parse(query: &str, variables: &Map<String, Value>, name: Option<&s
     let (kind, set, defaults) = match chosen {
         OperationDefinition::SelectionSet(s) => (OpKind::Query, s, Vec::new()),
         OperationDefinition::Query(q) => (OpKind::Query, &q.selection_set, defaults_of(&q.variable_definitions)),
-        OperationDefinition::Mutation(m) => {
-            (OpKind::Mutation, &m.selection_set, defaults_of(&m.variable_definitions))
-        }
+        OperationDefinition::Mutation(m) => (OpKind::Mutation, &m.selection_set, defaults_of(&m.variable_definitions)),
         OperationDefinition::Subscription(_) => return Err(GqlError::new("Subscriptions are not supported")),
     };
     let mut vars = variables.clone();
@@ -178,7 +175,12 @@ fn flatten<'a>(
                 let directives = f
                     .directives
                     .iter()
-                    .map(|d| (d.name.to_owned(), d.arguments.iter().map(|(k, v)| ((*k).to_owned(), to_json(v, vars))).collect()))
+                    .map(|d| {
+                        (
+                            d.name.to_owned(),
+                            d.arguments.iter().map(|(k, v)| ((*k).to_owned(), to_json(v, vars))).collect(),
+                        )
+                    })
                     .collect();
                 out.push(Sel {
                     key: f.alias.unwrap_or(f.name).to_owned(),
@@ -236,5 +238,42 @@ fn per_node(s: &Sel) -> u64 {
         "nodes" => cost(s),
         "edges" => s.children.iter().filter(|c| c.name == "node").map(cost).sum(),
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost_of(query: &str, variables: serde_json::Value) -> u64 {
+        let vars = variables.as_object().cloned().unwrap_or_default();
+        parse(query, &vars, None).map(|op| requested_cost(&op)).unwrap_or(u64::MAX)
+    }
+
+    #[test]
+    fn scalars_are_free_objects_cost_one_and_connections_multiply() {
+        assert_eq!(cost_of("{ shop { name } }", serde_json::json!({})), 1);
+        assert_eq!(
+            cost_of("{ orders(first: 10) { pageInfo { hasNextPage } nodes { id } } }", serde_json::json!({})),
+            12
+        );
+        let nested = "query($n: Int!) { orders(first: $n) { edges { node { shippingAddress { zip }
+            lineItems(first: 5) { nodes { variant { sku } } } } } } }";
+        // 2 + 3 × (order 1 + address 1 + lineItems (2 + 5 × (line 1 + variant 1)))
+        assert_eq!(cost_of(nested, serde_json::json!({"n": 3})), 2 + 3 * (1 + 1 + 2 + 5 * 2));
+        assert_eq!(
+            cost_of("mutation { a: webhookSubscriptionCreate { userErrors { message } } }", serde_json::json!({})),
+            10
+        );
+    }
+
+    #[test]
+    fn fragments_are_inlined_with_their_type_and_variables_resolved() {
+        let q = "query($ids: [ID!]!) { nodes(ids: $ids) { ...V } } fragment V on ProductVariant { sku }";
+        let vars = serde_json::json!({"ids": ["a", "b"]});
+        let op = parse(q, vars.as_object().unwrap_or(&Map::new()), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(op.fields[0].arg("ids"), &vars["ids"]);
+        assert_eq!(op.fields[0].children[0].on.as_deref(), Some("ProductVariant"));
+        assert_eq!(requested_cost(&op), 2);
     }
 }

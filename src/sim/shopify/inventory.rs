@@ -18,9 +18,23 @@ use crate::sim::util::tg_time as iso;
 
 /// The reasons Shopify's examples and docs list.
 const REASONS: [&str; 17] = [
-    "correction", "cycle_count_available", "damaged", "movement_created", "movement_updated", "movement_received",
-    "movement_canceled", "other", "promotion", "quality_control", "received", "reservation_created",
-    "reservation_deleted", "reservation_updated", "restock", "safety_stock", "shrinkage",
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
+    "shrinkage",
 ];
 
 fn error(code: &str, field: &[&str], message: impl Into<String>) -> Value {
@@ -56,24 +70,40 @@ fn check(s: &ShopState, input: &Value) -> Result<Result<Vec<Entry>, Value>, GqlE
                 "Variable $input of type InventorySetQuantitiesInput! was provided invalid value for quantities.{n}.changeFromQuantity (Expected value to be provided; null means no check)"
             )));
         };
-        let item = row["inventoryItemId"].as_str().and_then(|t| gid_id("InventoryItem", t)).filter(|i| s.variant_by_item(*i).is_some());
+        let item = row["inventoryItemId"]
+            .as_str()
+            .and_then(|t| gid_id("InventoryItem", t))
+            .filter(|i| s.variant_by_item(*i).is_some());
         let Some(item) = item else {
-            return Ok(Err(json!({"__typename": "InventorySetQuantitiesUserError", "code": "INVALID_INVENTORY_ITEM", "field": field("inventoryItemId"), "message": "The specified inventory item could not be found."})));
+            return Ok(Err(
+                json!({"__typename": "InventorySetQuantitiesUserError", "code": "INVALID_INVENTORY_ITEM", "field": field("inventoryItemId"), "message": "The specified inventory item could not be found."}),
+            ));
         };
-        let loc = row["locationId"].as_str().and_then(|t| gid_id("Location", t)).filter(|l| s.locations.iter().any(|x| x.id == *l));
+        let loc = row["locationId"]
+            .as_str()
+            .and_then(|t| gid_id("Location", t))
+            .filter(|l| s.locations.iter().any(|x| x.id == *l));
         let Some(loc) = loc else {
-            return Ok(Err(json!({"__typename": "InventorySetQuantitiesUserError", "code": "INVALID_LOCATION", "field": field("locationId"), "message": "The specified location could not be found."})));
+            return Ok(Err(
+                json!({"__typename": "InventorySetQuantitiesUserError", "code": "INVALID_LOCATION", "field": field("locationId"), "message": "The specified location could not be found."}),
+            ));
         };
         let Some(level) = s.levels.get(&(item, loc)) else {
-            return Ok(Err(json!({"__typename": "InventorySetQuantitiesUserError", "code": "ITEM_NOT_STOCKED_AT_LOCATION", "field": field("locationId"), "message": "The specified inventory item is not stocked at the location."})));
+            return Ok(Err(
+                json!({"__typename": "InventorySetQuantitiesUserError", "code": "ITEM_NOT_STOCKED_AT_LOCATION", "field": field("locationId"), "message": "The specified inventory item is not stocked at the location."}),
+            ));
         };
         let Some(quantity) = row["quantity"].as_i64() else {
-            return Err(GqlError::new(format!("Variable $input was provided invalid value for quantities.{n}.quantity")));
+            return Err(GqlError::new(format!(
+                "Variable $input was provided invalid value for quantities.{n}.quantity"
+            )));
         };
         let current = if name == "available" { level.available } else { level.on_hand };
         if let Some(expected) = change_from.as_i64().filter(|e| *e != current) {
             let m = format!("The specified compare quantity {expected} does not match the current quantity {current}.");
-            return Ok(Err(json!({"__typename": "InventorySetQuantitiesUserError", "code": "CHANGE_FROM_QUANTITY_STALE", "field": field("changeFromQuantity"), "message": m})));
+            return Ok(Err(
+                json!({"__typename": "InventorySetQuantitiesUserError", "code": "CHANGE_FROM_QUANTITY_STALE", "field": field("changeFromQuantity"), "message": m}),
+            ));
         }
         out.push((item, loc, quantity));
     }
@@ -115,7 +145,9 @@ pub(crate) fn set_quantities(s: &mut ShopState, sel: &Sel) -> Result<Value, GqlE
         .and_then(Value::as_str)
         .filter(|k| !k.is_empty())
         .map(str::to_owned)
-        .ok_or_else(|| GqlError::coded("The @idempotent(key:) directive is required for inventorySetQuantities", "BAD_REQUEST"))?;
+        .ok_or_else(|| {
+            GqlError::coded("The @idempotent(key:) directive is required for inventorySetQuantities", "BAD_REQUEST")
+        })?;
     let input = sel.arg("input").clone();
     if !input.is_object() {
         return Err(GqlError::new("Field 'inventorySetQuantities' is missing required arguments: input"));

@@ -28,7 +28,7 @@
 //! | `PUT /_sim/shop` | `{"status": null\|402\|423}` freeze or lock the shop |
 //! | `GET/PUT /_sim/webhooks` | subscriptions / `{"delay_ms"}` |
 //! | `POST /_sim/compliance` | [`ComplianceRequest`] send a compliance webhook |
-//! | `POST /_sim/uninstall` | `app/uninstalled`, then every token and subscription ends |
+//! | `POST /_sim/uninstall` · `/_sim/install` | `app/uninstalled`, then every token and subscription ends / the custom-app token works again |
 //! | `POST /_sim/oauth/expire` · `GET /_sim/oauth/stats` | expire every access token / counters |
 //! | `GET/DELETE /_sim/requests` · `/_sim/faults` · `/_sim/deliveries` | as the other simulators |
 
@@ -57,8 +57,9 @@ use serde::{Deserialize, Serialize};
 pub use self::control::{ComplianceRequest, NewVariant, ShopOrderPatch};
 pub use self::cost::BucketConfig;
 use self::model::gid;
+pub use self::model::{Fulfillment, FulfillmentOrder, Level, TrackingInfo};
 use self::oauth::OAuth;
-pub use self::oauth::{ShopifyOAuthConfig, query_hmac};
+pub use self::oauth::{OAuthStats, ShopifyOAuthConfig, query_hmac};
 use self::state::ShopState;
 pub use self::state::{FIRST_ORDER_ID, NewShopLine, NewShopOrder, ShopError};
 pub use self::webhooks::shopify_sign;
@@ -143,11 +144,15 @@ pub(crate) struct ShopShared {
     pub shop_status: AtomicU32,
     pub webhook_delay_ms: AtomicU64,
     pub compliance_uri: Mutex<Option<String>>,
+    /// The app was uninstalled: the custom-app token answers 401 until `/_sim/install`
+    /// (OAuth tokens are revoked; a new grant is a reinstall).
+    pub uninstalled: std::sync::atomic::AtomicBool,
 }
 
 impl ShopShared {
     fn token_ok(&self, token: &str) -> bool {
-        !token.is_empty() && (token == self.access_token || self.oauth.access_ok(token))
+        let custom = token == self.access_token && !self.uninstalled.load(std::sync::atomic::Ordering::Relaxed);
+        !token.is_empty() && (custom || self.oauth.access_ok(token))
     }
 
     /// The version that answers a request for `asked`.
@@ -194,14 +199,21 @@ impl ShopifySim {
             recorder: Recorder::default(),
             rate_limit_limit: AtomicU32::new(0),
         });
+        let state =
+            ShopState::from_seed(&config.seed, &config.location_ids).map_err(|e| SimError::Seed(e.to_string()))?;
         let mut versions = config.versions.clone();
         versions.sort();
         let shared = Arc::new(ShopShared {
             common: common.clone(),
-            state: Mutex::new(ShopState::from_seed(&config.seed, &config.location_ids)),
+            state: Mutex::new(state),
             bucket: cost::Bucket::new(config.bucket),
             deliverer: Deliverer::new(config.delivery.clone())?,
-            oauth: OAuth::new(config.client_id.clone(), config.client_secret.clone(), config.shop.clone(), config.oauth),
+            oauth: OAuth::new(
+                config.client_id.clone(),
+                config.client_secret.clone(),
+                config.shop.clone(),
+                config.oauth,
+            ),
             shop: config.shop.clone(),
             access_token: config.access_token.clone(),
             client_secret: config.client_secret.clone(),
@@ -210,6 +222,7 @@ impl ShopifySim {
             shop_status: AtomicU32::new(0),
             webhook_delay_ms: AtomicU64::new(0),
             compliance_uri: Mutex::new(config.compliance_uri.clone()),
+            uninstalled: false.into(),
         });
         let data = web::Data::from(shared.clone());
         let running = server::serve(listener, common, move |cfg| routes(cfg, data.clone()))?;

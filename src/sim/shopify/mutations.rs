@@ -47,7 +47,10 @@ fn read_request(s: &ShopState, input: &Value) -> Result<Result<Vec<Request>, Val
         GqlError::new("Variable $fulfillment of type FulfillmentInput! was provided invalid value for lineItemsByFulfillmentOrder (Expected value to not be null)")
     })?;
     if groups.is_empty() || groups.len() > 512 {
-        return Ok(Err(user_error(&["fulfillment", "lineItemsByFulfillmentOrder"], "must list 1 to 512 fulfillment orders")));
+        return Ok(Err(user_error(
+            &["fulfillment", "lineItemsByFulfillmentOrder"],
+            "must list 1 to 512 fulfillment orders",
+        )));
     }
     let field = ["fulfillment", "lineItemsByFulfillmentOrder"];
     let mut out = Vec::new();
@@ -57,20 +60,31 @@ fn read_request(s: &ShopState, input: &Value) -> Result<Result<Vec<Request>, Val
             return Ok(Err(user_error(&field, "Fulfillment order does not exist.")));
         };
         if fo.status != "OPEN" && fo.status != "IN_PROGRESS" {
-            return Ok(Err(user_error(&field, format!("Fulfillment order {} is {} and cannot be fulfilled.", fo.id, fo.status))));
+            return Ok(Err(user_error(
+                &field,
+                format!("Fulfillment order {} is {} and cannot be fulfilled.", fo.id, fo.status),
+            )));
         }
         let lines = match g["fulfillmentOrderLineItems"].as_array() {
-            None => fo.lines.iter().filter(|l| l.remaining_quantity > 0).map(|l| (l.id, l.remaining_quantity)).collect(),
+            None => {
+                fo.lines.iter().filter(|l| l.remaining_quantity > 0).map(|l| (l.id, l.remaining_quantity)).collect()
+            }
             Some(items) => {
                 let mut lines = Vec::new();
                 for it in items {
                     let id = it["id"].as_str().and_then(|t| gid_id("FulfillmentOrderLineItem", t));
                     let Some(line) = id.and_then(|id| fo.lines.iter().find(|l| l.id == id)) else {
-                        return Ok(Err(user_error(&field, "Fulfillment order line item does not exist on this fulfillment order.")));
+                        return Ok(Err(user_error(
+                            &field,
+                            "Fulfillment order line item does not exist on this fulfillment order.",
+                        )));
                     };
                     let q = it["quantity"].as_i64().unwrap_or(0);
                     if q < 1 || q > line.remaining_quantity {
-                        let m = format!("Quantity {q} is invalid: {} remaining on line item {}.", line.remaining_quantity, line.id);
+                        let m = format!(
+                            "Quantity {q} is invalid: {} remaining on line item {}.",
+                            line.remaining_quantity, line.id
+                        );
                         return Ok(Err(user_error(&field, m)));
                     }
                     lines.push((line.id, q));
@@ -126,7 +140,15 @@ fn fulfillment_create(s: &mut ShopState, sel: &Sel) -> Result<(Value, Vec<Event>
         }
         fo.status = if fo.lines.iter().all(|l| l.remaining_quantity == 0) { "CLOSED" } else { "IN_PROGRESS" }.into();
     }
-    let f = Fulfillment { id, order_id, location_id, status: "SUCCESS".into(), created_at: Utc::now(), tracking, lines: shipped };
+    let f = Fulfillment {
+        id,
+        order_id,
+        location_id,
+        status: "SUCCESS".into(),
+        created_at: Utc::now(),
+        tracking,
+        lines: shipped,
+    };
     let answer = nodes::fulfillment(&f);
     s.fulfillments.insert(id, f);
     if let Ok(o) = s.order_mut(order_id) {
@@ -157,7 +179,9 @@ fn subscription_create(s: &mut ShopState, sel: &Sel) -> Result<Value, GqlError> 
     }
     let input = sel.arg("webhookSubscription");
     let uri = input["uri"].as_str().or_else(|| input["callbackUrl"].as_str()).unwrap_or_default().to_owned();
-    let fail = |m: &str| Ok(payload(T, "webhookSubscription", Value::Null, vec![user_error(&["webhookSubscription", "uri"], m)]));
+    let fail = |m: &str| {
+        Ok(payload(T, "webhookSubscription", Value::Null, vec![user_error(&["webhookSubscription", "uri"], m)]))
+    };
     if !uri_ok(&uri) {
         return fail("Address is invalid");
     }
@@ -177,7 +201,10 @@ fn subscription_create(s: &mut ShopState, sel: &Sel) -> Result<Value, GqlError> 
 fn subscription_delete(s: &mut ShopState, sel: &Sel) -> Result<Value, GqlError> {
     let id = sel.arg("id").as_str().unwrap_or_default().to_owned();
     let removed = gid_id("WebhookSubscription", &id).and_then(|n| s.subscriptions.remove(&n));
-    let errors = if removed.is_some() { Vec::new() } else { vec![user_error(&["id"], "Webhook subscription does not exist")] };
+    let errors =
+        if removed.is_some() { Vec::new() } else { vec![user_error(&["id"], "Webhook subscription does not exist")] };
     let deleted = removed.map(|_| Value::String(id));
-    Ok(json!({"__typename": "WebhookSubscriptionDeletePayload", "deletedWebhookSubscriptionId": deleted, "userErrors": errors}))
+    Ok(
+        json!({"__typename": "WebhookSubscriptionDeletePayload", "deletedWebhookSubscriptionId": deleted, "userErrors": errors}),
+    )
 }

@@ -37,7 +37,8 @@ fn level(s: &ShopState, item: u64, loc: u64) -> Value {
 pub(crate) fn inventory_item(s: &ShopState, item: u64) -> Value {
     let v = s.variant_by_item(item);
     let locs: Vec<u64> = s.levels.keys().filter(|(i, _)| *i == item).map(|(_, l)| *l).collect();
-    let by_loc: serde_json::Map<String, Value> = locs.iter().map(|l| (gid("Location", *l), level(s, item, *l))).collect();
+    let by_loc: serde_json::Map<String, Value> =
+        locs.iter().map(|l| (gid("Location", *l), level(s, item, *l))).collect();
     json!({
         "__typename": "InventoryItem",
         "id": gid("InventoryItem", item),
@@ -123,8 +124,10 @@ pub(crate) fn fulfillment(f: &Fulfillment) -> Value {
 
 pub(crate) fn order(s: &ShopState, o: &Order) -> Value {
     let lines = o.line_items.iter().map(|l| line_item(s, o, l.id)).collect();
-    let fos = o.fulfillment_order_ids.iter().filter_map(|id| s.fulfillment_orders.get(id)).map(|f| fulfillment_order(s, f));
-    let fulfillments: Vec<Value> = o.fulfillment_ids.iter().filter_map(|id| s.fulfillments.get(id)).map(fulfillment).collect();
+    let fos =
+        o.fulfillment_order_ids.iter().filter_map(|id| s.fulfillment_orders.get(id)).map(|f| fulfillment_order(s, f));
+    let fulfillments: Vec<Value> =
+        o.fulfillment_ids.iter().filter_map(|id| s.fulfillments.get(id)).map(fulfillment).collect();
     json!({
         "__typename": "Order", "id": gid("Order", o.id), "legacyResourceId": o.id.to_string(), "name": o.name,
         "email": o.email, "createdAt": iso(&o.created_at), "updatedAt": iso(&o.updated_at),
@@ -132,7 +135,9 @@ pub(crate) fn order(s: &ShopState, o: &Order) -> Value {
         "displayFinancialStatus": o.financial_status, "displayFulfillmentStatus": o.fulfillment_status,
         "tags": o.tags, "shippingAddress": address(o),
         "shippingLine": o.shipping_line.as_ref().map_or(Value::Null, |l| json!({"__typename": "ShippingLine", "title": l.title, "code": l.code, "source": l.source})),
-        "customer": {"__typename": "Customer", "id": gid("Customer", o.customer_id), "email": o.email},
+        "customer": {"__typename": "Customer", "id": gid("Customer", o.customer_id), "email": o.email,
+            "firstName": o.shipping_address.first_name, "lastName": o.shipping_address.last_name,
+            "phone": o.shipping_address.phone_number},
         "lineItems": connection("LineItemConnection", lines),
         "fulfillmentOrders": connection("FulfillmentOrderConnection", fos.collect()),
         "fulfillments": fulfillments,

@@ -52,7 +52,8 @@ pub fn query_hmac(secret: &str, pairs: &[(String, String)]) -> String {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
     let message =
         joined.iter().map(|(k, vs)| format!("{}={}", enc(k), enc(&vs.join(",")))).collect::<Vec<_>>().join("&");
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(message.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
@@ -156,7 +157,8 @@ impl OAuth {
         if field("grant_type") == "refresh_token" {
             let now = now_ms();
             let floor = i.floor;
-            let presented = i.refresh.get(&field("refresh_token")).filter(|r| r.generation >= floor && r.expires_at_ms > now);
+            let presented =
+                i.refresh.get(&field("refresh_token")).filter(|r| r.generation >= floor && r.expires_at_ms > now);
             let Some(generation) = presented.map(|r| r.generation) else {
                 i.stats.invalid_grants += 1;
                 return (400, json!({"error": "invalid_grant"}));
@@ -168,10 +170,16 @@ impl OAuth {
         }
         let code = field("code");
         let Some((scope, expires)) = i.codes.remove(&code) else {
-            return (400, json!({"error": "invalid_request", "error_description": "The authorization code was not found or was already used"}));
+            return (
+                400,
+                json!({"error": "invalid_request", "error_description": "The authorization code was not found or was already used"}),
+            );
         };
         if expires < now_ms() {
-            return (400, json!({"error": "invalid_request", "error_description": "The authorization code has expired"}));
+            return (
+                400,
+                json!({"error": "invalid_request", "error_description": "The authorization code has expired"}),
+            );
         }
         i.stats.codes_exchanged += 1;
         i.granted_scope = scope.clone();
@@ -188,7 +196,8 @@ async fn authorize(shared: web::Data<ShopShared>, req: HttpRequest) -> HttpRespo
     };
     let code = random();
     lock(&oauth.inner).codes.insert(code.clone(), (q.get("scope").unwrap_or_default().to_owned(), now_ms() + 600_000));
-    let host = base64::Engine::encode(&base64::engine::general_purpose::STANDARD_NO_PAD, format!("{}/admin", oauth.shop));
+    let host =
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD_NO_PAD, format!("{}/admin", oauth.shop));
     let mut pairs = vec![
         ("code".to_owned(), code),
         ("host".to_owned(), host),
@@ -199,14 +208,20 @@ async fn authorize(shared: web::Data<ShopShared>, req: HttpRequest) -> HttpRespo
     let hmac = query_hmac(&oauth.client_secret, &pairs);
     pairs.push(("hmac".to_owned(), hmac));
     let Ok(mut location) = url::Url::parse(redirect) else {
-        return HttpResponse::BadRequest().content_type("text/html").body("<h1>Oauth error invalid_request: redirect_uri</h1>");
+        return HttpResponse::BadRequest()
+            .content_type("text/html")
+            .body("<h1>Oauth error invalid_request: redirect_uri</h1>");
     };
     location.query_pairs_mut().extend_pairs(&pairs);
     HttpResponse::Found().insert_header(("location", location.to_string())).finish()
 }
 
 async fn access_token(shared: web::Data<ShopShared>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let form = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let form = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     let parsed: Option<HashMap<String, Value>> = if form {
         Some(url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect())
     } else {

@@ -10,6 +10,7 @@
 //!   item's `__sort` key (base64), so `after` still works when items moved between pages;
 //! * `{"__keyed": {"arg": "locationId", "map": {...}}}` — one value chosen by an argument;
 //! * `{"__named": [...]}` — a list filtered by `names` (`quantities(names:)`).
+//!
 //! A plain list with `first` (`fulfillments(first:)`) is truncated.
 
 use base64::Engine;
@@ -75,7 +76,8 @@ fn unwrap_marker(full: &Value, sel: &Sel) -> Result<Value, GqlError> {
         return Ok(keyed["map"].get(wanted).cloned().unwrap_or(Value::Null));
     }
     if let Some(items) = full.get("__named").and_then(Value::as_array) {
-        let names: Vec<&str> = sel.arg("names").as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let names: Vec<&str> =
+            sel.arg("names").as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let picked = items.iter().filter(|i| i["name"].as_str().is_some_and(|n| names.contains(&n))).cloned();
         return Ok(Value::Array(picked.collect()));
     }
@@ -103,8 +105,7 @@ pub(crate) fn page_size(sel: &Sel) -> Result<usize, GqlError> {
 }
 
 fn cursor_of(item: &Value, index: usize) -> String {
-    let key = item.get("__sort").and_then(Value::as_str).map_or_else(|| format!("{index:020}"), str::to_owned);
-    STANDARD.encode(key)
+    STANDARD.encode(cursor_key(item, index))
 }
 
 fn connection(items: &[Value], sel: &Sel, typename: &str) -> Result<Value, GqlError> {

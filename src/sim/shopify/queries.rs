@@ -31,9 +31,11 @@ pub(crate) fn resolve(s: &ShopState, shop: &str, sel: &Sel, warnings: &mut Vec<S
         "location" => id_arg(sel, "Location")?
             .and_then(|id| s.locations.iter().find(|l| l.id == id))
             .map_or(Value::Null, nodes::location),
-        "shop" => json!({"__typename": "Shop", "id": "gid://shopify/Shop/1", "name": shop.split('.').next().unwrap_or(shop),
+        "shop" => {
+            json!({"__typename": "Shop", "id": "gid://shopify/Shop/1", "name": shop.split('.').next().unwrap_or(shop),
             "myshopifyDomain": shop, "email": format!("owner@{shop}"), "currencyCode": "USD", "ianaTimezone": "America/Los_Angeles",
-            "plan": {"__typename": "ShopPlan", "displayName": "Basic", "partnerDevelopment": false, "shopifyPlus": false}}),
+            "plan": {"__typename": "ShopPlan", "displayName": "Basic", "partnerDevelopment": false, "shopifyPlus": false}})
+        }
         "webhookSubscriptions" => {
             let topics: Vec<&str> =
                 sel.arg("topics").as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
@@ -50,7 +52,10 @@ pub(crate) fn undefined(field: &str, on: &str) -> GqlError {
 
 /// The `id` argument as the number of a `kind` gid (`None`: another kind, so nothing found).
 fn id_arg(sel: &Sel, kind: &str) -> Result<Option<u64>, GqlError> {
-    let text = sel.arg("id").as_str().ok_or_else(|| GqlError::new(format!("Field '{}' is missing required arguments: id", sel.name)))?;
+    let text = sel
+        .arg("id")
+        .as_str()
+        .ok_or_else(|| GqlError::new(format!("Field '{}' is missing required arguments: id", sel.name)))?;
     if !text.starts_with("gid://shopify/") {
         return Err(GqlError::new(format!("Invalid global id '{text}'")));
     }
@@ -58,7 +63,8 @@ fn id_arg(sel: &Sel, kind: &str) -> Result<Option<u64>, GqlError> {
 }
 
 fn ids_arg(sel: &Sel) -> Result<Vec<String>, GqlError> {
-    let ids = sel.arg("ids").as_array().ok_or_else(|| GqlError::new("Field 'nodes' is missing required arguments: ids"))?;
+    let ids =
+        sel.arg("ids").as_array().ok_or_else(|| GqlError::new("Field 'nodes' is missing required arguments: ids"))?;
     if ids.len() > 250 {
         return Err(GqlError::new("The 'ids' argument accepts at most 250 ids"));
     }
@@ -86,7 +92,8 @@ fn node(s: &ShopState, g: &str) -> Value {
 fn variants(s: &ShopState, sel: &Sel) -> Value {
     let q = sel.arg("query").as_str().unwrap_or_default();
     let term = |name: &str| {
-        q.split_whitespace().find_map(|t| t.strip_prefix(name).map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_owned()))
+        q.split_whitespace()
+            .find_map(|t| t.strip_prefix(name).map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_owned()))
     };
     let (sku, barcode) = (term("sku:"), term("barcode:"));
     let items = s.variants.values().filter(|v| {
@@ -121,7 +128,8 @@ fn bounds(q: &str, warnings: &mut Vec<String>) -> Vec<Bound> {
         };
         let op = [">=", "<=", ">", "<"].into_iter().find(|op| rest.starts_with(op)).unwrap_or("=");
         let value = rest.trim_start_matches(op);
-        let quoted = value.len() >= 2 && (value.starts_with('\'') && value.ends_with('\'') || value.starts_with('"') && value.ends_with('"'));
+        let quoted = value.len() >= 2
+            && (value.starts_with('\'') && value.ends_with('\'') || value.starts_with('"') && value.ends_with('"'));
         let text = if quoted { &value[1..value.len() - 1] } else { value };
         match parse_time(text).filter(|_| quoted || !text.contains(':')) {
             Some(at) => out.push(Bound { field, op, at }),
@@ -152,7 +160,9 @@ fn orders(s: &ShopState, sel: &Sel, warnings: &mut Vec<String>) -> Result<Value,
         "ID" => {}
         "UPDATED_AT" => picked.sort_by_key(|o| (o.updated_at, o.id)),
         "CREATED_AT" => picked.sort_by_key(|o| (o.created_at, o.id)),
-        other => return Err(GqlError::new(format!("Argument 'sortKey' on Field 'orders' has an invalid value ({other})."))),
+        other => {
+            return Err(GqlError::new(format!("Argument 'sortKey' on Field 'orders' has an invalid value ({other}).")));
+        }
     }
     let reverse = sel.arg("reverse").as_bool() == Some(true);
     if reverse {

@@ -80,8 +80,10 @@ pub(crate) struct ShopState {
 }
 
 impl ShopState {
-    /// Locations `location_ids` (the first holds the seeded stock) and the seed's items.
-    pub(crate) fn from_seed(seed: &Seed, location_ids: &[u64]) -> Self {
+    /// Locations `location_ids` (the first holds the seeded stock), the seed's items and orders
+    /// (its payment status as the financial status; its order number and status are TradeGecko's
+    /// and not used: Shopify numbers orders itself).
+    pub(crate) fn from_seed(seed: &Seed, location_ids: &[u64]) -> Result<Self, ShopError> {
         let mut s = Self { next_id: 1000, next_order_id: FIRST_ORDER_ID, next_number: 1000, ..Self::default() };
         for &id in location_ids {
             s.locations.push(Location { id, name: format!("Warehouse {id}"), is_active: true });
@@ -89,7 +91,18 @@ impl ShopState {
         for item in seed.all_items() {
             s.add_variant(&item.sku, Some(&item.barcode), &item.title, item.cart_stock, None);
         }
-        s
+        for (n, o) in seed.all_orders().into_iter().enumerate() {
+            let lines =
+                o.lines.iter().map(|l| NewShopLine { sku: Some(l.sku.clone()), title: None, quantity: l.quantity });
+            let spec = NewShopOrder {
+                financial_status: Some(o.payment_status.to_ascii_uppercase()),
+                lines: lines.collect(),
+                ship_to: Some(o.ship_to.clone().unwrap_or_else(|| SeedAddress::sample(n + 1))),
+                ..NewShopOrder::default()
+            };
+            s.create_order(spec).map_err(|e| ShopError::Invalid(format!("seed order {}: {e}", n + 1)))?;
+        }
+        Ok(s)
     }
 
     pub(crate) fn next_id(&mut self) -> u64 {
@@ -190,15 +203,13 @@ impl ShopState {
         self.next_number += 1;
         let (id, number) = (self.next_order_id, self.next_number);
         let address = spec.ship_to.unwrap_or_else(|| SeedAddress::sample(number as usize));
-        let email = spec.email.or_else(|| address.email.clone()).unwrap_or_else(|| format!("buyer{number}@example.com"));
+        let email =
+            spec.email.or_else(|| address.email.clone()).unwrap_or_else(|| format!("buyer{number}@example.com"));
         let fo = self.open_fulfillment_order(id, location, &lines);
         let customer_id = self.next_id();
         let now = Utc::now();
-        let shipping_line = spec.ship_method.map(|t| ShippingLine {
-            code: t.clone(),
-            title: t,
-            source: "shopify".into(),
-        });
+        let shipping_line =
+            spec.ship_method.map(|t| ShippingLine { code: t.clone(), title: t, source: "shopify".into() });
         let order = Order {
             id,
             name: format!("#{number}"),
