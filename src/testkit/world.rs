@@ -121,9 +121,11 @@ impl Wired {
         let shop = match &opts.shopify {
             Some(shop_opts) => {
                 let shop = ShopifyStore::start(shop_opts).await.map_err(|e| WorldError::Shopify(e.to_string()))?;
-                let mut cart = shop.cart(SHOPIFY_CART, CartAuth::Token).map_err(|e| WorldError::Shopify(e.to_string()))?;
+                let mut cart =
+                    shop.cart(SHOPIFY_CART, CartAuth::Token).map_err(|e| WorldError::Shopify(e.to_string()))?;
                 // The same schedule, ship methods and inventory settings as the TradeGecko cart.
-                (cart.schedule, cart.ship_methods) = (opts.tenant.cart_schedule.clone(), opts.tenant.ship_methods.clone());
+                (cart.schedule, cart.ship_methods) =
+                    (opts.tenant.cart_schedule.clone(), opts.tenant.ship_methods.clone());
                 cart.inventory = opts.tenant.inventory.clone();
                 merchant.carts.push(cart);
                 wiring.apps.get_or_insert_with(AppsWiring::default).shopify = Some(shop.app_wiring());

@@ -50,7 +50,10 @@ async fn at(flow: &Flow, ids: &[u64], status: OrderStatus, secs: u64) {
     if !stragglers.is_empty() {
         let answers: Vec<_> = shop(flow).sim.deliveries().iter().map(|d| format!("{d:?}")).collect();
         let dead = flow.deps.jobs.dead_letters(10).await;
-        panic!("not {status:?}: {stragglers:?}\nwebhook answers {answers:#?}\ndead {dead:#?}\ndepths {:?}", flow.deps.jobs.depths().await);
+        panic!(
+            "not {status:?}: {stragglers:?}\nwebhook answers {answers:#?}\ndead {dead:#?}\ndepths {:?}",
+            flow.deps.jobs.depths().await
+        );
     }
 }
 
@@ -180,15 +183,16 @@ async fn every_warehouse_pick_becomes_one_shopify_fulfillment_with_its_tracking(
 async fn warehouse_stock_becomes_shopify_available_at_the_location_less_the_reserve() {
     let reserve = CartInventory { reserve: 2, ..CartInventory::default() };
     let shopify = ShopifyOptions { items: 20, ..ShopifyOptions::default() };
-    let flow = start(Options { items: 20, inventory: Some(reserve), shopify: Some(shopify), ..Options::default() }).await;
+    let flow =
+        start(Options { items: 20, inventory: Some(reserve), shopify: Some(shopify), ..Options::default() }).await;
     flow.wait_startup_inventory_sync().await;
     let total = |n: usize| (n as i64 * 7) % 40;
-    let items: Vec<InventoryItem> = (1..=20)
-        .map(|n| InventoryItem { barcode: seed::barcode(n), quantity: total(n), warehouse_id: None })
-        .collect();
+    let items: Vec<InventoryItem> =
+        (1..=20).map(|n| InventoryItem { barcode: seed::barcode(n), quantity: total(n), warehouse_id: None }).collect();
     flow.ep.set_inventory(&items).unwrap();
     assert_eq!(flow.post_admin("/admin/merchants/acme/sync/inventory").await, 202);
-    let matches = || (1..=20).all(|n| shop(&flow).sim.level(&seed::sku(n)).map(|l| l.available) == Some((total(n) - 2).max(0)));
+    let matches =
+        || (1..=20).all(|n| shop(&flow).sim.level(&seed::sku(n)).map(|l| l.available) == Some((total(n) - 2).max(0)));
     let levels = || (1..=5).map(|n| (shop(&flow).sim.level(&seed::sku(n)), total(n))).collect::<Vec<_>>();
     assert!(eventually(Duration::from_secs(30), || async { matches() }).await, "Shopify's stock: {:?}", levels());
     let depths = flow.deps.jobs.depths().await.unwrap();
