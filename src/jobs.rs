@@ -102,6 +102,33 @@ pub struct DeliverAlert {
     pub digest_end: Option<i64>,
 }
 
+/// Erase the personal data (names, addresses, e-mails, phones) of a Shopify cart's orders: a
+/// customer's (`customers/redact`) or every one (`shop/redact`). The payload never holds the
+/// customer's e-mail or phone in the clear: it is stored in the queue (and kept by a dead job).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErasePersonalData {
+    pub cart: CartId,
+    pub scope: ErasureScope,
+}
+
+/// Whose orders an erasure covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "of")]
+pub enum ErasureScope {
+    /// The listed orders, and every order of the cart whose e-mail has `email_digest`
+    /// ([`erasure_email_digest`]).
+    Customer { customer_id: Option<u64>, orders: Vec<u64>, email_digest: Option<String> },
+    /// Every order of the cart.
+    Shop,
+}
+
+/// The e-mail an erasure looks for, as a digest bound to the cart: the queue holds this, not
+/// the address; matching compares the digest of each order's (trimmed, lower-case) e-mail.
+pub fn erasure_email_digest(cart: &CartId, email: &str) -> String {
+    let digest = Sha256::digest(format!("cartgate-erasure:{cart}:{}", email.trim().to_lowercase()).as_bytes());
+    hex::encode(digest)
+}
+
 fn job(kind: JobKind, parts: &[&str], payload: &impl Serialize) -> NewJob {
     // Ids are built from validated cart/merchant ids and numbers or upstream ids checked by
     // the caller, so they are always valid; fall back to a hashed id rather than panic.
@@ -182,6 +209,26 @@ impl DeliverAlert {
     }
 }
 
+impl ErasePersonalData {
+    /// `erase_personal_data:<cart>:shop`, or `…:customer:<digest of the scope>`, so the same
+    /// request delivered twice is one job and another request about the customer another.
+    pub fn job(&self) -> NewJob {
+        match &self.scope {
+            ErasureScope::Shop => job(JobKind::ErasePersonalData, &[self.cart.as_str(), "shop"], self),
+            scope => {
+                let text = serde_json::to_string(scope).unwrap_or_default();
+                let digest = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
+                job(JobKind::ErasePersonalData, &[self.cart.as_str(), "customer", &digest], self)
+            }
+        }
+    }
+}
+
+/// The dedupe key of a Shopify webhook delivery (`webhook_id`: its `X-Shopify-Webhook-Id`).
+pub fn shopify_webhook_key(cart: &CartId, webhook_id: &str) -> String {
+    format!("shopify:{cart}:{webhook_id}")
+}
+
 /// The dedupe key of a TradeGecko webhook delivery (`delivery`: its delivery id).
 pub fn tradegecko_delivery_key(cart: &CartId, delivery: &str) -> String {
     format!("tg:{cart}:{delivery}")
@@ -229,12 +276,29 @@ mod tests {
         assert_eq!(SendOrder::id_prefix(&cart), "send_order:acme-tg:");
         assert_eq!(tradegecko_delivery_key(&cart, "d-1"), "tg:acme-tg:d-1");
         assert_eq!(easypost_event_key(&merchant, "evt_1"), "ep:acme:evt_1");
+        assert_eq!(shopify_webhook_key(&cart, "b54557e4"), "shopify:acme-tg:b54557e4");
+        let shop = ErasePersonalData { cart: cart.clone(), scope: ErasureScope::Shop }.job();
+        assert_eq!(shop.id.as_str(), "erase_personal_data:acme-tg:shop");
         assert_eq!(fulfillment_key(&cart, 5706, "pick_1"), "cartgate:acme-tg:5706:pick_1");
         let digest = hex::encode(&Sha256::digest(b"7=2;8=-1;")[..8]);
         assert_eq!(
             stock_adjustment_key(&cart, "abc", [(7, 2), (8, -1)]),
             format!("cartgate:acme-tg:stock:abc:{digest}")
         );
+    }
+
+    #[test]
+    fn an_erasure_job_carries_a_digest_not_the_email() {
+        let cart = CartId::parse("acme-shop").unwrap();
+        let digest = erasure_email_digest(&cart, " John@Example.com ");
+        assert_eq!(digest, erasure_email_digest(&cart, "john@example.com"));
+        assert_ne!(digest, erasure_email_digest(&CartId::parse("other").unwrap(), "john@example.com"));
+        let scope = ErasureScope::Customer { customer_id: Some(7), orders: vec![1, 2], email_digest: Some(digest) };
+        let j = ErasePersonalData { cart, scope }.job();
+        assert!(j.id.as_str().starts_with("erase_personal_data:acme-shop:customer:"));
+        assert!(!j.payload.to_string().to_lowercase().contains("example.com"));
+        let back: ErasePersonalData = serde_json::from_value(j.payload).unwrap();
+        assert!(matches!(back.scope, ErasureScope::Customer { customer_id: Some(7), .. }));
     }
 
     #[test]

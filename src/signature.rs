@@ -5,6 +5,13 @@
 //! * EasyPost: `X-Hmac-Signature: hmac-sha256-hex=<64 lowercase hex>` = HMAC-SHA256 over the raw
 //!   body, keyed with the webhook secret **normalised to Unicode NFKD**, then UTF-8.
 //!
+//! * Shopify: `X-Shopify-Hmac-Sha256` = the TradeGecko scheme (standard Base64 of HMAC-SHA256
+//!   over the raw body), keyed with the app's client secret (or a custom app's own).
+//! * Shopify OAuth query (`/oauth/shopify/callback`): lowercase hex of HMAC-SHA256, keyed with
+//!   the app's client secret, over the query without `hmac`/`signature`, keys sorted, each pair
+//!   form-encoded as `k=v` but with a space as `%20` (not `+`), repeated keys' values joined by
+//!   `,`, pairs joined by `&` (Shopify's `shopify-app-js` `hmac-validator`).
+//!
 //! Both are checked over the exact bytes received, before any parsing (re-serialised JSON
 //! changes `614.4`-style numbers and breaks the MAC), and compared in constant time by
 //! `hmac`'s `verify_slice`. Several secrets may be tried (rotation: current and previous).
@@ -56,6 +63,54 @@ pub fn tradegecko_verify<'a>(
         return Err(SignatureError::Malformed);
     }
     verify_any(secrets.into_iter().map(|s| s.as_bytes().to_vec()), &tag, body)
+}
+
+/// The `X-Shopify-Hmac-Sha256` value for `body` (the TradeGecko scheme; tests and simulators).
+pub fn shopify_sign(secret: &str, body: &[u8]) -> String {
+    tradegecko_sign(secret, body)
+}
+
+/// Checks an `X-Shopify-Hmac-Sha256` header against any of `secrets` (current and previous).
+pub fn shopify_verify<'a>(
+    secrets: impl IntoIterator<Item = &'a str>,
+    header: Option<&[u8]>,
+    body: &[u8],
+) -> Result<(), SignatureError> {
+    tradegecko_verify(secrets, header, body)
+}
+
+/// The message a Shopify query HMAC covers: every pair but `hmac` and `signature`, keys sorted,
+/// a repeated key's values joined by `,`, each pair form-encoded with `%20` for a space.
+pub fn shopify_query_message<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut by_key: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for (k, v) in pairs.into_iter().filter(|(k, _)| *k != "hmac" && *k != "signature") {
+        by_key.entry(k).or_default().push(v);
+    }
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, values) in &by_key {
+        out.append_pair(k, &values.join(","));
+    }
+    // The form encoding writes a space as `+` and a literal `+` as `%2B`, so every `+` left is a space.
+    out.finish().replace('+', "%20")
+}
+
+/// The `hmac` a Shopify query carries (tests and simulators).
+pub fn shopify_query_sign<'a>(secret: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    hex::encode(mac(secret.as_bytes(), shopify_query_message(pairs).as_bytes()).finalize().into_bytes())
+}
+
+/// Checks the `hmac` of a Shopify query (its decoded pairs, `hmac` among them) with `secret`.
+pub fn shopify_query_verify<'a>(
+    secret: &str,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+) -> Result<(), SignatureError> {
+    let given = pairs.clone().into_iter().find(|(k, _)| *k == "hmac").map(|(_, v)| v).ok_or(SignatureError::Missing)?;
+    if given.len() != 64 {
+        return Err(SignatureError::Malformed);
+    }
+    let tag = hex::decode(given.to_ascii_lowercase()).map_err(|_| SignatureError::Malformed)?;
+    let message = shopify_query_message(pairs);
+    verify_any(std::iter::once(secret.as_bytes().to_vec()), &tag, message.as_bytes())
 }
 
 /// The EasyPost key: the secret normalised to NFKD, as UTF-8 bytes.
@@ -135,6 +190,45 @@ mod tests {
             tradegecko_verify(["tg-client-secret"], Some(expected.as_bytes()), &changed),
             Err(SignatureError::Mismatch)
         );
+    }
+
+    #[test]
+    fn shopify_documented_webhook_vector_verifies_and_one_byte_change_fails() {
+        let body = br##"{"id":820982911946154508,"name":"#9999"}"##;
+        let expected = "YBwnJ9vsibq7srObgXybmGHWuwos+jDEL//7749XS78=";
+        assert_eq!(shopify_sign("hush", body), expected);
+        assert_eq!(shopify_verify(["other", "hush"], Some(expected.as_bytes()), body), Ok(()));
+        let mut changed = body.to_vec();
+        changed[10] ^= 1;
+        assert_eq!(shopify_verify(["hush"], Some(expected.as_bytes()), &changed), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn shopify_query_hmac_matches_the_documented_vector() {
+        let pairs = [
+            ("shop", "some-shop.myshopify.com"),
+            ("code", "0907a61c0c8d55e99db179b68161bc00"),
+            ("timestamp", "1337178173"),
+            ("state", "0.6784241404160823"),
+            ("hmac", "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"),
+        ];
+        assert_eq!(
+            shopify_query_message(pairs),
+            "code=0907a61c0c8d55e99db179b68161bc00&shop=some-shop.myshopify.com&state=0.6784241404160823&timestamp=1337178173"
+        );
+        assert_eq!(shopify_query_sign("hush", pairs), pairs[4].1);
+        assert_eq!(shopify_query_verify("hush", pairs), Ok(()));
+        assert_eq!(shopify_query_verify("nope", pairs), Err(SignatureError::Mismatch));
+        let mut changed = pairs;
+        changed[2].1 = "1337178174";
+        assert_eq!(shopify_query_verify("hush", changed), Err(SignatureError::Mismatch));
+        assert_eq!(shopify_query_verify("hush", pairs[..4].iter().copied()), Err(SignatureError::Missing));
+    }
+
+    #[test]
+    fn shopify_query_message_spells_spaces_and_repeated_keys_as_shopify_does() {
+        let pairs = [("b", "x y"), ("a", "1+1"), ("b", "z"), ("signature", "s")];
+        assert_eq!(shopify_query_message(pairs), "a=1%2B1&b=x%20y%2Cz");
     }
 
     #[test]

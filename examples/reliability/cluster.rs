@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use cartgate::settings::StoreSettings;
 use cartgate::sim::easypost::EasypostSim;
+use cartgate::sim::shopify::ShopifySim;
 use cartgate::sim::tradegecko::TradegeckoSim;
 use cartgate::store::redis::RedisConn;
 use cartgate::testkit::world::Wired;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use crate::config::{vm_rss_kb, world_options};
 use crate::lb::Balancer;
+use crate::workload::Carts;
 
 pub const ADMIN: &str = "reliability-admin-token";
 pub const EP_SECRET: &str = "reliability-ep-secret";
@@ -132,6 +134,7 @@ pub struct Cluster {
     pub spec: Spec,
     pub redis: Backend,
     pub tg: Arc<TradegeckoSim>,
+    pub shop: Arc<ShopifySim>,
     pub ep: Arc<EasypostSim>,
     pub lb: Balancer,
     pub replicas: Vec<Replica>,
@@ -166,6 +169,7 @@ impl Cluster {
             spec,
             redis,
             tg: wired.sims.tg.clone(),
+            shop: wired.shop.as_ref().map(|s| s.sim.clone()).context("the world's Shopify store")?,
             ep: wired.sims.ep.clone(),
             lb,
             replicas,
@@ -238,6 +242,16 @@ impl Cluster {
         bail!("replica {i} not ready within {within:?} (see its log in {})", self.config.display())
     }
 
+    /// Orders go to the TradeGecko cart only.
+    pub fn tradegecko_only(&self) -> Carts {
+        Carts { tg: self.tg.clone(), shop: None }
+    }
+
+    /// Every second order goes to the Shopify store.
+    pub fn both_carts(&self) -> Carts {
+        Carts { tg: self.tg.clone(), shop: Some(self.shop.clone()) }
+    }
+
     /// Samples VmRSS of every live replica into its peak; returns the current values (kB).
     pub fn sample_rss(&mut self) -> Vec<u64> {
         let mut now = Vec::new();
@@ -268,6 +282,7 @@ impl Cluster {
         }
         self.lb.stop().await;
         self.tg.stop().await;
+        self.shop.stop().await;
         self.ep.stop().await;
         self.redis.stop();
     }

@@ -7,7 +7,9 @@ use anyhow::Result;
 use cartgate::settings::{Interval, RateLimit};
 use cartgate::sim::delivery::DeliveryPolicy;
 use cartgate::sim::easypost::EpRateLimit;
+use cartgate::sim::shopify::BucketConfig;
 use cartgate::sim::tradegecko::RateLimitConfig;
+use cartgate::testkit::shopify::ShopifyOptions;
 use cartgate::testkit::sims::SimOptions;
 use cartgate::testkit::wiring::{WiredSecret, WorkerWiring};
 use cartgate::testkit::world::WorldOptions;
@@ -44,7 +46,12 @@ pub fn world_options(
         delivery: delivery(),
         ..SimOptions::default()
     };
-    let mut opts = WorldOptions { sims, ..WorldOptions::default() };
+    // The merchant's Shopify store beside the TradeGecko cart (scenario 1 feeds half its orders
+    // there); a Plus-sized bucket, so Shopify's limit is not what the scenarios measure.
+    let bucket = BucketConfig { maximum_available: 10_000.0, restore_rate: 1_000.0, ..BucketConfig::default() };
+    let shopify =
+        ShopifyOptions { items: ITEMS, stock: 10_000_000, bucket, delivery: delivery(), ..Default::default() };
+    let mut opts = WorldOptions { sims, shopify: Some(shopify), ..WorldOptions::default() };
     let every_minute = Interval::Every(Duration::from_secs(60));
     let tenant = &mut opts.tenant;
     tenant.webhook_secret = WiredSecret::new(EP_SECRET);

@@ -99,7 +99,7 @@ pub async fn bad_input(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     let mut cluster = Cluster::start(spec.clone(), "4-flood").await?;
     let before = cluster.sample_rss();
     let started = Instant::now();
-    let feeder = feed(cluster.tg.clone(), c.flood, c.rate, 1..41);
+    let feeder = feed(cluster.tradegecko_only(), c.flood, c.rate, 1..41);
     let flood = Arc::new(Flood {
         lb: cluster.lb.url(),
         secret: cluster.tg.client_secret().to_owned(),

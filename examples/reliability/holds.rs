@@ -104,7 +104,7 @@ async fn storm(cluster: &mut Cluster, c: &Counts, t: &Timing) -> Result<(Storm, 
     cluster.ep.set_inventory(&zero).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut ids = Vec::new();
     let before = measured(cluster, t.probes, &mut ids).await?;
-    let held = feed(cluster.tg.clone(), c.holds, c.hold_rate, STARVED).await?;
+    let held = feed(cluster.tradegecko_only(), c.holds, c.hold_rate, STARVED).await?;
     let deadline = Instant::now() + t.complete;
     while Instant::now() < deadline && count_in(cluster, &["on_hold"]).await.unwrap_or(0) < held.len() as u64 {
         cluster.sample_rss();

@@ -49,7 +49,7 @@ pub async fn redis_restart(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     let mut cluster = Cluster::start(spec.clone(), "2-redis").await?;
     let started = Instant::now();
     let pids: Vec<_> = (0..cluster.replicas.len()).map(|i| cluster.pid(i)).collect();
-    let feeder = feed(cluster.tg.clone(), c.redis, c.rate, 1..41);
+    let feeder = feed(cluster.tradegecko_only(), c.redis, c.rate, 1..41);
     let lead = Duration::from_secs_f64((c.redis as f64 / c.rate / 3.0).clamp(2.0, 20.0));
     tokio::time::sleep(lead).await;
     let o = outage(&mut cluster, Duration::from_secs(t.redis_down_secs)).await?;

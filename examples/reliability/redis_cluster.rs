@@ -32,7 +32,7 @@ pub async fn failover_and_move(spec: &Spec, c: &Counts, t: &Timing) -> Result<Ro
     let mut cluster = Cluster::start_on(spec.clone(), &dir, Backend::Cluster { seeds, _nodes: nodes.clone() }).await?;
     let started = Instant::now();
     let pids: Vec<_> = (0..cluster.replicas.len()).map(|i| cluster.pid(i)).collect();
-    let feeder = feed(cluster.tg.clone(), c.cluster, c.rate, 1..41);
+    let feeder = feed(cluster.tradegecko_only(), c.cluster, c.rate, 1..41);
 
     // (a) The shard of the cart's jobs loses its primary a third of the way through the feed.
     let cart = CartId::parse(CART).context("the cart id")?;

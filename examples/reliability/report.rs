@@ -37,8 +37,9 @@ impl Row {
         self.p99_webhook_ms = p99_ms(&seen.latencies_us);
         let fulfil = recon.dup_fulfillments.map_or("n/a (no shipment pickup in this build)".into(), |n| n.to_string());
         self.notes.push(format!(
-            "ledger {:?}; warehouse duplicates {}, phantom {}, extra cart fulfillments {fulfil}; dead letters {}",
-            recon.statuses, recon.dup_wms, recon.phantom, recon.dead
+            "ledger {:?}; warehouse duplicates {}, phantom {}, extra cart fulfillments {fulfil} (Shopify: {} of {} \
+             orders from Shopify); dead letters {}",
+            recon.statuses, recon.dup_wms, recon.phantom, recon.dup_shop_fulfillments, recon.shopify, recon.dead
         ));
         self.notes.push(format!("webhook answers at the balancer {:?}", seen.statuses));
         let per_order = |n: usize| n as f64 / recon.expected.max(1) as f64;

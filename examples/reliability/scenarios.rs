@@ -32,13 +32,14 @@ pub fn ship_pending(cluster: &Cluster, ids: &[u64]) -> HashMap<u64, usize> {
     picks
 }
 
+/// Order number → cart order id, over both carts (TradeGecko's `order_number`, Shopify's `name`).
 fn order_numbers(cluster: &Cluster, ids: &[u64]) -> HashMap<String, u64> {
     let mut out = HashMap::new();
     for &id in ids {
-        if let Some(o) = cluster.tg.order(id)
-            && let Some(n) = o["order"]["order_number"].as_str()
-        {
-            out.insert(n.to_owned(), id);
+        let tg = cluster.tg.order(id).and_then(|o| o["order"]["order_number"].as_str().map(str::to_owned));
+        let shop = || cluster.shop.order_detail(id).and_then(|o| o["order"]["name"].as_str().map(str::to_owned));
+        if let Some(n) = tg.or_else(shop) {
+            out.insert(n, id);
         }
     }
     out
@@ -91,7 +92,8 @@ pub async fn crash(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     let mut row = Row::new("1 replica crash");
     let mut cluster = Cluster::start(spec.clone(), "1-crash").await?;
     let started = Instant::now();
-    let feeder = feed(cluster.tg.clone(), c.crash, c.rate, 1..41);
+    // Half the orders come from the merchant's Shopify store.
+    let feeder = feed(cluster.both_carts(), c.crash, c.rate, 1..41);
     let every = Duration::from_secs(t.kill_every_secs);
     let kills = kill_until(&mut cluster, every, &["at_wms", "shipped", "confirmed"], c.crash as u64, t.complete).await;
     let ids = feeder.await?;
@@ -127,7 +129,7 @@ pub async fn upstream_faults(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row>
     let started = Instant::now();
     cluster.tg.set_faults(faults(11));
     cluster.ep.set_faults(faults(12));
-    let feeder = feed(cluster.tg.clone(), c.faults, c.rate, 1..41);
+    let feeder = feed(cluster.tradegecko_only(), c.faults, c.rate, 1..41);
     let (mut storms, mut took, mut last_print) = (0, None, Instant::now());
     while started.elapsed() < t.complete {
         cluster.sample_rss();

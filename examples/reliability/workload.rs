@@ -12,6 +12,7 @@ use cartgate::domain::OrderStatus;
 use cartgate::ledger::orders::status_index;
 use cartgate::sim::easypost::EasypostSim;
 use cartgate::sim::seed;
+use cartgate::sim::shopify::{NewShopLine, NewShopOrder, ShopifySim};
 use cartgate::sim::tradegecko::{NewLine, NewOrder, TradegeckoSim};
 use redis::AsyncCommands;
 use serde_json::Value;
@@ -21,8 +22,16 @@ use crate::cluster::Cluster;
 /// Statuses that mean "the warehouse has it" (shipments move orders further along).
 const DONE: [&str; 3] = ["at_wms", "shipped", "confirmed"];
 
+/// The carts orders are created in: TradeGecko, and every second order in the Shopify store
+/// when there is one. (Their order ids never meet: Shopify's are above 2^59.)
+#[derive(Clone)]
+pub struct Carts {
+    pub tg: Arc<TradegeckoSim>,
+    pub shop: Option<Arc<ShopifySim>>,
+}
+
 /// Creates `count` one-line orders at `rate` per second over `items`, in the background.
-pub fn feed(tg: Arc<TradegeckoSim>, count: usize, rate: f64, items: Range<usize>) -> tokio::task::JoinHandle<Vec<u64>> {
+pub fn feed(carts: Carts, count: usize, rate: f64, items: Range<usize>) -> tokio::task::JoinHandle<Vec<u64>> {
     tokio::spawn(async move {
         let mut ids = Vec::with_capacity(count);
         let started = Instant::now();
@@ -30,10 +39,24 @@ pub fn feed(tg: Arc<TradegeckoSim>, count: usize, rate: f64, items: Range<usize>
         for k in 0..count {
             let due = started + Duration::from_secs_f64(k as f64 / rate.max(0.1));
             tokio::time::sleep_until(due.into()).await;
-            let line = NewLine { sku: Some(seed::sku(items.start + k % span)), quantity: 1, ..Default::default() };
-            match tg.create_order(NewOrder { lines: vec![line], ..Default::default() }) {
+            let sku = seed::sku(items.start + k % span);
+            let created = match &carts.shop {
+                Some(shop) if k % 2 == 1 => {
+                    let line = NewShopLine { sku: Some(sku), quantity: 1, title: None };
+                    shop.create_order(NewShopOrder { lines: vec![line], ..Default::default() })
+                        .map_err(|e| format!("{e:?}"))
+                }
+                _ => {
+                    let line = NewLine { sku: Some(sku), quantity: 1, ..Default::default() };
+                    carts
+                        .tg
+                        .create_order(NewOrder { lines: vec![line], ..Default::default() })
+                        .map_err(|e| format!("{e:?}"))
+                }
+            };
+            match created {
                 Ok(id) => ids.push(id),
-                Err(e) => eprintln!("creating an order in the cart simulator failed: {e:?}"),
+                Err(e) => eprintln!("creating an order in a cart simulator failed: {e}"),
             }
         }
         ids
@@ -120,13 +143,17 @@ pub struct Recon {
     pub phantom: usize,
     /// Extra cart fulfillments (more than the picks shipped); `None` when shipments are off.
     pub dup_fulfillments: Option<usize>,
+    /// Of those, in Shopify (its fulfillmentCreate has no idempotency key).
+    pub dup_shop_fulfillments: usize,
+    /// Orders created in the Shopify store.
+    pub shopify: usize,
     pub statuses: BTreeMap<String, usize>,
     pub dead: u64,
 }
 
 impl Recon {
     pub fn duplicates(&self) -> usize {
-        self.dup_wms + self.phantom + self.dup_fulfillments.unwrap_or(0)
+        self.dup_wms + self.phantom + self.dup_fulfillments.unwrap_or(0) + self.dup_shop_fulfillments
     }
 }
 
@@ -154,10 +181,12 @@ pub async fn reconcile(cluster: &Cluster, ids: &[u64], picks: &HashMap<u64, usiz
     }
     r.phantom = per_description.keys().filter(|d| !ours.contains(*d)).count();
     if cluster.shipments {
-        let counts = cluster.tg.fulfillment_counts();
-        r.dup_fulfillments =
-            Some(counts.iter().map(|(id, n)| n.saturating_sub(picks.get(id).copied().unwrap_or(0))).sum());
+        let extra = |id: &u64, n: usize| n.saturating_sub(picks.get(id).copied().unwrap_or(0));
+        let tg: usize = cluster.tg.fulfillment_counts().iter().map(|(id, n)| extra(id, *n)).sum();
+        let shop: usize = ids.iter().map(|id| extra(id, cluster.shop.fulfillments(*id).len())).sum();
+        (r.dup_fulfillments, r.dup_shop_fulfillments) = (Some(tg), shop);
     }
+    r.shopify = ids.iter().filter(|id| cluster.shop.order_detail(**id).is_some()).count();
     r.dead = queues(cluster).await.map(|q| q["dead"].as_u64().unwrap_or(0)).unwrap_or(u64::MAX);
     Ok(r)
 }

@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod orders;
 pub mod queues;
 pub mod ship_methods;
+pub mod shopify;
 pub mod slowdown;
 pub mod state;
 pub mod tenants;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(health::metrics)
         .service(webhooks::tradegecko)
         .service(webhooks::easypost)
+        .service(shopify::shopify)
         .service(admin::config)
         .service(queues::depths)
         .service(queues::dead_letters)
@@ -68,5 +70,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(alerts::ack)
         .service(oauth::connect)
         .service(oauth::callback)
+        .service(oauth::shopify_callback)
         .configure(crate::console::routes);
 }

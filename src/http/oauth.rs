@@ -5,13 +5,14 @@
 //! |---|---|---|
 //! | `POST /admin/carts/{c}/connect` | operator, the merchant's token (another merchant's: 404) | 200 `{"authorize_url"}`; 409 for an `auth = "token"` cart |
 //! | `GET /oauth/tradegecko/callback` | anyone (a browser redirect; the one-time `state` is the check) | 200 page "connected" or "access denied"; 400 bad/used/expired state or no code; 502 TradeGecko refused the code; 503 store |
+//! | `GET /oauth/shopify/callback` | anyone (the query HMAC, timestamp and one-time `state` are the checks) | 200 page "connected"; 400 bad hmac, stale timestamp, bad or other shop, bad/used/expired state, no code; 502 Shopify refused the code; 503 store |
 //!
 //! Callback pages are static text (the only value shown is the stored cart id, which is
 //! restricted to `A-Z a-z 0-9 - _`), never cached, and send no referrer (the URL held a code).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde_json::json;
 
 use super::admin::Principal;
@@ -31,7 +32,20 @@ pub async fn connect(p: Principal, c: web::Path<String>, state: web::Data<AppSta
 
 #[get("/oauth/tradegecko/callback")]
 pub async fn callback(q: web::Query<CallbackQuery>, state: web::Data<AppState>) -> HttpResponse {
-    match crate::oauth::callback(&state.ops.deps().oauth, &q).await {
+    let outcome = crate::oauth::callback(&state.ops.deps().oauth, &q).await;
+    finish("TradeGecko", outcome, &state).await
+}
+
+/// Shopify's callback reads its raw query: the HMAC covers the pairs as sent.
+#[get("/oauth/shopify/callback")]
+pub async fn shopify_callback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let outcome = crate::oauth::shopify::callback(&state.ops.deps().oauth, req.query_string()).await;
+    finish("Shopify", outcome, &state).await
+}
+
+/// The page for a callback's outcome (`platform`: the name people see).
+async fn finish(platform: &str, outcome: Result<CallbackOutcome, CallbackError>, state: &AppState) -> HttpResponse {
+    match outcome {
         Ok(CallbackOutcome::Connected { cart }) => {
             if let Ok(ops) = state.ops.cart(&cart)
                 && let Err(e) = ops.after_connect().await
@@ -40,14 +54,14 @@ pub async fn callback(q: web::Query<CallbackQuery>, state: web::Data<AppState>) 
             }
             page(
                 StatusCode::OK,
-                "TradeGecko connected",
-                &format!("Cart {cart} is connected to TradeGecko. You can close this window."),
+                &format!("{platform} connected"),
+                &format!("Cart {cart} is connected to {platform}. You can close this window."),
             )
         }
         Ok(CallbackOutcome::Denied) => page(
             StatusCode::OK,
             "Access denied",
-            "Access was denied in TradeGecko: nothing was changed. Start Connect again to grant access.",
+            &format!("Access was denied in {platform}: nothing was changed. Start Connect again to grant access."),
         ),
         Err(e @ (CallbackError::BadRequest(_) | CallbackError::CartGone)) => {
             tracing::info!(error = %e, "OAuth callback refused");
@@ -62,7 +76,7 @@ pub async fn callback(q: web::Query<CallbackQuery>, state: web::Data<AppState>) 
             page(
                 StatusCode::BAD_GATEWAY,
                 "Connection not completed",
-                "TradeGecko did not complete the connection. Start Connect again.",
+                &format!("{platform} did not complete the connection. Start Connect again."),
             )
         }
         Err(CallbackError::Store(e)) => {

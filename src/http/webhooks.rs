@@ -27,7 +27,7 @@ use crate::store::{Deduped, NewJob, StoreError, When};
 const STORE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A 200 answer.
-enum Verdict {
+pub(super) enum Verdict {
     Accepted,
     Duplicate,
     /// Valid, but nothing to do (unknown event, other mode, …): the label says why.
@@ -35,13 +35,13 @@ enum Verdict {
 }
 
 /// A refused delivery: the metric label and the answer.
-struct Refusal {
+pub(super) struct Refusal {
     label: &'static str,
     error: ApiError,
 }
 
 impl Refusal {
-    fn new(label: &'static str, error: ApiError) -> Self {
+    pub(super) fn new(label: &'static str, error: ApiError) -> Self {
         Self { label, error }
     }
 }
@@ -107,7 +107,7 @@ async fn receive_tradegecko(
 
 /// 404 for a cart nobody set up; 503 for one whose merchant is unusable (a stored secret no
 /// key opens), so TradeGecko delivers again once the key ring is fixed.
-fn unknown_cart(state: &AppState, cart_id: &str) -> Refusal {
+pub(super) fn unknown_cart(state: &AppState, cart_id: &str) -> Refusal {
     match state.tenants().now().owner_of(cart_id) {
         Some(merchant) => Refusal::new(
             "unusable_tenant",
@@ -186,11 +186,15 @@ fn easypost_job(merchant: &MerchantSettings, event: &intake::easypost::Event) ->
     }
 }
 
-fn secrets(candidates: [Option<&Secret>; 2]) -> impl Iterator<Item = &str> {
+pub(super) fn secrets(candidates: [Option<&Secret>; 2]) -> impl Iterator<Item = &str> {
     candidates.into_iter().flatten().map(Secret::expose)
 }
 
-async fn read_body(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<web::Bytes, Refusal> {
+pub(super) async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<web::Bytes, Refusal> {
     require_json(req).map_err(|e| Refusal::new("unsupported_media_type", e))?;
     read_limited(req, payload, state.settings.server.max_body_bytes).await.map_err(|e| match e {
         ApiError::PayloadTooLarge { .. } => Refusal::new("too_large", e),
@@ -198,13 +202,13 @@ async fn read_body(req: &HttpRequest, payload: web::Payload, state: &AppState) -
     })
 }
 
-fn bad_signature(provider: &str, target: &str, e: signature::SignatureError) -> Refusal {
+pub(super) fn bad_signature(provider: &str, target: &str, e: signature::SignatureError) -> Refusal {
     tracing::warn!(provider, target, reason = %e, "webhook signature refused");
     Refusal::new("bad_signature", ApiError::Unauthorized)
 }
 
 /// Remembers the delivery and enqueues its job in one atomic store call.
-async fn enqueue_once(state: &AppState, dedupe_key: &str, job: NewJob) -> Result<Verdict, Refusal> {
+pub(super) async fn enqueue_once(state: &AppState, dedupe_key: &str, job: NewJob) -> Result<Verdict, Refusal> {
     let call = state.queue().enqueue_once(dedupe_key, DEDUPE_TTL, &job, When::Now);
     let unavailable = |why: String| {
         tracing::warn!(job = %job.id, error = %why, "webhook not stored: store unavailable");
@@ -219,7 +223,7 @@ async fn enqueue_once(state: &AppState, dedupe_key: &str, job: NewJob) -> Result
     }
 }
 
-fn answer(
+pub(super) fn answer(
     provider: &'static str,
     verdict: Result<Verdict, Refusal>,
     started: Instant,

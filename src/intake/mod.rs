@@ -1,9 +1,10 @@
-//! Webhook notifications: parsing the two providers' bodies into what cartgate acts on.
+//! Webhook notifications: parsing the providers' bodies into what cartgate acts on.
 //!
 //! These functions are pure (bytes in, typed value or error out) so they can be fuzzed; the
 //! HTTP handlers in `http::webhooks` verify the signature *before* calling them.
 
 pub mod easypost;
+pub mod shopify;
 pub mod tradegecko;
 
 use std::time::Duration;

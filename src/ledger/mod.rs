@@ -59,6 +59,7 @@ pub mod migrate;
 pub mod oauth;
 pub mod orders;
 pub mod products;
+pub mod redact;
 pub mod redis_kv;
 pub mod retention;
 pub mod sessions;

@@ -5,11 +5,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use url::Url;
 
-use super::endpoint::{TokenError, TokenRequest, call, connected, token_endpoint};
+use super::endpoint::{TokenAnswer, TokenError, TokenRequest, call, connected, token_endpoint, token_path};
 use super::{Connections, record_status};
 use crate::alerts::AlertKind;
 use crate::ledger::{ConnectionStatus, PendingConnect};
-use crate::settings::{CartAuth, Settings};
+use crate::settings::{CartAuth, CartKind, Settings};
 use crate::store::StoreError;
 use crate::upstream::UpstreamError;
 
@@ -26,19 +26,19 @@ pub fn redirect_url(settings: &Settings) -> Option<Url> {
 }
 
 /// Starts a Connect of `cart` (of `merchant`): stores a fresh `state` bound to them and answers
-/// the application's authorize URL. `None` when the deployment lacks `[apps.tradegecko]` or
-/// `server.public_url` (validation refuses such an `oauth` cart, so this is a race at most).
+/// the application's authorize URL (TradeGecko's, or the shop's for a Shopify cart). `None`
+/// when the deployment lacks the cart's `[apps.*]` or `server.public_url` (validation refuses
+/// such an `oauth` cart, so this is a race at most).
 pub async fn authorize_url(conns: &Connections, merchant: &str, cart: &str) -> Result<Option<Url>, StoreError> {
     let settings = &conns.settings;
+    let kind = conns.tenants.cart(cart).map(|(_, c)| c.kind);
+    if kind == Some(CartKind::Shopify) {
+        return super::shopify::authorize_url(conns, merchant, cart).await;
+    }
     let (Some(app), Some(redirect)) = (settings.apps.tradegecko.as_ref(), redirect_url(settings)) else {
         return Ok(None);
     };
-    // `rand::random` draws from a CSPRNG seeded by the operating system.
-    let state = URL_SAFE_NO_PAD.encode(rand::random::<[u8; STATE_BYTES]>());
-    let pending = PendingConnect { merchant: merchant.to_owned(), cart: cart.to_owned() };
-    if !conns.store.remember_state(&state, &pending, STATE_TTL_MS).await? {
-        return Err(StoreError::Corrupt("a fresh OAuth state collided with a stored one".into()));
-    }
+    let state = new_state(conns, merchant, cart).await?;
     let mut url = app.authorize_url.clone();
     url.query_pairs_mut()
         .append_pair("response_type", "code")
@@ -46,6 +46,17 @@ pub async fn authorize_url(conns: &Connections, merchant: &str, cart: &str) -> R
         .append_pair("redirect_uri", redirect.as_str())
         .append_pair("state", &state);
     Ok(Some(url))
+}
+
+/// Draws a `state` and stores it bound to `merchant` and `cart` for [`STATE_TTL_MS`].
+pub(super) async fn new_state(conns: &Connections, merchant: &str, cart: &str) -> Result<String, StoreError> {
+    // `rand::random` draws from a CSPRNG seeded by the operating system.
+    let state = URL_SAFE_NO_PAD.encode(rand::random::<[u8; STATE_BYTES]>());
+    let pending = PendingConnect { merchant: merchant.to_owned(), cart: cart.to_owned() };
+    if !conns.store.remember_state(&state, &pending, STATE_TTL_MS).await? {
+        return Err(StoreError::Corrupt("a fresh OAuth state collided with a stored one".into()));
+    }
+    Ok(state)
 }
 
 /// The callback's query string.
@@ -74,8 +85,8 @@ pub enum CallbackError {
     /// The cart is gone or no longer `auth = "oauth"`: 400, nothing stored.
     #[error("the cart this connection was started for is no longer an OAuth cart")]
     CartGone,
-    /// TradeGecko refused the code or could not be reached: 502, nothing stored.
-    #[error("TradeGecko did not exchange the code: {0}")]
+    /// The platform refused the code or could not be reached: 502, nothing stored.
+    #[error("the code was not exchanged: {0}")]
     Exchange(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -106,7 +117,7 @@ pub async fn callback(conns: &Connections, q: &CallbackQuery) -> Result<Callback
 /// Exchanges `code` and stores the tokens sealed, replacing any earlier connection.
 async fn exchange(conns: &Connections, pending: &PendingConnect, code: &str) -> Result<(), CallbackError> {
     let (merchant, cart) = conns.tenants.cart(&pending.cart).ok_or(CallbackError::CartGone)?;
-    if cart.auth != CartAuth::Oauth || merchant.id.as_str() != pending.merchant {
+    if cart.kind != CartKind::Tradegecko || cart.auth != CartAuth::Oauth || merchant.id.as_str() != pending.merchant {
         return Err(CallbackError::CartGone);
     }
     let settings = &conns.settings;
@@ -122,11 +133,27 @@ async fn exchange(conns: &Connections, pending: &PendingConnect, code: &str) -> 
         code: Some(code),
         refresh_token: None,
     };
-    let answer = call(&endpoint, &body).await.map_err(|e| match e {
+    let answer = call(&endpoint, token_path(cart.kind), &body).await.map_err(exchange_failed)?;
+    store_connected(conns, &merchant.id, pending, &answer).await
+}
+
+/// Why an exchange failed, for the callback's answer.
+pub(super) fn exchange_failed(e: TokenError) -> CallbackError {
+    match e {
         TokenError::InvalidGrant => CallbackError::Exchange("the code was refused (invalid_grant)".into()),
         TokenError::Upstream(e) => CallbackError::Exchange(e.merchant_message()),
-    })?;
-    let conn = connected(conns.tenants.ring(), &pending.merchant, &pending.cart, &answer)
+    }
+}
+
+/// Stores the tokens of `answer` sealed, replacing any earlier connection, and resolves the
+/// cart's `cart_disconnected` alert.
+pub(super) async fn store_connected(
+    conns: &Connections,
+    merchant: &crate::domain::MerchantId,
+    pending: &PendingConnect,
+    answer: &TokenAnswer,
+) -> Result<(), CallbackError> {
+    let conn = connected(conns.tenants.ring(), &pending.merchant, &pending.cart, answer)
         .map_err(|e: UpstreamError| CallbackError::Exchange(e.to_string()))?;
     // Replace whatever is stored (a disconnected grant, an older connection).
     for _ in 0..5 {
@@ -134,7 +161,7 @@ async fn exchange(conns: &Connections, pending: &PendingConnect, code: &str) -> 
         if conns.store.save(&pending.cart, expected, &conn).await?.is_ok() {
             record_status(&pending.cart, ConnectionStatus::Connected);
             tracing::info!(cart = %pending.cart, "cart connected by OAuth");
-            let cleared = conns.alerts.clear(&merchant.id, AlertKind::CartDisconnected, &pending.cart, None).await;
+            let cleared = conns.alerts.clear(merchant, AlertKind::CartDisconnected, &pending.cart, None).await;
             if let Err(e) = cleared {
                 tracing::warn!(cart = %pending.cart, error = %e, "cannot resolve the disconnection alert");
             }

@@ -1,5 +1,6 @@
-//! The token endpoint: `POST {cart base_url}/oauth/token` through the upstream core (timeout,
-//! no redirects, metrics), for both grants, and the sealed document a token answer becomes.
+//! The token endpoint — TradeGecko's `POST {cart base_url}/oauth/token`, Shopify's
+//! `POST {api_base}/admin/oauth/access_token` — through the upstream core (timeout, no
+//! redirects, metrics), for both grants, and the sealed document a token answer becomes.
 
 use std::time::Duration;
 
@@ -8,14 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use super::store_trouble;
 use crate::ledger::{ConnectionStatus, StoredConnection};
-use crate::settings::{CartSettings, RateLimit};
+use crate::settings::{CartKind, CartSettings, RateLimit, Settings};
 use crate::tenants::KeyRing;
 use crate::upstream::{Account, AccountSpec, Credential, Upstream, UpstreamClient, UpstreamError};
 
 /// The token endpoint's own pace (it is called rarely; this only keeps a bug from hammering it).
 const TOKEN_RATE: RateLimit = RateLimit { requests: 600, per_secs: 60 };
 
-/// What the token endpoint answers.
+/// What the token endpoint answers (Shopify adds `scope` and `refresh_token_expires_in`).
 #[derive(Deserialize)]
 pub(super) struct TokenAnswer {
     pub access_token: String,
@@ -43,10 +44,42 @@ pub(super) struct TokenRequest<'a> {
     pub refresh_token: Option<&'a str>,
 }
 
+/// The body of Shopify's `POST /admin/oauth/access_token` (either grant; JSON, no redirect URI).
+#[derive(Serialize)]
+pub(super) struct ShopifyTokenRequest<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'a str>,
+    /// `"1"`: ask for an expiring offline token with a refresh token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiring: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<&'a str>,
+}
+
+/// The token endpoint's path on the cart's API host.
+pub(super) fn token_path(kind: CartKind) -> &'static str {
+    match kind {
+        CartKind::Tradegecko => "/oauth/token",
+        CartKind::Shopify => "/admin/oauth/access_token",
+    }
+}
+
+/// The upstream a cart's calls are counted under.
+pub(super) fn upstream_of(kind: CartKind) -> Upstream {
+    match kind {
+        CartKind::Tradegecko => Upstream::TradeGecko,
+        CartKind::Shopify => Upstream::Shopify,
+    }
+}
+
 /// The cart's token endpoint, through the upstream core (timeout, no redirects, metrics).
 pub(super) fn token_endpoint(upstream: &UpstreamClient, cart: &CartSettings) -> Result<Account, UpstreamError> {
     upstream.account(AccountSpec {
-        upstream: Upstream::TradeGecko,
+        upstream: upstream_of(cart.kind),
         base_url: cart.api_base(),
         credential: Credential::None,
         rate_limit: TOKEN_RATE,
@@ -54,12 +87,54 @@ pub(super) fn token_endpoint(upstream: &UpstreamClient, cart: &CartSettings) -> 
     })
 }
 
-/// Calls the token endpoint.
-pub(super) async fn call(account: &Account, body: &TokenRequest<'_>) -> Result<TokenAnswer, TokenError> {
-    let answer = account.post_json("/oauth/token", body).endpoint("/oauth/token").send().await;
+/// Calls the token endpoint at `path` ([`token_path`]).
+pub(super) async fn call(account: &Account, path: &str, body: &impl Serialize) -> Result<TokenAnswer, TokenError> {
+    let answer = account.post_json(path, body).endpoint(path).send().await;
     match answer {
         Ok(resp) => resp.json().map_err(TokenError::Upstream),
         Err(e) => Err(refusal(e)),
+    }
+}
+
+/// Presents `refresh_token` at the token endpoint of a `kind` cart, in its platform's dialect:
+/// TradeGecko's form of RFC 6749 (with the redirect URI), Shopify's JSON. Either answers a
+/// rotated refresh token, which the caller stores with the access token in one step.
+pub(super) async fn refresh(
+    settings: &Settings,
+    kind: CartKind,
+    account: &Account,
+    refresh_token: &str,
+) -> Result<TokenAnswer, TokenError> {
+    let missing = |app: &str| {
+        TokenError::Upstream(UpstreamError::Invalid { reason: format!("auth = \"oauth\" needs [apps.{app}]") })
+    };
+    let path = token_path(kind);
+    match kind {
+        CartKind::Tradegecko => {
+            let app = settings.apps.tradegecko.as_ref().ok_or_else(|| missing("tradegecko"))?;
+            let redirect = super::redirect_url(settings).map(|u| u.to_string()).unwrap_or_default();
+            let body = TokenRequest {
+                client_id: app.client_id.expose(),
+                client_secret: app.client_secret.expose(),
+                redirect_uri: &redirect,
+                grant_type: "refresh_token",
+                code: None,
+                refresh_token: Some(refresh_token),
+            };
+            call(account, path, &body).await
+        }
+        CartKind::Shopify => {
+            let app = settings.apps.shopify.as_ref().ok_or_else(|| missing("shopify"))?;
+            let body = ShopifyTokenRequest {
+                client_id: app.client_id.expose(),
+                client_secret: app.client_secret.expose(),
+                code: None,
+                expiring: None,
+                grant_type: Some("refresh_token"),
+                refresh_token: Some(refresh_token),
+            };
+            call(account, path, &body).await
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! OAuth connections of `auth = "oauth"` carts (issue 20): Connect, the callback, and tokens
+//! OAuth connections of `auth = "oauth"` carts (issues 20, 24): Connect, the callback, and tokens
 //! that stay alive across replicas.
 //!
 //! # Connect
@@ -8,6 +8,8 @@
 //! `{server.public_url}/oauth/tradegecko/callback?code&state` on any replica: the state is taken
 //! with `GETDEL` (single use), the code is exchanged at `{cart base_url}/oauth/token` through the
 //! upstream core, and the tokens are stored sealed (AAD: merchant + `oauth.<cart>.<field>`).
+//! Shopify carts (issue 24) take the same path with Shopify's URLs, its HMAC-signed callback
+//! `/oauth/shopify/callback` and its JSON token endpoint ([`shopify`] has the protocol).
 //!
 //! # Refresh: single flight across replicas (`tokens.rs`)
 //! Every call asks the cart's [`CartTokens`] for the token. The stored document is read (one
@@ -32,17 +34,21 @@
 //! without reaching the upstream; jobs map that to `Outcome::Parked` (not charged, never
 //! dead-lettered, looked at again every few seconds). A new Connect overwrites the document and
 //! the parked jobs run. The replica whose write disconnected the cart opens the merchant's
-//! `cart_disconnected` alert (subject: the cart); a successful Connect resolves it.
+//! `cart_disconnected` alert (subject: the cart); a successful Connect resolves it. Shopify's
+//! `app/uninstalled` webhook disconnects the cart the same way (`uninstall.rs`).
 
 mod connect;
 mod endpoint;
+pub mod shopify;
 mod tokens;
+mod uninstall;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use connect::{CallbackError, CallbackOutcome, CallbackQuery, STATE_TTL_MS, authorize_url, callback, redirect_url};
 pub use tokens::CartTokens;
+pub use uninstall::UNINSTALLED;
 
 use crate::alerts::Alerts;
 use crate::ledger::{ConnectionStatus, OAuthStore, StoredConnection};

@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret;
 
-use super::endpoint::{TokenError, TokenRequest, call, connected, field, now_ms, token_endpoint};
+use super::endpoint::{TokenError, connected, field, now_ms, refresh, token_endpoint, upstream_of};
 use super::{REFRESHES, TOKEN_AGE, record_status, store_trouble};
 use crate::alerts::{AlertKind, Alerts};
 use crate::domain::MerchantId;
 use crate::ledger::{ConnectionStatus, OAuthStore, StoredConnection};
-use crate::settings::{CartSettings, Secret, Settings};
+use crate::settings::{CartKind, CartSettings, Secret, Settings};
 use crate::tenants::{Sealed, Tenants};
-use crate::upstream::{Account, BearerToken, TokenSource, Upstream, UpstreamClient, UpstreamError};
+use crate::upstream::{Account, BearerToken, TokenSource, UpstreamClient, UpstreamError};
 
 /// How often a replica waiting for another's refresh looks at the stored version.
 const POLL: Duration = Duration::from_millis(100);
@@ -29,16 +29,14 @@ pub struct CartTokens {
     store: OAuthStore,
     /// The token endpoint's account, rebuilt when the cart's settings change.
     endpoint: Mutex<Option<Account>>,
+    /// The cart's platform (the token endpoint's dialect, the names in errors and alerts).
+    kind: Mutex<CartKind>,
     lease_ttl: Mutex<Duration>,
     /// One refresh per cart at a time in this process.
     flight: tokio::sync::Mutex<()>,
     /// This process's lease value (random: a lease is released by its holder only).
     holder: String,
     alerts: Alerts,
-}
-
-fn disconnected_error(reason: impl Into<String>) -> UpstreamError {
-    UpstreamError::Disconnected { upstream: Upstream::TradeGecko, reason: reason.into() }
 }
 
 /// Whether the token should be refreshed now: less than min(10% of its lifetime, 5 min) left.
@@ -64,6 +62,7 @@ impl CartTokens {
             tenants,
             store,
             endpoint: Mutex::new(None),
+            kind: Mutex::new(cart.kind),
             lease_ttl: Mutex::new(Duration::from_secs(cart.timeout_secs) + LEASE_MARGIN),
             flight: tokio::sync::Mutex::new(()),
             holder,
@@ -75,8 +74,17 @@ impl CartTokens {
     pub(super) fn update(&self, upstream: &UpstreamClient, cart: &CartSettings) {
         let account = token_endpoint(upstream, cart).ok();
         *self.endpoint.lock().unwrap_or_else(|p| p.into_inner()) = account;
+        *self.kind.lock().unwrap_or_else(|p| p.into_inner()) = cart.kind;
         *self.lease_ttl.lock().unwrap_or_else(|p| p.into_inner()) =
             Duration::from_secs(cart.timeout_secs) + LEASE_MARGIN;
+    }
+
+    fn kind(&self) -> CartKind {
+        *self.kind.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn disconnected_error(&self, reason: impl Into<String>) -> UpstreamError {
+        UpstreamError::Disconnected { upstream: upstream_of(self.kind()), reason: reason.into() }
     }
 
     fn lease_ttl(&self) -> Duration {
@@ -86,14 +94,14 @@ impl CartTokens {
     /// The stored connection; an unconnected or disconnected cart is an error.
     async fn load(&self) -> Result<(u64, StoredConnection), UpstreamError> {
         match self.store.load(&self.cart).await.map_err(store_trouble)? {
-            None => Err(disconnected_error("the cart is not connected yet")),
+            None => Err(self.disconnected_error("the cart is not connected yet")),
             Some((_, conn)) if conn.status == ConnectionStatus::Disconnected => {
                 record_status(&self.cart, ConnectionStatus::Disconnected);
-                Err(disconnected_error(conn.reason.unwrap_or_else(|| "disconnected".into())))
+                Err(self.disconnected_error(conn.reason.unwrap_or_else(|| "disconnected".into())))
             }
             // A cart id deleted and set up again for another merchant does not inherit the grant.
             Some((_, conn)) if self.tenants.now().owner_of(&self.cart).is_some_and(|m| m != conn.merchant) => {
-                Err(disconnected_error("the cart was connected for another merchant"))
+                Err(self.disconnected_error("the cart was connected for another merchant"))
             }
             Some(found) => Ok(found),
         }
@@ -157,25 +165,10 @@ impl CartTokens {
         if version != observed {
             return self.bearer(version, &conn);
         }
-        let app = self
-            .settings
-            .apps
-            .tradegecko
-            .as_ref()
-            .ok_or_else(|| UpstreamError::Invalid { reason: "auth = \"oauth\" needs [apps.tradegecko]".into() })?;
-        let redirect = super::redirect_url(&self.settings).map(|u| u.to_string()).unwrap_or_default();
         let refresh_token = self.open_field(&conn, "refresh_token", conn.refresh_token.as_ref())?;
         let endpoint = self.endpoint.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let endpoint = endpoint.ok_or_else(|| UpstreamError::Invalid { reason: "no token endpoint".into() })?;
-        let body = TokenRequest {
-            client_id: app.client_id.expose(),
-            client_secret: app.client_secret.expose(),
-            redirect_uri: &redirect,
-            grant_type: "refresh_token",
-            code: None,
-            refresh_token: Some(&refresh_token),
-        };
-        match call(&endpoint, &body).await {
+        match refresh(&self.settings, self.kind(), &endpoint, &refresh_token).await {
             Ok(answer) => {
                 let next = connected(self.tenants.ring(), &conn.merchant, &self.cart, &answer)?;
                 match self.store.save(&self.cart, Some(version), &next).await.map_err(store_trouble)? {
@@ -206,7 +199,7 @@ impl CartTokens {
     /// Opens `cart_disconnected` for the cart (told once; the jobs wait until Connect).
     async fn alert_disconnected(&self, merchant: &str, reason: &str) {
         let Ok(merchant) = MerchantId::parse(merchant) else { return };
-        let summary = format!("Cart {} lost its TradeGecko grant ({reason}): connect it again", self.cart);
+        let summary = format!("Cart {} lost its {} grant ({reason}): connect it again", self.cart, self.kind().label());
         let raised = self.alerts.raise(&merchant, AlertKind::CartDisconnected, &self.cart, &summary, None).await;
         if let Err(e) = raised {
             tracing::warn!(cart = %self.cart, error = %e, "cannot raise the disconnection alert");
@@ -232,7 +225,7 @@ impl CartTokens {
             Ok(Err(_)) => tracing::info!(cart = %self.cart, "connection changed meanwhile; left as it is"),
             Err(e) => tracing::warn!(cart = %self.cart, error = %e, "cannot store the disconnection"),
         }
-        disconnected_error(reason)
+        self.disconnected_error(reason)
     }
 }
 
@@ -267,7 +260,7 @@ impl TokenSource for CartTokens {
             Ok((version, conn)) if version == rejected.version => {
                 self.disconnect(version, &conn, "a freshly refreshed access token was refused (401)").await
             }
-            Ok(_) => disconnected_error("the access token was refused (401); a newer one is stored"),
+            Ok(_) => self.disconnected_error("the access token was refused (401); a newer one is stored"),
             Err(e) => e,
         }
     }

@@ -1,14 +1,14 @@
-//! `cartgate sim tradegecko|easypost --port N [--seed FILE] [--services a,b]`: one simulator in the
-//! foreground (TradeGecko also takes its OAuth application's flags, [`OAuthFlags`]).
+//! `cartgate sim tradegecko|easypost|shopify --port N [--seed FILE] [--services a,b]`: one simulator
+//! in the foreground (TradeGecko and Shopify also take their OAuth application's flags, [`OAuthFlags`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use super::seed::Seed;
-use super::{EasypostConfig, EasypostSim, TradegeckoConfig, TradegeckoSim};
+use super::shopify::ShopifyOAuthConfig;
+use super::{EasypostConfig, EasypostSim, ShopifyConfig, ShopifySim, TradegeckoConfig, TradegeckoSim};
 
-/// The TradeGecko simulator's OAuth application (ignored by EasyPost). `Debug` leaves the
-/// secret out.
+/// The cart simulators' OAuth application (ignored by EasyPost). `Debug` leaves the secret out.
 #[derive(Clone, clap::Args)]
 pub struct OAuthFlags {
     /// The OAuth application's client id.
@@ -20,6 +20,9 @@ pub struct OAuthFlags {
     /// Lifetime of the access tokens issued by `/oauth/token`.
     #[arg(long, default_value_t = 7200)]
     pub token_lifetime_secs: u64,
+    /// Shopify only: the shop's `*.myshopify.com` domain.
+    #[arg(long, default_value = "acme.myshopify.com")]
+    pub shop: String,
 }
 
 impl std::fmt::Debug for OAuthFlags {
@@ -28,6 +31,7 @@ impl std::fmt::Debug for OAuthFlags {
             .field("client_id", &self.client_id)
             .field("oauth_client_secret", &"[redacted]")
             .field("token_lifetime_secs", &self.token_lifetime_secs)
+            .field("shop", &self.shop)
             .finish()
     }
 }
@@ -37,6 +41,7 @@ impl std::fmt::Debug for OAuthFlags {
 pub enum SimKind {
     Tradegecko,
     Easypost,
+    Shopify,
 }
 
 /// Runs the simulator until Ctrl-C / SIGTERM.
@@ -80,6 +85,29 @@ pub async fn run(
             let services = if services.is_empty() { defaults.services.clone() } else { services };
             let sim = EasypostSim::start(EasypostConfig { bind, seed, services, ..defaults }).await?;
             println!("EasyPost simulator on {} (keys {:?}, control routes under /_sim)", sim.url(), sim.keys());
+            wait_for_signal().await;
+            sim.stop().await;
+        }
+        SimKind::Shopify => {
+            let config = ShopifyConfig {
+                bind,
+                seed,
+                shop: oauth.shop,
+                client_id: oauth.client_id,
+                client_secret: oauth.oauth_client_secret,
+                oauth: ShopifyOAuthConfig { token_lifetime_secs: oauth.token_lifetime_secs, ..Default::default() },
+                ..ShopifyConfig::default()
+            };
+            let sim = ShopifySim::start(config).await?;
+            println!(
+                "Shopify simulator for {} on {} (token {}, OAuth client id {}, tokens live {} s, GraphQL at {}, control routes under /_sim)",
+                sim.shop(),
+                sim.url(),
+                sim.token(),
+                sim.client_id(),
+                oauth.token_lifetime_secs,
+                sim.graphql_url("2026-10")
+            );
             wait_for_signal().await;
             sim.stop().await;
         }

@@ -1,7 +1,7 @@
 //! Fault injection shared by both simulators: errors, 429 storms, latency, timeouts, resets.
 //!
 //! Faults apply to API routes only, never to the `/_sim/…` control routes, so a test can always
-//! reach the control plane to turn them off. TradeGecko's `/oauth/…` routes have faults of their
+//! reach the control plane to turn them off. The OAuth routes (`/oauth/…`, Shopify's `/admin/oauth/…`) have faults of their
 //! own (`/_sim/oauth`) and get these only when `path_contains` aims at them. Every random choice comes from one generator
 //! seeded by [`FaultConfig::seed`], so a run with the same requests in the same order sees the
 //! same faults. Each request draws in a fixed order: storm, timeout, error, reset, spike.
@@ -137,7 +137,7 @@ impl Faults {
         let aimed = c.path_contains.as_deref().is_some_and(|p| path.contains(p));
         if c.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method))
             || c.path_contains.as_deref().is_some_and(|p| !path.contains(p))
-            || (path.starts_with("/oauth/") && !aimed)
+            || ((path.starts_with("/oauth/") || path.starts_with("/admin/oauth/")) && !aimed)
         {
             return none;
         }

@@ -1,4 +1,4 @@
-//! Upstream simulators: TradeGecko (the cart) and EasyPost Fulfillment (the warehouse).
+//! Upstream simulators: TradeGecko and Shopify (the carts) and EasyPost Fulfillment (the warehouse).
 //!
 //! TradeGecko is shut down and EasyPost Fulfillment has no sandbox, so cartgate's demo, tests
 //! and anyone wanting a local sandbox talk to these instead. They follow UPSTREAMS.md's shapes
@@ -24,10 +24,12 @@ pub mod faults;
 pub mod record;
 pub mod seed;
 mod server;
+pub mod shopify;
 pub mod tradegecko;
 mod util;
 
 pub use easypost::{EasypostConfig, EasypostSim};
+pub use shopify::{ShopifyConfig, ShopifySim};
 pub use tradegecko::{TradegeckoConfig, TradegeckoSim};
 
 /// Why a simulator could not start.

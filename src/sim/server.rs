@@ -24,12 +24,13 @@ use super::util::{json, now_ms};
 pub(crate) enum Flavour {
     Tradegecko,
     Easypost,
+    Shopify,
 }
 
 impl Flavour {
     fn request_id_header(self) -> HeaderName {
         match self {
-            Self::Tradegecko => HeaderName::from_static("x-request-id"),
+            Self::Tradegecko | Self::Shopify => HeaderName::from_static("x-request-id"),
             Self::Easypost => HeaderName::from_static("x-ep-request-uuid"),
         }
     }
@@ -38,6 +39,7 @@ impl Flavour {
         match self {
             Self::Tradegecko => "NotFound",
             Self::Easypost => "NOT_FOUND",
+            Self::Shopify => "Not Found",
         }
     }
 
@@ -48,6 +50,8 @@ impl Flavour {
             Self::Easypost => {
                 json(status, &serde_json::json!({"error": {"code": code, "message": message, "errors": []}}))
             }
+            // Shopify's REST-style errors: `{"errors":"<message>"}`; the code is only in the status.
+            Self::Shopify => json(status, &serde_json::json!({ "errors": message })),
         }
     }
 
@@ -89,6 +93,16 @@ impl Common {
                 resp
             }
             Flavour::Easypost => self.flavour.error(429, "RATE_LIMITED", "Too many requests, slow down"),
+            Flavour::Shopify => {
+                let mut resp = self.flavour.error(
+                    429,
+                    "THROTTLED",
+                    "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+                );
+                let wait = until_unix.saturating_sub(now_ms() / 1000).max(1).to_string();
+                set_headers(resp.headers_mut(), &[("retry-after", &wait)]);
+                resp
+            }
         }
     }
 }
@@ -102,8 +116,12 @@ pub(crate) fn set_headers(map: &mut HeaderMap, pairs: &[(&'static str, &str)]) {
     }
 }
 
-/// The credential of a request: a Bearer token, or the username of Basic auth.
+/// The credential of a request: a Bearer token, the username of Basic auth, or Shopify's
+/// `X-Shopify-Access-Token`.
 pub(crate) fn credential(headers: &HeaderMap) -> Option<String> {
+    if let Some(token) = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok()) {
+        return Some(token.trim().to_owned());
+    }
     let value = headers.get("authorization")?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("bearer") {
@@ -168,7 +186,7 @@ async fn apply(
 /// The body as recorded: OAuth token requests carry the client secret and grant secrets, which
 /// the record (served at `/_sim/requests`) does not keep.
 fn recorded_body(path: &str, body: &[u8]) -> String {
-    if path.starts_with("/oauth/") && !body.is_empty() {
+    if (path.starts_with("/oauth/") || path.starts_with("/admin/oauth/")) && !body.is_empty() {
         return "[redacted]".to_owned();
     }
     String::from_utf8_lossy(body).into_owned()

@@ -4,6 +4,7 @@
 //!   webhooks between them connected ([`world::World`]), or the same up to a configuration file
 //!   for cartgate processes ([`world::Wired`]);
 //! * [`sims`] — the simulators a world has, and how cartgate is pointed at them;
+//! * [`shopify`] — a Shopify store beside them, and a Shopify cart pointed at it;
 //! * [`wiring`] — cartgate's configuration, typed, validated by the configuration loader itself;
 //! * [`app`] — cartgate in this process (the one place outside `main` that builds it);
 //! * a private `redis-server` per test binary ([`TestRedis`]), free ports, unique key prefixes;
@@ -19,6 +20,7 @@ mod cluster;
 pub mod dump;
 pub mod receiver;
 mod redis;
+pub mod shopify;
 pub mod sims;
 pub mod smtp;
 pub mod tls;

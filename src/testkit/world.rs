@@ -17,6 +17,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::app::{self, RunningApp};
+use super::shopify::{SHOPIFY_CART, ShopifyOptions, ShopifyStore};
 use super::sims::{SimOptions, Sims, Tenant};
 use super::wiring::{AppsWiring, RetryWiring, WiredSecret, Wiring, WiringError, WorkerWiring};
 use crate::lifecycle::Readiness;
@@ -62,6 +63,8 @@ pub enum WorldError {
     CartWebhooks(Duration, usize),
     #[error("setting the merchants up through the admin API: {0}")]
     Setup(String),
+    #[error("the Shopify store: {0}")]
+    Shopify(String),
 }
 
 /// Everything a world is built from.
@@ -73,6 +76,9 @@ pub struct WorldOptions {
     /// `tenant` once the simulators run. Without a `public_url`, cartgate gets a free loopback
     /// port and that is its public URL.
     pub cartgate: Wiring,
+    /// A Shopify store beside the TradeGecko cart: the merchant's second cart ([`SHOPIFY_CART`],
+    /// a custom app's token, webhooks signed by `[apps.shopify]`). `None`: TradeGecko only.
+    pub shopify: Option<ShopifyOptions>,
 }
 
 impl Default for WorldOptions {
@@ -83,13 +89,15 @@ impl Default for WorldOptions {
         cartgate.server.admin_token = Some(WiredSecret::new(uuid::Uuid::new_v4().simple().to_string()));
         cartgate.workers = WorkerWiring { lease_secs: Some(10), ..WorkerWiring::default() };
         cartgate.retry = RetryWiring { schedule_secs: Some(vec![1, 1, 2]) };
-        Self { sims: SimOptions::default(), tenant: Tenant::default(), cartgate }
+        Self { sims: SimOptions::default(), tenant: Tenant::default(), cartgate, shopify: None }
     }
 }
 
 /// Simulators running and cartgate's configuration typed; cartgate not started yet.
 pub struct Wired {
     pub sims: Sims,
+    /// The Shopify store, when the world has one.
+    pub shop: Option<ShopifyStore>,
     pub wiring: Wiring,
     webhook_secret: WiredSecret,
     cart_auth: CartAuth,
@@ -105,12 +113,29 @@ impl Wired {
             wiring.server.bind.set_port(port);
             wiring.server.public_url = Some(Url::parse(&format!("http://127.0.0.1:{port}"))?);
         }
-        wiring.merchants.push(sims.merchant(&opts.tenant)?);
+        let mut merchant = sims.merchant(&opts.tenant)?;
         if opts.tenant.cart_auth == CartAuth::Oauth {
             let apps = wiring.apps.get_or_insert_with(AppsWiring::default);
             apps.tradegecko = Some(sims.app_wiring()?);
         }
-        Ok(Self { sims, wiring, webhook_secret: opts.tenant.webhook_secret, cart_auth: opts.tenant.cart_auth })
+        let shop = match &opts.shopify {
+            Some(shop_opts) => {
+                let shop = ShopifyStore::start(shop_opts).await.map_err(|e| WorldError::Shopify(e.to_string()))?;
+                let mut cart =
+                    shop.cart(SHOPIFY_CART, CartAuth::Token).map_err(|e| WorldError::Shopify(e.to_string()))?;
+                // The same schedule, ship methods and inventory settings as the TradeGecko cart.
+                (cart.schedule, cart.ship_methods) =
+                    (opts.tenant.cart_schedule.clone(), opts.tenant.ship_methods.clone());
+                cart.inventory = opts.tenant.inventory.clone();
+                merchant.carts.push(cart);
+                wiring.apps.get_or_insert_with(AppsWiring::default).shopify = Some(shop.app_wiring());
+                Some(shop)
+            }
+            None => None,
+        };
+        wiring.merchants.push(merchant);
+        let (webhook_secret, cart_auth) = (opts.tenant.webhook_secret, opts.tenant.cart_auth);
+        Ok(Self { sims, shop, wiring, webhook_secret, cart_auth })
     }
 
     /// Where the simulators send cartgate's webhooks (no trailing slash).
@@ -138,7 +163,14 @@ impl Wired {
                 other => return Err(WorldError::OAuthCallback(other)),
             }
         }
-        self.sims.connect(&self.public_url(), &self.webhook_secret).await
+        self.sims.connect(&self.public_url(), &self.webhook_secret).await?;
+        if let Some(shop) = &self.shop {
+            // cartgate subscribes at start-up (`ensure_webhooks`); orders made before that
+            // would come only by the poll.
+            let topics = ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "APP_UNINSTALLED"];
+            shop.wait_for_subscriptions(&topics).await.map_err(|e| WorldError::Shopify(e.to_string()))?;
+        }
+        Ok(())
     }
 
     /// Runs cartgate in this process with the job handlers `registry` builds, and connects it.
@@ -264,10 +296,18 @@ impl World {
         self.app.readiness()
     }
 
+    /// The Shopify store (`None` unless the world was started with one).
+    pub fn shop(&self) -> Option<&ShopifyStore> {
+        self.wired.shop.as_ref()
+    }
+
     /// Stops cartgate (gracefully, waiting up to 30 s for the drain) and the simulators.
     pub async fn shutdown(self) {
         self.app.stop(Duration::from_secs(30)).await;
         self.wired.sims.stop().await;
+        if let Some(shop) = &self.wired.shop {
+            shop.stop().await;
+        }
     }
 }
 

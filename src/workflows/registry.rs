@@ -3,8 +3,8 @@
 
 use super::Deps;
 use super::jobs::{
-    cancel_order, check_shipment, deliver_orders, ensure_webhooks, import_order, poll_orders, poll_shipments,
-    prune_ledger, push_inventory, push_tracking, send_order, sync_inventory, tracker_event,
+    cancel_order, check_shipment, deliver_orders, ensure_webhooks, erase_personal_data, import_order, poll_orders,
+    poll_shipments, prune_ledger, push_inventory, push_tracking, send_order, sync_inventory, tracker_event,
 };
 use crate::store::{ClaimedJob, JobKind};
 use crate::workers::{Handler, Outcome, Registry};
@@ -36,6 +36,7 @@ workflow!(PushTrackingHandler, push_tracking::run);
 workflow!(SyncInventoryHandler, sync_inventory::run);
 workflow!(PushInventoryHandler, push_inventory::run);
 workflow!(PruneLedgerHandler, prune_ledger::run);
+workflow!(ErasePersonalDataHandler, erase_personal_data::run);
 
 /// Every workflow handler, and the recurring jobs of every cart and merchant.
 pub fn registry(deps: &Deps) -> Registry {
@@ -53,6 +54,7 @@ pub fn registry(deps: &Deps) -> Registry {
         .with(JobKind::SyncInventory, SyncInventoryHandler(deps.clone()))
         .with(JobKind::PushInventory, PushInventoryHandler(deps.clone()))
         .with(JobKind::PruneLedger, PruneLedgerHandler(deps.clone()))
+        .with(JobKind::ErasePersonalData, ErasePersonalDataHandler(deps.clone()))
         .with(JobKind::DeliverAlert, crate::alerts::DeliveryHandler::new(deps))
         .live(super::recurring::DirectoryRecurring::new(deps.tenants.clone()))
 }

@@ -15,6 +15,7 @@ mod ratelimit;
 mod reserve;
 mod ship_methods;
 mod shipments;
+mod shopify;
 mod shutdown;
 mod support;
 mod tenants;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use cartgate::domain::{CartId, Order, OrderStatus};
 use cartgate::settings::{CartInventory, Interval, OrderFilters, ShipMethods};
+use cartgate::testkit::shopify::ShopifyOptions;
 use cartgate::testkit::sims::SimOptions;
 use cartgate::testkit::wiring::{AlertsWiring, MerchantAlertsWiring, WiredSecret};
 use cartgate::testkit::world::{Wired, World, WorldOptions};
@@ -39,6 +40,8 @@ pub struct Options {
     pub cart_locations: Vec<u64>,
     /// The deployment's `[alerts]` and the merchant's `[merchants.alerts]` (none: no channel).
     pub alerts: Option<(AlertsWiring, MerchantAlertsWiring)>,
+    /// A Shopify store as the merchant's second cart (`acme-shop`).
+    pub shopify: Option<ShopifyOptions>,
 }
 
 impl Default for Options {
@@ -53,6 +56,7 @@ impl Default for Options {
             inventory: None,
             cart_locations: Vec::new(),
             alerts: None,
+            shopify: None,
         }
     }
 }
@@ -74,6 +78,7 @@ impl Options {
         world.tenant.filters = self.filters.clone();
         world.tenant.inventory = self.inventory.clone();
         world.cartgate.store.url = cartgate::testkit::TestRedis::shared_url();
+        world.shopify = self.shopify.clone();
         world.cartgate.server.admin_token = Some(WiredSecret::new(ADMIN));
         if let Some((deployment, merchant)) = &self.alerts {
             world.cartgate.alerts = Some(deployment.clone());
@@ -135,12 +140,12 @@ impl Flow {
     }
 
     pub async fn order(&self, id: u64) -> Option<Order> {
-        self.deps
-            .ledger
-            .orders
-            .get(&cartgate::domain::MerchantId::parse("acme").unwrap(), &self.cart(), id)
-            .await
-            .unwrap()
+        self.order_in(&self.cart(), id).await
+    }
+
+    /// An order of one of the merchant's carts, as the ledger holds it.
+    pub async fn order_in(&self, cart: &CartId, id: u64) -> Option<Order> {
+        self.deps.ledger.orders.get(&cartgate::domain::MerchantId::parse("acme").unwrap(), cart, id).await.unwrap()
     }
 
     /// Waits until every order is in `status` (or the time runs out), returning the stragglers.
@@ -150,11 +155,22 @@ impl Flow {
         status: OrderStatus,
         within: Duration,
     ) -> Vec<(u64, Option<OrderStatus>)> {
+        self.wait_all_in(&self.cart(), ids, status, within).await
+    }
+
+    /// [`Flow::wait_all`] for the orders of `cart`.
+    pub async fn wait_all_in(
+        &self,
+        cart: &CartId,
+        ids: &[u64],
+        status: OrderStatus,
+        within: Duration,
+    ) -> Vec<(u64, Option<OrderStatus>)> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let mut pending = Vec::new();
             for id in ids {
-                let s = self.order(*id).await.map(|o| o.status());
+                let s = self.order_in(cart, *id).await.map(|o| o.status());
                 if s != Some(status) {
                     pending.push((*id, s));
                 }

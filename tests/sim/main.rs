@@ -1,4 +1,4 @@
-//! The upstream simulators over real HTTP: TradeGecko and EasyPost Fulfillment behave as
+//! The upstream simulators over real HTTP: TradeGecko, Shopify and EasyPost Fulfillment behave as
 //! UPSTREAMS.md documents, sign their webhooks verifiably, and inject faults on demand.
 
 // Helpers outside #[test] functions may unwrap too: a failure there is a test failure.
@@ -9,6 +9,7 @@ mod easypost;
 mod faults;
 mod oauth;
 mod services;
+mod shopify;
 mod support;
 mod tradegecko;
 mod webhooks;

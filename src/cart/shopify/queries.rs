@@ -11,7 +11,7 @@ use crate::upstream::{Operation, OperationKind};
 /// The fields an import reads of an order (§3), shared by the order query.
 macro_rules! order_fields {
     () => {
-        "id name email phone createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus tags \
+        "id name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus tags \
          shippingAddress { name company address1 address2 city provinceCode zip countryCodeV2 phone } \
          shippingLine { title code source } \
          lineItems(first: 100) { nodes { id sku quantity variant { id sku barcode inventoryItem { id } } } }"

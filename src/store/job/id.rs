@@ -26,12 +26,14 @@ pub enum JobKind {
     PruneLedger,
     /// Send one alert message (e-mail, Standard Webhooks) of a merchant.
     DeliverAlert,
+    /// Erase the personal data of a Shopify cart's orders (compliance webhooks).
+    ErasePersonalData,
     /// Used by tests and benchmarks of the queue itself.
     Noop,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 15] = [
+    pub const ALL: [JobKind; 16] = [
         Self::ImportOrder,
         Self::SendOrder,
         Self::CancelOrder,
@@ -46,6 +48,7 @@ impl JobKind {
         Self::DeliverOrders,
         Self::PruneLedger,
         Self::DeliverAlert,
+        Self::ErasePersonalData,
         Self::Noop,
     ];
 
@@ -65,6 +68,7 @@ impl JobKind {
             Self::DeliverOrders => "deliver_orders",
             Self::PruneLedger => "prune_ledger",
             Self::DeliverAlert => "deliver_alert",
+            Self::ErasePersonalData => "erase_personal_data",
             Self::Noop => "noop",
         }
     }

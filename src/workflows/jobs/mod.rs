@@ -5,6 +5,7 @@ pub mod cancel_order;
 pub mod check_shipment;
 pub mod deliver_orders;
 pub mod ensure_webhooks;
+pub mod erase_personal_data;
 pub mod import_order;
 pub mod poll_orders;
 pub mod poll_shipments;
