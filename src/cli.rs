@@ -16,7 +16,7 @@ pub const EXIT_CONFIG: u8 = 2;
 #[command(
     name = "cartgate",
     version,
-    about = "TradeGecko orders to EasyPost Fulfillment; tracking and inventory back."
+    about = "TradeGecko and Shopify orders to EasyPost Fulfillment; tracking and inventory back."
 )]
 pub struct Cli {
     /// Configuration file layered over the defaults (then CARTGATE__SECTION__KEY variables).
@@ -44,7 +44,7 @@ pub enum Command {
     /// Run the whole flow against built-in simulators and check the outcome (exit 1 if any
     /// order is not where it should be, or anything was duplicated).
     Demo(DemoArgs),
-    /// Test Connection for a merchant's EasyPost key or a cart's TradeGecko token.
+    /// Test Connection for a merchant's EasyPost key or a cart's TradeGecko or Shopify token.
     TestConnection {
         /// A merchant id or a cart id.
         target: String,
@@ -62,7 +62,7 @@ pub enum Command {
     /// Wait this many seconds, then exit 0 (a Kubernetes preStop hook in an image without
     /// a shell or `sleep`).
     Pause { seconds: u64 },
-    /// Run one upstream simulator (TradeGecko or EasyPost Fulfillment) in the foreground.
+    /// Run one upstream simulator (TradeGecko, Shopify or EasyPost Fulfillment) in the foreground.
     Sim {
         #[arg(value_enum)]
         kind: crate::sim::cli::SimKind,

@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(webhooks::tradegecko)
         .service(webhooks::easypost)
         .service(shopify::shopify)
+        .service(shopify::shopify_app)
         .service(admin::config)
         .service(queues::depths)
         .service(queues::dead_letters)

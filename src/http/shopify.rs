@@ -1,4 +1,5 @@
-//! Shopify's webhook receiver `POST /webhooks/shopify/{cart}`: verify, dedupe, enqueue, answer
+//! Shopify's webhook receivers `POST /webhooks/shopify/{cart}` (the subscriptions cartgate makes
+//! per shop) and `POST /webhooks/shopify` (the app's compliance address): verify, dedupe, enqueue, answer
 //! well within Shopify's 5 s (it retries 8 times over 4 h, then deletes the subscription).
 //!
 //! Order of checks (the shared steps are `super::webhooks`'s): unknown cart, or a cart that is
@@ -56,6 +57,55 @@ async fn receive(
     let header = req.headers().get("x-shopify-hmac-sha256").map(|v| v.as_bytes());
     signature::shopify_verify(secrets(signing_secrets(state, &cart)), header, &body)
         .map_err(|e| bad_signature("shopify", cart_id, e))?;
+    act(req, state, &merchant, &cart, &body).await
+}
+
+/// `POST /webhooks/shopify`: the app's own address. Shopify configures the mandatory compliance
+/// topics once per app (its `[webhooks]` TOML or dashboard), not per shop, so their deliveries
+/// carry no cart: they are verified with `[apps.shopify]`'s secrets and routed to the Shopify
+/// cart whose `shop` is `X-Shopify-Shop-Domain`. A shop no cart has (anymore) is answered
+/// `ignored`: there is nothing of it to erase.
+#[post("/webhooks/shopify")]
+pub async fn shopify_app(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let verdict = receive_for_app(&req, payload, &state).await;
+    answer("shopify", verdict, started)
+}
+
+async fn receive_for_app(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<Verdict, Refusal> {
+    let Some(app) = state.settings.apps.shopify.as_ref() else {
+        return Err(Refusal::new("unknown_target", ApiError::not_found("no Shopify app is configured".to_owned())));
+    };
+    let body = read_body(req, payload, state).await?;
+    let header = req.headers().get("x-shopify-hmac-sha256").map(|v| v.as_bytes());
+    signature::shopify_verify(secrets([Some(&app.client_secret), app.client_secret_previous.as_ref()]), header, &body)
+        .map_err(|e| bad_signature("shopify", "app", e))?;
+    let from = header_str(req, "x-shopify-shop-domain").unwrap_or_default();
+    let directory = state.tenants().now();
+    let cart_id = directory.merchants().flat_map(|m| m.carts.iter()).find_map(|c| {
+        let same_shop = c.shop.as_deref().is_some_and(|s| !from.is_empty() && s.eq_ignore_ascii_case(from));
+        (c.kind == CartKind::Shopify && same_shop).then(|| c.id.to_string())
+    });
+    let Some((merchant, cart)) = cart_id.and_then(|id| state.tenants().cart(&id)) else {
+        tracing::info!(shop = from, "Shopify app webhook for a shop no cart has: nothing to do");
+        return Ok(Verdict::Ignored("unknown_shop"));
+    };
+    act(req, state, &merchant, &cart, &body).await
+}
+
+/// What a verified delivery does for its cart: the shop check, then the topic's effect.
+async fn act(
+    req: &HttpRequest,
+    state: &AppState,
+    merchant: &MerchantSettings,
+    cart: &CartSettings,
+    body: &[u8],
+) -> Result<Verdict, Refusal> {
+    let cart_id = cart.id.as_str();
     let shop = cart.shop.as_deref().unwrap_or_default();
     let from = header_str(req, "x-shopify-shop-domain").unwrap_or_default();
     if shop.is_empty() || !from.eq_ignore_ascii_case(shop) {
@@ -69,12 +119,12 @@ async fn receive(
     let dedupe = shopify_webhook_key(&cart.id, webhook_id);
     match topic {
         t if t.imports_order() => {
-            let order_id = parse::order_id(&body)?;
+            let order_id = parse::order_id(body)?;
             let job = ImportOrder { cart: cart.id.clone(), order_id, trigger: t.name().to_owned() };
             enqueue_once(state, &dedupe, job.job()).await
         }
         Topic::CustomersRedact | Topic::ShopRedact => {
-            let request = compliance(&body, shop)?;
+            let request = compliance(body, shop)?;
             let scope = match topic {
                 Topic::ShopRedact => ErasureScope::Shop,
                 _ => ErasureScope::Customer {
@@ -86,7 +136,7 @@ async fn receive(
             enqueue_once(state, &dedupe, ErasePersonalData { cart: cart.id.clone(), scope }.job()).await
         }
         Topic::CustomersDataRequest => {
-            let request = compliance(&body, shop)?;
+            let request = compliance(body, shop)?;
             tracing::info!(
                 cart = cart_id,
                 customer_id = ?request.customer.id,
@@ -95,7 +145,7 @@ async fn receive(
             );
             Ok(Verdict::Accepted)
         }
-        Topic::AppUninstalled => uninstalled(state, &merchant, &cart).await,
+        Topic::AppUninstalled => uninstalled(state, merchant, cart).await,
         other => {
             tracing::info!(cart = cart_id, topic = other.name(), "Shopify webhook accepted, no work");
             Ok(Verdict::Ignored("unknown_topic"))

@@ -43,15 +43,22 @@ pub async fn test_wms(deps: &Deps, wms: &WmsSettings) -> ConnectionCheck {
     }
 }
 
-/// Checks a cart's TradeGecko token.
+/// Checks a cart's token (TradeGecko's, or the Shopify store's).
 pub async fn test_cart(deps: &Deps, cart: &crate::settings::CartSettings, mode: Mode) -> ConnectionCheck {
     let result = match crate::cart::connect(&deps.upstream, cart) {
         Ok(api) => api.check().await,
         Err(e) => Err(e),
     };
+    let upstream = match cart.kind {
+        crate::settings::CartKind::Tradegecko => Upstream::TradeGecko,
+        crate::settings::CartKind::Shopify => Upstream::Shopify,
+    };
     match result {
-        Ok(()) => ConnectionCheck { ok: true, mode: mode.as_str(), message: "connected to TradeGecko".into() },
-        Err(e) => ConnectionCheck { ok: false, mode: mode.as_str(), message: explain(Upstream::TradeGecko, mode, &e) },
+        Ok(()) => {
+            let message = format!("connected to {}", cart.kind.label());
+            ConnectionCheck { ok: true, mode: mode.as_str(), message }
+        }
+        Err(e) => ConnectionCheck { ok: false, mode: mode.as_str(), message: explain(upstream, mode, &e) },
     }
 }
 

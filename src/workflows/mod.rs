@@ -113,11 +113,12 @@ impl Deps {
     }
 
     /// The cart's API, whichever kind of cart it is; a 401/403 raises the merchant's
-    /// `credentials_rejected` alert for `tradegecko:<cart>`, the next success clears it.
+    /// `credentials_rejected` alert for `<kind>:<cart>` (`tradegecko:…`, `shopify:…`), the next
+    /// success clears it.
     pub fn cart_api(&self, cart: &CartSettings) -> Result<Arc<dyn Cart>, Outcome> {
         let owner = self.tenants.now().owner_of(cart.id.as_str()).and_then(|m| MerchantId::parse(m).ok());
         let upstream = match owner {
-            Some(owner) => self.upstream.watched(self.watch(owner, format!("tradegecko:{}", cart.id))),
+            Some(owner) => self.upstream.watched(self.watch(owner, format!("{}:{}", cart.kind.as_str(), cart.id))),
             None => self.upstream.clone(),
         };
         crate::cart::connect(&upstream, cart).map_err(|e| Outcome::Permanent(e.to_string()))

@@ -85,10 +85,15 @@ impl<'a> Delivery<'a> {
 impl TestApp {
     /// Posts `body` to the cart's Shopify webhook, signed with `hush` unless the delivery says.
     pub async fn post_shopify(&self, cart: &str, body: &[u8], d: Delivery<'_>) -> (u16, Value) {
+        self.post_shopify_at(&format!("/webhooks/shopify/{cart}"), body, d).await
+    }
+
+    /// [`TestApp::post_shopify`] to any path (the app's own address, `/webhooks/shopify`).
+    pub async fn post_shopify_at(&self, path: &str, body: &[u8], d: Delivery<'_>) -> (u16, Value) {
         let hmac = d.hmac.unwrap_or_else(|| cartgate::signature::shopify_sign("hush", body));
         let resp = self
             .client
-            .post(self.url(&format!("/webhooks/shopify/{cart}")))
+            .post(self.url(path))
             .header("content-type", "application/json")
             .header("X-Shopify-Hmac-Sha256", hmac)
             .header("X-Shopify-Shop-Domain", d.shop)
@@ -259,4 +264,28 @@ async fn app_uninstalled_disconnects_the_oauth_cart_and_alerts_for_both_kinds_of
         .collect();
     subjects.sort();
     assert_eq!(subjects, [("cart_disconnected", "acme-custom"), ("cart_disconnected", "acme-shop")]);
+}
+
+#[tokio::test]
+async fn the_apps_compliance_address_routes_a_delivery_to_the_cart_of_its_shop() {
+    let app = spawn("memory://").await;
+    let body = br#"{"shop_id":1,"shop_domain":"acme.myshopify.com","orders_to_redact":[820982911946154508],
+        "customer":{"id":191167,"email":"john@example.com","phone":"555-625-1199"}}"#;
+    let at = |id| Delivery::new("customers/redact", id);
+    assert_eq!(
+        app.post_shopify_at("/webhooks/shopify", body, at("w-1")).await,
+        (200, serde_json::json!({"status": "accepted"}))
+    );
+    assert_eq!(app.queued().await, 1, "the erasure of acme-shop's customer is queued");
+    assert_eq!(app.post_shopify_at("/webhooks/shopify", body, at("w-1")).await.1["status"], "duplicate");
+
+    // Signed by anything but the app's secret: 401, nothing queued (a token cart's own secret
+    // signs only its own subscriptions).
+    let forged = Delivery { hmac: Some(cartgate::signature::shopify_sign("custom-secret", body)), ..at("w-2") };
+    assert_eq!(app.post_shopify_at("/webhooks/shopify", body, forged).await.0, 401);
+    // A shop no cart has: nothing to erase.
+    let gone = br#"{"shop_id":2,"shop_domain":"gone.myshopify.com"}"#;
+    let d = Delivery { shop: "gone.myshopify.com", ..Delivery::new("shop/redact", "w-3") };
+    assert_eq!(app.post_shopify_at("/webhooks/shopify", gone, d).await.1["status"], "ignored");
+    assert_eq!(app.queued().await, 1);
 }
