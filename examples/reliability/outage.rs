@@ -63,6 +63,7 @@ pub async fn redis_restart(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
         *seen.statuses.entry(*k).or_insert(0) += v;
     }
     row.finish(&mut cluster, &recon, &seen);
+    row.check_confirmed(&recon);
     row.secs = started.elapsed().as_secs_f64();
     let same = (0..cluster.replicas.len()).all(|i| cluster.pid(i) == pids[i]);
     checks(&mut row, &cluster, &o, same, t);

@@ -59,6 +59,7 @@ pub async fn failover_and_move(spec: &Spec, c: &Counts, t: &Timing) -> Result<Ro
     let recon = reconcile(&cluster, &ids, &picks).await?;
     let seen = cluster.lb.take_seen();
     row.finish(&mut cluster, &recon, &seen);
+    row.check_confirmed(&recon);
     row.secs = started.elapsed().as_secs_f64();
     row.check(took.is_some(), format!("not all orders reached the warehouse within {:?}", t.complete));
     let restarted = (0..cluster.replicas.len()).filter(|&i| cluster.pid(i) != pids[i]).count();

@@ -55,6 +55,20 @@ impl Row {
         self.check(recon.dead == 0, format!("{} jobs dead-lettered", recon.dead));
     }
 
+    /// With shipment pickup, every order of the scenario ends `confirmed`: its tracking is in
+    /// its cart (a TradeGecko or Shopify fulfillment per pick).
+    pub fn check_confirmed(&mut self, recon: &Recon) {
+        if recon.dup_fulfillments.is_some() {
+            let confirmed = recon.statuses.get("confirmed").copied().unwrap_or(0);
+            let failure = format!(
+                "{} of {} orders not confirmed (tracking not in the cart)",
+                recon.expected - confirmed.min(recon.expected),
+                recon.expected
+            );
+            self.check(confirmed >= recon.expected, failure);
+        }
+    }
+
     pub fn check(&mut self, ok: bool, failure: String) {
         if !ok {
             self.failures.push(failure);

@@ -102,6 +102,7 @@ pub async fn crash(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     let recon = reconcile(&cluster, &ids, &picks).await?;
     let seen = cluster.lb.take_seen();
     row.finish(&mut cluster, &recon, &seen);
+    row.check_confirmed(&recon);
     row.secs = started.elapsed().as_secs_f64();
     row.check(took.is_some(), format!("not all orders reached the warehouse within {:?}", t.complete));
     row.notes.push(format!("{kills} kill -9 (one every {every:?}, restarted 1 s later), lease {} s", spec.lease_secs));
@@ -156,6 +157,7 @@ pub async fn upstream_faults(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row>
     let recon = reconcile(&cluster, &ids, &picks).await?;
     let seen = cluster.lb.take_seen();
     row.finish(&mut cluster, &recon, &seen);
+    row.check_confirmed(&recon);
     row.secs = started.elapsed().as_secs_f64();
     row.check(took.is_some(), format!("not all orders reached the warehouse with faults on within {:?}", t.complete));
     rate_checks(&mut row, &cluster, spec);
