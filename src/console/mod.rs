@@ -89,6 +89,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(tokens::create)
             .service(tokens::revoke)
             .service(operator::show)
-            .service(operator::redrive),
+            .service(operator::redrive)
+            .service(operator::create_merchant),
     );
 }

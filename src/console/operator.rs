@@ -1,19 +1,21 @@
 //! The Operator page (the operator only; a merchant's session gets the admin API's 403):
-//! every merchant with its source, state and carts, the queue's depths, the newest dead
-//! letters, and **Redrive** — the admin API's `ops` operations, under the same rule
-//! (`Principal::operator_only`).
+//! every merchant with its source, state and carts, **Add a merchant** (its EasyPost key; the
+//! rest on its own pages), the queue's depths, the newest dead letters, and **Redrive** — the
+//! admin API's `ops` operations, under the same rule (`Principal::operator_only`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::DateTime;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::merchant::{Notice, notice};
 use super::page::{Chrome, PageError, Section, csrf_field, layout};
 use super::session::Console;
+use crate::domain::MerchantId;
 use crate::http::AppState;
+use crate::ops::audit::Write;
 
 /// Dead letters listed.
 const DEAD_SHOWN: usize = 50;
@@ -33,6 +35,13 @@ async fn page(console: &Console, state: &AppState, n: Option<Notice>) -> Result<
         (notice(n.as_ref()))
         h2 { "Merchants" }
         (merchant_table(&merchants))
+        form.card.row method="post" action="/console/operator/merchants" {
+            (csrf_field(&console.csrf))
+            div { label for="new-id" { "Merchant id" } input #new-id type="text" name="id" required; }
+            div { label for="new-key" { "EasyPost production API key" }
+                input #new-key type="password" name="production_api_key" autocomplete="off" required; }
+            button type="submit" { "Add merchant" }
+        }
         h2 { "Queue" }
         section.card { dl.facts {
             dt { "Due" } dd { (depths.due) } dt { "In flight" } dd { (depths.inflight) }
@@ -74,6 +83,47 @@ fn merchant_table(view: &Value) -> Markup {
         } } }
     } } }
 }
+
+#[derive(Deserialize)]
+pub struct NewMerchantForm {
+    id: String,
+    production_api_key: String,
+}
+
+/// **Add merchant**: the admin API's `PUT /admin/merchants/{m}` for a merchant that does not
+/// exist yet (an existing one is edited on its own pages, never overwritten from here), with
+/// EasyPost's production host; the key is sealed like every secret written through the API.
+#[post("/operator/merchants")]
+pub async fn create_merchant(
+    console: Console,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let form: NewMerchantForm = console.form(&body)?;
+    console.principal.operator_only()?;
+    let n = match create(&console, &state, &form).await {
+        Ok(id) => Notice::Good(format!("Merchant {id} added: test its key on WMS Setup, then add its carts.")),
+        Err(why) => Notice::Bad(why),
+    };
+    page(&console, &state, Some(n)).await
+}
+
+async fn create(console: &Console, state: &AppState, form: &NewMerchantForm) -> Result<MerchantId, String> {
+    let id = MerchantId::parse(form.id.trim()).map_err(|e| format!("merchant id: {e}"))?;
+    let view = state.ops.merchants_view();
+    if view["merchants"].as_array().is_some_and(|all| all.iter().any(|m| m["id"] == id.as_str())) {
+        return Err(format!("merchant `{id}` exists already: change it on its own pages"));
+    }
+    let key = form.production_api_key.trim();
+    let wms = json!({"kind": "easypost", "base_url": EASYPOST_API, "production_api_key": key});
+    state.ops.put_merchant(id.as_str(), json!({ "wms": wms })).await.map_err(|e| e.to_string())?;
+    let write = Write::new("merchant.put", format!("merchant {id}")).changed(["wms"]);
+    state.ops.audit(&id, &console.principal.actor(), write).await;
+    Ok(id)
+}
+
+/// Where a merchant added here reaches EasyPost (another host: the admin API).
+const EASYPOST_API: &str = "https://api.easypost.com";
 
 #[derive(Deserialize)]
 pub struct RedriveForm {

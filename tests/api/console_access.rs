@@ -71,6 +71,10 @@ const ROUTES: &[Route] = &[
     post("/console/m/acme/tokens/{spare}/revoke", "", 200),
     get("/console/operator", Class::OperatorOnly),
     Route { class: Class::OperatorOnly, ..post("/console/operator/redrive", "limit=0", 200) },
+    Route {
+        class: Class::OperatorOnly,
+        ..post("/console/operator/merchants", "id=new-{who}&production_api_key=EZAK-matrix", 200)
+    },
 ];
 
 /// A signed-in browser: its cookie header and its CSRF token.
@@ -179,6 +183,33 @@ async fn a_console_post_without_its_csrf_token_is_refused_before_anything_happen
     let (acme, cart) = (MerchantId::parse("acme").unwrap(), CartId::parse("acme-tg").unwrap());
     let order = app.deps.ledger.orders.get(&acme, &cart, 7).await.unwrap().unwrap();
     assert_eq!(order.status(), OrderStatus::New, "nothing was done");
+}
+
+#[tokio::test]
+async fn the_operator_adds_a_merchant_with_its_key_sealed_and_never_overwrites_one() {
+    let app = spawn_app_with(&two_merchants("memory://")).await;
+    let operator = sign_in(&app, ADMIN_TOKEN).await;
+    let add = |id: &str| {
+        let body = format!("csrf={}&id={id}&production_api_key=EZAK-new-key-1234", operator.csrf);
+        let req = client().post(app.url("/console/operator/merchants")).header(COOKIE, &operator.cookie);
+        req.header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    let page = add("gamma").await.unwrap().text().await.unwrap();
+    assert!(page.contains("Merchant gamma added"), "{page}");
+    assert!(!page.contains("EZAK-new-key-1234"), "the key is never shown back");
+    let gamma = app.client.get(app.url("/admin/merchants/gamma")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(gamma.status(), 200);
+    let view: serde_json::Value = gamma.json().await.unwrap();
+    assert_eq!(view["wms"]["production_api_key"]["last4"], "1234", "{view}");
+
+    let before = app.client.get(app.url("/admin/merchants/acme")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    let before: serde_json::Value = before.json().await.unwrap();
+    let again = add("acme").await.unwrap().text().await.unwrap();
+    assert!(again.contains("exists already"), "{again}");
+    let after = app.client.get(app.url("/admin/merchants/acme")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(after.json::<serde_json::Value>().await.unwrap()["wms"], before["wms"], "acme untouched");
+    let bad = add("no%20spaces").await.unwrap().text().await.unwrap();
+    assert!(bad.contains("merchant id"), "{bad}");
 }
 
 /// A `multipart/form-data` body with the CSRF field and a CSV file, as the upload form sends it.
