@@ -225,7 +225,23 @@ mod tests {
 
     #[test]
     fn the_table_shows_statuses_mismatches_and_the_admin_token() {
-        let text = report(OrderStatus::OnHold).render(&Progress::new(super::super::Output::Plain));
+        let mut with_shop = report(OrderStatus::OnHold);
+        with_shop.orders.push(OrderOutcome {
+            cart: Cart::Shopify,
+            cart_order_id: 7,
+            order_number: "#1007".into(),
+            role: Role::Regular,
+            actual: Some(OrderStatus::Confirmed),
+            reason: None,
+        });
+        let text = with_shop.render(&Progress::new(super::super::Output::Plain));
+        let (tg, rest) = text.split_once("Orders by status: Shopify").unwrap_or_default();
+        let shop = rest.split_once("MISMATCH").map_or(rest, |(table, _)| table);
+        assert!(tg.contains("SO00002") && !tg.contains("#1007"), "{text}");
+        assert!(
+            shop.contains("confirmed              1      1  #1007 (1 regular)") && !shop.contains("SO00002"),
+            "{text}"
+        );
         assert!(text.contains("MISMATCH SO00002 (beyond stock): expected confirmed, is on_hold — because"), "{text}");
         assert!(text.contains("canceled"), "{text}");
         assert!(text.contains("Authorization: Bearer demo-token"), "{text}");
