@@ -14,7 +14,7 @@
 //! The world is sized to the story: the warehouse and both carts are stocked for N orders, and a
 //! step waits as long as cartgate keeps moving orders along (failing after `step_timeout`
 //! without progress). The story (each step names what did not happen):
-//! 1. the carts finalize N orders (every third in Shopify) → all `at_wms`, no duplicates;
+//! 1. the carts take N orders (every third paid in Shopify) → all `at_wms`, no duplicates;
 //! 2. an order with a SKU that has no alias → `error` naming it; the alias is added through
 //!    the admin API → `at_wms`;
 //! 3. three orders beyond the warehouse's stock → `on_hold` until the next 01:00 Pacific;

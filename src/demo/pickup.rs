@@ -4,8 +4,8 @@
 //! sync/shipments` and `…/sync/inventory` (202), shipments uploaded as TradeGecko
 //! fulfillments and as one Shopify fulfillment per warehouse pick (`shipped` → `confirmed`),
 //! inventory written as TradeGecko stock adjustments and as Shopify's `available` at the
-//! cart's location, held orders released when an inventory sync shows their stock. On a cartgate without them the
-//! sync routes answer 404 and the step fails at once, saying so.
+//! cart's location, held orders released when an inventory sync shows their stock. On a
+//! cartgate without them the sync routes answer 404 and the step fails at once, saying so.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -77,7 +77,7 @@ pub async fn ship(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
     sync(cx, "shipments").await?;
     cx.wait(&shipped, OrderStatus::Confirmed).await.context("tracking did not reach the carts")?;
     let fulfillments: usize = cx.world.tg.fulfillment_counts().values().sum();
-    let in_shop: usize = shipped.iter().map(|key| shop_fulfillments(cx, *key)).sum();
+    let in_shop: usize = shipped.iter().map(|key| shopify::fulfillments_of(cx, *key)).sum();
     cx.progress.ok(&format!(
         "{} orders confirmed; TradeGecko has {fulfillments} fulfillments, Shopify {in_shop}",
         shipped.len()
@@ -86,14 +86,6 @@ pub async fn ship(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
     ensure!(off.is_empty(), "Shopify fulfillments are not one per pick: {}", off.join(", "));
     ensure!(shipped.len() == wanted.len(), "not at the warehouse, so not shipped: {}", missing(cx, &wanted, &shipped));
     Ok(())
-}
-
-/// Shopify fulfillments of `key` (0 for a TradeGecko order).
-fn shop_fulfillments(cx: &Ctx<'_>, key: OrderKey) -> usize {
-    match (key.0, shopify::store(cx.world)) {
-        (Cart::Shopify, Ok(shop)) => shop.sim.fulfillments(key.1).len(),
-        _ => 0,
-    }
 }
 
 /// Parcels the warehouse shipped for the order `number` (its description there).

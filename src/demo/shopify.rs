@@ -38,6 +38,14 @@ pub async fn cancel_after_sending(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Shopify fulfillments of `key` (0 for a TradeGecko order).
+pub fn fulfillments_of(cx: &Ctx<'_>, key: OrderKey) -> usize {
+    match (key.0, store(cx.world)) {
+        (Cart::Shopify, Ok(shop)) => shop.sim.fulfillments(key.1).len(),
+        _ => 0,
+    }
+}
+
 /// Shopify orders among `keys` whose fulfillments are not one per warehouse pick, described.
 pub fn fulfillments_off(cx: &Ctx<'_>, keys: &[OrderKey]) -> anyhow::Result<Vec<String>> {
     let sim = &store(cx.world)?.sim;
