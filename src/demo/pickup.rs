@@ -2,17 +2,21 @@
 //!
 //! These steps use the shipment and inventory sync of issue 9: `POST /admin/merchants/{m}/
 //! sync/shipments` and `…/sync/inventory` (202), shipments uploaded as TradeGecko
-//! fulfillments (`shipped` → `confirmed`), inventory written as stock adjustments, held
-//! orders released when an inventory sync shows their stock. On a cartgate without them the
-//! sync routes answer 404 and the step fails at once, saying so.
+//! fulfillments and as one Shopify fulfillment per warehouse pick (`shipped` → `confirmed`),
+//! inventory written as TradeGecko stock adjustments and as Shopify's `available` at the
+//! cart's location, held orders released when an inventory sync shows their stock. On a
+//! cartgate without them the sync routes answer 404 and the step fails at once, saying so.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
 use serde_json::Value;
 
+use super::carts::{Cart, OrderKey};
 use super::report::Role;
 use super::scenario::Ctx;
+use super::shopify;
 use super::world::{ITEMS, MERCHANT, UNALIASED_BARCODE_ITEM, UNALIASED_SKU, scarce_barcode};
 use crate::domain::OrderStatus;
 use crate::sim::easypost::{PickLine, PickSpec};
@@ -45,10 +49,17 @@ pub async fn stock_arrives(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
 
 pub async fn ship(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
     cx.watch.refresh().await?;
-    let wanted: Vec<u64> =
-        cx.roles.iter().filter(|(_, r)| r.expected() == OrderStatus::Confirmed).map(|(id, _)| *id).collect();
+    let wanted: Vec<OrderKey> =
+        cx.roles.iter().filter(|(_, r)| r.expected() == OrderStatus::Confirmed).map(|(key, _)| *key).collect();
     let (mut shipped, mut parcels) = (Vec::new(), 0);
-    for (n, id) in wanted.iter().enumerate() {
+    // Every third order of each cart goes in two parcels where it can.
+    let mut nth_in_cart: BTreeMap<Cart, usize> = BTreeMap::new();
+    for id in &wanted {
+        let n = {
+            let count = nth_in_cart.entry(id.0).or_default();
+            *count += 1;
+            *count - 1
+        };
         let Some(wms_id) =
             cx.watch.get(*id).filter(|o| o.status == OrderStatus::AtWms).and_then(|o| o.wms_order_id.clone())
         else {
@@ -64,15 +75,26 @@ pub async fn ship(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
         shipped.len()
     ));
     sync(cx, "shipments").await?;
-    cx.wait(&shipped, OrderStatus::Confirmed).await.context("tracking did not reach the cart")?;
+    cx.wait(&shipped, OrderStatus::Confirmed).await.context("tracking did not reach the carts")?;
     let fulfillments: usize = cx.world.tg.fulfillment_counts().values().sum();
-    cx.progress.ok(&format!("{} orders confirmed; TradeGecko has {fulfillments} fulfillments", shipped.len()));
+    let in_shop: usize = shipped.iter().map(|key| shopify::fulfillments_of(cx, *key)).sum();
+    cx.progress.ok(&format!(
+        "{} orders confirmed; TradeGecko has {fulfillments} fulfillments, Shopify {in_shop}",
+        shipped.len()
+    ));
+    let off = shopify::fulfillments_off(cx, &shipped)?;
+    ensure!(off.is_empty(), "Shopify fulfillments are not one per pick: {}", off.join(", "));
     ensure!(shipped.len() == wanted.len(), "not at the warehouse, so not shipped: {}", missing(cx, &wanted, &shipped));
     Ok(())
 }
 
-fn missing(cx: &Ctx<'_>, wanted: &[u64], shipped: &[u64]) -> String {
-    let rest: Vec<u64> = wanted.iter().copied().filter(|id| !shipped.contains(id)).collect();
+/// Parcels the warehouse shipped for the order `number` (its description there).
+pub fn picks_of(cx: &Ctx<'_>, number: &str) -> usize {
+    cx.world.ep.order_by_description(number).and_then(|o| o["picks"].as_array().map(Vec::len)).unwrap_or(0)
+}
+
+fn missing(cx: &Ctx<'_>, wanted: &[OrderKey], shipped: &[OrderKey]) -> String {
+    let rest: Vec<OrderKey> = wanted.iter().copied().filter(|id| !shipped.contains(id)).collect();
     cx.watch.describe(&rest)
 }
 
@@ -104,14 +126,20 @@ pub async fn inventory_back(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
     sync(cx, "inventory").await?;
     let deadline = tokio::time::Instant::now() + cx.timeout;
     loop {
-        let differences = stock_differences(cx);
+        let mut differences = stock_differences(cx);
+        differences.extend(shopify::stock_differences(cx));
         let adjustments = cx.world.tg.stock_adjustments().len();
-        if adjustments > 0 && differences.is_empty() {
-            cx.progress.ok(&format!("{adjustments} stock adjustment(s); cart stock equals the warehouse's"));
+        let writes = shopify::inventory_writes(cx);
+        if adjustments > 0 && writes > 0 && differences.is_empty() {
+            cx.progress.ok(&format!(
+                "{adjustments} stock adjustment(s) in TradeGecko, {writes} inventory write(s) in Shopify; \
+                 both carts' stock equals the warehouse's"
+            ));
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
             ensure!(adjustments > 0, "no stock adjustment reached TradeGecko within {} s", cx.timeout.as_secs());
+            ensure!(writes > 0, "no inventory write reached Shopify within {} s", cx.timeout.as_secs());
             cx.progress.warn(&format!("cart stock differs from the warehouse's: {}", differences.join(", ")));
             return Ok(());
         }

@@ -1,6 +1,7 @@
 //! The scripted story, part one: orders from the cart to the warehouse (workflows 1 and 2).
-//! Every action goes through a real interface — the TradeGecko simulator sends the webhooks,
-//! the merchant's actions are admin API calls — and every check reads the admin API.
+//! Every action goes through a real interface — the TradeGecko and Shopify simulators send the
+//! webhooks, the merchant's actions are admin API calls — and every check reads the admin API.
+//! A share of the regular orders is placed in the Shopify store beside the TradeGecko cart.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,8 +10,10 @@ use anyhow::{Context, bail, ensure};
 use serde_json::json;
 
 use super::admin::AdminClient;
+use super::carts::{Cart, OrderKey};
 use super::progress::Progress;
 use super::report::{Role, StepOutcome, shorten};
+use super::shopify;
 use super::watch::Watch;
 use super::world::{CART, ITEMS, MERCHANT, UNALIASED_BARCODE_ITEM, UNALIASED_SKU, World};
 use crate::domain::OrderStatus;
@@ -25,7 +28,7 @@ pub struct Ctx<'a> {
     pub progress: Progress,
     pub timeout: Duration,
     /// Every order the story created, with its part.
-    pub roles: BTreeMap<u64, Role>,
+    pub roles: BTreeMap<OrderKey, Role>,
     pub steps: Vec<StepOutcome>,
 }
 
@@ -43,11 +46,11 @@ impl Ctx<'_> {
         self.steps.push(StepOutcome { title: title.to_owned(), error });
     }
 
-    pub fn ids(&self, role: Role) -> Vec<u64> {
-        self.roles.iter().filter(|(_, r)| **r == role).map(|(id, _)| *id).collect()
+    pub fn ids(&self, role: Role) -> Vec<OrderKey> {
+        self.roles.iter().filter(|(_, r)| **r == role).map(|(key, _)| *key).collect()
     }
 
-    pub async fn wait(&mut self, ids: &[u64], want: OrderStatus) -> anyhow::Result<()> {
+    pub async fn wait(&mut self, ids: &[OrderKey], want: OrderStatus) -> anyhow::Result<()> {
         self.watch.wait(ids, want, self.timeout).await
     }
 
@@ -59,14 +62,24 @@ impl Ctx<'_> {
         Ok(answer.body)
     }
 
-    fn create(&mut self, lines: Vec<NewLine>, role: Role) -> anyhow::Result<u64> {
+    fn create(&mut self, lines: Vec<NewLine>, role: Role) -> anyhow::Result<OrderKey> {
         self.create_order(NewOrder { lines, ..Default::default() }, role)
     }
 
-    pub(super) fn create_order(&mut self, order: NewOrder, role: Role) -> anyhow::Result<u64> {
-        let id = self.world.tg.create_order(order)?;
-        self.roles.insert(id, role);
-        Ok(id)
+    /// A TradeGecko order, finalized (the simulator sends the webhooks).
+    pub(super) fn create_order(&mut self, order: NewOrder, role: Role) -> anyhow::Result<OrderKey> {
+        let key = (Cart::TradeGecko, self.world.tg.create_order(order)?);
+        self.roles.insert(key, role);
+        Ok(key)
+    }
+
+    /// A paid Shopify order of the same lines (the simulator sends `orders/create`).
+    fn create_in_shop(&mut self, lines: &[NewLine], role: Role) -> anyhow::Result<OrderKey> {
+        let lines: Vec<(&str, i64)> =
+            lines.iter().map(|l| (l.sku.as_deref().unwrap_or_default(), l.quantity)).collect();
+        let key = (Cart::Shopify, shopify::store(self.world)?.order(&lines)?);
+        self.roles.insert(key, role);
+        Ok(key)
     }
 }
 
@@ -84,9 +97,23 @@ fn regular_lines(n: usize) -> Vec<NewLine> {
     lines
 }
 
+/// Every [`SHOP_SHARE`]th regular order (the 2nd, 5th, …) is placed in the Shopify store, the
+/// rest in TradeGecko: even `--orders 2` gives each cart an order to cancel.
+pub const SHOP_SHARE: usize = 3;
+
 pub async fn finalize_orders(cx: &mut Ctx<'_>, count: usize) -> anyhow::Result<()> {
-    let ids = (0..count).map(|n| cx.create(regular_lines(n), Role::Regular)).collect::<anyhow::Result<Vec<_>>>()?;
-    cx.progress.action(&format!("TradeGecko: {count} orders finalized (order.create + order.finalized webhooks)"));
+    let ids = (0..count)
+        .map(|n| match n % SHOP_SHARE {
+            1 => cx.create_in_shop(&regular_lines(n), Role::Regular),
+            _ => cx.create(regular_lines(n), Role::Regular),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let in_shop = ids.iter().filter(|(cart, _)| *cart == Cart::Shopify).count();
+    cx.progress.action(&format!(
+        "TradeGecko: {} orders finalized (order.create + order.finalized webhooks); \
+         Shopify: {in_shop} orders paid (signed orders/create webhooks)",
+        count - in_shop
+    ));
     cx.wait(&ids, OrderStatus::AtWms).await?;
     let dups = cx.world.ep.duplicate_descriptions();
     ensure!(dups.is_empty(), "duplicate orders at the warehouse: {dups:?}");
@@ -142,7 +169,7 @@ pub async fn beyond_stock(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
 
 pub async fn cancel_sending(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
     let ids = cx.ids(Role::CancelledSending);
-    for id in &ids {
+    for (_, id) in &ids {
         cx.admin_post(&format!("/admin/carts/{CART}/orders/{id}/cancel-sending"), 200).await?;
     }
     cx.wait(&ids, OrderStatus::CancelSending).await?;
@@ -151,10 +178,10 @@ pub async fn cancel_sending(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
 }
 
 pub async fn void_after_sending(cx: &mut Ctx<'_>) -> anyhow::Result<()> {
-    let regular = cx.ids(Role::Regular);
-    let id = *regular.get(1).or(regular.first()).context("no regular order to void")?;
+    let regular: Vec<OrderKey> = cx.ids(Role::Regular).into_iter().filter(|(c, _)| *c == Cart::TradeGecko).collect();
+    let id = *regular.get(1).or(regular.first()).context("no regular TradeGecko order to void")?;
     cx.roles.insert(id, Role::Voided);
-    cx.world.tg.void_order(id)?;
+    cx.world.tg.void_order(id.1)?;
     let number = cx.watch.get(id).map(|o| o.order_number.clone()).unwrap_or_default();
     cx.progress.action(&format!("TradeGecko: {number} voided (TradeGecko sends no webhook for voids)"));
     cx.admin_post(&format!("/admin/carts/{CART}/sync/orders"), 202).await?;

@@ -5,6 +5,7 @@ use anyhow::{Context, ensure};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::carts::OrderKey;
 use super::report::Role;
 use super::scenario::{Ctx, line};
 use super::world::{CART, EXPRESS, UNMAPPED_METHOD};
@@ -13,7 +14,7 @@ use crate::sim::seed;
 use crate::sim::tradegecko::NewOrder;
 
 /// The service of the warehouse order of cart order `id`.
-fn service_at_wms(cx: &Ctx<'_>, id: u64) -> anyhow::Result<String> {
+fn service_at_wms(cx: &Ctx<'_>, id: OrderKey) -> anyhow::Result<String> {
     let wms_id = cx.watch.get(id).and_then(|o| o.wms_order_id.clone()).context("no warehouse order id")?;
     let order = cx.world.ep.order(&wms_id).with_context(|| format!("warehouse order {wms_id} not found"))?;
     Ok(order["service"].as_str().unwrap_or_default().to_owned())

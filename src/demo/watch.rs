@@ -1,6 +1,7 @@
 //! Watching orders through `GET /admin/orders`: every status change is printed as it is
 //! seen, and a wait ends when every order of interest is in the wanted status or no more of
-//! them get there for a while — naming the orders that did not, never hanging.
+//! them get there for a while — naming the orders that did not, never hanging. Both carts'
+//! orders are watched, each known by `(cart, id)`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,8 +9,8 @@ use std::time::Duration;
 use anyhow::bail;
 
 use super::admin::{AdminClient, OrderView};
+use super::carts::{Cart, OrderKey};
 use super::progress::Progress;
-use super::world::CART;
 use crate::domain::OrderStatus;
 
 const POLL: Duration = Duration::from_millis(100);
@@ -18,7 +19,7 @@ const POLL: Duration = Duration::from_millis(100);
 pub struct Watch {
     admin: AdminClient,
     progress: Progress,
-    latest: BTreeMap<u64, OrderView>,
+    latest: BTreeMap<OrderKey, OrderView>,
 }
 
 impl Watch {
@@ -27,24 +28,27 @@ impl Watch {
     }
 
     /// The order as last seen.
-    pub fn get(&self, id: u64) -> Option<&OrderView> {
-        self.latest.get(&id)
+    pub fn get(&self, key: OrderKey) -> Option<&OrderView> {
+        self.latest.get(&key)
     }
 
-    pub fn status(&self, id: u64) -> Option<OrderStatus> {
-        self.get(id).map(|o| o.status)
+    pub fn status(&self, key: OrderKey) -> Option<OrderStatus> {
+        self.get(key).map(|o| o.status)
     }
 
-    /// Reads every order again, printing the ones that changed status.
+    /// Reads every order of both carts again, printing the ones that changed status.
     pub async fn refresh(&mut self) -> anyhow::Result<()> {
-        let mut orders = self.admin.orders(CART).await?;
-        orders.sort_by_key(|o| o.cart_order_id);
-        for order in orders {
-            let before = self.latest.get(&order.cart_order_id).map(|o| o.status);
-            if before != Some(order.status) {
-                self.progress.order(&change_line(before, &order));
+        for cart in Cart::ALL {
+            let mut orders = self.admin.orders(cart.id()).await?;
+            orders.sort_by_key(|o| o.cart_order_id);
+            for order in orders {
+                let key = (cart, order.cart_order_id);
+                let before = self.latest.get(&key).map(|o| o.status);
+                if before != Some(order.status) {
+                    self.progress.order(&change_line(before, &order));
+                }
+                self.latest.insert(key, order);
             }
-            self.latest.insert(order.cart_order_id, order);
         }
         Ok(())
     }
@@ -53,12 +57,12 @@ impl Watch {
     /// step: it fails only when `patience` passes with no further order getting there, so a
     /// story of a thousand orders takes as long as the rate limits need and a stuck order still
     /// fails in time — naming the orders that did not get there.
-    pub async fn wait(&mut self, ids: &[u64], want: OrderStatus, patience: Duration) -> anyhow::Result<()> {
+    pub async fn wait(&mut self, ids: &[OrderKey], want: OrderStatus, patience: Duration) -> anyhow::Result<()> {
         let mut deadline = tokio::time::Instant::now() + patience;
         let mut fewest = usize::MAX;
         loop {
             self.refresh().await?;
-            let pending: Vec<u64> = ids.iter().copied().filter(|id| self.status(*id) != Some(want)).collect();
+            let pending: Vec<OrderKey> = ids.iter().copied().filter(|id| self.status(*id) != Some(want)).collect();
             if pending.is_empty() {
                 return Ok(());
             }
@@ -73,11 +77,11 @@ impl Watch {
         }
     }
 
-    /// "SO00003 (at_wms), order 7 (not imported)" for messages.
-    pub fn describe(&self, ids: &[u64]) -> String {
-        let one = |id: &u64| match self.get(*id) {
+    /// "SO00003 (at_wms), Shopify order 7 (not imported)" for messages.
+    pub fn describe(&self, ids: &[OrderKey]) -> String {
+        let one = |key: &OrderKey| match self.get(*key) {
             Some(o) => format!("{} ({})", o.order_number, o.status),
-            None => format!("cart order {id} (not imported)"),
+            None => format!("{} order {} (not imported)", key.0, key.1),
         };
         let mut text: Vec<String> = ids.iter().take(8).map(one).collect();
         if ids.len() > 8 {

@@ -1,7 +1,9 @@
 //! The demo's world: the test kit's wired world ([`crate::testkit::world`]) stocked for the
 //! story — a catalogue with one scarce item and one cart variant the warehouse knows only
-//! under another name — and sized to the number of orders the story finalizes. The merchant
-//! and its cart are set up through the admin API (as a merchant onboards), so the merchant can
+//! under another name — and sized to the number of orders the story finalizes, with a Shopify
+//! store beside the TradeGecko cart (the same catalogue, the variants' barcodes the
+//! warehouse's). The merchant and both carts are set up through the admin API (as a merchant
+//! onboards), so the merchant can
 //! change the cart's ship method mapping there; Express is mapped, unmapped methods rejected.
 
 use std::ops::Deref;
@@ -13,10 +15,12 @@ use crate::domain::WarehouseService;
 use crate::settings::{RateLimit, ShipMethods};
 use crate::sim::easypost::InventoryItem;
 use crate::sim::seed;
+use crate::testkit::shopify::ShopifyOptions;
 use crate::testkit::sims::{CartVariant, SimOptions};
 use crate::testkit::wiring::WiredSecret;
 use crate::testkit::world::{self as kit, WorldOptions};
 
+pub use crate::testkit::shopify::SHOPIFY_CART;
 pub use crate::testkit::world::{CART, MERCHANT};
 
 /// Catalogue items `SKU-0001…`; the last one is scarce at the warehouse.
@@ -116,7 +120,9 @@ fn options(store: &DemoStore, orders: usize, sinks: &AlertSinks) -> WorldOptions
         ],
         ..SimOptions::default()
     };
-    let mut opts = WorldOptions { sims, ..WorldOptions::default() };
+    // The Shopify store sells the same catalogue, stocked as the TradeGecko cart.
+    let shopify = ShopifyOptions { items: ITEMS, stock: stock_for(orders), ..ShopifyOptions::default() };
+    let mut opts = WorldOptions { sims, shopify: Some(shopify), ..WorldOptions::default() };
     let express = WarehouseService { service: "express".into(), delivery_confirmation: None };
     opts.tenant.ship_methods =
         ShipMethods { map: [(EXPRESS.to_owned(), express)].into(), reject_unmapped: true, ..ShipMethods::default() };
