@@ -142,7 +142,7 @@ pub struct DemoArgs {
     /// The short form: 6 regular orders instead of 25.
     #[arg(long)]
     pub quick: bool,
-    /// Regular orders to finalize in the cart (overrides --quick).
+    /// Regular orders to create in the carts, every third in the Shopify store (overrides --quick).
     #[arg(long, value_name = "N")]
     pub orders: Option<usize>,
     /// Use this Redis instead of the embedded store (the demo uses a key prefix of its own).
