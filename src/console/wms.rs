@@ -1,5 +1,6 @@
 //! WMS Setup: the production and test keys (write-only: the page shows "set, ends in …",
-//! never a key), the Test Mode switch, **Test WMS Connection** and **Save**, and the schedule.
+//! never a key), the Test Mode switch, the schedule (steps 2 and 3: order delivery, shipping
+//! confirmations, inventory), **Test WMS Connection** and **Save**.
 //! Test runs the admin API's Test before Save on what the form holds (merged over the saved
 //! settings; nothing stored) or, with nothing changed, on the saved key; Save is the admin
 //! API's merge patch (a merchant of the configuration file answers that the file manages it).
@@ -43,20 +44,31 @@ fn page(console: &Console, m: &str, state: &AppState, n: Option<Notice>) -> Resu
                 input #test_mode type="checkbox" name="test_mode" value="on" checked[s.wms.test_mode];
                 " Test Mode (use the test key)"
             }
+            h2 { "Schedule" }
+            p.muted { "\"auto\" runs at once; a duration (\"15m\", \"1h\") runs that often." }
+            @for (key, label) in SCHEDULE {
+                label for=(key) { (label) }
+                input id=(key) type="text" name=(key) value=(text(&schedule[key]));
+            }
             div.actions {
                 button.quiet type="submit" name="action" value="test" { "Test WMS Connection" }
                 button type="submit" name="action" value="save" { "Save" }
             }
         }
-        h2 { "Schedule" }
-        section.card { dl.facts {
-            @if let Value::Object(steps) = &schedule { @for (k, v) in steps {
-                dt { (k.replace('_', " ")) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) }
-            } }
-        } }
     };
     // A failed test or save is the answer asked for, not a bad request: 200 with the message.
     Ok(merchant_page(console, m, Section::Wms, "WMS Setup", StatusCode::OK, body))
+}
+
+/// The merchant's steps 2 and 3 (`[merchants.schedule]`), as the form names them.
+const SCHEDULE: [(&str, &str); 3] = [
+    ("order_delivery", "Order delivery to the warehouse"),
+    ("shipping_confirmations", "Shipping confirmations from the warehouse"),
+    ("inventory", "Inventory from the warehouse"),
+];
+
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
 /// "set, ends in …" or "not set": what the page may say about a key.
@@ -80,6 +92,9 @@ pub struct WmsForm {
     test_mode: Option<String>,
     #[serde(default)]
     action: String,
+    order_delivery: Option<String>,
+    shipping_confirmations: Option<String>,
+    inventory: Option<String>,
 }
 
 impl WmsForm {
@@ -97,6 +112,19 @@ impl WmsForm {
         }
         wms
     }
+
+    /// The schedule entries the form changes, as the `schedule` table of a merge patch.
+    fn schedule_changes(&self, saved: &Value) -> Map<String, Value> {
+        let asked = [&self.order_delivery, &self.shipping_confirmations, &self.inventory];
+        SCHEDULE
+            .iter()
+            .zip(asked)
+            .filter_map(|((key, _), v)| {
+                let v = v.as_deref()?.trim();
+                (!v.is_empty() && v != text(&saved[*key])).then(|| ((*key).to_owned(), json!(v)))
+            })
+            .collect()
+    }
 }
 
 #[post("/m/{m}/wms")]
@@ -109,11 +137,18 @@ pub async fn submit(
     let form: WmsForm = console.form(&body)?;
     let merchant = console.principal.merchant(&state.ops, &m)?;
     let changes = form.changes(merchant.settings().wms.test_mode);
+    let schedule = form.schedule_changes(&serde_json::to_value(&merchant.settings().schedule).unwrap_or_default());
     let n = if form.action == "save" {
-        if changes.is_empty() {
+        if changes.is_empty() && schedule.is_empty() {
             Notice::Good("Nothing to save.".into())
         } else {
-            let patch = json!({"wms": changes});
+            let mut patch = Map::new();
+            for (table, entries) in [("wms", &changes), ("schedule", &schedule)] {
+                if !entries.is_empty() {
+                    patch.insert(table.to_owned(), Value::Object(entries.clone()));
+                }
+            }
+            let patch = Value::Object(patch);
             match state.ops.patch_merchant(&m, patch.clone()).await {
                 Ok(_) => {
                     let write =

@@ -210,6 +210,22 @@ async fn the_operator_adds_a_merchant_with_its_key_sealed_and_never_overwrites_o
     assert_eq!(after.json::<serde_json::Value>().await.unwrap()["wms"], before["wms"], "acme untouched");
     let bad = add("no%20spaces").await.unwrap().text().await.unwrap();
     assert!(bad.contains("merchant id"), "{bad}");
+
+    // Its schedule (steps 2 and 3) is saved from WMS Setup; a value that is no interval is not.
+    let save = |form: &'static str| {
+        let body = format!("csrf={}&action=save&{form}", operator.csrf);
+        let req = client().post(app.url("/console/m/gamma/wms")).header(COOKIE, &operator.cookie);
+        req.header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    let schedule = || async {
+        let resp = app.client.get(app.url("/admin/merchants/gamma")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+        resp.json::<serde_json::Value>().await.unwrap()["schedule"].clone()
+    };
+    assert!(save("order_delivery=30m").await.unwrap().text().await.unwrap().contains("Saved."));
+    assert_eq!(schedule().await["order_delivery"], "30m");
+    let refused = save("order_delivery=soon").await.unwrap().text().await.unwrap();
+    assert!(refused.contains("Not saved"), "{refused}");
+    assert_eq!(schedule().await["order_delivery"], "30m", "unchanged");
 }
 
 /// A `multipart/form-data` body with the CSRF field and a CSV file, as the upload form sends it.
