@@ -67,6 +67,21 @@ async fn enqueues_on_a_cluster_wait_for_a_replica_and_partitions_spread_over_the
 
 /// Enqueues as fast as one connection goes until `stop`; every answer is either an ack or
 /// "unavailable". Returns the acknowledged job numbers and how many were refused.
+/// A node's error reply to a command routed to a key's owner is the node's error (so a `WAIT`
+/// answered by a primary that has just become a replica is a 503, retried), never a value
+/// cartgate calls corrupt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_reply_of_the_owning_node_is_unavailable_not_corrupt() {
+    let settings = cluster_settings(&TestCluster::shared_url(), &unique_prefix());
+    let conn = RedisConn::open(&settings).unwrap();
+    let mut wait = redis::cmd("WAIT");
+    wait.arg("not-a-number").arg(0);
+    match conn.on_owner::<u32>("{m:acme}:k", wait).await {
+        Err(StoreError::Unavailable(why)) => assert!(why.contains("not an integer"), "{why}"),
+        other => panic!("expected the node's error as unavailable: {other:?}"),
+    }
+}
+
 async fn write_until(store: Arc<RedisStore>, stop: Arc<AtomicBool>, from: usize) -> (Vec<usize>, usize) {
     let (mut acked, mut refused) = (Vec::new(), 0);
     let mut n = from;

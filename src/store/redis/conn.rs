@@ -79,7 +79,9 @@ impl ClusterLink {
         let stale = e.is_io_error()
             || e.is_connection_refusal()
             || e.is_connection_dropped()
-            || matches!(e.kind(), ErrorKind::Server(ServerErrorKind::ClusterDown | ServerErrorKind::Moved));
+            || matches!(e.kind(), ErrorKind::Server(ServerErrorKind::ClusterDown | ServerErrorKind::Moved))
+            // `WAIT` sent to a primary that has since become a replica: the map is old.
+            || e.to_string().contains("cannot be used with replica");
         if !stale {
             return;
         }
@@ -147,8 +149,13 @@ impl RedisConn {
                     key.as_bytes(),
                     SlotAddr::Master,
                 )));
-                let value = c.connection().route_command(cmd, route).await.inspect_err(|e| c.failed(e));
-                redis::from_redis_value(value.map_err(store_error)?).map_err(|e| StoreError::Corrupt(e.to_string()))
+                // A server's error reply comes back as a value: made an error again, it is
+                // classified like any other (a node that became a replica during a failover
+                // answers `WAIT` with an error — unavailable for now, and a reason to re-read the
+                // slot map).
+                let value = c.connection().route_command(cmd, route).await.and_then(Value::extract_error);
+                let value = value.inspect_err(|e| c.failed(e)).map_err(store_error)?;
+                redis::from_redis_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
             }
         }
     }
