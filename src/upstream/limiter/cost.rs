@@ -66,9 +66,33 @@ struct State {
     at: Millis,
     max: f64,
     rate: f64,
-    /// Points reserved by queries not answered yet, and when the last was reserved.
+    /// Points reserved by queries not answered yet: this generation (begun at `inflight_at`)
+    /// and the one before ([`Bucket::INFLIGHT_WINDOW_MS`] each, as `cost.lua`).
     inflight: f64,
+    inflight_old: f64,
     inflight_at: Millis,
+}
+
+impl State {
+    /// Starts a new in-flight generation when the current one is a window old; reservations two
+    /// windows old are forgotten (their callers crashed: a query lasts far less).
+    fn rotate(&mut self, now: Millis) {
+        let age = now - self.inflight_at;
+        if age >= 2 * Bucket::INFLIGHT_WINDOW_MS {
+            (self.inflight, self.inflight_old, self.inflight_at) = (0.0, 0.0, now);
+        } else if age >= Bucket::INFLIGHT_WINDOW_MS {
+            (self.inflight, self.inflight_old, self.inflight_at) = (0.0, self.inflight, now);
+        }
+    }
+
+    /// An answered or released query's points leave the in-flight count: the current
+    /// generation first (a query lasts well under a window, so it is almost always there),
+    /// the rest from the one before.
+    fn settle(&mut self, reserved: f64) {
+        let from_current = self.inflight.min(reserved);
+        self.inflight -= from_current;
+        self.inflight_old = (self.inflight_old - (reserved - from_current)).max(0.0);
+    }
 }
 
 impl Bucket {
@@ -77,9 +101,12 @@ impl Bucket {
     pub const ASSUMED_SIZE: f64 = 100.0;
     /// Assumed restore rate (points/s) until Shopify reports one: below every documented plan.
     pub const ASSUMED_RATE: f64 = 10.0;
-    /// Reservations not answered after this long without any new one are forgotten (their
-    /// caller crashed): far longer than any request's timeout.
-    pub const INFLIGHT_FORGET_MS: i64 = 120_000;
+    /// The length of an in-flight generation: a reservation not answered within one to two of
+    /// these is forgotten (its caller was killed mid-query), so a crashed replica holds the
+    /// bucket's points for at most 20 s. A live query takes well under a second; one slower than
+    /// a window that is forgotten early can at worst be answered THROTTLED, which pauses the shop
+    /// until its points are back.
+    pub const INFLIGHT_WINDOW_MS: i64 = 10_000;
 
     fn refilled(state: Option<State>, now: Millis) -> State {
         let mut s = state.unwrap_or(State {
@@ -88,14 +115,13 @@ impl Bucket {
             max: Self::ASSUMED_SIZE,
             rate: Self::ASSUMED_RATE,
             inflight: 0.0,
+            inflight_old: 0.0,
             inflight_at: now,
         });
         let elapsed = (now - s.at).max(0) as f64 / 1000.0;
         s.points = s.max.min(s.points + elapsed * s.rate);
         s.at = now;
-        if now - s.inflight_at > Self::INFLIGHT_FORGET_MS {
-            s.inflight = 0.0;
-        }
+        s.rotate(now);
         s
     }
 
@@ -111,7 +137,6 @@ impl Bucket {
         }
         s.points -= cost;
         s.inflight += cost;
-        s.inflight_at = now;
         *guard = Some(s);
         Ok(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
     }
@@ -121,7 +146,7 @@ impl Bucket {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = guard.as_mut() {
             s.points = (s.points + refund.max(0.0)).min(s.max);
-            s.inflight = (s.inflight - reserved).max(0.0);
+            s.settle(reserved);
         }
     }
 
@@ -129,9 +154,10 @@ impl Bucket {
     fn record(&self, reserved: f64, actual: f64, status: &ThrottleStatus, now: Millis) {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut s = Self::refilled(*guard, now);
-        s.inflight = (s.inflight - reserved).max(0.0);
+        s.settle(reserved);
         let ours = s.points + (reserved - actual).max(0.0);
-        s.points = ours.min(status.currently_available - s.inflight).min(status.maximum_available);
+        let on_the_way = s.inflight + s.inflight_old;
+        s.points = ours.min(status.currently_available - on_the_way).min(status.maximum_available);
         s.max = status.maximum_available;
         s.rate = status.restore_rate;
         *guard = Some(s);
@@ -272,6 +298,29 @@ mod tests {
         b.release(0.0, 500.0);
         assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::ZERO));
         assert_eq!(b.reserve(1.0, 0, wait), Ok(Duration::from_millis(100)), "never more than the bucket holds");
+    }
+
+    #[test]
+    fn a_killed_callers_reservation_is_forgotten_within_two_windows_even_under_steady_traffic() {
+        let b = Bucket::default();
+        let wait = Duration::from_secs(3600);
+        let full = ThrottleStatus { maximum_available: 1000.0, currently_available: 1000.0, restore_rate: 100.0 };
+        b.record(0.0, 0.0, &full, 0);
+        // A replica reserves 500 points and is killed before its query reaches Shopify.
+        b.reserve(500.0, 0, wait).unwrap();
+        // Other queries every 10 s, each answered with Shopify's full bucket.
+        let mut t = 0;
+        while t < 2 * Bucket::INFLIGHT_WINDOW_MS {
+            t += 10_000;
+            b.reserve(10.0, t, wait).unwrap();
+            b.record(10.0, 10.0, &full, t);
+            if t < Bucket::INFLIGHT_WINDOW_MS {
+                let left = b.reserve(0.0, t, wait).map(|_| ());
+                assert_eq!(left, Ok(()), "still counted as on its way within the first window");
+            }
+        }
+        // All but the last query's 10 points are there: the lost 500 are no longer held back.
+        assert_eq!(b.reserve(990.0, t, wait), Ok(Duration::ZERO));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 -- Returns 1 when settled, 0 when the bucket is not there (expired: nothing to settle).
 -- No refill here: the next reservation refills from pts_at and caps at the bucket's size.
 
-local s = redis.call('HMGET', KEYS[1], 'pts', 'pts_max', 'inflight')
+local s = redis.call('HMGET', KEYS[1], 'pts', 'pts_max', 'inflight', 'inflight_old')
 local pts = tonumber(s[1])
 if not pts then
   return 0
@@ -19,6 +19,10 @@ local max = tonumber(s[2])
 if max then
   pts = math.min(pts, max)
 end
-local inflight = math.max(0, (tonumber(s[3]) or 0) - tonumber(ARGV[1]))
-redis.call('HSET', KEYS[1], 'pts', string.format('%.3f', pts), 'inflight', string.format('%.3f', inflight))
+-- As in cost_record.lua: from the current in-flight generation first.
+local reserved, inflight = tonumber(ARGV[1]), tonumber(s[3]) or 0
+local from_current = math.min(inflight, reserved)
+local old = math.max(0, (tonumber(s[4]) or 0) - (reserved - from_current))
+redis.call('HSET', KEYS[1], 'pts', string.format('%.3f', pts), 'inflight', string.format('%.3f', inflight - from_current),
+  'inflight_old', string.format('%.3f', old))
 return 1

@@ -97,7 +97,7 @@ impl RedisGate {
             .arg(Bucket::ASSUMED_SIZE)
             .arg(Bucket::ASSUMED_RATE)
             .arg(linger_ms())
-            .arg(Bucket::INFLIGHT_FORGET_MS);
+            .arg(Bucket::INFLIGHT_WINDOW_MS);
         let reply: Vec<i64> = self.run(inv).await?;
         let decision = match reply.as_slice() {
             [0, _, wait_ms] => Decision::Granted { wait: Duration::from_millis(u64::try_from(*wait_ms).unwrap_or(0)) },
@@ -125,7 +125,7 @@ impl RedisGate {
             .arg(Bucket::ASSUMED_SIZE)
             .arg(Bucket::ASSUMED_RATE)
             .arg(linger_ms())
-            .arg(Bucket::INFLIGHT_FORGET_MS);
+            .arg(Bucket::INFLIGHT_WINDOW_MS);
         match self.run(inv).await?.as_slice() {
             [now, _] => Ok(*now),
             other => Err(RedisLimiterError::Answer(other.to_vec())),
