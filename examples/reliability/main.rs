@@ -114,7 +114,7 @@ impl Args {
         self.scenarios.retain(|s| *s <= 3);
         (self.crash_orders, self.redis_orders, self.fault_orders) = (150, 100, 30);
         self.rate = self.rate.min(15.0);
-        self.complete_secs = self.complete_secs.min(240);
+        self.complete_secs = self.complete_secs.min(300);
     }
 
     fn spec(&self, dir: PathBuf) -> Spec {
