@@ -121,12 +121,7 @@ pub async fn cancel(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    console.form::<serde::de::IgnoredAny>(&body)?;
-    let cart = console.principal.cart(&state.ops, &path.0)?;
-    cart.cancel_sending(path.1).await?;
-    let write = Write::new("order.cancel_sending", format!("{}/{}", path.0, path.1)).changed(["status"]);
-    state.ops.audit(cart.merchant_id(), &console.principal.actor(), write).await;
-    Ok(see_other(&format!("/console/carts/{}/orders/{}", path.0, path.1)))
+    act(&console, &path, &body, &state, Action::CancelSending).await
 }
 
 #[post("/carts/{cart}/orders/{id}/resend")]
@@ -136,10 +131,32 @@ pub async fn resend_now(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    console.form::<serde::de::IgnoredAny>(&body)?;
+    act(&console, &path, &body, &state, Action::Resend).await
+}
+
+/// The order page's two buttons.
+#[derive(Clone, Copy)]
+enum Action {
+    CancelSending,
+    Resend,
+}
+
+/// A button's admin API operation on the order, audited as the admin API audits it, then back
+/// to the order's page.
+async fn act(
+    console: &Console,
+    path: &OrderPath,
+    body: &[u8],
+    state: &AppState,
+    action: Action,
+) -> Result<HttpResponse, PageError> {
+    console.form::<serde::de::IgnoredAny>(body)?;
     let cart = console.principal.cart(&state.ops, &path.0)?;
-    cart.resend(path.1).await?;
-    let write = Write::new("order.resend", format!("{}/{}", path.0, path.1)).changed(["status"]);
+    let audited = match action {
+        Action::CancelSending => cart.cancel_sending(path.1).await.map(|_| "order.cancel_sending")?,
+        Action::Resend => cart.resend(path.1).await.map(|()| "order.resend")?,
+    };
+    let write = Write::new(audited, format!("{}/{}", path.0, path.1)).changed(["status"]);
     state.ops.audit(cart.merchant_id(), &console.principal.actor(), write).await;
     Ok(see_other(&format!("/console/carts/{}/orders/{}", path.0, path.1)))
 }
