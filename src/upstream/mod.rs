@@ -36,7 +36,8 @@
 //! [`UpstreamError::Transient`]: never call upstream unthrottled.
 //!
 //! Shopify meters query *cost*, not calls: a [`ShopifyAccount`] also reserves each GraphQL
-//! query's cost from the shop's leaky bucket, kept in the same hash, records the bucket every
+//! query's cost from the shop's leaky bucket, kept in the same hash (its unsettled
+//! reservations in a sorted set beside it, `…}:cost`, same slot), records the bucket every
 //! answer reports, and pauses the shop for every replica on `THROTTLED` (`limiter/cost.rs`,
 //! `shopify.rs`).
 

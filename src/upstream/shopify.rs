@@ -84,7 +84,6 @@ struct Body<'a, V> {
 #[serde(rename_all = "camelCase")]
 struct Cost {
     requested_query_cost: Option<f64>,
-    actual_query_cost: Option<f64>,
     throttle_status: Option<ThrottleStatus>,
 }
 
@@ -110,7 +109,7 @@ impl ShopifyAccount {
     ) -> Result<T, UpstreamError> {
         let gate = &self.account.inner.gate;
         let reserved = gate.estimated_cost(op.name, op.estimate);
-        gate.reserve_cost(reserved).await?;
+        let reservation = gate.reserve_cost(reserved).await?;
         let path = format!("/admin/api/{}/graphql.json", self.version);
         let sent = self
             .account
@@ -121,8 +120,7 @@ impl ShopifyAccount {
         let resp = match sent {
             Ok(resp) => resp,
             Err(e) => {
-                let refund = if never_sent(&e) { reserved } else { 0.0 };
-                gate.release_cost(reserved, refund).await;
+                gate.release_cost(&reservation, !never_sent(&e)).await;
                 return Err(self.failed(op, e).await);
             }
         };
@@ -130,9 +128,9 @@ impl ShopifyAccount {
         let envelope = resp.json::<graphql_client::Response<T>>();
         let cost = envelope.as_ref().ok().and_then(|e| e.extensions.as_ref()?.get("cost"));
         let cost = cost.and_then(|c| Cost::deserialize(c).ok());
-        match cost.as_ref().and_then(|c| c.throttle_status.map(|s| (c.actual_query_cost, s))) {
-            Some((actual, status)) => gate.record_cost(reserved, actual.unwrap_or(0.0), &status).await,
-            None => gate.release_cost(reserved, 0.0).await,
+        match cost.as_ref().and_then(|c| c.throttle_status) {
+            Some(status) => gate.record_cost(&reservation, &status).await,
+            None => gate.release_cost(&reservation, true).await,
         }
         if let Some(requested) = cost.as_ref().and_then(|c| c.requested_query_cost) {
             gate.learn_cost(op.name, requested);

@@ -6,16 +6,22 @@
 //! through the account's limiter hash (the same key as the GCRA slot and the pause, so one
 //! hash-tagged key per shop):
 //!
-//! 1. Before a query, [`Gate::reserve_cost`] takes its estimated cost from the bucket
-//!    (`cost.lua`). When the points are not there yet the caller sleeps
-//!    `(cost − available) / restoreRate` s, up to the limiter's `max_wait`; a longer wait is
+//! 1. Before a query, [`Gate::reserve_cost`] reserves its estimated cost (`cost.lua`): what
+//!    it may spend is Shopify's bucket now (its last `currentlyAvailable`, refilled since) less
+//!    every reservation Shopify has not counted yet. When the points are not there yet the
+//!    caller is queued: its reservation is dated when it will be sent, `(cost − free) /
+//!    restoreRate` s ahead, up to the limiter's `max_wait`; a longer wait is
 //!    [`UpstreamError::RateLimited`], so the job is rescheduled without charging an attempt.
-//! 2. After the answer, [`Gate::record_cost`] gives back what was over-reserved and lowers the
-//!    bucket to Shopify's `currentlyAvailable` less the reservations still on their way (which
-//!    Shopify has not seen) when that is lower (`cost_record.lua`), and keeps the bucket's size
-//!    and restore rate as Shopify reported them.
-//! 3. A query that was never sent (the call-rate gate or the token refused it) gives its
-//!    reservation back; one answered without a bucket is settled as spent (`cost_release.lua`).
+//! 2. After the answer, [`Gate::record_cost`] settles the reservation and takes Shopify's
+//!    `throttleStatus` as the bucket (`cost_record.lua`), with its size and restore rate.
+//!    Reservations sent more than [`Bucket::SEEN_MARGIN_MS`] before the query whose answer
+//!    reported the bucket are taken as counted in it: Shopify charges a query when it
+//!    arrives. So a replica killed with reservations in hand (waiting or on their way) stops
+//!    holding the shop's points as soon as a query sent after them is answered — no timer,
+//!    no leak — and a query still waiting its turn keeps its place.
+//! 3. A query that was never sent (the call-rate gate or the token refused it) drops its
+//!    reservation; one sent but answered without a bucket is charged against Shopify's last
+//!    word (`cost_release.lua`).
 //! 4. A `THROTTLED` answer pauses the account for every replica (`pause.lua`, via
 //!    [`Gate::pause`]) for `(requested − currentlyAvailable) / restoreRate` s.
 //!
@@ -50,48 +56,69 @@ impl ThrottleStatus {
     }
 }
 
+/// A query's reserved points (`<id>:<milli>` in `cost.lua`'s sorted set), handed back when
+/// the query is answered or dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    id: i64,
+    /// The reserved cost (clamped to the bucket) in thousandths of a point.
+    milli: i64,
+}
+
+impl Reservation {
+    /// The sorted set's member, as `cost.lua` wrote it.
+    pub(super) fn member(&self) -> String {
+        format!("{}:{}", self.id, self.milli)
+    }
+
+    pub(super) fn new(id: i64, milli: i64) -> Self {
+        Self { id, milli }
+    }
+
+    fn cost(&self) -> f64 {
+        self.milli as f64 / 1000.0
+    }
+}
+
 /// The bucket as this process knows it (the memory store's limiter; the shape `cost.lua` keeps).
 #[derive(Debug, Default)]
 pub(super) struct Bucket {
-    /// Points left after every reservation (below 0: reservations are queued); `None`: unknown.
-    state: Mutex<Option<State>>,
+    book: Mutex<Book>,
     /// The requested cost Shopify last reported per operation (with Redis too: a query's cost
     /// depends only on its text and page sizes, so each replica learns it alike).
     learned: Mutex<HashMap<String, f64>>,
 }
 
+/// `cost.lua`'s hash and sorted set, in-process.
+#[derive(Debug, Default)]
+struct Book {
+    /// Shopify's last word: currentlyAvailable, when recorded, size, restore rate (`None`
+    /// until it reports).
+    reported: Option<Reported>,
+    /// When the query whose answer gave `reported` was sent.
+    seen: Millis,
+    seq: i64,
+    /// Reservations not settled: id → (when sent, milli).
+    pending: HashMap<i64, (Millis, i64)>,
+}
+
 #[derive(Debug, Clone, Copy)]
-struct State {
-    points: f64,
+struct Reported {
+    avail: f64,
     at: Millis,
     max: f64,
     rate: f64,
-    /// Points reserved by queries not answered yet: this generation (begun at `inflight_at`)
-    /// and the one before ([`Bucket::INFLIGHT_WINDOW_MS`] each, as `cost.lua`).
-    inflight: f64,
-    inflight_old: f64,
-    inflight_at: Millis,
 }
 
-impl State {
-    /// Starts a new in-flight generation when the current one is a window old; reservations two
-    /// windows old are forgotten (their callers crashed: a query lasts far less).
-    fn rotate(&mut self, now: Millis) {
-        let age = now - self.inflight_at;
-        if age >= 2 * Bucket::INFLIGHT_WINDOW_MS {
-            (self.inflight, self.inflight_old, self.inflight_at) = (0.0, 0.0, now);
-        } else if age >= Bucket::INFLIGHT_WINDOW_MS {
-            (self.inflight, self.inflight_old, self.inflight_at) = (0.0, self.inflight, now);
-        }
+impl Book {
+    fn size_and_rate(&self) -> (f64, f64) {
+        self.reported.map_or((Bucket::ASSUMED_SIZE, Bucket::ASSUMED_RATE), |r| (r.max, r.rate))
     }
 
-    /// An answered or released query's points leave the in-flight count: the current
-    /// generation first (a query lasts well under a window, so it is almost always there),
-    /// the rest from the one before.
-    fn settle(&mut self, reserved: f64) {
-        let from_current = self.inflight.min(reserved);
-        self.inflight -= from_current;
-        self.inflight_old = (self.inflight_old - (reserved - from_current)).max(0.0);
+    /// Shopify's bucket now: its last word refilled since.
+    fn bucket_now(&self, now: Millis) -> f64 {
+        let (max, rate) = self.size_and_rate();
+        self.reported.map_or(max, |r| max.min(r.avail + (now - r.at).max(0) as f64 * rate / 1000.0))
     }
 }
 
@@ -101,66 +128,58 @@ impl Bucket {
     pub const ASSUMED_SIZE: f64 = 100.0;
     /// Assumed restore rate (points/s) until Shopify reports one: below every documented plan.
     pub const ASSUMED_RATE: f64 = 10.0;
-    /// The length of an in-flight generation: a reservation not answered within one to two of
-    /// these is forgotten (its caller was killed mid-query), so a crashed replica holds the
-    /// bucket's points for at most 20 s. A live query takes well under a second; one slower than
-    /// a window that is forgotten early can at worst be answered THROTTLED, which pauses the shop
-    /// until its points are back.
-    pub const INFLIGHT_WINDOW_MS: i64 = 10_000;
+    /// A reservation sent this long before a query whose answer reported the bucket is taken
+    /// as counted in it. Above the limiter's longest in-process wait (the call-rate gate may
+    /// hold a query that long after its reservation) plus a round trip: one taken as counted
+    /// too early can at worst be answered THROTTLED, which pauses the shop.
+    pub const SEEN_MARGIN_MS: i64 = 3_000;
+    /// Reservations older than this are dropped: no query waits and runs that long.
+    pub const KEEP_MS: i64 = 60_000;
 
-    fn refilled(state: Option<State>, now: Millis) -> State {
-        let mut s = state.unwrap_or(State {
-            points: Self::ASSUMED_SIZE,
-            at: now,
-            max: Self::ASSUMED_SIZE,
-            rate: Self::ASSUMED_RATE,
-            inflight: 0.0,
-            inflight_old: 0.0,
-            inflight_at: now,
-        });
-        let elapsed = (now - s.at).max(0) as f64 / 1000.0;
-        s.points = s.max.min(s.points + elapsed * s.rate);
-        s.at = now;
-        s.rotate(now);
-        s
-    }
-
-    /// `cost.lua` in-process: the wait before `cost` is available, or `Err(at)` when it is
-    /// further than `max_wait`.
-    fn reserve(&self, cost: f64, now: Millis, max_wait: Duration) -> Result<Duration, Millis> {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut s = Self::refilled(*guard, now);
-        let cost = cost.min(s.max);
-        let wait = if s.points < cost { ((cost - s.points) * 1000.0 / s.rate).ceil() as i64 } else { 0 };
+    /// `cost.lua` in-process: the wait before `cost` may be sent and its reservation, or
+    /// `Err(at)` when that is further than `max_wait`.
+    fn reserve(&self, cost: f64, now: Millis, max_wait: Duration) -> Result<(Duration, Reservation), Millis> {
+        let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
+        let (max, rate) = book.size_and_rate();
+        book.pending.retain(|_, (sent, _)| *sent >= now - Self::KEEP_MS);
+        let counted_from = book.seen - Self::SEEN_MARGIN_MS;
+        let pending: i64 = book.pending.values().filter(|(sent, _)| *sent >= counted_from).map(|(_, m)| m).sum();
+        let free = book.bucket_now(now) - pending as f64 / 1000.0;
+        let cost = cost.min(max);
+        let wait = if free < cost { ((cost - free) * 1000.0 / rate).ceil() as i64 } else { 0 };
         if wait > adaptive::millis(max_wait) {
             return Err(now + wait);
         }
-        s.points -= cost;
-        s.inflight += cost;
-        *guard = Some(s);
-        Ok(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
+        book.seq += 1;
+        let reservation = Reservation { id: book.seq, milli: (cost * 1000.0).round() as i64 };
+        book.pending.insert(reservation.id, (now + wait, reservation.milli));
+        Ok((Duration::from_millis(u64::try_from(wait).unwrap_or(0)), reservation))
     }
 
     /// `cost_release.lua` in-process.
-    fn release(&self, reserved: f64, refund: f64) {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = guard.as_mut() {
-            s.points = (s.points + refund.max(0.0)).min(s.max);
-            s.settle(reserved);
+    fn release(&self, reservation: &Reservation, spent: bool, now: Millis) {
+        let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
+        if book.pending.remove(&reservation.id).is_none() || !spent {
+            return;
         }
+        let (max, rate) = book.size_and_rate();
+        let avail = book.bucket_now(now) - reservation.cost();
+        book.reported = Some(Reported { avail, at: now, max, rate });
     }
 
     /// `cost_record.lua` in-process.
-    fn record(&self, reserved: f64, actual: f64, status: &ThrottleStatus, now: Millis) {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut s = Self::refilled(*guard, now);
-        s.settle(reserved);
-        let ours = s.points + (reserved - actual).max(0.0);
-        let on_the_way = s.inflight + s.inflight_old;
-        s.points = ours.min(status.currently_available - on_the_way).min(status.maximum_available);
-        s.max = status.maximum_available;
-        s.rate = status.restore_rate;
-        *guard = Some(s);
+    fn record(&self, reservation: &Reservation, status: &ThrottleStatus, now: Millis) {
+        let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
+        let sent = book.pending.remove(&reservation.id).map(|(sent, _)| sent);
+        let avail = match sent {
+            Some(sent) if sent >= book.seen => {
+                book.seen = sent;
+                status.currently_available
+            }
+            _ => book.bucket_now(now).min(status.currently_available),
+        };
+        let (max, rate) = (status.maximum_available, status.restore_rate);
+        book.reported = Some(Reported { avail, at: now, max, rate });
     }
 }
 
@@ -179,16 +198,16 @@ impl Gate {
         *cost = cost.max(requested);
     }
 
-    /// Takes `cost` points of the account's bucket, sleeping until they are there when that is
-    /// at most `max_wait` away (see the module docs).
-    pub async fn reserve_cost(self: &Arc<Self>, cost: f64) -> Result<(), UpstreamError> {
+    /// Reserves `cost` points of the account's bucket, sleeping until they are there when that
+    /// is at most `max_wait` away (see the module docs).
+    pub async fn reserve_cost(self: &Arc<Self>, cost: f64) -> Result<Reservation, UpstreamError> {
         let now = self.local.store_now();
         if !self.local.pause_remaining().is_zero()
             && let Some(until) = self.local.blocked_until(now)
         {
             return Err(self.rescheduled(until));
         }
-        let wait = match &self.shared {
+        let (wait, reservation) = match &self.shared {
             Some(shared) => {
                 let (store_now, decision) = shared.reserve_cost(cost, self.max_wait).await.map_err(|e| {
                     tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cost limiter unavailable");
@@ -196,12 +215,13 @@ impl Gate {
                 })?;
                 self.local.learn_clock(store_now);
                 match decision {
-                    Decision::Granted { wait } => wait,
-                    Decision::Busy { at } => return Err(self.rescheduled(at)),
-                    Decision::Paused { until } => {
+                    (Decision::Granted { wait }, Some(reservation)) => (wait, reservation),
+                    (Decision::Busy { at }, _) => return Err(self.rescheduled(at)),
+                    (Decision::Paused { until }, _) => {
                         self.note_pause(store_now, until);
                         return Err(self.rescheduled(until));
                     }
+                    (Decision::Granted { .. }, None) => return Err(self.limiter_down()),
                 }
             }
             None => self.bucket.reserve(cost, now, self.max_wait).map_err(|at| self.rescheduled(at))?,
@@ -210,35 +230,35 @@ impl Gate {
             metrics::ratelimit_wait(self.upstream, WaitOutcome::Waited);
             tokio::time::sleep(wait).await;
         }
-        Ok(())
+        Ok(reservation)
     }
 
     /// Settles a reservation no answer recorded: a query never sent (the call-rate gate or the
-    /// token refused it first) gives all of it back, so refusals do not drain the bucket for the
-    /// calls that do go; one answered without a bucket gives nothing back but is no longer
-    /// counted as on its way.
-    pub async fn release_cost(&self, reserved: f64, refund: f64) {
+    /// token refused it first) just drops it, so refusals do not drain the bucket for the calls
+    /// that do go; one that may have been spent (answered without a bucket, or its answer
+    /// lost) is charged against Shopify's last word.
+    pub async fn release_cost(&self, reservation: &Reservation, spent: bool) {
         match &self.shared {
             Some(shared) => {
-                if let Err(e) = shared.release_cost(reserved, refund).await {
+                if let Err(e) = shared.release_cost(reservation, spent).await {
                     tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot settle a query cost");
                 }
             }
-            None => self.bucket.release(reserved, refund),
+            None => self.bucket.release(reservation, spent, self.local.store_now()),
         }
     }
 
-    /// Records the bucket as an answer to a query that reserved `reserved` and cost `actual`
-    /// reported it. A failure to record changes nothing about the answer.
-    pub async fn record_cost(&self, reserved: f64, actual: f64, status: &ThrottleStatus) {
+    /// Records the bucket as an answer to the query of `reservation` reported it. A failure to
+    /// record changes nothing about the answer.
+    pub async fn record_cost(&self, reservation: &Reservation, status: &ThrottleStatus) {
         match &self.shared {
-            Some(shared) => match shared.record_cost(reserved, actual, status).await {
+            Some(shared) => match shared.record_cost(reservation, status).await {
                 Ok(now) => self.local.learn_clock(now),
                 Err(e) => {
                     tracing::warn!(upstream = %self.upstream, account = %self.account, error = %e, "cannot record the query cost")
                 }
             },
-            None => self.bucket.record(reserved, actual, status, self.local.store_now()),
+            None => self.bucket.record(reservation, status, self.local.store_now()),
         }
     }
 }
@@ -247,80 +267,98 @@ impl Gate {
 mod tests {
     use super::*;
 
+    const WAIT: Duration = Duration::from_secs(60);
+
+    fn status(currently_available: f64) -> ThrottleStatus {
+        ThrottleStatus { maximum_available: 1000.0, currently_available, restore_rate: 100.0 }
+    }
+
+    fn wait_of(b: &Bucket, cost: f64, now: Millis) -> Result<Duration, Millis> {
+        b.reserve(cost, now, WAIT).map(|(wait, _)| wait)
+    }
+
     #[test]
     fn a_reservation_waits_for_the_missing_points_and_queues_the_next() {
         let b = Bucket::default();
-        let wait = Duration::from_secs(60);
-        assert_eq!(b.reserve(80.0, 0, wait), Ok(Duration::ZERO));
+        assert_eq!(wait_of(&b, 80.0, 0), Ok(Duration::ZERO));
         // 20 left; 50 more need 30 points at 10/s.
-        assert_eq!(b.reserve(50.0, 0, wait), Ok(Duration::from_secs(3)));
+        assert_eq!(wait_of(&b, 50.0, 0), Ok(Duration::from_secs(3)));
         // −30 left: the next 10 wait for those 30 as well.
-        assert_eq!(b.reserve(10.0, 0, wait), Ok(Duration::from_secs(4)));
-        assert_eq!(b.reserve(10.0, 0, Duration::from_secs(1)), Err(5_000));
+        assert_eq!(wait_of(&b, 10.0, 0), Ok(Duration::from_secs(4)));
+        assert_eq!(b.reserve(10.0, 0, Duration::from_secs(1)).map(|_| ()), Err(5_000));
     }
 
     #[test]
-    fn shopify_lowers_the_bucket_but_never_raises_it_over_reservations() {
+    fn shopify_s_word_is_the_bucket_less_what_it_has_not_counted_yet() {
         let b = Bucket::default();
-        let wait = Duration::from_secs(60);
-        b.reserve(60.0, 0, wait).unwrap();
-        let status = ThrottleStatus { maximum_available: 1000.0, currently_available: 990.0, restore_rate: 100.0 };
-        b.record(60.0, 10.0, &status, 0);
-        // Ours (40 + 50 back) is lower than Shopify's 990: kept; the rate is Shopify's now.
-        assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::from_millis(100)));
-        // Shopify's 5 is lower than a fresh bucket's 100 (someone else spent it): adopted.
-        let other = Bucket::default();
-        let low = ThrottleStatus { currently_available: 5.0, ..status };
-        other.record(0.0, 0.0, &low, 0);
-        assert_eq!(other.reserve(105.0, 0, wait), Ok(Duration::from_secs(1)));
+        let (_, first) = b.reserve(20.0, 0, WAIT).unwrap();
+        b.reserve(20.0, 0, WAIT).unwrap();
+        // The first is answered: Shopify has 80 of 1000 left (someone else spent the rest),
+        // and the second is still on its way.
+        b.record(&first, &status(80.0), 0);
+        assert_eq!(wait_of(&b, 60.0, 0), Ok(Duration::ZERO));
+        assert_eq!(wait_of(&b, 1.0, 0), Ok(Duration::from_millis(10)), "60 of 80 − 20 taken: none left");
+    }
+
+    /// Asserts what `cost` would wait now, without keeping the reservation.
+    fn probe(b: &Bucket, cost: f64, now: Millis) -> Duration {
+        let (wait, r) = b.reserve(cost, now, WAIT).unwrap();
+        b.release(&r, false, now);
+        wait
     }
 
     #[test]
-    fn shopify_s_count_is_lowered_by_the_reservations_it_has_not_seen_yet() {
+    fn an_answer_overtaken_by_a_later_one_can_only_lower_the_bucket() {
         let b = Bucket::default();
-        let wait = Duration::from_secs(60);
-        b.reserve(20.0, 0, wait).unwrap();
-        b.reserve(20.0, 0, wait).unwrap();
-        // The first is answered: Shopify has 80 left, but the second is still on its way.
-        let status = ThrottleStatus { maximum_available: 100.0, currently_available: 80.0, restore_rate: 10.0 };
-        b.record(20.0, 20.0, &status, 0);
-        assert_eq!(b.reserve(60.0, 0, wait), Ok(Duration::ZERO));
-        assert_eq!(b.reserve(1.0, 0, wait), Ok(Duration::from_millis(100)), "60 of 80 − 20 taken: none left");
+        let (_, early) = b.reserve(10.0, 0, WAIT).unwrap();
+        let (_, late) = b.reserve(10.0, 100, WAIT).unwrap();
+        b.record(&late, &status(500.0), 200);
+        b.record(&early, &status(900.0), 200);
+        assert_eq!(probe(&b, 500.0, 200), Duration::ZERO);
+        assert_eq!(probe(&b, 501.0, 200), Duration::from_millis(10), "the later answer's 500 stands");
+        b.record(&Reservation::new(99, 0), &status(100.0), 200);
+        assert_eq!(probe(&b, 101.0, 200), Duration::from_millis(10), "a lower word is taken");
     }
 
     #[test]
-    fn a_reservation_never_sent_is_given_back_up_to_the_bucket_size() {
+    fn a_reservation_never_sent_is_dropped_and_one_spent_without_an_answer_is_charged() {
         let b = Bucket::default();
-        let wait = Duration::from_secs(60);
-        b.reserve(100.0, 0, wait).unwrap();
-        b.release(100.0, 100.0);
-        assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::ZERO), "as if never taken");
-        b.release(0.0, 500.0);
-        assert_eq!(b.reserve(100.0, 0, wait), Ok(Duration::ZERO));
-        assert_eq!(b.reserve(1.0, 0, wait), Ok(Duration::from_millis(100)), "never more than the bucket holds");
+        let (_, r) = b.reserve(100.0, 0, WAIT).unwrap();
+        b.release(&r, false, 0);
+        let (_, r) = b.reserve(100.0, 0, WAIT).unwrap();
+        assert_eq!(wait_of(&b, 0.0, 0), Ok(Duration::ZERO), "as if the first was never taken");
+        b.release(&r, true, 0);
+        assert_eq!(wait_of(&b, 10.0, 0), Ok(Duration::from_secs(1)), "the spent 100 are gone from the bucket");
     }
 
     #[test]
-    fn a_killed_callers_reservation_is_forgotten_within_two_windows_even_under_steady_traffic() {
+    fn a_killed_callers_reservations_stop_counting_once_a_later_query_is_answered() {
         let b = Bucket::default();
-        let wait = Duration::from_secs(3600);
-        let full = ThrottleStatus { maximum_available: 1000.0, currently_available: 1000.0, restore_rate: 100.0 };
-        b.record(0.0, 0.0, &full, 0);
-        // A replica reserves 500 points and is killed before its query reaches Shopify.
-        b.reserve(500.0, 0, wait).unwrap();
-        // Other queries every 10 s, each answered with Shopify's full bucket.
-        let mut t = 0;
-        while t < 2 * Bucket::INFLIGHT_WINDOW_MS {
-            t += 10_000;
-            b.reserve(10.0, t, wait).unwrap();
-            b.record(10.0, 10.0, &full, t);
-            if t < Bucket::INFLIGHT_WINDOW_MS {
-                let left = b.reserve(0.0, t, wait).map(|_| ());
-                assert_eq!(left, Ok(()), "still counted as on its way within the first window");
-            }
-        }
-        // All but the last query's 10 points are there: the lost 500 are no longer held back.
-        assert_eq!(b.reserve(990.0, t, wait), Ok(Duration::ZERO));
+        let (_, r) = b.reserve(0.0, 0, WAIT).unwrap();
+        b.record(&r, &status(1000.0), 0);
+        // A replica reserves 900 points (one query sent, others waiting) and is killed.
+        b.reserve(500.0, 0, WAIT).unwrap();
+        b.reserve(400.0, 0, WAIT).unwrap();
+        assert_eq!(probe(&b, 200.0, 10), Duration::from_secs(1), "held while they may be on their way");
+        // Another replica's query, sent after the margin, is answered: Shopify never saw them.
+        let t = Bucket::SEEN_MARGIN_MS + 1_000;
+        let (_, later) = b.reserve(10.0, t, WAIT).unwrap();
+        b.record(&later, &status(990.0), t);
+        assert_eq!(wait_of(&b, 990.0, t), Ok(Duration::ZERO), "the killed replica holds nothing");
+    }
+
+    #[test]
+    fn a_reservation_waiting_its_turn_keeps_its_place_after_other_answers() {
+        let b = Bucket::default();
+        let (_, r) = b.reserve(0.0, 0, WAIT).unwrap();
+        b.record(&r, &status(100.0), 0);
+        // 100 now, then one that waits 10 s for 1000 points.
+        let (_, now_100) = b.reserve(100.0, 0, WAIT).unwrap();
+        assert_eq!(wait_of(&b, 1000.0, 0), Ok(Duration::from_secs(10)));
+        b.record(&now_100, &status(0.0), Bucket::SEEN_MARGIN_MS + 1);
+        let t = Bucket::SEEN_MARGIN_MS + 1;
+        let wait = adaptive::millis(probe(&b, 1.0, t));
+        assert!(t + wait >= 10_000, "still queued behind the 1000, due at 10 s: {wait} ms from {t}");
     }
 
     #[test]

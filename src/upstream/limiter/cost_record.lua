@@ -1,45 +1,37 @@
--- Records what Shopify said about the shop's bucket after an answer
+-- Records what Shopify said about the shop's bucket in an answer
 -- (protocol: src/upstream/limiter/cost.rs).
 --
--- KEYS[1]  the account's limiter hash (see cost.lua)
--- ARGV[1]  points this query reserved   ARGV[2] its actual cost (a throttled query costs 0)
--- ARGV[3]  throttleStatus.currentlyAvailable  ARGV[4] maximumAvailable  ARGV[5] restoreRate
--- ARGV[6]  bucket size and ARGV[7] restore rate assumed until now (when none is stored)
--- ARGV[8]  how long the hash outlives its last use, ms
--- ARGV[9]  the length of an in-flight generation, ms (see cost.lua)
+-- KEYS[1], KEYS[2]  as cost.lua
+-- ARGV[1]  the answered reservation: `<id>:<milli>` as cost.lua wrote it
+-- ARGV[2]  throttleStatus.currentlyAvailable  ARGV[3] maximumAvailable  ARGV[4] restoreRate
+-- ARGV[5]  bucket size and ARGV[6] restore rate assumed until now (when none is stored)
+-- ARGV[7]  how long the keys outlive their last use, ms
 --
--- Returns {now_ms, pts}. Ours: what was left, plus what this query reserved beyond its cost.
--- Shopify's: currentlyAvailable, minus the reservations of queries still on their way, which
--- Shopify has not seen yet. The lower wins: another app or the merchant's own tools may share
--- the bucket, and our count may miss a query that failed before it was recorded.
+-- Returns {now_ms, avail}. The reservation is settled: Shopify's count includes it now. An
+-- answer to a query sent no earlier than the one that last reported the bucket replaces
+-- Shopify's word (another app or the merchant's own tools may share the bucket, so Shopify's
+-- count is the truth); an older one, overtaken on its way back, can only lower it.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local s = redis.call('HMGET', KEYS[1], 'pts', 'pts_at', 'pts_max', 'pts_rate', 'inflight', 'inflight_at',
-  'inflight_old')
-local max = tonumber(s[3]) or tonumber(ARGV[6])
-local rate = tonumber(s[4]) or tonumber(ARGV[7])
-local pts = tonumber(s[1]) or max
-local at = tonumber(s[2]) or now
-pts = math.min(max, pts + math.max(now - at, 0) * rate / 1000)
-local reserved = tonumber(ARGV[1])
-local inflight, gen, old = tonumber(s[5]) or 0, tonumber(s[6]) or now, tonumber(s[7]) or 0
-local window = tonumber(ARGV[9])
-if now - gen >= 2 * window then
-  inflight, old, gen = 0, 0, now
-elseif now - gen >= window then
-  inflight, old, gen = 0, inflight, now
+local s = redis.call('HMGET', KEYS[1], 'avail', 'avail_at', 'pts_max', 'pts_rate', 'seen')
+local max = tonumber(s[3]) or tonumber(ARGV[5])
+local rate = tonumber(s[4]) or tonumber(ARGV[6])
+local avail = math.min(max, (tonumber(s[1]) or max) + math.max(now - (tonumber(s[2]) or now), 0) * rate / 1000)
+local seen = tonumber(s[5]) or 0
+local sent = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]))
+redis.call('ZREM', KEYS[2], ARGV[1])
+local reported = tonumber(ARGV[2])
+if sent and sent >= seen then
+  avail, seen = reported, sent
+else
+  avail = math.min(avail, reported)
 end
--- The answered query's points leave the current generation first (a query lasts well under a
--- window, so it is almost always there), the rest the one before.
-local from_current = math.min(inflight, reserved)
-inflight, old = inflight - from_current, math.max(0, old - (reserved - from_current))
-local ours = pts + math.max(reserved - tonumber(ARGV[2]), 0)
-pts = math.min(ours, tonumber(ARGV[3]) - inflight - old, tonumber(ARGV[4]))
-redis.call('HSET', KEYS[1], 'pts', string.format('%.3f', pts), 'pts_at', string.format('%.0f', now),
-  'pts_max', ARGV[4], 'pts_rate', ARGV[5], 'inflight', string.format('%.3f', inflight),
-  'inflight_old', string.format('%.3f', old), 'inflight_at', string.format('%.0f', gen))
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[8]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[8])
+redis.call('HSET', KEYS[1], 'avail', string.format('%.3f', avail), 'avail_at', string.format('%.0f', now),
+  'seen', string.format('%.0f', seen), 'pts_max', ARGV[3], 'pts_rate', ARGV[4])
+for _, k in ipairs(KEYS) do
+  if redis.call('PTTL', k) < tonumber(ARGV[7]) then
+    redis.call('PEXPIRE', k, ARGV[7])
+  end
 end
-return {now, math.floor(pts)}
+return {now, math.floor(avail)}

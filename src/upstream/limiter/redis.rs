@@ -7,7 +7,7 @@ use crate::store::redis::RedisConn;
 use redis::Script;
 
 use super::super::adaptive::{self, PauseRequest};
-use super::cost::{Bucket, ThrottleStatus};
+use super::cost::{Bucket, Reservation, ThrottleStatus};
 use crate::store::Millis;
 
 static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("gcra.lua")));
@@ -90,54 +90,71 @@ impl RedisGate {
     }
 
     /// Reserves `cost` points of the shop's bucket (`cost.lua`), waiting at most `max_wait`.
-    pub async fn reserve_cost(&self, cost: f64, max_wait: Duration) -> Result<(Millis, Decision), RedisLimiterError> {
+    /// A grant comes with its reservation.
+    pub async fn reserve_cost(
+        &self,
+        cost: f64,
+        max_wait: Duration,
+    ) -> Result<(Millis, (Decision, Option<Reservation>)), RedisLimiterError> {
         let mut inv = COST.key(&self.key);
-        inv.arg(cost)
+        inv.key(self.cost_key())
+            .arg(cost)
             .arg(adaptive::millis(max_wait))
             .arg(Bucket::ASSUMED_SIZE)
             .arg(Bucket::ASSUMED_RATE)
             .arg(linger_ms())
-            .arg(Bucket::INFLIGHT_WINDOW_MS);
+            .arg(Bucket::SEEN_MARGIN_MS)
+            .arg(Bucket::KEEP_MS);
         let reply: Vec<i64> = self.run(inv).await?;
         let decision = match reply.as_slice() {
-            [0, _, wait_ms] => Decision::Granted { wait: Duration::from_millis(u64::try_from(*wait_ms).unwrap_or(0)) },
-            [1, _, at] => Decision::Busy { at: *at },
-            [2, _, until] => Decision::Paused { until: *until },
+            [0, _, wait_ms, id, milli] => (
+                Decision::Granted { wait: Duration::from_millis(u64::try_from(*wait_ms).unwrap_or(0)) },
+                Some(Reservation::new(*id, *milli)),
+            ),
+            [1, _, at] => (Decision::Busy { at: *at }, None),
+            [2, _, until] => (Decision::Paused { until: *until }, None),
             _ => return Err(RedisLimiterError::Answer(reply)),
         };
         Ok((reply[1], decision))
     }
 
-    /// Records Shopify's view of the bucket after a query that reserved `reserved` and cost
-    /// `actual` (`cost_record.lua`); returns the store's clock.
+    /// Records Shopify's view of the bucket in the answer to `reservation`'s query
+    /// (`cost_record.lua`); returns the store's clock.
     pub async fn record_cost(
         &self,
-        reserved: f64,
-        actual: f64,
+        reservation: &Reservation,
         status: &ThrottleStatus,
     ) -> Result<Millis, RedisLimiterError> {
         let mut inv = COST_RECORD.key(&self.key);
-        inv.arg(reserved)
-            .arg(actual)
+        inv.key(self.cost_key())
+            .arg(reservation.member())
             .arg(status.currently_available)
             .arg(status.maximum_available)
             .arg(status.restore_rate)
             .arg(Bucket::ASSUMED_SIZE)
             .arg(Bucket::ASSUMED_RATE)
-            .arg(linger_ms())
-            .arg(Bucket::INFLIGHT_WINDOW_MS);
+            .arg(linger_ms());
         match self.run(inv).await?.as_slice() {
             [now, _] => Ok(*now),
             other => Err(RedisLimiterError::Answer(other.to_vec())),
         }
     }
 
-    /// Settles a reservation of `reserved` points no answer recorded, giving `refund` back
+    /// Settles a reservation no answer recorded, charging it when it may have been `spent`
     /// (`cost_release.lua`).
-    pub async fn release_cost(&self, reserved: f64, refund: f64) -> Result<(), RedisLimiterError> {
+    pub async fn release_cost(&self, reservation: &Reservation, spent: bool) -> Result<(), RedisLimiterError> {
         let mut inv = COST_RELEASE.key(&self.key);
-        inv.arg(reserved.max(0.0)).arg(refund.max(0.0));
+        inv.key(self.cost_key())
+            .arg(reservation.member())
+            .arg(i64::from(spent))
+            .arg(Bucket::ASSUMED_SIZE)
+            .arg(Bucket::ASSUMED_RATE);
         self.run(inv).await.map(|_| ())
+    }
+
+    /// The shop's unsettled reservations (`cost.lua`'s sorted set), beside the hash in its slot.
+    fn cost_key(&self) -> String {
+        format!("{}:cost", self.key)
     }
 
     async fn run(&self, inv: redis::ScriptInvocation<'_>) -> Result<Vec<i64>, RedisLimiterError> {

@@ -1,6 +1,7 @@
 //! Cost pacing: replicas sharing one shop bucket through Redis never overdraw it, and a
 //! THROTTLED answer pauses every replica.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,11 +25,14 @@ struct Bucket {
     state: Arc<Mutex<(f64, Instant, u32, u32)>>,
     max: f64,
     rate: f64,
+    /// While set, answers are held back for a minute (the query is counted when it arrives).
+    hang: Arc<AtomicBool>,
 }
 
 impl Bucket {
     fn new(max: f64, rate: f64) -> Self {
-        Self { state: Arc::new(Mutex::new((max, Instant::now(), 0, 0))), max, rate }
+        let hang = Arc::new(AtomicBool::new(false));
+        Self { state: Arc::new(Mutex::new((max, Instant::now(), 0, 0))), max, rate, hang }
     }
 
     /// (answered, throttled)
@@ -58,7 +62,8 @@ impl Respond for Bucket {
             json!({"data": {"shop": {"name": "A"}},
                    "extensions": {"cost": {"requestedQueryCost": COST, "actualQueryCost": COST, "throttleStatus": status}}})
         };
-        ResponseTemplate::new(200).set_body_json(body)
+        let answer = ResponseTemplate::new(200).set_body_json(body);
+        if self.hang.load(Ordering::SeqCst) { answer.set_delay(Duration::from_secs(60)) } else { answer }
     }
 }
 
@@ -113,6 +118,44 @@ async fn three_replicas_sharing_a_small_bucket_are_throttled_at_most_once_per_re
     assert!(throttled <= refills, "{throttled} THROTTLED in {refills} refills");
 }
 
+/// A replica killed with queries on their way (Shopify counted them) holds none of the shop's
+/// points once a query sent after them is answered: the others are paced by Shopify's own
+/// count, not held back by the dead replica's reservations until some timer forgets them.
+#[tokio::test]
+async fn a_killed_replicas_reservations_stop_holding_points_once_a_later_query_is_answered() {
+    let server = MockServer::start().await;
+    // 400 points, 20 a second: the killed replica's 14 queries take 280 of them.
+    let bucket = Bucket::new(400.0, 20.0);
+    Mock::given(wiremock::matchers::method("POST")).respond_with(bucket.clone()).mount(&server).await;
+    let accounts = replicas(&server, 2).await;
+    until_answered(accounts[1].clone()).await;
+    for _ in 0..4 {
+        until_answered(accounts[0].clone()).await;
+    }
+    bucket.hang.store(true, Ordering::SeqCst);
+    let killed: Vec<_> = (0..14).map(|_| tokio::spawn(until_answered(accounts[0].clone()))).collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bucket.counts().0 < 5 + 14 {
+        assert!(Instant::now() < deadline, "the queries did not reach Shopify: {:?}", bucket.counts());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    killed.iter().for_each(|t| t.abort());
+    bucket.hang.store(false, Ordering::SeqCst);
+    // Shopify's count: 400 − 5 × 20 − 14 × 20 refilling at 20/s. After the margin for queries
+    // still on their way, the live replica's first answer shows those 14 were counted.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let live = &accounts[1];
+    live.graphql::<serde_json::Value, _>(&OP, &json!({})).await.unwrap();
+    // Shopify has about 20 + 70 − 20 = 70 points: four more queries go within the 1.5 s the
+    // limiter may wait (with the dead replica's 280 still held, each would wait some 14 s and
+    // be rescheduled).
+    for n in 0..4 {
+        let answer = live.graphql::<serde_json::Value, _>(&OP, &json!({})).await;
+        assert!(answer.is_ok(), "query {n} after the kill: {answer:?}");
+    }
+    assert_eq!(bucket.counts().1, 0, "never throttled");
+}
+
 #[tokio::test]
 async fn a_throttled_answer_pauses_every_replica_until_the_points_are_back() {
     let server = MockServer::start().await;
@@ -163,8 +206,10 @@ async fn a_query_the_call_rate_refuses_gives_its_cost_back() {
     assert!(matches!(err, UpstreamError::RateLimited { .. }), "{err:?}");
     let key = format!("{prefix}:rl:{{shopify:{}}}", account.account().id());
     let mut conn = crate::support::connect(&cartgate::testkit::TestRedis::shared_url()).await;
-    let points: f64 = redis::cmd("HGET").arg(&key).arg("pts").query_async(&mut conn).await.unwrap();
-    // 80 after the first query (Shopify's count); the refused one's 20 came back.
+    let points: f64 = redis::cmd("HGET").arg(&key).arg("avail").query_async(&mut conn).await.unwrap();
+    let unsettled: usize = redis::cmd("ZCARD").arg(format!("{key}:cost")).query_async(&mut conn).await.unwrap();
+    // 80 after the first query (Shopify's count), and the refused one's reservation is gone.
     assert!((79.0..=100.0).contains(&points), "{points} points left");
+    assert_eq!(unsettled, 0, "the refused query holds no points");
     assert_eq!(bucket.counts(), (1, 0));
 }
