@@ -3,6 +3,7 @@
 //! [`Limiter`] is built once per process from the store's connection (or without one for the
 //! memory store); it hands each account a [`Gate`] that every request goes through.
 
+mod bucket;
 mod cost;
 mod local;
 mod redis;
