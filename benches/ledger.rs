@@ -1,8 +1,9 @@
 //! The ledger's memory in Redis: bytes of `used_memory` per finished order (a typical one: two
 //! lines, an address, one parcel, a timeline of 7 entries — imported, sent, shipped, three
 //! tracker updates, confirmed) over 10,000 orders of 10 merchants; then retention with the
-//! clock moved past `ledger.keep_finished_days`, and where memory ends up against the start;
-//! and how 1,000 merchants' ledgers spread over the 3 primaries of a cluster (slots from the
+//! clock moved past `ledger.keep_finished_days`, and where memory ends up against the start
+//! (by Redis' count and by jemalloc's), beside a control: what a fresh Redis alone keeps after
+//! holding and losing as many plain keys; and how 1,000 merchants' ledgers spread over the 3 primaries of a cluster (slots from the
 //! redis crate's routing, ranges as `redis-cli --cluster create` assigns them), as max/mean.
 //!
 //! Run: `cargo bench --bench ledger` or `scripts/bench ledger` (starts its own redis-server).
@@ -26,8 +27,15 @@ const MERCHANTS: u64 = 10;
 const KEEP_DAYS: i64 = 90;
 
 async fn used_memory(conn: &mut RedisConn) -> i64 {
+    memory_field(conn, "used_memory").await
+}
+
+/// A number of `INFO memory` (`used_memory`: Redis' own count of what it allocated;
+/// `allocator_allocated`: jemalloc's).
+async fn memory_field(conn: &mut RedisConn, field: &str) -> i64 {
     let info: String = redis::cmd("INFO").arg("memory").query_async(conn).await.unwrap();
-    info.lines().find_map(|l| l.strip_prefix("used_memory:")).unwrap().trim().parse().unwrap()
+    let prefix = format!("{field}:");
+    info.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap().trim().parse().unwrap()
 }
 
 fn typical(merchant: &MerchantId, cart: &CartId, id: u64) -> Order {
@@ -118,6 +126,33 @@ async fn settled_memory(conn: &mut RedisConn) -> i64 {
     last
 }
 
+/// The control: what a fresh redis-server keeps of its own after holding as many keys as the
+/// ledger round and losing them all, without cartgate (plain `SET`s, then `DEL`s).
+async fn redis_alone() {
+    let redis = TestRedis::start(false, None).unwrap();
+    let mut conn = RedisConn::standalone(redis.url()).unwrap();
+    let start = settled_memory(&mut conn).await;
+    let keys = ORDERS * 5;
+    for chunk in (0..keys).collect::<Vec<_>>().chunks(1000) {
+        let mut set = redis::pipe();
+        chunk.iter().for_each(|n| {
+            set.set(format!("k:{n}"), "x".repeat(100)).ignore();
+        });
+        let () = set.query_async(&mut conn).await.unwrap();
+    }
+    for chunk in (0..keys).collect::<Vec<_>>().chunks(1000) {
+        let names: Vec<String> = chunk.iter().map(|n| format!("k:{n}")).collect();
+        let _: i64 = redis::cmd("DEL").arg(&names).query_async(&mut conn).await.unwrap();
+    }
+    let end = settled_memory(&mut conn).await;
+    println!(
+        "  control, Redis alone on a fresh server: {keys} keys set then deleted: used_memory {start} B -> {end} B, \
+         {:+.1}% ({} B Redis keeps for itself)",
+        (end - start) as f64 / start as f64 * 100.0,
+        end - start
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let redis = TestRedis::start(false, None).unwrap();
@@ -131,6 +166,7 @@ async fn main() {
     // (Redis keeps some tables sized for the largest keyspace it had).
     for round in 1..=2 {
         let start = settled_memory(&mut conn).await;
+        let allocated_start = memory_field(&mut conn, "allocator_allocated").await;
         futures::stream::iter(0..ORDERS)
             .for_each_concurrent(64, |i| {
                 let ledger = &ledger;
@@ -155,13 +191,18 @@ async fn main() {
             }
         }
         let end = settled_memory(&mut conn).await;
+        let allocated_end = memory_field(&mut conn, "allocator_allocated").await;
         let keys: i64 = redis::cmd("DBSIZE").query_async(&mut conn).await.unwrap();
         let back = (end - start) as f64 / start as f64 * 100.0;
         println!(
             "  round {round}: used_memory {start} B -> {full} B: {per_order:.0} B per finished order; \
-             {removed} removed, {keys} keys left: {end} B, {back:+.1}% against the start"
+             {removed} removed, {keys} keys left: {end} B, {back:+.1}% against the start \
+             (jemalloc's allocated bytes {allocated_start} B -> {allocated_end} B, {:+.1}%)",
+            (allocated_end - allocated_start) as f64 / allocated_start as f64 * 100.0
         );
     }
+
+    redis_alone().await;
 
     let numbers: HashMap<Slot, u16> = (0..16384).map(|n| (Slot::new(n).unwrap(), n)).collect();
     let mut per_primary = [0u32; 3];
