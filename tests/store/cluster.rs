@@ -100,7 +100,7 @@ async fn write_until(store: Arc<RedisStore>, stop: Arc<AtomicBool>, from: usize)
 }
 
 /// Claims and acks until the store is empty; the job numbers claimed, in claim order.
-async fn drain(store: &RedisStore) -> Vec<usize> {
+pub async fn drain(store: &RedisStore) -> Vec<usize> {
     let mut claimed = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
