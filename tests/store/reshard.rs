@@ -127,7 +127,7 @@ struct Seen {
 
 /// Claims and acks (retrying a refused ack with the same lease) until `total` jobs are acked.
 async fn claim_and_ack(store: Arc<RedisStore>, acked: Arc<AtomicUsize>, total: usize, seen: Arc<Mutex<Seen>>) {
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while acked.load(Ordering::SeqCst) < total {
         assert!(Instant::now() < deadline, "{} of {total} acked", acked.load(Ordering::SeqCst));
         let batch = match store.claim(10, LEASE).await {
@@ -145,6 +145,7 @@ async fn claim_and_ack(store: Arc<RedisStore>, acked: Arc<AtomicUsize>, total: u
             // The handler's work: the move has to overlap the claims.
             tokio::time::sleep(Duration::from_millis(10)).await;
             loop {
+                assert!(Instant::now() < deadline, "the ack of job {n} was refused until the deadline");
                 match store.ack(&j.lease).await {
                     Ok(()) => break,
                     Err(StoreError::Unavailable(_)) => seen.lock().unwrap().refused += 1,
@@ -172,23 +173,25 @@ async fn a_queue_partition_moved_live_under_claims_and_acks_runs_every_job_exact
     let before = cluster.redirections(from).unwrap();
 
     let (acked, seen) = (Arc::new(AtomicUsize::new(0)), Arc::new(Mutex::new(Seen::default())));
-    let claimers: Vec<_> = (0..2)
-        .map(|_| tokio::spawn(claim_and_ack(store.clone(), acked.clone(), JOBS, seen.clone())))
-        .collect();
+    let claimers: Vec<_> =
+        (0..2).map(|_| tokio::spawn(claim_and_ack(store.clone(), acked.clone(), JOBS, seen.clone()))).collect();
     // A third of the jobs done, the slot starts moving, its sets first.
     while acked.load(Ordering::SeqCst) < JOBS / 3 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let at_start = acked.load(Ordering::SeqCst);
     let mover = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
         let moved = finish_moving(start_moving(&cluster, &prefix, &tag));
-        (cluster, moved)
+        (cluster, moved, started.elapsed())
     });
-    let (cluster, moved) = mover.await.unwrap();
+    let (cluster, moved, took) = mover.await.unwrap();
+    if let Err(e) = moved {
+        panic!("moving slot {slot}: {e} ({:?})", store.depths().await);
+    }
     for claimer in claimers {
         claimer.await.unwrap();
     }
-    moved.unwrap_or_else(|e| panic!("moving slot {slot}: {e}"));
     let after = cluster.redirections(from).unwrap();
 
     let seen = seen.lock().unwrap();
@@ -202,7 +205,8 @@ async fn a_queue_partition_moved_live_under_claims_and_acks_runs_every_job_exact
     let (asked, again) = (after.0 - before.0, after.1 - before.1);
     assert!(seen.refused > 0 && asked + again > 0, "the claimers never met the half-moved slot");
     eprintln!(
-        "moved slot {slot} with {at_start} of {JOBS} acked; {} calls refused meanwhile (ASK {asked}, TRYAGAIN {again})",
+        "moved slot {slot} in {took:?} with {at_start} of {JOBS} acked; {} calls refused meanwhile \
+         (ASK {asked}, TRYAGAIN {again} from the old owner)",
         seen.refused
     );
     drop(seen);
