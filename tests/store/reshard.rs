@@ -194,7 +194,7 @@ async fn a_queue_partition_moved_live_under_claims_and_acks_runs_every_job_exact
     }
     let after = cluster.redirections(from).unwrap();
 
-    let seen = seen.lock().unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     let unique: HashSet<usize> = seen.claimed.iter().copied().collect();
     assert_eq!(unique.len(), seen.claimed.len(), "a job was claimed twice");
     assert!(seen.lost.is_empty(), "acks lost their lease: {:?}", seen.lost);
@@ -209,6 +209,5 @@ async fn a_queue_partition_moved_live_under_claims_and_acks_runs_every_job_exact
          (ASK {asked}, TRYAGAIN {again} from the old owner)",
         seen.refused
     );
-    drop(seen);
     tokio::task::spawn_blocking(move || drop(cluster)).await.unwrap();
 }
