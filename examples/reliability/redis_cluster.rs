@@ -1,9 +1,9 @@
 //! Scenario 6: the replicas on a Redis Cluster (3 primaries + 3 replicas) while (a) the primary
 //! holding the cart's job partition is killed (`kill -9`) and its replica promoted, and then
-//! (b) the slot of the merchant's ledger (`{m:acme}`) is moved to another primary in batches
-//! while orders keep arriving. No replica is restarted. Reconciled exactly, as scenario 1:
-//! 0 lost, 0 duplicate warehouse orders, one fulfillment per pick, 0 dead, webhooks answered
-//! only 200 or 503.
+//! (b) the slot of the merchant's ledger (`{m:acme}`) and then (c) that of the cart's job
+//! partition (`{pN}`) are moved to other primaries in batches while orders keep arriving. No
+//! replica is restarted. Reconciled exactly, as scenario 1: 0 lost, 0 duplicate warehouse
+//! orders, one fulfillment per pick, 0 dead, webhooks answered only 200 or 503.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,19 +39,13 @@ pub async fn failover_and_move(spec: &Spec, c: &Counts, t: &Timing) -> Result<Ro
     let import = ImportOrder { cart, order_id: 1, trigger: String::new() }.job();
     let tag = cartgate::store::redis::partition_tag(&import.id, PARTITIONS);
     tokio::time::sleep(Duration::from_secs_f64(c.cluster as f64 / c.rate / 3.0)).await;
-    let killed = blocking(&nodes, move |n| n.kill_primary_of(&tag)).await.context("killing a primary")?;
+    let victim = tag.clone();
+    let killed = blocking(&nodes, move |n| n.kill_primary_of(&victim)).await.context("killing a primary")?;
 
-    // (b) Then the merchant's ledger slot moves to another primary while orders keep coming.
-    let (slot, from, to, keys, before) = blocking(&nodes, |n| {
-        let slot = n.slot_of("{m:acme}")?;
-        let from = n.owner_of_slot(slot)?.port;
-        let other = n.nodes()?.into_iter().find(|x| x.primary && !x.failed && x.port != from);
-        let to = other.ok_or_else(|| std::io::Error::other("no other primary"))?.port;
-        Ok((slot, from, to, n.keys_in_slot(slot)?, n.redirections(from)?))
-    })
-    .await?;
-    blocking(&nodes, move |n| n.migrate_slot(slot, to)).await.with_context(|| format!("moving slot {slot}"))?;
-    let after = blocking(&nodes, move |n| n.redirections(from)).await?;
+    // (b) Then the merchant's ledger slot moves to another primary while orders keep coming,
+    // (c) and then the slot of the cart's job partition (its scripts are refused meanwhile).
+    let ledger = move_slot(&nodes, "{m:acme}".to_owned()).await?;
+    let queue = move_slot(&nodes, tag.clone()).await?;
 
     let ids = feeder.await?;
     let took = wait_done(&mut cluster, ids.len() as u64, t.complete).await;
@@ -66,14 +60,34 @@ pub async fn failover_and_move(spec: &Spec, c: &Counts, t: &Timing) -> Result<Ro
     row.check(restarted == 0, format!("{restarted} replicas were restarted"));
     let other = seen.statuses.iter().filter(|(s, _)| !matches!(**s, 200 | 503)).map(|(_, n)| n).sum::<u64>();
     row.check(other == 0, format!("{other} webhooks answered other than 200 or 503: {:?}", seen.statuses));
-    let (asked, again, redirected) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
     row.notes.push(format!(
-        "primary :{killed} of the cart's job partition killed -9, its replica promoted; ledger slot {slot} \
-         ({keys} keys) moved :{from} → :{to} in batches of 10 while orders arrived (old owner answered ASK \
-         {asked}, TRYAGAIN {again}, MOVED {redirected}); no replica restarted"
+        "primary :{killed} of the cart's job partition killed -9, its replica promoted; then moved in \
+         batches of 10 while orders arrived: ledger {ledger}; job partition {tag}: {queue}; no replica restarted"
     ));
     cluster.stop().await;
     Ok(row)
+}
+
+/// Moves the slot of `key` to another primary in batches (as a reshard does); says what the old
+/// owner answered meanwhile.
+async fn move_slot(nodes: &Arc<Mutex<TestCluster>>, key: String) -> Result<String> {
+    let (slot, from, to, keys, before) = blocking(nodes, move |n| {
+        let slot = n.slot_of(&key)?;
+        let from = n.owner_of_slot(slot)?.port;
+        let other = n.nodes()?.into_iter().find(|x| x.primary && !x.failed && x.port != from);
+        let to = other.ok_or_else(|| std::io::Error::other("no other primary"))?.port;
+        Ok((slot, from, to, n.keys_in_slot(slot)?, n.redirections(from)?))
+    })
+    .await?;
+    let started = Instant::now();
+    blocking(nodes, move |n| n.migrate_slot(slot, to)).await.with_context(|| format!("moving slot {slot}"))?;
+    let took = started.elapsed().as_secs_f64();
+    let after = blocking(nodes, move |n| n.redirections(from)).await?;
+    let (asked, again, redirected) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
+    Ok(format!(
+        "slot {slot} ({keys} keys) :{from} → :{to} in {took:.1} s (old owner answered ASK {asked}, \
+         TRYAGAIN {again}, MOVED {redirected})"
+    ))
 }
 
 /// Runs `f` on the cluster's nodes on a blocking thread (the nodes are driven by `redis-cli`).

@@ -5,7 +5,8 @@
 //! test process. The node timeout is short (1 s), so a primary killed with [`TestCluster::kill_primary_of`]
 //! is replaced by its replica within a few seconds. [`TestCluster::migrate_slot`] moves one slot
 //! to another primary the way `redis-cli --cluster reshard` does (IMPORTING / MIGRATING,
-//! `MIGRATE` of its keys, `SETSLOT … NODE`), so clients see `ASK` and then `MOVED`.
+//! `MIGRATE` of its keys, `SETSLOT … NODE`), so clients see `ASK` and then `MOVED`;
+//! [`TestCluster::start_migration`] does it step by step (which keys go first is the test's).
 //! [`TestCluster::shared`] is one cluster per test binary (start-up costs seconds); a test that
 //! kills or moves things starts its own.
 
@@ -15,13 +16,11 @@ use std::time::{Duration, Instant};
 
 use super::redis::free_port;
 
+mod migration;
+pub use migration::Migration;
+
 /// How long cluster start-up, a failover or a migration may take before the harness gives up.
 const PATIENCE: Duration = Duration::from_secs(60);
-/// Keys per `MIGRATE` of a slot move: small, so a busy slot stays half-moved for a while and
-/// clients meet `ASK` / `TRYAGAIN`, as in a reshard of a large slot.
-const MIGRATE_BATCH: &str = "10";
-/// The pause between two batches of a slot move (a reshard under load is not instant).
-const MIGRATE_PAUSE: Duration = Duration::from_millis(100);
 
 /// One node of the cluster.
 struct Node {
@@ -175,43 +174,6 @@ impl TestCluster {
         wait_until(PATIENCE, || self.owner_of_slot(slot).is_ok_and(|n| n.port != victim))?;
         self.wait_state_ok()?;
         Ok(victim)
-    }
-
-    /// Moves `slot` with its keys to the primary on `to` (a port), as a reshard does: keys go
-    /// over 10 at a time with a 100 ms pause between batches, so a busy
-    /// slot is half-moved for a while.
-    pub fn migrate_slot(&self, slot: u16, to: u16) -> std::io::Result<()> {
-        let from = self.owner_of_slot(slot)?;
-        let target = self
-            .nodes()?
-            .into_iter()
-            .find(|n| n.port == to && n.primary)
-            .ok_or_else(|| std::io::Error::other(format!("port {to} is not a primary")))?;
-        if from.port == to {
-            return Ok(());
-        }
-        let s = slot.to_string();
-        cli(to, &["CLUSTER", "SETSLOT", &s, "IMPORTING", &from.id])?;
-        cli(from.port, &["CLUSTER", "SETSLOT", &s, "MIGRATING", &target.id])?;
-        loop {
-            let keys = cli(from.port, &["CLUSTER", "GETKEYSINSLOT", &s, MIGRATE_BATCH])?;
-            let keys: Vec<&str> = keys.lines().map(str::trim).filter(|k| !k.is_empty()).collect();
-            if keys.is_empty() {
-                break;
-            }
-            let port = to.to_string();
-            let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
-            args.extend(keys);
-            let answer = cli(from.port, &args)?;
-            if !matches!(answer.trim(), "OK" | "NOKEY") {
-                return Err(std::io::Error::other(format!("MIGRATE of slot {slot}: {answer}")));
-            }
-            std::thread::sleep(MIGRATE_PAUSE);
-        }
-        for node in self.nodes()?.iter().filter(|n| n.primary && !n.failed) {
-            cli(node.port, &["CLUSTER", "SETSLOT", &s, "NODE", &target.id])?;
-        }
-        wait_until(PATIENCE, || self.owner_of_slot(slot).is_ok_and(|n| n.port == to))
     }
 
     /// Every running node says `cluster_state:ok`.

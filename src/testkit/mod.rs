@@ -27,5 +27,5 @@ pub mod tls;
 pub mod wiring;
 pub mod world;
 
-pub use cluster::{NodeInfo, TestCluster, parse_nodes};
+pub use cluster::{Migration, NodeInfo, TestCluster, parse_nodes};
 pub use redis::{TestRedis, free_port, unique_prefix};

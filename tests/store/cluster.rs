@@ -1,9 +1,7 @@
 //! The Redis store on a Redis Cluster beyond the conformance suite: enqueues wait for a replica
 //! on the shard that owns them, the partitions spread over the primaries, and a primary killed
 //! (`kill -9`) under load loses no acknowledged job, answers only "unavailable" meanwhile and
-//! then serves again on the same store handle. (Live slot migration of a queue partition is not
-//! tested here: the queue scripts reach job hashes through a key prefix in ARGV, not KEYS, so a
-//! half-migrated slot is not safe for them yet — see the report / README.)
+//! then serves again on the same store handle. Moving a partition's slot live: `reshard.rs`.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -100,7 +98,7 @@ async fn write_until(store: Arc<RedisStore>, stop: Arc<AtomicBool>, from: usize)
 }
 
 /// Claims and acks until the store is empty; the job numbers claimed, in claim order.
-async fn drain(store: &RedisStore) -> Vec<usize> {
+pub async fn drain(store: &RedisStore) -> Vec<usize> {
     let mut claimed = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

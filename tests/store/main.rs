@@ -9,6 +9,7 @@
 mod cluster;
 mod conformance;
 mod ledger;
+mod reshard;
 mod suite;
 mod support;
 mod tls;

@@ -1,5 +1,7 @@
 -- Prepended to every script. Calling convention of all scripts (one partition each):
---   KEYS = {due, inflight, hold, dead, seq} of partition {pN} (plus the dedupe key for enqueue)
+--   KEYS = {due, inflight, hold, dead, seq, fence} of partition {pN}; the fence never exists and
+--   is never touched: declaring it keeps scripts off a half-moved slot (keys.rs, "Moving a
+--   partition's slot live").
 --   ARGV[1] = the partition's job key prefix "<prefix>:{pN}:job:"; job hashes are ARGV[1]..id,
 --   in the same hash slot as the declared keys thanks to the {pN} tag.
 local DUE, INFLIGHT, HOLD, DEAD, SEQ = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]

@@ -10,6 +10,7 @@
 //! | `{prefix}:{pN}:seq` | string | counter for fencing tokens |
 //! | `{prefix}:{pN}:job:<id>` | hash | kind, payload, attempts, created_at, token, last_error, rerun |
 //! | `{prefix}:{pN}:dedupe:<width>:<n>` | hash | dedupe keys seen in time bucket `n` (see `enqueue.lua`) |
+//! | `{prefix}:{pN}:fence` | never written | declared by every script: see "Moving a partition's slot" |
 //!
 //! A job's partition is FNV-1a 64 of its *owner* — the id's first part after the kind, the cart
 //! or merchant (`send_order:acme-tg:5706` → `acme-tg`) — modulo the partition count: stable
@@ -18,6 +19,27 @@
 //! one cart into one script call (one partition, one call); partitions still spread the tenants
 //! over a Redis Cluster, and one tenant never needs more than a slot's worth of throughput (its
 //! cart API allows about one call a second).
+//!
+//! **Moving a partition's slot live** (`redis-cli --cluster reshard`: the slot is MIGRATING on
+//! the old owner and IMPORTING on the new one while its keys go over a few at a time). The
+//! scripts declare the partition's sets as KEYS but build job hash and dedupe bucket names
+//! inside Lua (claim learns its ids from the sets; the bucket follows the store's clock), and
+//! Redis checks only declared keys before it runs a script. On a half-moved slot an undeclared
+//! key can be on the other node: on the old owner a command on it fails the script midway
+//! (earlier writes stay: a job left half changed), on the new owner (after `ASK`) it reads as
+//! missing (a claim would lease an empty job, an enqueue or a dedupe mark would create a key
+//! that the move then cannot bring over: `BUSYKEY`). Checked on Redis 7.0.
+//!
+//! So every script also declares the partition's `fence`, a key that never exists. Before a
+//! script runs, a node with the slot open checks its declared keys: the old owner answers
+//! `TRYAGAIN` when some are there and some not (the fence never is) and `ASK` when none are; the
+//! new owner, asked, answers `TRYAGAIN` to a multi-key call with one missing. No script of a
+//! partition runs while its slot is being moved: callers get "unavailable" (503, or the job
+//! runs later) for as long as the move takes, and nothing is half done. Without a slot move
+//! the fence costs nothing (a missing declared key is normal). Without the fence this already
+//! happened whenever one of the five sets was empty (no held or dead job), so the fence makes
+//! the common case the only case. `tests/store/cluster.rs` moves a busy partition's sets
+//! first, the worst order.
 
 use redis::{Script, ScriptInvocation};
 
@@ -32,6 +54,8 @@ pub(super) struct Partition {
     hold: String,
     dead: String,
     seq: String,
+    /// Never written: see "Moving a partition's slot live" above.
+    fence: String,
     /// The prefix of job hashes; scripts append the id.
     job_prefix: String,
     dedupe_prefix: String,
@@ -47,6 +71,7 @@ impl Partition {
             hold: key("hold"),
             dead: key("dead"),
             seq: key("seq"),
+            fence: key("fence"),
             job_prefix: key("job:"),
             dedupe_prefix: key("dedupe:"),
             base,
@@ -76,7 +101,7 @@ impl Partition {
     /// Starts a call of `script` with the calling convention of `common.lua`.
     pub fn invoke<'a>(&self, script: &'a Script) -> ScriptInvocation<'a> {
         let mut inv = script.prepare_invoke();
-        inv.key(&self.due).key(&self.inflight).key(&self.hold).key(&self.dead).key(&self.seq);
+        inv.key(&self.due).key(&self.inflight).key(&self.hold).key(&self.dead).key(&self.seq).key(&self.fence);
         inv.arg(&self.job_prefix);
         inv
     }
@@ -126,6 +151,7 @@ mod tests {
         assert_eq!(p.due(), "cg:{p3}:due");
         assert_eq!(p.job("noop:1"), "cg:{p3}:job:noop:1");
         assert_eq!(p.dedupe_prefix(), "cg:{p3}:dedupe:");
+        assert_eq!(p.fence, "cg:{p3}:fence");
     }
 
     #[test]
