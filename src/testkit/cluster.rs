@@ -9,10 +9,8 @@
 //! [`TestCluster::shared`] is one cluster per test binary (start-up costs seconds); a test that
 //! kills or moves things starts its own.
 //!
-//! [`TestCluster::start_tls`] starts the same cluster speaking only TLS (`--port 0`), between
-//! nodes too (`--tls-cluster`, `--tls-replication`), with the certificates of [`super::tls`].
-//! Every helper works on it unchanged: `redis-cli` is given `--tls --cacert` for the ports of
-//! TLS nodes (see [`cli`]).
+//! [`TestCluster::start_tls`]: the same cluster speaking only TLS (`--port 0`, `--tls-cluster`,
+//! `--tls-replication`); every helper works on it unchanged (see [`cli`]).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -65,11 +63,11 @@ impl TestCluster {
         Self::launch(new_dir()?, None)
     }
 
-    /// [`TestCluster::start`] speaking only TLS: clients use [`TestCluster::seed_url`]
-    /// (`rediss://`) and trust the CA of [`TestCluster::certificates`].
-    pub fn start_tls() -> std::io::Result<Self> {
+    /// [`TestCluster::start`] speaking only TLS, its certificate naming `names` (as
+    /// [`super::tls::LOOPBACK_NAMES`]); clients trust the CA of [`TestCluster::certificates`].
+    pub fn start_tls(names: &str) -> std::io::Result<Self> {
         let dir = new_dir()?;
-        let certs = Certificates::make(&dir)?;
+        let certs = Certificates::make(&dir, names)?;
         Self::launch(dir, Some(certs))
     }
 

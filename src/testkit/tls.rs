@@ -15,15 +15,19 @@ use std::process::{Command, Stdio};
 
 use super::{TestRedis, free_port};
 
+/// The names the server certificate holds by default (`subjectAltName`).
+pub const LOOPBACK_NAMES: &str = "IP:127.0.0.1,DNS:localhost";
+
 /// A CA, a server certificate it signed, and a second CA that signed nothing, in a directory.
 pub struct Certificates {
     dir: PathBuf,
 }
 
 impl Certificates {
-    /// Makes them in `dir` (which must exist); `Err` when `openssl` is missing or refuses.
-    pub fn make(dir: &Path) -> std::io::Result<Self> {
-        make_certificates(dir)?;
+    /// Makes them in `dir` (which must exist), the server certificate naming `names` (as
+    /// [`LOOPBACK_NAMES`]); `Err` when `openssl` is missing or refuses.
+    pub fn make(dir: &Path, names: &str) -> std::io::Result<Self> {
+        make_certificates(dir, names)?;
         Ok(Self { dir: dir.to_owned() })
     }
 
@@ -64,7 +68,7 @@ impl TlsRedis {
     pub fn start() -> std::io::Result<Self> {
         let dir = std::env::temp_dir().join(format!("cartgate-tls-{}", super::unique_prefix()));
         std::fs::create_dir_all(&dir)?;
-        let certs = Certificates::make(&dir)?;
+        let certs = Certificates::make(&dir, LOOPBACK_NAMES)?;
         let tls_port = free_port()?;
         let plain = TestRedis::start_with(false, None, &format!("--tls-port {tls_port} {}", certs.server_args()))?;
         Ok(Self { plain, tls_port, certs })
@@ -94,7 +98,7 @@ impl Drop for TlsRedis {
 }
 
 /// `ca.pem`/`ca.key`, `server.pem`/`server.key` signed by it, and an unrelated `other-ca.pem`.
-fn make_certificates(dir: &Path) -> std::io::Result<()> {
+fn make_certificates(dir: &Path, names: &str) -> std::io::Result<()> {
     let ca = |name: &str| -> std::io::Result<()> {
         openssl(
             dir,
@@ -136,7 +140,7 @@ fn make_certificates(dir: &Path) -> std::io::Result<()> {
             "server.csr",
         ],
     )?;
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n")?;
+    std::fs::write(dir.join("san.ext"), format!("subjectAltName={names}\n"))?;
     openssl(
         dir,
         &[

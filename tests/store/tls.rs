@@ -13,7 +13,7 @@ use cartgate::ledger::redis_kv::RedisKv;
 use cartgate::settings::StoreSettings;
 use cartgate::store::redis::RedisConn;
 use cartgate::store::{JobStore, OnExisting, RedisStore, Store, When};
-use cartgate::testkit::tls::TlsRedis;
+use cartgate::testkit::tls::{LOOPBACK_NAMES, TlsRedis};
 use cartgate::testkit::{TestCluster, unique_prefix};
 
 use crate::conformance::queue::job;
@@ -49,8 +49,7 @@ async fn the_store_works_over_tls_and_refuses_a_certificate_it_cannot_trust() {
 /// One TLS-only cluster (3 primaries + 3 replicas) for the tests below: start-up costs seconds.
 async fn tls_cluster() -> &'static TestCluster {
     static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
-    let start =
-        || CLUSTER.get_or_init(|| TestCluster::start_tls().expect("a TLS Redis Cluster (openssl, redis-server 7)"));
+    let start = || CLUSTER.get_or_init(|| TestCluster::start_tls(LOOPBACK_NAMES).expect("a TLS Redis Cluster"));
     tokio::task::spawn_blocking(start).await.unwrap()
 }
 
@@ -137,4 +136,20 @@ async fn a_tls_cluster_whose_certificate_another_ca_signed_is_refused_naming_tls
     let store = Store::connect(&plain).expect("lazy");
     let error = store.ping().await.expect_err("no plain text anywhere on a TLS-only cluster").to_string();
     assert!(error.contains("in plain text"), "the refusal says the client did not use TLS: {error}");
+}
+
+/// The cluster client reaches nodes at the IP addresses `CLUSTER SLOTS` gives, and checks each
+/// node's certificate against that address: a certificate that names only a host name passes
+/// at the seed (`rediss://localhost`) and fails at every node, and readiness says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_cluster_whose_certificate_names_no_ip_address_is_refused_naming_the_node() {
+    let cluster = tokio::task::spawn_blocking(|| TestCluster::start_tls("DNS:localhost")).await.unwrap();
+    let cluster = cluster.expect("a TLS Redis Cluster whose certificate names only localhost");
+    let certs = cluster.certificates().expect("a TLS cluster");
+    let mut settings = tls_cluster_settings(&cluster, certs.ca_file());
+    settings.url = settings.url.replacen("127.0.0.1", "localhost", 1);
+    let store = Store::connect(&settings).expect("lazy");
+    let error = store.ping().await.expect_err("nodes at 127.0.0.1 must be refused").to_string();
+    assert!(error.contains("node 127.0.0.1:") && error.contains("not valid for name"), "{error}");
+    tokio::task::spawn_blocking(move || drop(cluster)).await.unwrap();
 }

@@ -31,7 +31,7 @@ use redis::{
     Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, ServerErrorKind, TlsCertificates, Value,
 };
 
-use super::seeds::{Seeds, no_connection};
+use super::seeds::Seeds;
 use super::{REDIS_TIMEOUT, store_error};
 use crate::settings::StoreSettings;
 use crate::store::StoreError;
@@ -194,7 +194,8 @@ impl RedisConn {
     pub async fn cluster_ready(&self, keys: &[&str]) -> Result<(), StoreError> {
         let info: String = match redis::cmd("CLUSTER").arg("INFO").query_async(&mut self.clone()).await {
             Ok(info) => info,
-            Err(e) => return Err(self.unreachable(e).await),
+            Err(e) if let Link::Cluster(c) = &self.link => return Err(c.seeds.explain(e).await),
+            Err(e) => return Err(store_error(e)),
         };
         let state = info.lines().find_map(|l| l.trim().strip_prefix("cluster_state:")).unwrap_or("unknown");
         if state != "ok" {
@@ -211,17 +212,6 @@ impl RedisConn {
             }
         }
         Ok(())
-    }
-
-    /// `e` as unavailable; on a cluster that holds no connection, with the seeds' reason.
-    async fn unreachable(&self, e: RedisError) -> StoreError {
-        if let Link::Cluster(c) = &self.link
-            && no_connection(&e)
-            && let Some(why) = c.seeds.why_unreachable().await
-        {
-            return StoreError::Unavailable(format!("{e}; {why}"));
-        }
-        store_error(e)
     }
 
     /// The replicas of the shard that owns `key`, cached for [`REPLICAS_TTL`].
