@@ -9,12 +9,20 @@
 //! [`TestCluster::start_migration`] does it step by step (which keys go first is the test's).
 //! [`TestCluster::shared`] is one cluster per test binary (start-up costs seconds); a test that
 //! kills or moves things starts its own.
+//!
+//! [`TestCluster::start_tls`]: the same cluster speaking only TLS (`--port 0`, `--tls-cluster`,
+//! `--tls-replication`); every helper works on it unchanged (see [`cli`]).
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use self::cli::{cli, tls_args};
 use super::redis::free_port;
+use super::tls::Certificates;
+
+mod cli;
 
 mod migration;
 pub use migration::Migration;
@@ -32,6 +40,8 @@ struct Node {
 pub struct TestCluster {
     nodes: Vec<Node>,
     dir: std::path::PathBuf,
+    /// `Some` for a TLS-only cluster.
+    tls: Option<Certificates>,
 }
 
 /// A node as `CLUSTER NODES` describes it.
@@ -49,11 +59,24 @@ impl TestCluster {
     /// Starts 6 nodes and joins them into 3 primaries with one replica each; returns once every
     /// node sees `cluster_state:ok` and every replica is in sync.
     pub fn start() -> std::io::Result<Self> {
-        let dir = std::env::temp_dir().join(format!("cartgate-cluster-{}", super::unique_prefix()));
-        std::fs::create_dir_all(&dir)?;
-        let mut me = Self { nodes: Vec::new(), dir };
+        Self::launch(new_dir()?, None)
+    }
+
+    /// [`TestCluster::start`] speaking only TLS, its certificate naming `names` (as
+    /// [`super::tls::LOOPBACK_NAMES`]); clients trust the CA of [`TestCluster::certificates`].
+    pub fn start_tls(names: &str) -> std::io::Result<Self> {
+        let dir = new_dir()?;
+        let certs = Certificates::make(&dir, names)?;
+        Self::launch(dir, Some(certs))
+    }
+
+    fn launch(dir: PathBuf, tls: Option<Certificates>) -> std::io::Result<Self> {
+        let mut me = Self { nodes: Vec::new(), dir, tls };
         for _ in 0..6 {
             let port = free_port()?;
+            if let Some(certs) = &me.tls {
+                cli::speaks_tls(port, certs.ca_file());
+            }
             let child = me.spawn(port)?;
             me.nodes.push(Node { port, child: Some(child) });
         }
@@ -61,6 +84,7 @@ impl TestCluster {
             wait_until(Duration::from_secs(10), || cli(node.port, &["PING"]).is_ok_and(|o| o.trim() == "PONG"))?;
         }
         let mut create = Command::new("redis-cli");
+        create.args(me.nodes.first().map(|n| tls_args(n.port)).unwrap_or_default());
         create.arg("--cluster").arg("create");
         for node in &me.nodes {
             create.arg(format!("127.0.0.1:{}", node.port));
@@ -91,18 +115,34 @@ impl TestCluster {
     /// A seed URL (the first node still running).
     pub fn seed_url(&self) -> String {
         let port = self.nodes.iter().find(|n| n.child.is_some()).map_or(0, |n| n.port);
-        format!("redis://127.0.0.1:{port}")
+        format!("{}://127.0.0.1:{port}", self.scheme())
     }
 
     /// Every running node's URL (all seeds).
     pub fn urls(&self) -> Vec<String> {
-        self.nodes.iter().filter(|n| n.child.is_some()).map(|n| format!("redis://127.0.0.1:{}", n.port)).collect()
+        let scheme = self.scheme();
+        self.nodes.iter().filter(|n| n.child.is_some()).map(|n| format!("{scheme}://127.0.0.1:{}", n.port)).collect()
+    }
+
+    /// A TLS cluster's certificates (its CA is `store.tls_ca_file`); `None` in plain text.
+    pub fn certificates(&self) -> Option<&Certificates> {
+        self.tls.as_ref()
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "rediss" } else { "redis" }
     }
 
     fn spawn(&self, port: u16) -> std::io::Result<Child> {
         let dir = self.dir.display();
+        let listen = match &self.tls {
+            None => format!("--port {port}"),
+            Some(certs) => {
+                format!("--port 0 --tls-port {port} --tls-cluster yes --tls-replication yes {}", certs.server_args())
+            }
+        };
         let script = format!(
-            "exec 3<&0; redis-server --port {port} --bind 127.0.0.1 --cluster-enabled yes \
+            "exec 3<&0; redis-server {listen} --bind 127.0.0.1 --cluster-enabled yes \
              --cluster-config-file nodes-{port}.conf --cluster-node-timeout 1000 --save '' \
              --appendonly no --dir '{dir}' --pidfile '{dir}/{port}.pid' --maxmemory-policy noeviction \
              --loglevel warning </dev/null & pid=$!; cat <&3 >/dev/null; kill -9 $pid 2>/dev/null; wait $pid"
@@ -207,19 +247,17 @@ impl Drop for TestCluster {
                 drop(child.stdin.take());
                 let _ = child.wait();
             }
+            cli::forget(node.port);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-/// `redis-cli -p port args…`; an error reply is an error.
-fn cli(port: u16, args: &[&str]) -> std::io::Result<String> {
-    let out = Command::new("redis-cli").arg("-p").arg(port.to_string()).args(args).stdin(Stdio::null()).output()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() || text.starts_with("ERR") || text.starts_with("Could not connect") {
-        return Err(std::io::Error::other(format!("redis-cli -p {port} {args:?}: {text}")));
-    }
-    Ok(text)
+/// A fresh directory for a cluster's files.
+fn new_dir() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("cartgate-cluster-{}", super::unique_prefix()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 fn wait_until(within: Duration, mut ok: impl FnMut() -> bool) -> std::io::Result<()> {

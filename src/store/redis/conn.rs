@@ -31,6 +31,7 @@ use redis::{
     Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, RedisFuture, ServerErrorKind, TlsCertificates, Value,
 };
 
+use super::seeds::Seeds;
 use super::{REDIS_TIMEOUT, store_error};
 use crate::settings::StoreSettings;
 use crate::store::StoreError;
@@ -64,6 +65,8 @@ enum Link {
 struct ClusterLink {
     client: ClusterClient,
     current: Mutex<(ClusterConnection, Instant)>,
+    /// To say why, when no node accepts the connection.
+    seeds: Seeds,
 }
 
 /// The shortest time between two rebuilds of a cluster connection.
@@ -115,7 +118,7 @@ impl RedisConn {
         let ca = trusted_roots(settings)?;
         let link = if settings.cluster {
             let seeds = std::iter::once(settings.url.as_str()).chain(settings.cluster_seeds.iter().map(String::as_str));
-            Link::Cluster(Arc::new(cluster(seeds, ca)?))
+            Link::Cluster(Arc::new(cluster(seeds.map(str::to_owned).collect(), ca)?))
         } else {
             Link::Standalone(standalone(&settings.url, ca)?)
         };
@@ -189,8 +192,11 @@ impl RedisConn {
     /// Whether the cluster serves this replica: `CLUSTER INFO` says `cluster_state:ok` and the
     /// primary owning each of `keys` (one per slot the replica uses) answers.
     pub async fn cluster_ready(&self, keys: &[&str]) -> Result<(), StoreError> {
-        let info: String =
-            redis::cmd("CLUSTER").arg("INFO").query_async(&mut self.clone()).await.map_err(store_error)?;
+        let info: String = match redis::cmd("CLUSTER").arg("INFO").query_async(&mut self.clone()).await {
+            Ok(info) => info,
+            Err(e) if let Link::Cluster(c) = &self.link => return Err(c.seeds.explain(e).await),
+            Err(e) => return Err(store_error(e)),
+        };
         let state = info.lines().find_map(|l| l.trim().strip_prefix("cluster_state:")).unwrap_or("unknown");
         if state != "ok" {
             return Err(StoreError::Unavailable(format!("cluster_state:{state}")));
@@ -301,9 +307,9 @@ fn standalone(url: &str, ca: Option<TlsCertificates>) -> Result<ConnectionManage
 }
 
 /// A cluster connection from seed URLs; it connects in the background.
-fn cluster<'a>(seeds: impl Iterator<Item = &'a str>, ca: Option<TlsCertificates>) -> Result<ClusterLink, StoreError> {
-    let mut builder = ClusterClientBuilder::new(seeds);
-    if let Some(certs) = ca {
+fn cluster(seeds: Vec<String>, ca: Option<TlsCertificates>) -> Result<ClusterLink, StoreError> {
+    let mut builder = ClusterClientBuilder::new(seeds.clone());
+    if let Some(certs) = ca.clone() {
         builder = builder.certs(certs);
     }
     let client = builder
@@ -314,7 +320,7 @@ fn cluster<'a>(seeds: impl Iterator<Item = &'a str>, ca: Option<TlsCertificates>
         .build()
         .map_err(|e| StoreError::Config(format!("store.cluster seeds: {e}")))?;
     let conn = client.get_pending_async_connection_with_config(cluster_config());
-    Ok(ClusterLink { client, current: Mutex::new((conn, Instant::now())) })
+    Ok(ClusterLink { client, current: Mutex::new((conn, Instant::now())), seeds: Seeds::new(seeds, ca) })
 }
 
 fn cluster_config() -> ClusterConfig {

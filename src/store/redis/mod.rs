@@ -12,6 +12,7 @@ mod conn;
 mod group;
 mod keys;
 mod scripts;
+mod seeds;
 
 pub use conn::{RedisConn, Topology};
 
