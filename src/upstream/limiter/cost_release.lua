@@ -7,10 +7,10 @@
 --          counted it; 0 when it was never sent: its points are simply no longer reserved
 -- ARGV[3]  bucket size and ARGV[4] restore rate assumed until Shopify reports them
 --
--- Returns 1 when settled, 0 when the reservation was not there (dropped as too old).
+-- Returns {1} when settled, {0} when the reservation was not there (dropped as too old).
 
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then
-  return 0
+  return {0}
 end
 if ARGV[2] == '1' then
   local s = redis.call('HMGET', KEYS[1], 'avail', 'avail_at', 'pts_max', 'pts_rate')
@@ -22,4 +22,4 @@ if ARGV[2] == '1' then
   local cost = tonumber(string.match(ARGV[1], ':(%d+)$')) / 1000
   redis.call('HSET', KEYS[1], 'avail', string.format('%.3f', avail - cost), 'avail_at', string.format('%.0f', now))
 end
-return 1
+return {1}

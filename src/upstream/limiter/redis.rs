@@ -180,3 +180,26 @@ fn interval_micros(interval: Duration) -> i64 {
 fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{TestRedis, unique_prefix};
+
+    #[tokio::test]
+    async fn every_cost_script_answers_in_the_shape_its_caller_reads() {
+        let conn = crate::store::redis::connection(&TestRedis::shared_url()).unwrap();
+        let gate = RedisGate::new(conn, &unique_prefix(), "shopify", "shape");
+        let wait = Duration::from_secs(1);
+        let (_, (decision, answered)) = gate.reserve_cost(10.0, wait).await.unwrap();
+        assert_eq!(decision, Decision::Granted { wait: Duration::ZERO });
+        let status = ThrottleStatus { maximum_available: 1000.0, currently_available: 990.0, restore_rate: 50.0 };
+        gate.record_cost(&answered.unwrap(), &status).await.unwrap();
+        let (_, (_, dropped)) = gate.reserve_cost(10.0, wait).await.unwrap();
+        let dropped = dropped.unwrap();
+        gate.release_cost(&dropped, false).await.unwrap();
+        gate.release_cost(&dropped, true).await.unwrap();
+        let (_, (decision, _)) = gate.reserve_cost(2000.0, wait).await.unwrap();
+        assert!(matches!(decision, Decision::Granted { .. }), "clamped to the bucket's 1000: {decision:?}");
+    }
+}
