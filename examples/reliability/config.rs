@@ -47,10 +47,17 @@ pub fn world_options(
         ..SimOptions::default()
     };
     // The merchant's Shopify store beside the TradeGecko cart (scenario 1 feeds half its orders
-    // there); a Plus-sized bucket, so Shopify's limit is not what the scenarios measure.
+    // there); a Plus-sized bucket and a call-rate cap above the default 40/s (about 8 calls per
+    // order: 5 orders a second), so Shopify's limit is not what the scenarios measure.
     let bucket = BucketConfig { maximum_available: 10_000.0, restore_rate: 1_000.0, ..BucketConfig::default() };
-    let shopify =
-        ShopifyOptions { items: ITEMS, stock: 10_000_000, bucket, delivery: delivery(), ..Default::default() };
+    let shopify = ShopifyOptions {
+        items: ITEMS,
+        stock: 10_000_000,
+        bucket,
+        delivery: delivery(),
+        cart_rate_limit: Some(RateLimit { requests: 400, per_secs: 1 }),
+        ..Default::default()
+    };
     let mut opts = WorldOptions { sims, shopify: Some(shopify), ..WorldOptions::default() };
     let every_minute = Interval::Every(Duration::from_secs(60));
     let tenant = &mut opts.tenant;

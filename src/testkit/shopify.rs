@@ -22,7 +22,7 @@ use url::Url;
 
 use super::wiring::{CartWiring, ShopifyAppWiring, WiredSecret};
 use crate::domain::CartId;
-use crate::settings::{CartAuth, CartKind, ItemField};
+use crate::settings::{CartAuth, CartKind, ItemField, RateLimit};
 use crate::sim::SimError;
 use crate::sim::delivery::DeliveryPolicy;
 use crate::sim::faults::FaultConfig;
@@ -73,6 +73,8 @@ pub struct ShopifyOptions {
     pub faults: FaultConfig,
     pub oauth: ShopifyOAuthConfig,
     pub shop: String,
+    /// The cart's call-rate cap (`None`: the Shopify default, 40 calls a second).
+    pub cart_rate_limit: Option<RateLimit>,
 }
 
 impl Default for ShopifyOptions {
@@ -86,6 +88,7 @@ impl Default for ShopifyOptions {
             faults: FaultConfig::default(),
             oauth: ShopifyOAuthConfig::default(),
             shop: "acme.myshopify.com".into(),
+            cart_rate_limit: None,
         }
     }
 }

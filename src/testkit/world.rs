@@ -127,6 +127,7 @@ impl Wired {
                 (cart.schedule, cart.ship_methods) =
                     (opts.tenant.cart_schedule.clone(), opts.tenant.ship_methods.clone());
                 cart.inventory = opts.tenant.inventory.clone();
+                cart.rate_limit = shop_opts.cart_rate_limit;
                 merchant.carts.push(cart);
                 wiring.apps.get_or_insert_with(AppsWiring::default).shopify = Some(shop.app_wiring());
                 Some(shop)
