@@ -73,6 +73,8 @@ mod tests {
         assert!(problems("[store]\ncluster = true").contains("store.cluster"));
         let bad_seed = "[store]\nurl = \"redis://h1:6379\"\ncluster = true\ncluster_seeds = [\"h2:6379\"]";
         assert!(problems(bad_seed).contains("store.cluster_seeds"));
+        let mixed = "[store]\nurl = \"rediss://h1:6379\"\ncluster = true\ncluster_seeds = [\"redis://h2:6379\"]";
+        assert!(problems(mixed).contains("same scheme"), "{}", problems(mixed));
     }
 
     #[test]

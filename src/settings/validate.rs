@@ -33,6 +33,9 @@ impl Settings {
         for seed in &self.store.cluster_seeds {
             if !(seed.starts_with("redis://") || seed.starts_with("rediss://")) || url::Url::parse(seed).is_err() {
                 bad("store.cluster_seeds", "must be redis://… or rediss://… URLs");
+            } else if seed.starts_with("rediss://") != url.starts_with("rediss://") {
+                // One client for every node: a cluster speaks TLS everywhere or nowhere.
+                bad("store.cluster_seeds", "must use the same scheme as store.url (all rediss:// or all redis://)");
             }
         }
         if self.store.tls_ca_file.is_some() && !url.starts_with("rediss://") {
