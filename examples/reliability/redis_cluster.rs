@@ -15,8 +15,8 @@ use cartgate::testkit::TestCluster;
 
 use crate::cluster::{Backend, CART, Cluster, Spec};
 use crate::report::Row;
-use crate::scenarios::shipments_phase;
-use crate::workload::{feed, reconcile, wait_done};
+use crate::scenarios::settle;
+use crate::workload::feed;
 use crate::{Counts, Timing};
 
 /// The queue partitions of the replicas' configuration (the test kit's default).
@@ -48,14 +48,7 @@ pub async fn failover_and_move(spec: &Spec, c: &Counts, t: &Timing) -> Result<Ro
     let queue = move_slot(&nodes, tag.clone()).await?;
 
     let ids = feeder.await?;
-    let took = wait_done(&mut cluster, ids.len() as u64, t.complete).await;
-    let picks = shipments_phase(&mut cluster, &ids, t, None).await;
-    let recon = reconcile(&cluster, &ids, &picks).await?;
-    let seen = cluster.lb.take_seen();
-    row.finish(&mut cluster, &recon, &seen);
-    row.check_confirmed(&recon);
-    row.secs = started.elapsed().as_secs_f64();
-    row.check(took.is_some(), format!("not all orders reached the warehouse within {:?}", t.complete));
+    let seen = settle(&mut row, &mut cluster, &ids, t, None, started).await?;
     let restarted = (0..cluster.replicas.len()).filter(|&i| cluster.pid(i) != pids[i]).count();
     row.check(restarted == 0, format!("{restarted} replicas were restarted"));
     let other = seen.statuses.iter().filter(|(s, _)| !matches!(**s, 200 | 503)).map(|(_, n)| n).sum::<u64>();

@@ -8,6 +8,7 @@ use cartgate::sim::easypost::Mode;
 use cartgate::sim::faults::FaultConfig;
 
 use crate::cluster::{Cluster, Spec, TG_WINDOW_SECS};
+use crate::lb::Seen;
 use crate::report::Row;
 use crate::workload::{count_in, feed, reconcile, wait_done};
 use crate::{Counts, Timing};
@@ -88,6 +89,29 @@ pub async fn shipments_phase(
     picks
 }
 
+/// The end of a flow scenario: waits for every order at the warehouse, runs the shipments phase
+/// (a replica killed every `kills` meanwhile, when given), reconciles the simulators' records
+/// with the ledger and checks them into `row`, every order confirmed; returns what the
+/// balancer saw.
+pub async fn settle(
+    row: &mut Row,
+    cluster: &mut Cluster,
+    ids: &[u64],
+    t: &Timing,
+    kills: Option<Duration>,
+    started: Instant,
+) -> Result<Seen> {
+    let took = wait_done(cluster, ids.len() as u64, t.complete).await;
+    let picks = shipments_phase(cluster, ids, t, kills).await;
+    let recon = reconcile(cluster, ids, &picks).await?;
+    let seen = cluster.lb.take_seen();
+    row.finish(cluster, &recon, &seen);
+    row.check_confirmed(&recon);
+    row.secs = started.elapsed().as_secs_f64();
+    row.check(took.is_some(), format!("not all orders reached the warehouse within {:?}", t.complete));
+    Ok(seen)
+}
+
 pub async fn crash(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     let mut row = Row::new("1 replica crash");
     let mut cluster = Cluster::start(spec.clone(), "1-crash").await?;
@@ -97,14 +121,7 @@ pub async fn crash(spec: &Spec, c: &Counts, t: &Timing) -> Result<Row> {
     let every = Duration::from_secs(t.kill_every_secs);
     let kills = kill_until(&mut cluster, every, &["at_wms", "shipped", "confirmed"], c.crash as u64, t.complete).await;
     let ids = feeder.await?;
-    let took = wait_done(&mut cluster, ids.len() as u64, t.complete).await;
-    let picks = shipments_phase(&mut cluster, &ids, t, Some(every)).await;
-    let recon = reconcile(&cluster, &ids, &picks).await?;
-    let seen = cluster.lb.take_seen();
-    row.finish(&mut cluster, &recon, &seen);
-    row.check_confirmed(&recon);
-    row.secs = started.elapsed().as_secs_f64();
-    row.check(took.is_some(), format!("not all orders reached the warehouse within {:?}", t.complete));
+    settle(&mut row, &mut cluster, &ids, t, Some(every), started).await?;
     row.notes.push(format!("{kills} kill -9 (one every {every:?}, restarted 1 s later), lease {} s", spec.lease_secs));
     cluster.stop().await;
     Ok(row)
