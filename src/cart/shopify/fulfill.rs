@@ -59,6 +59,8 @@ pub(super) fn plan(fos: &[FulfillmentOrder], location: u64, lines: &[(u64, u32)]
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
     use serde_json::json;
 
     use super::*;
@@ -105,6 +107,78 @@ mod tests {
         let fo = |n: u64| format!("gid://shopify/FulfillmentOrder/{n}");
         let line = |n: u64| format!("gid://shopify/FulfillmentOrderLineItem/{n}");
         assert_eq!(flat(&p), [(fo(2), line(21), 2), (fo(4), line(41), 1), (fo(4), line(42), 2)]);
+    }
+
+    /// A small deterministic generator (xorshift64*), so the property test needs no crate.
+    struct Gen(u64);
+
+    impl Gen {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        }
+    }
+
+    #[test]
+    fn a_plan_takes_what_remains_at_the_location_and_never_more_across_2000_generated_orders() {
+        const STATUSES: [&str; 6] = ["OPEN", "IN_PROGRESS", "CLOSED", "on_hold", "in_progress", "INCOMPLETE"];
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        for case in 0..2000 {
+            // Up to 4 FOs at locations 1–2 over line items 100–104; remaining may be negative.
+            let mut fol = 0;
+            let all: Vec<_> = (0..g.below(5))
+                .map(|f| {
+                    let lines: Vec<_> = (0..g.below(4))
+                        .map(|_| {
+                            fol += 1;
+                            (fol, 100 + g.below(5), g.below(7) as i64 - 1)
+                        })
+                        .collect();
+                    fo(f, 1 + g.below(2), STATUSES[g.below(6) as usize], &lines)
+                })
+                .collect();
+            let all = fos(serde_json::Value::Array(all));
+            let mut asked: Vec<(u64, u32)> = (100..105).map(|li| (li, g.below(6) as u32)).collect();
+            asked.retain(|_| g.below(3) > 0);
+            let p = plan(&all, 1, &asked);
+
+            let open = |fo: &FulfillmentOrder| {
+                let at = fo.assigned_location.as_ref().and_then(|a| a.location.as_ref());
+                let status = fo.status.as_deref().unwrap_or("").to_ascii_uppercase();
+                at.is_some_and(|l| l.id.ends_with("/1")) && !UNFULFILLABLE.contains(&status.as_str())
+            };
+            let line_of = |id: &str| {
+                let found = all.iter().filter(|fo| open(fo)).flat_map(|fo| &fo.line_items.nodes).find(|l| l.id == id);
+                found.unwrap_or_else(|| panic!("case {case}: planned {id}, not a line of an open FO at the location"))
+            };
+            let mut per_item: BTreeMap<u64, i64> = BTreeMap::new();
+            for group in &p {
+                assert!(!group.fulfillment_order_line_items.is_empty(), "case {case}: an empty group");
+                let ids: BTreeSet<_> = group.fulfillment_order_line_items.iter().map(|l| &l.id).collect();
+                assert_eq!(ids.len(), group.fulfillment_order_line_items.len(), "case {case}: a line twice");
+                for planned in &group.fulfillment_order_line_items {
+                    let line = line_of(&planned.id);
+                    assert!(planned.quantity > 0, "case {case}: a zero quantity");
+                    assert!(i64::from(planned.quantity) <= line.remaining_quantity, "case {case}: more than remains");
+                    let item = number_of(&line.line_item.as_ref().unwrap().id, "LineItem").unwrap();
+                    *per_item.entry(item).or_default() += i64::from(planned.quantity);
+                }
+            }
+            for (item, units) in &asked {
+                let remaining: i64 = all
+                    .iter()
+                    .filter(|fo| open(fo))
+                    .flat_map(|fo| &fo.line_items.nodes)
+                    .filter(|l| l.line_item.as_ref().is_some_and(|n| n.id.ends_with(&format!("/{item}"))))
+                    .map(|l| l.remaining_quantity.max(0))
+                    .sum();
+                let got = per_item.remove(item).unwrap_or(0);
+                assert_eq!(got, remaining.min(i64::from(*units)), "case {case}: line item {item}");
+            }
+            assert!(per_item.is_empty(), "case {case}: planned line items not asked for: {per_item:?}");
+        }
     }
 
     #[test]
