@@ -9,6 +9,7 @@
 //! TradeGecko parser these functions are pure and run only after the signature was verified.
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::NotificationError;
 
@@ -61,9 +62,43 @@ impl Topic {
     }
 }
 
-#[derive(Deserialize)]
+/// An order body's `id`. Only an object is an order (a derived reader would also take `[5]`),
+/// and its other members are skipped unread.
 struct OrderWire {
     id: u64,
+}
+
+impl<'de> Deserialize<'de> for OrderWire {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize, PartialEq)]
+        #[serde(field_identifier, rename_all = "lowercase")]
+        enum Key {
+            Id,
+            #[serde(other)]
+            Other,
+        }
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = OrderWire;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an order object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderWire, A::Error> {
+                let mut id = None;
+                while let Some(key) = map.next_key::<Key>()? {
+                    if key == Key::Other {
+                        map.next_value::<IgnoredAny>()?;
+                    } else if id.replace(map.next_value::<u64>()?).is_some() {
+                        return Err(de::Error::duplicate_field("id"));
+                    }
+                }
+                id.map(|id| OrderWire { id }).ok_or_else(|| de::Error::missing_field("id"))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 /// The order id of an order topic's body.
@@ -133,6 +168,9 @@ mod tests {
         assert!(order_id(br#"{"id":"820982911946154508"}"#).is_err());
         assert!(order_id(br#"{"id":8.2e17}"#).is_err());
         assert!(order_id(b"[]").is_err());
+        assert!(order_id(b"[5]").is_err(), "only an object is an order");
+        assert!(order_id(br#"{"id":5,"id":6}"#).is_err());
+        assert_eq!(order_id(br##"{"name":"#1","line_items":[{"id":9}],"\u0069d":7}"##), Ok(7));
     }
 
     #[test]
