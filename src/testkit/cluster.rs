@@ -59,21 +59,23 @@ impl TestCluster {
     /// Starts 6 nodes and joins them into 3 primaries with one replica each; returns once every
     /// node sees `cluster_state:ok` and every replica is in sync.
     pub fn start() -> std::io::Result<Self> {
-        Self::launch(new_dir()?, None)
+        retried(|| Self::launch(new_dir()?, None))
     }
 
     /// [`TestCluster::start`] speaking only TLS, its certificate naming `names` (as
     /// [`super::tls::LOOPBACK_NAMES`]); clients trust the CA of [`TestCluster::certificates`].
     pub fn start_tls(names: &str) -> std::io::Result<Self> {
-        let dir = new_dir()?;
-        let certs = Certificates::make(&dir, names)?;
-        Self::launch(dir, Some(certs))
+        retried(|| {
+            let dir = new_dir()?;
+            let certs = Certificates::make(&dir, names)?;
+            Self::launch(dir, Some(certs))
+        })
     }
 
     fn launch(dir: PathBuf, tls: Option<Certificates>) -> std::io::Result<Self> {
         let mut me = Self { nodes: Vec::new(), dir, tls };
         for _ in 0..6 {
-            let port = free_port()?;
+            let port = node_port()?;
             if let Some(certs) = &me.tls {
                 cli::speaks_tls(port, certs.ca_file());
             }
@@ -81,7 +83,9 @@ impl TestCluster {
             me.nodes.push(Node { port, child: Some(child) });
         }
         for node in &me.nodes {
-            wait_until(Duration::from_secs(10), || cli(node.port, &["PING"]).is_ok_and(|o| o.trim() == "PONG"))?;
+            let up =
+                wait_until(Duration::from_secs(10), || cli(node.port, &["PING"]).is_ok_and(|o| o.trim() == "PONG"));
+            up.map_err(|_| std::io::Error::other(format!("the node on port {} did not start", node.port)))?;
         }
         let mut create = Command::new("redis-cli");
         create.args(me.nodes.first().map(|n| tls_args(n.port)).unwrap_or_default());
@@ -250,6 +254,28 @@ impl Drop for TestCluster {
             cli::forget(node.port);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts a cluster, a second and third time on fresh ports if a node does not come up: its
+/// ports are free when chosen, but another test may take one before the node binds it.
+fn retried(mut start: impl FnMut() -> std::io::Result<TestCluster>) -> std::io::Result<TestCluster> {
+    let mut failed = start();
+    for _ in 1..3 {
+        let Err(e) = &failed else { break };
+        eprintln!("test cluster: {e}; starting it again on other ports");
+        failed = start();
+    }
+    failed
+}
+
+/// A free port whose cluster bus port (+10000, which Redis requires to be ≤ 65535) is free too.
+fn node_port() -> std::io::Result<u16> {
+    loop {
+        let port = free_port()?;
+        if port <= 55_535 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return Ok(port);
+        }
     }
 }
 
